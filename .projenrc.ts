@@ -1,0 +1,148 @@
+import { awscdk, javascript } from 'projen';
+
+// ---------------------------------------------------------------------------------------------
+// Versions
+// ---------------------------------------------------------------------------------------------
+// Lowest aws-cdk-lib with `lambda.Runtime.NODEJS_24_X` (the runtime the bundled handler targets).
+const CDK_VERSION = '2.224.0';
+// The handler is bundled for this Node.js version; keep it equal to the Lambda runtime in src/.
+const LAMBDA_NODE_TARGET = 'node24';
+// AWS SDK v3 clients bundled into the handler (devDependencies: esbuild bundles them, users never install them).
+// Pinned: releases after January 2027 drop Node 20, which the build machines still run.
+const AWS_SDK_VERSION = '3.1169.0';
+
+// Lambda entry points bundled at build time into assets/<name>/index.js (git-ignored, published).
+const LAMBDA_BUNDLES: Record<string, string> = {
+  'handler': 'lambda/index.ts',
+};
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  // ---- Artifact ----
+  name: 'cdk-stepfunctions-redshift',
+  packageName: 'cdk-stepfunctions-redshift',
+  description: 'Run SQL on Amazon Redshift from AWS Step Functions and CloudFormation with a callback pattern: '
+    + 'no polling, no idle compute (Redshift Data API events, EventBridge, SQS, DynamoDB).',
+  keywords: ['cdk', 'awscdk', 'redshift', 'redshift-data', 'redshift-serverless', 'stepfunctions', 'callback', 'cloudformation', 'custom-resource'],
+  author: 'cdk-stepfunctions-redshift maintainers',
+  authorAddress: 'maintainers@cdk-stepfunctions-redshift.invalid',
+  repositoryUrl: 'https://github.com/cdk-stepfunctions-redshift/cdk-stepfunctions-redshift.git',
+  license: 'MIT-0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  stability: 'experimental',
+
+  // ---- CDK / jsii ----
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  // Bindings for the other jsii languages. Their registries are not reachable from the build machines, so CI
+  // generates their code only (see the `bindings` task) to prove the API stays jsii-compatible.
+  publishToPypi: { distName: 'cdk-stepfunctions-redshift', module: 'cdk_stepfunctions_redshift' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkstepfunctionsredshift',
+    mavenGroupId: 'io.github.cdkstepfunctionsredshift',
+    mavenArtifactId: 'cdk-stepfunctions-redshift',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkStepFunctionsRedshift', packageId: 'CdkStepFunctionsRedshift' },
+  publishToGo: { moduleName: 'github.com/cdk-stepfunctions-redshift/cdk-stepfunctions-redshift-go' },
+
+  // ---- Repository automation: no GitHub workflows (CI is .ci/run) ----
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  // ---- Dependencies (all handler/test tooling is dev-only; the library has no runtime dependencies) ----
+  devDeps: [
+    `@aws-sdk/client-redshift-data@${AWS_SDK_VERSION}`,
+    `@aws-sdk/client-dynamodb@${AWS_SDK_VERSION}`,
+    `@aws-sdk/lib-dynamodb@${AWS_SDK_VERSION}`,
+    '@aws-sdk/client-sfn@3.1164.0',
+    '@aws-sdk/client-lambda@3.1164.0',
+    '@aws-lambda-powertools/logger@2.36.0',
+    '@types/aws-lambda@8.10.164',
+    'esbuild@0.28.2',
+    'aws-sdk-client-mock@4.1.0',
+    'aws-sdk-client-mock-jest@4.1.0',
+    // DynamoDB implementation for tests: pure JS, listens on 127.0.0.1 only, starts in milliseconds.
+    'dynalite@4.0.0',
+    // cdk-nag 3.x needs aws-cdk-lib >= 2.257; 2.38.x works from the CDK_VERSION above.
+    'cdk-nag@2.38.2',
+    'fast-check@4.10.2',
+    // Local end-to-end run: embedded PostgreSQL and an ASL interpreter.
+    '@electric-sql/pglite@0.5.16',
+    'aws-local-stepfunctions@3.0.0',
+    'aws-cdk@2.1100.0',
+    'tsx@4.20.6',
+  ],
+
+  // ---- Tests ----
+  jestOptions: {
+    // A snapshot that rewrites itself tests nothing: never pass --updateSnapshot.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testEnvironment: 'node',
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      setupFiles: ['<rootDir>/test/support/env.ts'],
+      testTimeout: 60_000,
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/', '/assets/', '/local/'],
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+    },
+  },
+
+  // ---- Docs / lint ----
+  eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test', 'local', 'bench', 'lambda'] },
+  gitignore: ['/assets/', '/cdk.out/', '/.bench/', '/local/.work/'],
+});
+
+// ---------------------------------------------------------------------------------------------
+// The handler: TypeScript in lambda/, type-checked, then bundled (minified, SDK v3 included) into assets/.
+// ---------------------------------------------------------------------------------------------
+project.tsconfigDev.addInclude('lambda/**/*.ts');
+project.tsconfigDev.addInclude('local/**/*.ts');
+project.tsconfigDev.addInclude('bench/**/*.ts');
+
+const typecheckLambda = project.addTask('typecheck:lambda', {
+  description: 'Type-check the Lambda handler sources (esbuild does not type-check)',
+  exec: 'tsc --noEmit -p lambda/tsconfig.json',
+});
+const bundleLambda = project.addTask('bundle:lambda', {
+  description: 'Bundle the Lambda handlers with esbuild into assets/<name>/index.js',
+});
+for (const [name, entry] of Object.entries(LAMBDA_BUNDLES)) {
+  bundleLambda.exec([
+    'esbuild', entry, '--bundle', '--platform=node', `--target=${LAMBDA_NODE_TARGET}`, '--format=cjs', '--minify',
+    '--sourcemap=external', '--legal-comments=external', `--outfile=assets/${name}/index.js`, '--log-level=warning',
+  ].join(' '));
+}
+project.preCompileTask.spawn(typecheckLambda);
+project.preCompileTask.spawn(bundleLambda);
+
+// ---------------------------------------------------------------------------------------------
+// jsii bindings: generate (not build) Python, Java, .NET and Go code so a jsii-incompatible API fails CI.
+// ---------------------------------------------------------------------------------------------
+const bindings = project.addTask('bindings', {
+  description: 'Generate the Python, Java, .NET and Go bindings (code only) to prove jsii compatibility',
+  exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist/bindings',
+});
+project.postCompileTask.spawn(bindings);
+
+// Generated files must be committed as generated: in CI, fail when the build changed them.
+const checkGenerated = project.addTask('check:generated', {
+  description: 'In CI, fail when the build changed generated files (API.md, package.json, .projen/)',
+  condition: '[ "$CI" = "true" ] && git rev-parse --git-dir >/dev/null 2>&1',
+  exec: 'git diff --exit-code -- API.md package.json .projen/ || (echo "Generated files changed during the build: run npx projen build and commit them." && exit 1)',
+});
+project.testTask.spawn(checkGenerated);
+
+// Quiet, offline-friendly defaults for every task (tests never reach AWS or the internet).
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1');
+project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+project.tasks.addEnvironment('CDK_DISABLE_CLI_TELEMETRY', 'true');
+
+for (const pattern of ['/lambda/', '/local/', '/bench/', '/.ci/', '/cdk.out/', '/assets/**/*.map']) {
+  project.addPackageIgnore(pattern);
+}
+
+project.synth();

@@ -1,0 +1,92 @@
+/**
+ * The contract between the construct (`src/`) and the Lambda runtime (`lambda/`).
+ *
+ * Both sides import these names, so each one is written exactly once. Everything here is part of the public
+ * behaviour of the library: environment variable names, state-table keys, invocation field names, action names and
+ * error names (Step Functions `Catch`/`Retry` match on them). Changing a value is a breaking change.
+ *
+ * This module is internal to the jsii API (not re-exported from `index.ts` as-is); the construct exposes the error
+ * names through `SfnRedshiftTaskerErrors`.
+ */
+
+/** Environment variables the construct sets on the handler and the handler reads at cold start. */
+export const Env = {
+  /** Name of the DynamoDB state table. */
+  TABLE_NAME: 'DDB_TABLE_NAME',
+  /** Provisioned cluster identifier (exactly one of this and `WORKGROUP_NAME`). */
+  CLUSTER_IDENTIFIER: 'CLUSTER_IDENTIFIER',
+  /** Redshift Serverless workgroup name (exactly one of this and `CLUSTER_IDENTIFIER`). */
+  WORKGROUP_NAME: 'WORKGROUP_NAME',
+  /** Database in which statements run. */
+  DATABASE: 'DATABASE',
+  /** Database user for temporary cluster credentials (clusters only; not with `SECRET_ARN`). */
+  DB_USER: 'DB_USER',
+  /** Secrets Manager secret holding the database credentials (not with `DB_USER`). */
+  SECRET_ARN: 'SECRET_ARN',
+  /** Whole number of days a handled item stays in the state table. */
+  TTL_DAYS: 'TTL',
+  /** Log level: DEBUG, INFO, WARN, ERROR, SILENT. */
+  LOG_LEVEL: 'LOG_LEVEL',
+} as const;
+
+/** State-table schema: the construct creates the table with these keys; the handler reads and writes them. */
+export const Table = {
+  PARTITION_KEY: 'id',
+  SORT_KEY: 'invocationId',
+  TTL_ATTRIBUTE: 'TTL',
+} as const;
+
+/** Defaults shared by the construct and the handler. */
+export const Defaults = {
+  /** Days a handled item is kept (the original's `TTL` value). */
+  TTL_DAYS: 1,
+  LOG_LEVEL: 'INFO',
+} as const;
+
+/** Field names of an invocation payload (the original's names, plus `parameters` and `sqlStatements`). */
+export const Field = {
+  ACTION: 'action',
+  SQL_STATEMENT: 'sqlStatement',
+  SQL_STATEMENTS: 'sqlStatements',
+  PARAMETERS: 'parameters',
+  TASK_TOKEN: 'taskToken',
+  EXECUTION_ARN: 'executionArn',
+  STATEMENT_ID: 'statementId',
+  NEXT_TOKEN: 'nextToken',
+} as const;
+
+/** Values of the `action` field. */
+export const Action = {
+  EXECUTE_STATEMENT: 'executeStatement',
+  EXECUTE_SINGLETON_STATEMENT: 'executeSingletonStatement',
+  DESCRIBE_STATEMENT: 'describeStatement',
+  GET_STATEMENT_RESULT: 'getStatementResult',
+  CANCEL_STATEMENT: 'cancelStatement',
+} as const;
+
+/** `statementId` placeholder: the most recent statement started for `executionArn`. */
+export const LATEST = 'LATEST';
+
+/**
+ * Error names raised by the handler (the Lambda error type Step Functions matches in `Catch`/`Retry`), and the
+ * error a waiting task fails with when its SQL fails or is aborted. Data API errors keep their SDK names
+ * (`ValidationException`, `ActiveStatementsExceededException`, ...).
+ */
+export const ErrorName = {
+  /** `executeSingletonStatement` found the same SQL already running. */
+  CONCURRENT_EXECUTION: 'ConcurrentExecution',
+  /** The invocation payload is invalid; nothing was written or started. */
+  INVALID_REQUEST: 'InvalidRequest',
+  /** `statementId: "LATEST"` found no statement for the `executionArn`. */
+  PREVIOUS_EXECUTION_NOT_FOUND: 'PreviousExecutionNotFound',
+  /** The function's environment is missing or invalid. */
+  CONFIGURATION_ERROR: 'ConfigurationError',
+  /** Error of `SendTaskFailure` when the statement ends FAILED or ABORTED (kept from the original). */
+  STATEMENT_FAILED: 'FAILED',
+} as const;
+
+/** The EventBridge event the Data API emits for statements started with `WithEvent: true`. */
+export const StatusChangeEvent = {
+  SOURCE: 'aws.redshift-data',
+  DETAIL_TYPE: 'Redshift Data Statement Status Change',
+} as const;

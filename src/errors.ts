@@ -1,0 +1,21 @@
+import { ErrorName } from './contract';
+
+/**
+ * Error names a Step Functions state can `Catch` or `Retry` on when it calls the tasker's function.
+ *
+ * Data API errors keep their SDK names (for example `ActiveStatementsExceededException`, `ValidationException`).
+ */
+export class SfnRedshiftTaskerErrors {
+  /** `executeSingletonStatement` found the same SQL already running. */
+  public static readonly CONCURRENT_EXECUTION = ErrorName.CONCURRENT_EXECUTION;
+  /** The invocation payload is invalid; nothing was written and nothing was started. */
+  public static readonly INVALID_REQUEST = ErrorName.INVALID_REQUEST;
+  /** `statementId: "LATEST"` found no statement started for the given `executionArn`. */
+  public static readonly PREVIOUS_EXECUTION_NOT_FOUND = ErrorName.PREVIOUS_EXECUTION_NOT_FOUND;
+  /** The function's environment is missing or invalid. */
+  public static readonly CONFIGURATION_ERROR = ErrorName.CONFIGURATION_ERROR;
+  /** The waiting task's error when its SQL statement ends FAILED or ABORTED. */
+  public static readonly STATEMENT_FAILED = ErrorName.STATEMENT_FAILED;
+
+  private constructor() {}
+}
