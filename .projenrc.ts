@@ -113,7 +113,7 @@ const bundleLambda = project.addTask('bundle:lambda', {
 for (const [name, entry] of Object.entries(LAMBDA_BUNDLES)) {
   bundleLambda.exec([
     'esbuild', entry, '--bundle', '--platform=node', `--target=${LAMBDA_NODE_TARGET}`, '--format=cjs', '--minify',
-    '--sourcemap=external', '--legal-comments=external', `--outfile=assets/${name}/index.js`, '--log-level=warning',
+    '--legal-comments=external', `--outfile=assets/${name}/index.js`, '--log-level=warning',
   ].join(' '));
 }
 project.preCompileTask.spawn(typecheckLambda);

@@ -1,0 +1,101 @@
+/**
+ * The CloudFormation callback: a PUT of the custom-resource response to the pre-signed `ResponseURL`.
+ * The body is at most 4,096 bytes; a non-2xx answer or a network error is retried a few times, then reported to the
+ * caller (the completer puts the record back on the queue, so the answer is retried later or lands in the DLQ).
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { CloudFormationRequest } from './request';
+import { MAX_CFN_RESPONSE_BYTES, byteLength, truncateBytes } from './plain';
+
+export interface CloudFormationResponse {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason: string;
+  readonly PhysicalResourceId: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly NoEcho: boolean;
+  readonly Data?: Record<string, string | number>;
+}
+
+/** Sends one HTTP PUT; resolves with the status code. */
+export type HttpPut = (url: string, body: string) => Promise<number>;
+
+/** A CloudFormation answer that could not be delivered (after retries). */
+export class CloudFormationResponseError extends Error {
+  public readonly name = 'CloudFormationResponseError';
+}
+
+/**
+ * Builds the response body, shortening `Reason` so the whole body fits CloudFormation's 4,096-byte limit.
+ * PhysicalResourceId: the incoming one on Update and Delete; on Create, `createPhysicalId`.
+ */
+export function cloudFormationResponse(
+  request: CloudFormationRequest,
+  status: 'SUCCESS' | 'FAILED',
+  reason: string,
+  createPhysicalId: string,
+  data?: Record<string, string | number>,
+): CloudFormationResponse {
+  const base: CloudFormationResponse = {
+    Status: status,
+    Reason: '',
+    PhysicalResourceId: (request.RequestType !== 'Create' ? request.PhysicalResourceId : undefined) ?? createPhysicalId,
+    StackId: request.StackId,
+    RequestId: request.RequestId,
+    LogicalResourceId: request.LogicalResourceId,
+    NoEcho: false,
+    ...data ? { Data: data } : {},
+  };
+  // JSON escaping can grow the reason; leave room for it.
+  const room = MAX_CFN_RESPONSE_BYTES - byteLength(JSON.stringify(base));
+  let shortened = truncateBytes(reason, Math.max(0, room));
+  while (byteLength(JSON.stringify({ ...base, Reason: shortened })) > MAX_CFN_RESPONSE_BYTES && shortened.length > 0) {
+    shortened = truncateBytes(shortened, Math.max(0, byteLength(shortened) - 64));
+  }
+  return { ...base, Reason: shortened };
+}
+
+/** Node's http(s) PUT with the headers a pre-signed S3 URL expects (empty Content-Type, exact Content-Length). */
+export const nodeHttpPut: HttpPut = (url, body) => new Promise((resolve, reject) => {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? https.request : http.request;
+  const request = send(target, {
+    method: 'PUT',
+    headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
+    timeout: 10_000,
+  }, (response) => {
+    response.resume();
+    response.on('end', () => resolve(response.statusCode ?? 0));
+    response.on('error', reject);
+  });
+  request.on('timeout', () => request.destroy(new Error(`PUT to the CloudFormation response URL timed out after 10 s`)));
+  request.on('error', reject);
+  request.end(body);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Delivers a response, retrying non-2xx answers and network errors (3 attempts, 0.5 s and 1.5 s apart).
+ * @throws CloudFormationResponseError when every attempt failed
+ */
+export async function sendCloudFormationResponse(
+  put: HttpPut, url: string, response: CloudFormationResponse, retryDelaysMs: readonly number[] = [500, 1500],
+): Promise<void> {
+  const body = JSON.stringify(response);
+  let last = '';
+  for (let attempt = 0; attempt <= retryDelaysMs.length; attempt++) {
+    if (attempt > 0) await sleep(retryDelaysMs[attempt - 1]);
+    try {
+      const status = await put(url, body);
+      if (status >= 200 && status < 300) return;
+      last = `HTTP ${status}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+  }
+  throw new CloudFormationResponseError(
+    `The CloudFormation response (${response.Status}) could not be delivered after ${retryDelaysMs.length + 1} attempts: ${last}`);
+}

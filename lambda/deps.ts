@@ -1,0 +1,39 @@
+/**
+ * What the modules need from the outside world, created once per cold start (see `index.ts`) and passed in, so each
+ * module can be tested alone with its own clients.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Config } from './config';
+import { HttpPut } from './cfn-callback';
+import { StateTable } from './state-table';
+
+/** The logging surface the modules use (Powertools Logger in the function; anything compatible in tests). */
+export interface Log {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface Deps {
+  readonly config: Config;
+  readonly log: Log;
+  readonly table: StateTable;
+  readonly redshiftData: RedshiftDataClient;
+  readonly sfn: SFNClient;
+  /** PUTs a CloudFormation response to a pre-signed URL. */
+  readonly httpPut: HttpPut;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+/** Creates the SDK clients with the SDK's default configuration chain (`AWS_ENDPOINT_URL_<SERVICE>` works). */
+export function createClients(): { ddb: DynamoDBDocumentClient; redshiftData: RedshiftDataClient; sfn: SFNClient } {
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { ddb, redshiftData: new RedshiftDataClient({}), sfn: new SFNClient({}) };
+}

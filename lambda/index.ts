@@ -1,0 +1,51 @@
+/**
+ * Entry point of the tasker's Lambda function: reads the configuration and creates the SDK clients once per cold
+ * start, then routes each invocation (see `router.ts`). The invocation API is documented in `lambda/README.md`.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { readConfig } from './config';
+import { Deps, createClients } from './deps';
+import { describeError } from './errors';
+import { nodeHttpPut } from './cfn-callback';
+import { route } from './router';
+import { StateTable } from './state-table';
+
+const logger = new Logger({ serviceName: 'cdk-stepfunctions-redshift' });
+
+function initialise(): { deps: Deps } | { error: Error } {
+  try {
+    const config = readConfig(process.env);
+    logger.setLogLevel(config.logLevel);
+    const { ddb, redshiftData, sfn } = createClients();
+    return {
+      deps: {
+        config,
+        log: logger,
+        table: new StateTable(ddb, config.tableName),
+        redshiftData,
+        sfn,
+        httpPut: nodeHttpPut,
+        now: Date.now,
+      },
+    };
+  } catch (error) {
+    return { error: error as Error };
+  }
+}
+
+const state = initialise();
+
+export async function handler(event: unknown, context?: Context): Promise<unknown> {
+  if ('error' in state) {
+    logger.error('The function is misconfigured', { error: describeError(state.error) });
+    throw state.error;
+  }
+  if (context) logger.addContext(context);
+  try {
+    return await route(state.deps, event);
+  } catch (error) {
+    logger.info('Invocation failed', { error: describeError(error) });
+    throw error;
+  }
+}

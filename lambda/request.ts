@@ -1,0 +1,307 @@
+/**
+ * Validation of invocation payloads (pure: no I/O). Every rejection is an `InvalidRequest` that says what is wrong,
+ * what was received and what is expected; a rejected request writes nothing and starts nothing.
+ */
+import { Action, Field, LATEST } from '../src/contract';
+import { InvalidRequest } from './errors';
+
+/** Data API limit for one SQL text (bytes). */
+export const MAX_SQL_BYTES = 100_000;
+/** Data API limit for `BatchExecuteStatement.Sqls`. */
+export const MAX_BATCH_STATEMENTS = 40;
+/** Step Functions' limit for a task token. */
+export const MAX_TASK_TOKEN_LENGTH = 2048;
+/** Longest caller id (execution ARN) that still leaves room for the invocation id in a 500-character name. */
+export const MAX_EXECUTION_ARN_LENGTH = 450;
+
+const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** The six fields that make an event a CloudFormation custom-resource request. */
+export const CLOUDFORMATION_FIELDS = [
+  'RequestType', 'ResponseURL', 'StackId', 'RequestId', 'ResourceType', 'LogicalResourceId',
+] as const;
+
+/** What the tasker keeps of a CloudFormation request to answer it later (no resource properties). */
+export interface CloudFormationRequest {
+  readonly RequestType: string;
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly ResourceType: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+}
+
+export type Callback =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'stepFunctions'; readonly taskToken: string; readonly executionArn: string }
+  | { readonly kind: 'cloudFormation'; readonly request: CloudFormationRequest };
+
+export interface SqlParameter {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface ExecuteRequest {
+  readonly type: 'execute';
+  /** One statement (`ExecuteStatement`) or several run as one transaction (`BatchExecuteStatement`). */
+  readonly sql: string | readonly string[];
+  readonly parameters?: readonly SqlParameter[];
+  readonly singleton: boolean;
+  readonly callback: Callback;
+  /** Recorded as the caller id so `LATEST` finds the statement, with or without a task token. */
+  readonly executionArn?: string;
+}
+
+export interface StatementRequest {
+  readonly type: 'describeStatement' | 'getStatementResult' | 'cancelStatement';
+  /** A Data API statement id or `LATEST`. */
+  readonly statementId: string;
+  readonly executionArn?: string;
+  readonly nextToken?: string;
+}
+
+export interface CompletionRequest {
+  readonly type: 'completion';
+  readonly records: readonly unknown[];
+}
+
+export type Request = ExecuteRequest | StatementRequest | CompletionRequest;
+
+/** A short rendering of a received value for error messages (never the whole payload). */
+export function show(value: unknown): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function has(event: Record<string, unknown>, field: string): boolean {
+  return Object.prototype.hasOwnProperty.call(event, field) && event[field] !== undefined;
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+function sqlText(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new InvalidRequest(`${what} must be a non-empty string of SQL; got ${show(value)}.`);
+  }
+  if (byteLength(value) > MAX_SQL_BYTES) {
+    throw new InvalidRequest(
+      `${what} is ${byteLength(value)} bytes; the Data API accepts at most ${MAX_SQL_BYTES} bytes per statement. `
+      + 'Split it into several statements, or use a stored procedure or a view.');
+  }
+  return value;
+}
+
+function optionalString(event: Record<string, unknown>, field: string, maxLength: number, what: string): string | undefined {
+  if (!has(event, field)) return undefined;
+  const value = event[field];
+  if (typeof value !== 'string' || value === '' || value.length > maxLength) {
+    throw new InvalidRequest(`${field} must be a non-empty string of at most ${maxLength} characters (${what}); got ${show(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * The CloudFormation request carried by an event with all six custom-resource fields as strings, else `undefined`.
+ * Its `ResponseURL` is only returned when it is an http(s) URL, so a reply is possible.
+ */
+export function cloudFormationRequest(event: unknown): CloudFormationRequest | undefined {
+  if (!isObject(event)) return undefined;
+  if (!CLOUDFORMATION_FIELDS.every((field) => typeof event[field] === 'string' && event[field] !== '')) return undefined;
+  try {
+    const url = new URL(event.ResponseURL as string);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  } catch {
+    return undefined;
+  }
+  const physical = event.PhysicalResourceId;
+  return {
+    RequestType: event.RequestType as string,
+    ResponseURL: event.ResponseURL as string,
+    StackId: event.StackId as string,
+    RequestId: event.RequestId as string,
+    ResourceType: event.ResourceType as string,
+    LogicalResourceId: event.LogicalResourceId as string,
+    ...typeof physical === 'string' && physical !== '' ? { PhysicalResourceId: physical } : {},
+  };
+}
+
+function callbackOf(event: Record<string, unknown>): Callback {
+  const cfn = cloudFormationRequest(event);
+  if (cfn) {
+    if (!['Create', 'Update', 'Delete'].includes(cfn.RequestType)) {
+      throw new InvalidRequest(`RequestType must be Create, Update or Delete; got ${show(cfn.RequestType)}.`);
+    }
+    if (cfn.RequestType !== 'Create' && cfn.PhysicalResourceId === undefined) {
+      throw new InvalidRequest(`A CloudFormation ${cfn.RequestType} request needs PhysicalResourceId; got ${show(event.PhysicalResourceId)}.`);
+    }
+    return { kind: 'cloudFormation', request: cfn };
+  }
+  if (CLOUDFORMATION_FIELDS.every((field) => has(event, field))) {
+    throw new InvalidRequest(
+      `The CloudFormation fields (${CLOUDFORMATION_FIELDS.join(', ')}) must be non-empty strings and ResponseURL an http(s) URL; `
+      + `got ResponseURL ${show(event.ResponseURL)}.`);
+  }
+  const taskToken = optionalString(event, Field.TASK_TOKEN, MAX_TASK_TOKEN_LENGTH, 'the Step Functions task token, $$.Task.Token');
+  const executionArn = optionalString(event, Field.EXECUTION_ARN, MAX_EXECUTION_ARN_LENGTH, 'the execution ARN, $$.Execution.Id');
+  if (taskToken !== undefined) {
+    if (executionArn === undefined) {
+      throw new InvalidRequest(
+        `${Field.TASK_TOKEN} was given without ${Field.EXECUTION_ARN}; a Step Functions callback needs both. Add `
+        + `"${Field.EXECUTION_ARN}.$": "$$.Execution.Id" to the task's payload.`);
+    }
+    return { kind: 'stepFunctions', taskToken, executionArn };
+  }
+  return { kind: 'none' };
+}
+
+function parameters(value: unknown): SqlParameter[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new InvalidRequest(`${Field.PARAMETERS} must be a non-empty array of {name, value}; got ${show(value)}.`);
+  }
+  const names = new Set<string>();
+  return value.map((parameter, index) => {
+    if (!isObject(parameter)) {
+      throw new InvalidRequest(`${Field.PARAMETERS}[${index}] must be an object {name, value}; got ${show(parameter)}.`);
+    }
+    const { name } = parameter;
+    let paramValue = parameter.value;
+    if (typeof name !== 'string' || !PARAMETER_NAME.test(name)) {
+      throw new InvalidRequest(
+        `${Field.PARAMETERS}[${index}].name must be an identifier (letters, digits, underscore; used as :name in the SQL); got ${show(name)}.`);
+    }
+    if (names.has(name)) {
+      throw new InvalidRequest(`${Field.PARAMETERS}[${index}].name ${show(name)} is given twice; each parameter name must be unique.`);
+    }
+    names.add(name);
+    if ((typeof paramValue === 'number' && Number.isFinite(paramValue)) || typeof paramValue === 'boolean') {
+      paramValue = String(paramValue);
+    }
+    if (typeof paramValue !== 'string' || paramValue === '') {
+      throw new InvalidRequest(
+        `${Field.PARAMETERS}[${index}].value (${name}) must be a non-empty string, number or boolean (the Data API `
+        + `has no NULL or empty parameter values; write NULL in the SQL instead); got ${show(paramValue)}.`);
+    }
+    return { name, value: paramValue };
+  });
+}
+
+function executeRequest(event: Record<string, unknown>): ExecuteRequest {
+  const action = event[Field.ACTION];
+  if (action !== undefined && action !== Action.EXECUTE_STATEMENT && action !== Action.EXECUTE_SINGLETON_STATEMENT) {
+    throw new InvalidRequest(
+      `Unsupported ${Field.ACTION} ${show(action)} with SQL; expected "${Action.EXECUTE_STATEMENT}" (the default) or `
+      + `"${Action.EXECUTE_SINGLETON_STATEMENT}".`);
+  }
+  if (has(event, Field.SQL_STATEMENT) && has(event, Field.SQL_STATEMENTS)) {
+    throw new InvalidRequest(
+      `Give either ${Field.SQL_STATEMENT} (one statement) or ${Field.SQL_STATEMENTS} (a transaction of several), not both.`);
+  }
+  let sql: string | string[];
+  if (has(event, Field.SQL_STATEMENTS)) {
+    const list = event[Field.SQL_STATEMENTS];
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BATCH_STATEMENTS) {
+      throw new InvalidRequest(
+        `${Field.SQL_STATEMENTS} must be an array of 1 to ${MAX_BATCH_STATEMENTS} SQL strings (run as one transaction); `
+        + `got ${Array.isArray(list) ? `${list.length} items` : show(list)}.`);
+    }
+    sql = list.map((item, index) => sqlText(item, `${Field.SQL_STATEMENTS}[${index}]`));
+    if (has(event, Field.PARAMETERS)) {
+      throw new InvalidRequest(
+        `${Field.PARAMETERS} cannot be used with ${Field.SQL_STATEMENTS}: the Data API's BatchExecuteStatement takes no `
+        + `parameters. Use ${Field.SQL_STATEMENT} for a parameterised statement.`);
+    }
+  } else {
+    sql = sqlText(event[Field.SQL_STATEMENT], Field.SQL_STATEMENT);
+  }
+  const callback = callbackOf(event);
+  const executionArn = callback.kind === 'stepFunctions'
+    ? callback.executionArn
+    : optionalString(event, Field.EXECUTION_ARN, MAX_EXECUTION_ARN_LENGTH, 'the execution ARN, $$.Execution.Id');
+  return {
+    type: 'execute',
+    sql,
+    ...has(event, Field.PARAMETERS) ? { parameters: parameters(event[Field.PARAMETERS]) } : {},
+    singleton: action === Action.EXECUTE_SINGLETON_STATEMENT,
+    callback,
+    ...executionArn !== undefined ? { executionArn } : {},
+  };
+}
+
+function statementRequest(event: Record<string, unknown>, type: StatementRequest['type']): StatementRequest {
+  const statementId = event[Field.STATEMENT_ID];
+  if (typeof statementId !== 'string' || statementId === '' || statementId.length > 128) {
+    throw new InvalidRequest(
+      `${Field.STATEMENT_ID} must be a Data API statement id or "${LATEST}"; got ${show(statementId)}.`);
+  }
+  const executionArn = optionalString(event, Field.EXECUTION_ARN, MAX_EXECUTION_ARN_LENGTH, 'the execution ARN, $$.Execution.Id');
+  if (statementId === LATEST && executionArn === undefined) {
+    throw new InvalidRequest(
+      `${Field.STATEMENT_ID} "${LATEST}" needs ${Field.EXECUTION_ARN} to know whose latest statement to use; add `
+      + `"${Field.EXECUTION_ARN}.$": "$$.Execution.Id".`);
+  }
+  let nextToken: string | undefined;
+  if (has(event, Field.NEXT_TOKEN) && event[Field.NEXT_TOKEN] !== null) {
+    if (type !== 'getStatementResult') {
+      throw new InvalidRequest(`${Field.NEXT_TOKEN} is only used with "${Action.GET_STATEMENT_RESULT}"; got it with ${show(type)}.`);
+    }
+    nextToken = optionalString(event, Field.NEXT_TOKEN, 100_000, 'the NextToken of the previous page');
+  }
+  return {
+    type,
+    statementId,
+    ...executionArn !== undefined ? { executionArn } : {},
+    ...nextToken !== undefined ? { nextToken } : {},
+  };
+}
+
+const STATEMENT_ACTIONS: Record<string, StatementRequest['type']> = {
+  [Action.DESCRIBE_STATEMENT]: 'describeStatement',
+  [Action.GET_STATEMENT_RESULT]: 'getStatementResult',
+  [Action.CANCEL_STATEMENT]: 'cancelStatement',
+};
+
+/**
+ * Routes and validates an invocation event (first match wins): `Records` → completion batch; `sqlStatement` /
+ * `sqlStatements` → execute; `statementId` + `action` → describe, result or cancel.
+ * @throws InvalidRequest for anything else
+ */
+export function parseRequest(event: unknown): Request {
+  if (!isObject(event)) {
+    throw new InvalidRequest(`The invocation event must be a JSON object; got ${show(event)}.`);
+  }
+  if (has(event, 'Records')) {
+    if (!Array.isArray(event.Records)) {
+      throw new InvalidRequest(`Records must be the array of an SQS batch; got ${show(event.Records)}.`);
+    }
+    return { type: 'completion', records: event.Records };
+  }
+  if (has(event, Field.SQL_STATEMENT) || has(event, Field.SQL_STATEMENTS)) {
+    return executeRequest(event);
+  }
+  if (has(event, Field.STATEMENT_ID)) {
+    const action = event[Field.ACTION];
+    const type = typeof action === 'string' ? STATEMENT_ACTIONS[action] : undefined;
+    if (type === undefined) {
+      throw new InvalidRequest(
+        `Unsupported ${Field.ACTION} ${show(action)} with ${Field.STATEMENT_ID}; expected one of `
+        + `${Object.keys(STATEMENT_ACTIONS).map((a) => `"${a}"`).join(', ')}.`);
+    }
+    return statementRequest(event, type);
+  }
+  throw new InvalidRequest(
+    `Unsupported invocation: expected ${Field.SQL_STATEMENT} or ${Field.SQL_STATEMENTS} (to run SQL), or `
+    + `${Field.STATEMENT_ID} with ${Field.ACTION} (describeStatement, getStatementResult, cancelStatement); got the fields `
+    + `${show(Object.keys(event))}.`);
+}

@@ -1,0 +1,57 @@
+/**
+ * The Step Functions callback: `SendTaskSuccess` with the status-change event as output, or `SendTaskFailure` with
+ * error `FAILED` and the event (with Redshift's error text in `detail.error`) as cause, within the API's size limits.
+ */
+import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { ErrorName } from '../src/contract';
+import { MAX_TASK_CAUSE_CHARS, MAX_TASK_OUTPUT_BYTES, byteLength, truncateBytes } from './plain';
+import { StatusChangeEvent } from './status-event';
+
+/** Errors after which the task can never be called back: it timed out, was closed, or the token is not valid. */
+export const FINAL_TASK_ERRORS: readonly string[] = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
+
+export type CallbackResult = 'delivered' | 'taskClosed';
+
+/** The event as task output, summarised if it would exceed 256 KiB (it normally is far below). */
+export function taskOutput(event: StatusChangeEvent): string {
+  const output = JSON.stringify(event);
+  if (byteLength(output) <= MAX_TASK_OUTPUT_BYTES) return output;
+  const { detail } = event;
+  return JSON.stringify({
+    ...event,
+    detail: { statementId: detail.statementId, statementName: detail.statementName, state: detail.state, rows: detail.rows },
+    truncated: true,
+  });
+}
+
+/** The event as failure cause, with `detail.error` shortened so the cause fits 32,768 characters. */
+export function taskFailureCause(event: StatusChangeEvent): string {
+  const cause = JSON.stringify(event);
+  if (cause.length <= MAX_TASK_CAUSE_CHARS) return cause;
+  const error = event.detail.error ?? '';
+  const without = JSON.stringify({ ...event, detail: { ...event.detail, error: '' } });
+  // Budget in bytes is a safe lower bound for characters; JSON escaping may add a little, so leave a margin.
+  const room = MAX_TASK_CAUSE_CHARS - without.length - 256;
+  const shortened = JSON.stringify({ ...event, detail: { ...event.detail, error: truncateBytes(error, Math.max(0, room)) } });
+  return shortened.length <= MAX_TASK_CAUSE_CHARS ? shortened : shortened.slice(0, MAX_TASK_CAUSE_CHARS);
+}
+
+/**
+ * Calls the waiting task back. Resolves `taskClosed` when Step Functions says the task can no longer be called back
+ * (final, nothing to retry); rejects on anything else (throttling, service errors), so the caller retries.
+ */
+export async function sendStepFunctionsCallback(
+  sfn: SFNClient, taskToken: string, event: StatusChangeEvent, failed: boolean,
+): Promise<CallbackResult> {
+  try {
+    if (failed) {
+      await sfn.send(new SendTaskFailureCommand({ taskToken, error: ErrorName.STATEMENT_FAILED, cause: taskFailureCause(event) }));
+    } else {
+      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event) }));
+    }
+    return 'delivered';
+  } catch (error) {
+    if (error instanceof Error && FINAL_TASK_ERRORS.includes(error.name)) return 'taskClosed';
+    throw error;
+  }
+}
