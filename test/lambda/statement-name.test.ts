@@ -1,0 +1,41 @@
+import { MAX_STATEMENT_NAME_LENGTH, adHocId, formatStatementName, newInvocationId, parseStatementName } from '../../lambda/statement-name';
+
+describe('statement names', () => {
+  test('invocation ids are epoch seconds with a millisecond-then-random fraction', () => {
+    const id = newInvocationId(1_764_000_000_123, () => 42);
+    expect(id).toBe('1764000000.123000000042');
+  });
+
+  test('ids sort by time as strings', () => {
+    const earlier = newInvocationId(1_764_000_000_999);
+    const later = newInvocationId(1_764_000_001_000);
+    expect([later, earlier].sort()).toEqual([earlier, later]);
+  });
+
+  test('10,000 starts of the same id in the same millisecond get distinct names', () => {
+    const ids = new Set(Array.from({ length: 10_000 }, () => newInvocationId(1_764_000_000_000)));
+    expect(ids.size).toBe(10_000);
+  });
+
+  test('round-trips through the completion event', () => {
+    const name = { id: 'arn:aws:states:eu-west-1:123456789012:execution:M:run-1', invocationId: newInvocationId(Date.now()) };
+    expect(parseStatementName(formatStatementName(name))).toEqual(name);
+  });
+
+  test('the ad-hoc id of a statement without a caller', () => {
+    expect(adHocId('eu-west-1', 'u-u-i-d')).toBe('arn:::eu-west-1::custom_invocation:u-u-i-d');
+    expect(parseStatementName(`${adHocId('eu-west-1', 'u')}:1764000000.123456789012`))
+      .toEqual({ id: 'arn:::eu-west-1::custom_invocation:u', invocationId: '1764000000.123456789012' });
+  });
+
+  test('the original format (microsecond float) still parses', () => {
+    expect(parseStatementName('rscfncreateduser:1631885785.837462')).toEqual({ id: 'rscfncreateduser', invocationId: '1631885785.837462' });
+  });
+
+  test.each([
+    [undefined], [42], [''], ['no-separator'], [':1764000000.1'], ['name:'], ['name:abc'], ['name:1764000000'],
+    ['name:1764000000.'], ['etl-job-nightly'], [`x:${'1'.repeat(MAX_STATEMENT_NAME_LENGTH)}.1`],
+  ])('names it did not create are not ours: %p', (name) => {
+    expect(parseStatementName(name)).toBeUndefined();
+  });
+});

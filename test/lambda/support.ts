@@ -1,0 +1,123 @@
+/**
+ * Test support for the runtime modules: real DynamoDB (dynalite on 127.0.0.1) behind the real state table, SDK
+ * clients that tests mock with aws-sdk-client-mock, and builders for the events the function receives.
+ */
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Config, readConfig } from '../../lambda/config';
+import { Deps, Log } from '../../lambda/deps';
+import { HttpPut } from '../../lambda/cfn-callback';
+import { StateTable } from '../../lambda/state-table';
+import { LocalDynamoDb } from '../../local/servers/dynamodb';
+
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+  readonly extra: Record<string, unknown>[];
+}
+
+/** A logger that keeps what it is told, so tests can check what (not) to log. */
+export class RecordingLog implements Log {
+  public readonly lines: LogLine[] = [];
+  debug(message: string, ...extra: Record<string, unknown>[]) { this.lines.push({ level: 'DEBUG', message, extra }); }
+  info(message: string, ...extra: Record<string, unknown>[]) { this.lines.push({ level: 'INFO', message, extra }); }
+  warn(message: string, ...extra: Record<string, unknown>[]) { this.lines.push({ level: 'WARN', message, extra }); }
+  error(message: string, ...extra: Record<string, unknown>[]) { this.lines.push({ level: 'ERROR', message, extra }); }
+  text(): string { return JSON.stringify(this.lines); }
+}
+
+export const CLUSTER_ENV = {
+  DDB_TABLE_NAME: 'placeholder', CLUSTER_IDENTIFIER: 'examplecluster', DATABASE: 'dev', DB_USER: 'admin', TTL: '1',
+  LOG_LEVEL: 'DEBUG', AWS_REGION: 'eu-west-1',
+};
+
+export interface TestDeps extends Deps {
+  readonly log: RecordingLog;
+  readonly puts: { url: string; body: string }[];
+}
+
+/** Deps with a real state table on `dynamo` and fresh SDK clients (mock them with `mockClient(...)`). */
+export async function makeDeps(dynamo: LocalDynamoDb, options: {
+  env?: Record<string, string>; httpPut?: HttpPut; now?: () => number; config?: Partial<Config>;
+} = {}): Promise<TestDeps> {
+  const tableName = await dynamo.createStateTable();
+  const config = { ...readConfig({ ...CLUSTER_ENV, ...options.env, DDB_TABLE_NAME: tableName }), ...options.config };
+  const puts: { url: string; body: string }[] = [];
+  const recordingPut: HttpPut = async (url, body) => {
+    puts.push({ url, body });
+    return options.httpPut ? options.httpPut(url, body) : 200;
+  };
+  const ddb = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    config,
+    log: new RecordingLog(),
+    table: new StateTable(ddb, tableName),
+    redshiftData: new RedshiftDataClient({ region: 'eu-west-1' }),
+    sfn: new SFNClient({ region: 'eu-west-1' }),
+    httpPut: recordingPut,
+    now: options.now ?? Date.now,
+    puts,
+  };
+}
+
+/** Every item in the deps' state table. */
+export async function tableItems(dynamo: LocalDynamoDb, deps: Deps): Promise<Record<string, any>[]> {
+  const documents = DynamoDBDocumentClient.from(dynamo.client);
+  const result = await documents.send(new ScanCommand({ TableName: deps.config.tableName, ConsistentRead: true }));
+  return result.Items ?? [];
+}
+
+export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:ExampleMachine:run-1';
+export const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAexampleTaskToken==';
+
+/** A "Redshift Data Statement Status Change" event. */
+export function statusEvent(statementName: string, statementId: string, state: string, rows = 1): Record<string, any> {
+  return {
+    'version': '0',
+    'id': `event-${statementId}-${state}`,
+    'detail-type': 'Redshift Data Statement Status Change',
+    'source': 'aws.redshift-data',
+    'account': '123456789012',
+    'time': '2026-11-24T10:15:30Z',
+    'region': 'eu-west-1',
+    'resources': ['arn:aws:redshift:eu-west-1:123456789012:cluster:examplecluster'],
+    'detail': {
+      principal: 'arn:aws:sts::123456789012:assumed-role/ExampleRole/ExampleSession',
+      statementName, statementId, redshiftQueryId: 4711, state, rows, expireAt: 1764086400,
+    },
+  };
+}
+
+let messageCounter = 0;
+
+/** An SQS record carrying `body` (an object is sent as its JSON). */
+export function sqsRecord(body: unknown, messageId = `message-${++messageCounter}`): Record<string, any> {
+  return {
+    messageId,
+    receiptHandle: `receipt-${messageId}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1764000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1764000000001' },
+    messageAttributes: {},
+    md5OfBody: 'x',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:example-queue',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+/** A CloudFormation custom-resource request with an SQL statement added, as a wrapper function sends it. */
+export function cloudFormationEvent(requestType: 'Create' | 'Update' | 'Delete', responseUrl: string, extra: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    RequestType: requestType,
+    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:Wrapper',
+    ResponseURL: responseUrl,
+    StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/example-stack/1a2b3c4d',
+    RequestId: `request-${requestType}`,
+    LogicalResourceId: 'ExampleTable',
+    ResourceType: 'Custom::RedshiftSql',
+    ResourceProperties: { ServiceToken: 'x', create_sql: 'create table t(id int)', password: 'md5secret' },
+    ...requestType !== 'Create' ? { PhysicalResourceId: 'ExampleTable:1764000000.123000000001' } : {},
+    ...extra,
+  };
+}
