@@ -41,7 +41,12 @@ export const Defaults = {
   /** Days a handled item is kept (the original's `TTL` value). */
   TTL_DAYS: 1,
   LOG_LEVEL: 'INFO',
+  /** Largest accepted `TTL` (days). */
+  MAX_TTL_DAYS: 3650,
 } as const;
+
+/** Values `LOG_LEVEL` accepts (case-insensitive); the construct validates `logLevel` against them at synth. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 
 /** Field names of an invocation payload (the original's names, plus `parameters` and `sqlStatements`). */
 export const Field = {
