@@ -1,7 +1,7 @@
 /**
  * The function's configuration, read once per cold start from the environment (names in the contract's `Env`).
  */
-import { Defaults, Env } from '../src/contract';
+import { Defaults, Env, LOG_LEVELS } from '../src/contract';
 import { ConfigurationError } from './errors';
 
 /** Where statements run: a provisioned cluster or a Redshift Serverless workgroup. */
@@ -22,7 +22,6 @@ export interface Config {
   readonly region: string;
 }
 
-export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = typeof LOG_LEVELS[number];
 
 type Environment = Record<string, string | undefined>;
@@ -75,9 +74,9 @@ export function readConfig(env: Environment): Config {
 
   const ttlText = optional(env, Env.TTL_DAYS);
   const ttlDays = ttlText === undefined ? Defaults.TTL_DAYS : Number(ttlText);
-  if (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > 3650) {
+  if (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > Defaults.MAX_TTL_DAYS) {
     throw new ConfigurationError(
-      `${Env.TTL_DAYS} must be a whole number of days between 1 and 3650 to keep handled items; got ${JSON.stringify(ttlText)}.`);
+      `${Env.TTL_DAYS} must be a whole number of days between 1 and ${Defaults.MAX_TTL_DAYS} to keep handled items; got ${JSON.stringify(ttlText)}.`);
   }
 
   const logLevelText = (optional(env, Env.LOG_LEVEL) ?? Defaults.LOG_LEVEL).toUpperCase();
