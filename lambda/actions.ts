@@ -5,12 +5,12 @@
 import {
   CancelStatementCommand, DescribeStatementCommand, GetStatementResultCommand, ListStatementsCommand,
 } from '@aws-sdk/client-redshift-data';
-import { Field, LATEST } from '../src/contract';
 import { Deps } from './deps';
 import { InvalidRequest, PreviousExecutionNotFound } from './errors';
-import { StatementRequest } from './request';
 import { byteLength, toPlain } from './plain';
+import { StatementRequest } from './request';
 import { formatStatementName } from './statement-name';
+import { Field, LATEST } from '../src/contract';
 
 /**
  * A `getStatementResult` answer is cut into pages of at most this many bytes of records, so it fits a Step Functions

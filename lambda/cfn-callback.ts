@@ -5,8 +5,8 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { CloudFormationRequest } from './request';
 import { MAX_CFN_RESPONSE_BYTES, byteLength, truncateBytes } from './plain';
+import { CloudFormationRequest } from './request';
 
 export interface CloudFormationResponse {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -70,7 +70,7 @@ export const nodeHttpPut: HttpPut = (url, body) => new Promise((resolve, reject)
     response.on('end', () => resolve(response.statusCode ?? 0));
     response.on('error', reject);
   });
-  request.on('timeout', () => request.destroy(new Error(`PUT to the CloudFormation response URL timed out after 10 s`)));
+  request.on('timeout', () => request.destroy(new Error('PUT to the CloudFormation response URL timed out after 10 s')));
   request.on('error', reject);
   request.end(body);
 });

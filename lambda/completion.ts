@@ -7,14 +7,14 @@
  */
 import { DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { SQSBatchResponse } from 'aws-lambda';
+import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
 import { Deps } from './deps';
 import { describeError } from './errors';
-import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
+import { truncateBytes } from './plain';
 import { CloudFormationRequest } from './request';
 import { sendStepFunctionsCallback } from './sfn-callback';
-import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
 import { parseStatementName } from './statement-name';
-import { truncateBytes } from './plain';
+import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
 
 /** Redshift error texts kept with the event (the cause sent to Step Functions is limited to 32,768 characters). */
 export const MAX_ERROR_TEXT_BYTES = 16 * 1024;

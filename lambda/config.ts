@@ -1,8 +1,8 @@
 /**
  * The function's configuration, read once per cold start from the environment (names in the contract's `Env`).
  */
-import { Defaults, Env, LOG_LEVELS } from '../src/contract';
 import { ConfigurationError } from './errors';
+import { Defaults, Env, LOG_LEVELS } from '../src/contract';
 
 /** Where statements run: a provisioned cluster or a Redshift Serverless workgroup. */
 export type Target = { readonly clusterIdentifier: string } | { readonly workgroupName: string };

@@ -3,11 +3,11 @@
  * module can be tested alone with its own clients.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { Config } from './config';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from './cfn-callback';
+import { Config } from './config';
 import { StateTable } from './state-table';
 
 /** The logging surface the modules use (Powertools Logger in the function; anything compatible in tests). */

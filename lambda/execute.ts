@@ -7,11 +7,11 @@
 import { BatchExecuteStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { targetParameters } from './config';
 import { Deps } from './deps';
-import { ExecuteRequest } from './request';
+import { InvalidRequest } from './errors';
 import { toPlain, truncateBytes } from './plain';
+import { ExecuteRequest } from './request';
 import { acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
 import { MAX_STATEMENT_NAME_LENGTH, StatementName, adHocId, formatStatementName, newInvocationId } from './statement-name';
-import { InvalidRequest } from './errors';
 
 /** How much SQL text the state table keeps for diagnostics. */
 export const STORED_SQL_BYTES = 16 * 1024;
@@ -113,8 +113,12 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     }
   }
   log.info('Started statement', {
-    statementName, statementId: output.Id, callback: request.callback.kind, singleton: request.singleton,
-    batch: typeof request.sql !== 'string', parameters: request.parameters?.length ?? 0,
+    statementName,
+    statementId: output.Id,
+    callback: request.callback.kind,
+    singleton: request.singleton,
+    batch: typeof request.sql !== 'string',
+    parameters: request.parameters?.length ?? 0,
   });
   return toPlain(output);
 }

@@ -4,10 +4,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { nodeHttpPut } from './cfn-callback';
 import { readConfig } from './config';
 import { Deps, createClients } from './deps';
 import { describeError } from './errors';
-import { nodeHttpPut } from './cfn-callback';
 import { route } from './router';
 import { StateTable } from './state-table';
 

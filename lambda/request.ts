@@ -2,8 +2,8 @@
  * Validation of invocation payloads (pure: no I/O). Every rejection is an `InvalidRequest` that says what is wrong,
  * what was received and what is expected; a rejected request writes nothing and starts nothing.
  */
-import { Action, Field, LATEST } from '../src/contract';
 import { InvalidRequest } from './errors';
+import { Action, Field, LATEST } from '../src/contract';
 
 /** Data API limit for one SQL text (bytes). */
 export const MAX_SQL_BYTES = 100_000;

@@ -2,11 +2,11 @@
  * Routes one invocation to the module that handles it. A CloudFormation request that cannot be started is answered
  * `FAILED` at once, so CloudFormation is never left waiting.
  */
-import { describeError } from './errors';
-import { Deps } from './deps';
 import { cancelStatement, describeStatement, getStatementResult } from './actions';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
 import { completeBatch } from './completion';
+import { Deps } from './deps';
+import { describeError } from './errors';
 import { startStatement } from './execute';
 import { CloudFormationRequest, Request, cloudFormationRequest, parseRequest } from './request';
 import { formatStatementName, newInvocationId } from './statement-name';

@@ -3,9 +3,9 @@
  * error `FAILED` and the event (with Redshift's error text in `detail.error`) as cause, within the API's size limits.
  */
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { ErrorName } from '../src/contract';
 import { MAX_TASK_CAUSE_CHARS, MAX_TASK_OUTPUT_BYTES, byteLength, truncateBytes } from './plain';
 import { StatusChangeEvent } from './status-event';
+import { ErrorName } from '../src/contract';
 
 /** Errors after which the task can never be called back: it timed out, was closed, or the token is not valid. */
 export const FINAL_TASK_ERRORS: readonly string[] = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];

@@ -10,8 +10,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { Table } from '../src/contract';
 import { StatementName } from './statement-name';
+import { Table } from '../src/contract';
 
 export interface StatementItem {
   readonly key: StatementName;

@@ -5,10 +5,10 @@ import {
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { EXECUTION_ARN, TestDeps, makeDeps, sqsRecord, statusEvent } from './support';
 import { decodePageToken, encodePageToken } from '../../lambda/actions';
 import { route } from '../../lambda/router';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
-import { EXECUTION_ARN, TestDeps, makeDeps, sqsRecord, statusEvent } from './support';
 
 const redshiftData = mockClient(RedshiftDataClient);
 const sfn = mockClient(SFNClient);
@@ -30,12 +30,23 @@ beforeEach(async () => {
 describe('describeStatement', () => {
   test('by id: plain JSON, ISO dates, no SDK metadata', async () => {
     redshiftData.on(DescribeStatementCommand, { Id: 'abc' }).resolves({
-      $metadata: { httpStatusCode: 200 }, Id: 'abc', Status: 'FAILED', Error: 'ERROR: function get_date() does not exist',
-      CreatedAt: new Date('2026-11-24T10:00:00Z'), UpdatedAt: new Date('2026-11-24T10:00:01.5Z'), HasResultSet: false, ResultRows: -1,
+      $metadata: { httpStatusCode: 200 },
+      Id: 'abc',
+      Status: 'FAILED',
+      Error: 'ERROR: function get_date() does not exist',
+      CreatedAt: new Date('2026-11-24T10:00:00Z'),
+      UpdatedAt: new Date('2026-11-24T10:00:01.5Z'),
+      HasResultSet: false,
+      ResultRows: -1,
     });
     await expect(route(deps, { action: 'describeStatement', statementId: 'abc' })).resolves.toEqual({
-      Id: 'abc', Status: 'FAILED', Error: 'ERROR: function get_date() does not exist',
-      CreatedAt: '2026-11-24T10:00:00.000Z', UpdatedAt: '2026-11-24T10:00:01.500Z', HasResultSet: false, ResultRows: -1,
+      Id: 'abc',
+      Status: 'FAILED',
+      Error: 'ERROR: function get_date() does not exist',
+      CreatedAt: '2026-11-24T10:00:00.000Z',
+      UpdatedAt: '2026-11-24T10:00:01.500Z',
+      HasResultSet: false,
+      ResultRows: -1,
     });
   });
 });

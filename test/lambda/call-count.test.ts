@@ -5,9 +5,9 @@
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { EXECUTION_ARN, TestDeps, makeDeps, sqsRecord, statusEvent } from './support';
 import { route } from '../../lambda/router';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
-import { EXECUTION_ARN, TestDeps, makeDeps, sqsRecord, statusEvent } from './support';
 
 const redshiftData = mockClient(RedshiftDataClient);
 const sfn = mockClient(SFNClient);

@@ -4,10 +4,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { EXECUTION_ARN, TASK_TOKEN, TestDeps, cloudFormationEvent, makeDeps, sqsRecord, statusEvent, tableItems } from './support';
 import { MAX_CFN_RESPONSE_BYTES, MAX_TASK_CAUSE_CHARS } from '../../lambda/plain';
 import { route } from '../../lambda/router';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
-import { EXECUTION_ARN, TASK_TOKEN, TestDeps, cloudFormationEvent, makeDeps, sqsRecord, statusEvent, tableItems } from './support';
 
 const redshiftData = mockClient(RedshiftDataClient);
 const sfn = mockClient(SFNClient);
@@ -187,21 +187,21 @@ describe('CloudFormation callbacks', () => {
   }
 
   test('Create FINISHED → PUT SUCCESS with the statement name as physical id; the item keeps no resource properties', async () => {
-    const started = await startForStack('Create');
-    expect(started.WithEvent).toBe(true);
-    expect(started.StatementName).toMatch(/^ExampleTable:\d{10}\.\d{12}$/);
+    const statement = await startForStack('Create');
+    expect(statement.WithEvent).toBe(true);
+    expect(statement.StatementName).toMatch(/^ExampleTable:\d{10}\.\d{12}$/);
     const [item] = await tableItems(dynamo, deps);
     expect(item.callback_details).not.toContain('md5secret');
     expect(item.callback_details).not.toContain('ResourceProperties');
 
-    await route(deps, { Records: [sqsRecord(statusEvent(started.StatementName!, 'statement-1', 'FINISHED', 0))] });
+    await route(deps, { Records: [sqsRecord(statusEvent(statement.StatementName!, 'statement-1', 'FINISHED', 0))] });
 
     expect(deps.puts).toHaveLength(1);
     expect(deps.puts[0].url).toBe(RESPONSE_URL);
     expect(JSON.parse(deps.puts[0].body)).toEqual({
       Status: 'SUCCESS',
-      Reason: `Statement ${started.StatementName} FINISHED, 0 rows (statement id statement-1).`,
-      PhysicalResourceId: started.StatementName,
+      Reason: `Statement ${statement.StatementName} FINISHED, 0 rows (statement id statement-1).`,
+      PhysicalResourceId: statement.StatementName,
       StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/example-stack/1a2b3c4d',
       RequestId: 'request-Create',
       LogicalResourceId: 'ExampleTable',
@@ -211,8 +211,8 @@ describe('CloudFormation callbacks', () => {
   });
 
   test('Update FAILED → PUT FAILED keeping the incoming physical id, with Redshift\'s error as reason', async () => {
-    const started = await startForStack('Update');
-    await route(deps, { Records: [sqsRecord(statusEvent(started.StatementName!, 'statement-1', 'FAILED'))] });
+    const statement = await startForStack('Update');
+    await route(deps, { Records: [sqsRecord(statusEvent(statement.StatementName!, 'statement-1', 'FAILED'))] });
     const body = JSON.parse(deps.puts[0].body);
     expect(body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ExampleTable:1764000000.123000000001' });
     expect(body.Reason).toMatch(/^FAILED: ERROR: function get_date\(\) does not exist \(statement ExampleTable:/);
@@ -220,8 +220,8 @@ describe('CloudFormation callbacks', () => {
 
   test('the response body stays within 4,096 bytes whatever the error text', async () => {
     redshiftData.on(DescribeStatementCommand).resolves({ Error: `ERROR: "${'\u00e9\n'.repeat(5000)}"` });
-    const started = await startForStack('Create');
-    await route(deps, { Records: [sqsRecord(statusEvent(started.StatementName!, 'statement-1', 'FAILED'))] });
+    const statement = await startForStack('Create');
+    await route(deps, { Records: [sqsRecord(statusEvent(statement.StatementName!, 'statement-1', 'FAILED'))] });
     expect(Buffer.byteLength(deps.puts[0].body)).toBeLessThanOrEqual(MAX_CFN_RESPONSE_BYTES);
     expect(JSON.parse(deps.puts[0].body).Reason).toMatch(/truncated/);
   });
@@ -229,16 +229,16 @@ describe('CloudFormation callbacks', () => {
   test('a non-2xx answer is retried within the invocation', async () => {
     const answers = [503, 500, 200];
     deps = await makeDeps(dynamo, { httpPut: async () => answers.shift()! });
-    const started = await startForStack('Create');
-    await expect(route(deps, { Records: [sqsRecord(statusEvent(started.StatementName!, 'statement-1', 'FINISHED'))] }))
+    const statement = await startForStack('Create');
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(statement.StatementName!, 'statement-1', 'FINISHED'))] }))
       .resolves.toEqual({ batchItemFailures: [] });
     expect(deps.puts).toHaveLength(3);
   });
 
   test('an undeliverable answer puts the record back (then the DLQ), never drops it', async () => {
     deps = await makeDeps(dynamo, { httpPut: async () => 500 });
-    const started = await startForStack('Delete');
-    await expect(route(deps, { Records: [sqsRecord(statusEvent(started.StatementName!, 'statement-1', 'FINISHED'), 'm-cfn')] }))
+    const statement = await startForStack('Delete');
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(statement.StatementName!, 'statement-1', 'FINISHED'), 'm-cfn')] }))
       .resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-cfn' }] });
     expect(deps.puts).toHaveLength(3);
   });

@@ -7,8 +7,14 @@ describe('readConfig', () => {
   test('reads a cluster with a database user, the original configuration', () => {
     const config = readConfig({ ...BASE, DB_USER: 'admin', TTL: '3', LOG_LEVEL: 'debug' });
     expect(config).toEqual({
-      tableName: 'table', target: { clusterIdentifier: 'cluster' }, database: 'dev', dbUser: 'admin',
-      secretArn: undefined, ttlDays: 3, logLevel: 'DEBUG', region: 'eu-west-1',
+      tableName: 'table',
+      target: { clusterIdentifier: 'cluster' },
+      database: 'dev',
+      dbUser: 'admin',
+      secretArn: undefined,
+      ttlDays: 3,
+      logLevel: 'DEBUG',
+      region: 'eu-west-1',
     });
     expect(targetParameters(config)).toEqual({ ClusterIdentifier: 'cluster', Database: 'dev', DbUser: 'admin' });
   });

@@ -3,9 +3,9 @@ import {
 } from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { EXECUTION_ARN, TASK_TOKEN, TestDeps, cloudFormationEvent, makeDeps, tableItems } from './support';
 import { route } from '../../lambda/router';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
-import { EXECUTION_ARN, TASK_TOKEN, TestDeps, cloudFormationEvent, makeDeps, tableItems } from './support';
 
 const redshiftData = mockClient(RedshiftDataClient);
 let dynamo: LocalDynamoDb;
@@ -13,8 +13,11 @@ let deps: TestDeps;
 let started = 0;
 const executeStatement = async (input: any) => ({
   $metadata: { httpStatusCode: 200, requestId: 'r' },
-  Id: `statement-${++started}`, CreatedAt: new Date('2026-11-24T10:00:00.000Z'),
-  ClusterIdentifier: input.ClusterIdentifier, Database: input.Database, DbUser: input.DbUser,
+  Id: `statement-${++started}`,
+  CreatedAt: new Date('2026-11-24T10:00:00.000Z'),
+  ClusterIdentifier: input.ClusterIdentifier,
+  Database: input.Database,
+  DbUser: input.DbUser,
 });
 
 beforeAll(async () => { dynamo = await startLocalDynamoDb(); });
@@ -40,8 +43,12 @@ describe('executeStatement', () => {
     });
     const call = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input;
     expect(call).toEqual({
-      ClusterIdentifier: 'examplecluster', Database: 'dev', DbUser: 'admin', Sql: 'select getdate()',
-      StatementName: expect.stringMatching(new RegExp(`^${EXECUTION_ARN}:\\d{10}\\.\\d{12}$`)), WithEvent: true,
+      ClusterIdentifier: 'examplecluster',
+      Database: 'dev',
+      DbUser: 'admin',
+      Sql: 'select getdate()',
+      StatementName: expect.stringMatching(new RegExp(`^${EXECUTION_ARN}:\\d{10}\\.\\d{12}$`)),
+      WithEvent: true,
     });
     const items = await tableItems(dynamo, deps);
     expect(items).toHaveLength(1);

@@ -2,12 +2,12 @@
  * Test support for the runtime modules: real DynamoDB (dynalite on 127.0.0.1) behind the real state table, SDK
  * clients that tests mock with aws-sdk-client-mock, and builders for the events the function receives.
  */
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { HttpPut } from '../../lambda/cfn-callback';
 import { Config, readConfig } from '../../lambda/config';
 import { Deps, Log } from '../../lambda/deps';
-import { HttpPut } from '../../lambda/cfn-callback';
 import { StateTable } from '../../lambda/state-table';
 import { LocalDynamoDb } from '../../local/servers/dynamodb';
 
@@ -28,8 +28,13 @@ export class RecordingLog implements Log {
 }
 
 export const CLUSTER_ENV = {
-  DDB_TABLE_NAME: 'placeholder', CLUSTER_IDENTIFIER: 'examplecluster', DATABASE: 'dev', DB_USER: 'admin', TTL: '1',
-  LOG_LEVEL: 'DEBUG', AWS_REGION: 'eu-west-1',
+  DDB_TABLE_NAME: 'placeholder',
+  CLUSTER_IDENTIFIER: 'examplecluster',
+  DATABASE: 'dev',
+  DB_USER: 'admin',
+  TTL: '1',
+  LOG_LEVEL: 'DEBUG',
+  AWS_REGION: 'eu-west-1',
 };
 
 export interface TestDeps extends Deps {
@@ -84,7 +89,12 @@ export function statusEvent(statementName: string, statementId: string, state: s
     'resources': ['arn:aws:redshift:eu-west-1:123456789012:cluster:examplecluster'],
     'detail': {
       principal: 'arn:aws:sts::123456789012:assumed-role/ExampleRole/ExampleSession',
-      statementName, statementId, redshiftQueryId: 4711, state, rows, expireAt: 1764086400,
+      statementName,
+      statementId,
+      redshiftQueryId: 4711,
+      state,
+      rows,
+      expireAt: 1764086400,
     },
   };
 }
