@@ -1,1 +1,3 @@
 export * from './errors';
+export * from './tasker-props';
+export * from './tasker';

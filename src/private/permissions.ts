@@ -1,0 +1,111 @@
+/**
+ * The IAM statements the handler needs, per role (starter and completer), scoped as narrowly as each service allows.
+ * What the handler calls is described in the lambda/ sources; keep both sides in step.
+ */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { RedshiftTargetProps } from '../tasker-props';
+
+/** Table actions of the API path: register (conditional put), record, unregister, lock, `LATEST` (query). */
+export const STARTER_TABLE_ACTIONS = [
+  'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query',
+];
+/** Table actions of the completion path: claim and give back a completion, release a singleton lock. */
+export const COMPLETER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+/** What aws-cdk-lib grants for read/write use of a table's customer-managed key. */
+export const TABLE_KEY_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+/** Consuming the completion queue through a Lambda event source mapping. */
+export const QUEUE_CONSUME_ACTIONS = [
+  'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes',
+];
+/** Data API actions on statement ids (not IAM resources). */
+export const STATEMENT_ACTIONS = [
+  'redshift-data:DescribeStatement', 'redshift-data:CancelStatement', 'redshift-data:GetStatementResult',
+  'redshift-data:ListStatements',
+];
+export const STATEMENT_OWNER_CONDITION = { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } };
+export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+
+function tableStatements(table: dynamodb.ITable, actions: string[]): iam.PolicyStatement[] {
+  const statements = [new iam.PolicyStatement({ actions, resources: [table.tableArn] })];
+  if (table.encryptionKey !== undefined) {
+    statements.push(new iam.PolicyStatement({ actions: TABLE_KEY_ACTIONS, resources: [table.encryptionKey.keyArn] }));
+  }
+  return statements;
+}
+
+/** ARN of the target `ExecuteStatement` and `BatchExecuteStatement` are scoped to. */
+export function targetArn(stack: Stack, target: RedshiftTargetProps): string {
+  if (target.clusterIdentifier !== undefined) {
+    return stack.formatArn({
+      service: 'redshift', resource: 'cluster', resourceName: target.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+  // A workgroup's ARN carries its generated id (workgroup/<uuid>), not its name, and the id cannot be derived from
+  // the name at synth time; the Data API addresses workgroups by name. So the scope is every workgroup of this
+  // account and region. The database credentials (secret, or the role's own IAM identity) still bound what SQL can do.
+  return stack.formatArn({
+    service: 'redshift-serverless', resource: 'workgroup', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
+/** Statements for the starter (the API function). The secret's read grant is added with `secret.grantRead`. */
+export function starterStatements(stack: Stack, target: RedshiftTargetProps, table: dynamodb.ITable): iam.PolicyStatement[] {
+  const statements = [
+    ...tableStatements(table, STARTER_TABLE_ACTIONS),
+    new iam.PolicyStatement({
+      actions: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+      resources: [targetArn(stack, target)],
+    }),
+    // Statement ids are not IAM resources: the resource is `*`, narrowed to the statements this function started.
+    // All four actions support the statement-owner condition key (Service Authorization Reference, redshift-data).
+    new iam.PolicyStatement({ actions: STATEMENT_ACTIONS, resources: ['*'], conditions: STATEMENT_OWNER_CONDITION }),
+  ];
+  const { clusterIdentifier, workgroupName, dbName, dbUser, secret } = target;
+  const dbArn = (resource: string, name: string): string => stack.formatArn({
+    service: 'redshift', resource, resourceName: `${clusterIdentifier}/${name}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  if (clusterIdentifier !== undefined && dbUser !== undefined) {
+    statements.push(new iam.PolicyStatement({
+      actions: ['redshift:GetClusterCredentials'],
+      resources: [dbArn('dbuser', dbUser), dbArn('dbname', dbName)],
+    }));
+  } else if (clusterIdentifier !== undefined && secret === undefined) {
+    statements.push(new iam.PolicyStatement({
+      actions: ['redshift:GetClusterCredentialsWithIAM'],
+      resources: [dbArn('dbname', dbName)],
+    }));
+  } else if (workgroupName !== undefined && secret === undefined) {
+    statements.push(new iam.PolicyStatement({
+      actions: ['redshift-serverless:GetCredentials'],
+      resources: [targetArn(stack, target)],
+    }));
+  }
+  return statements;
+}
+
+/** Statements for the completer (the SQS consumer); `queueKey` is the completion queue's key, if any. */
+export function completerStatements(table: dynamodb.ITable, queue: sqs.IQueue, queueKey: kms.IKey | undefined): iam.PolicyStatement[] {
+  const statements = [
+    ...tableStatements(table, COMPLETER_TABLE_ACTIONS),
+    new iam.PolicyStatement({ actions: QUEUE_CONSUME_ACTIONS, resources: [queue.queueArn] }),
+    // Task tokens are not IAM resources: SendTaskSuccess/SendTaskFailure accept no narrower resource than `*`.
+    new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
+    // Reads the error text of FAILED/ABORTED statements. Not limited by the statement-owner condition: the completer
+    // handles statements other identities started (a separate starter function, taskers sharing this callback
+    // infrastructure), which that condition would deny. DescribeStatement returns metadata and SQL text, no results.
+    new iam.PolicyStatement({ actions: ['redshift-data:DescribeStatement'], resources: ['*'] }),
+  ];
+  if (queueKey !== undefined) {
+    statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [queueKey.keyArn] }));
+  }
+  return statements;
+}
+
+/** X-Ray tracing for a function the construct creates (X-Ray actions support no resource-level permissions). */
+export function xrayStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions: XRAY_ACTIONS, resources: ['*'] });
+}

@@ -1,0 +1,266 @@
+/**
+ * Synth-time validation of `SfnRedshiftTaskerProps`. Every check runs before any resource is created, skips values
+ * that are unresolved tokens, and produces a message that says what is wrong, the value received and the fix.
+ * All problems are reported together.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Defaults, Env, LOG_LEVELS, Table } from '../contract';
+import { SfnRedshiftTaskerProps } from '../tasker-props';
+
+/** Values of `tablePermissions` and the grant each one adds. */
+export const TABLE_PERMISSIONS = ['All', 'Read', 'ReadWrite', 'Write'] as const;
+export type TablePermission = typeof TABLE_PERMISSIONS[number];
+
+/** Environment variables the construct sets; user options may not set them. The value says which prop to use. */
+export const MANAGED_ENVIRONMENT: Readonly<Record<string, string>> = {
+  [Env.TABLE_NAME]: 'dynamoTableProps or existingTableObj',
+  [Env.CLUSTER_IDENTIFIER]: 'redshiftTargetProps.clusterIdentifier',
+  [Env.WORKGROUP_NAME]: 'redshiftTargetProps.workgroupName',
+  [Env.DATABASE]: 'redshiftTargetProps.dbName',
+  [Env.DB_USER]: 'redshiftTargetProps.dbUser',
+  [Env.SECRET_ARN]: 'redshiftTargetProps.secret',
+  [Env.TTL_DAYS]: 'trackingTableTtl',
+  [Env.LOG_LEVEL]: 'logLevel',
+};
+
+/** Props of the callback infrastructure (not allowed with `createCallbackInfra: false`). */
+const CALLBACK_INFRA_PROPS = [
+  'existingQueueObj', 'queueProps', 'enableQueuePurging', 'deadLetterQueueProps', 'deployDeadLetterQueue',
+  'maxReceiveCount', 'enableEncryptionWithCustomerManagedKey', 'encryptionKey', 'encryptionKeyProps',
+  'completerExistingLambdaObj', 'completerLambdaFunctionProps', 'completerMaxConcurrency',
+] as const;
+
+/** Props that shape the queue the construct creates (not allowed with `existingQueueObj`). */
+const CREATED_QUEUE_PROPS = [
+  'queueProps', 'deadLetterQueueProps', 'deployDeadLetterQueue', 'maxReceiveCount',
+  'enableEncryptionWithCustomerManagedKey', 'encryptionKey', 'encryptionKeyProps',
+] as const;
+
+const show = (value: unknown): string => JSON.stringify(value);
+
+const given = (props: SfnRedshiftTaskerProps, names: readonly (keyof SfnRedshiftTaskerProps)[]): string[] =>
+  names.filter((name) => props[name] !== undefined);
+
+const literal = (value: string | undefined): value is string => value !== undefined && !Token.isUnresolved(value);
+
+/** A Redshift cluster identifier: 1-63 lowercase letters, digits or hyphens, starting with a letter, no `--`. */
+const CLUSTER_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,62}$/;
+/** A Redshift Serverless workgroup name: 3-64 lowercase letters, digits or hyphens. */
+const WORKGROUP_NAME = /^[a-z0-9-]{3,64}$/;
+
+function checkTarget(props: SfnRedshiftTaskerProps, errors: string[]): void {
+  const target = props.redshiftTargetProps;
+  if (target === undefined || target === null) {
+    errors.push('redshiftTargetProps is required; got undefined. Pass { dbName, clusterIdentifier } or { dbName, workgroupName }.');
+    return;
+  }
+  const { clusterIdentifier, workgroupName, dbName, dbUser, secret } = target;
+  if (clusterIdentifier === undefined && workgroupName === undefined) {
+    errors.push('redshiftTargetProps needs exactly one of clusterIdentifier (provisioned cluster) and workgroupName '
+      + '(Redshift Serverless); got neither. Set clusterIdentifier: \'my-cluster\' or workgroupName: \'my-workgroup\'.');
+  } else if (clusterIdentifier !== undefined && workgroupName !== undefined) {
+    errors.push('redshiftTargetProps needs exactly one of clusterIdentifier and workgroupName; got both '
+      + `(clusterIdentifier ${show(clusterIdentifier)}, workgroupName ${show(workgroupName)}). Remove one of them.`);
+  }
+  if (literal(clusterIdentifier) && !(CLUSTER_IDENTIFIER.test(clusterIdentifier) && !clusterIdentifier.endsWith('-'))) {
+    const lower = clusterIdentifier.toLowerCase();
+    errors.push('redshiftTargetProps.clusterIdentifier must be a Redshift cluster identifier (1-63 lowercase letters, '
+      + 'digits or hyphens, starting with a letter, no two consecutive hyphens, not ending with a hyphen); got '
+      + `${show(clusterIdentifier)}.${lower !== clusterIdentifier ? ` Redshift stores identifiers in lowercase: use ${show(lower)}.` : ''}`);
+  }
+  if (literal(workgroupName) && !WORKGROUP_NAME.test(workgroupName)) {
+    errors.push('redshiftTargetProps.workgroupName must be a Redshift Serverless workgroup name (3-64 lowercase '
+      + `letters, digits or hyphens); got ${show(workgroupName)}.`);
+  }
+  if (dbName === undefined || (literal(dbName) && (dbName.trim() === '' || dbName.length > 127))) {
+    errors.push('redshiftTargetProps.dbName must name the database the statements run in (1-127 characters); got '
+      + `${show(dbName)}.`);
+  }
+  if (dbUser !== undefined) {
+    if (literal(dbUser) && (dbUser.trim() === '' || dbUser.length > 128)) {
+      errors.push(`redshiftTargetProps.dbUser must be a database user name (1-128 characters); got ${show(dbUser)}. `
+        + 'Omit it to use IAM identity authentication.');
+    }
+    if (workgroupName !== undefined) {
+      errors.push(`redshiftTargetProps.dbUser (${show(dbUser)}) works only with a provisioned cluster; Redshift `
+        + `Serverless (workgroupName ${show(workgroupName)}) authenticates with the function's IAM identity or a `
+        + 'secret. Remove dbUser, or pass secret.');
+    }
+    if (secret !== undefined) {
+      errors.push(`redshiftTargetProps.dbUser (${show(dbUser)}) and redshiftTargetProps.secret cannot both be set: `
+        + 'the Data API uses either temporary credentials for a database user or the credentials in a secret. '
+        + 'Remove one of them.');
+    }
+  }
+}
+
+function checkFunctionOptions(name: string, options: lambda.FunctionOptions | undefined, errors: string[]): void {
+  if (options === undefined) return;
+  const managed = Object.keys(options.environment ?? {}).filter((key) => key in MANAGED_ENVIRONMENT);
+  for (const key of managed) {
+    errors.push(`${name}.environment sets ${key} (${show(options.environment![key])}), which the construct manages `
+      + `for the handler; set it through ${MANAGED_ENVIRONMENT[key]} instead and remove it from ${name}.environment.`);
+  }
+  if (options.logRetention !== undefined) {
+    errors.push(`${name}.logRetention (${show(options.logRetention)}) is deprecated in aws-cdk-lib and conflicts with `
+      + 'the log group the construct creates; pass logGroup: new logs.LogGroup(scope, id, { retention }) instead, '
+      + 'or omit it to get a log group with one month of retention.');
+  }
+}
+
+function checkWholeNumber(name: string, value: number | undefined, min: number, max: number, errors: string[]): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    errors.push(`${name} must be a whole number from ${min} to ${max}; got ${show(value)}.`);
+  }
+}
+
+function checkTableProps(props: SfnRedshiftTaskerProps, errors: string[]): void {
+  const table = props.dynamoTableProps;
+  if (table === undefined) return;
+  if (props.existingTableObj !== undefined) {
+    errors.push('dynamoTableProps and existingTableObj cannot both be set: dynamoTableProps configures the table the '
+      + 'construct creates, existingTableObj replaces it. Remove one of them.');
+  }
+  const keyChecks: [string, dynamodb.Attribute | undefined, string][] = [
+    ['partitionKey', table.partitionKey, Table.PARTITION_KEY],
+    ['sortKey', table.sortKey, Table.SORT_KEY],
+  ];
+  for (const [field, attribute, expected] of keyChecks) {
+    if (attribute !== undefined && (attribute.name !== expected || attribute.type !== dynamodb.AttributeType.STRING)) {
+      errors.push(`dynamoTableProps.${field} is fixed by the handler to { name: '${expected}', type: STRING }; got `
+        + `${show({ name: attribute.name, type: attribute.type })}. Remove ${field} from dynamoTableProps.`);
+    }
+  }
+  if (table.timeToLiveAttribute !== undefined && table.timeToLiveAttribute !== Table.TTL_ATTRIBUTE) {
+    errors.push(`dynamoTableProps.timeToLiveAttribute is fixed by the handler to '${Table.TTL_ATTRIBUTE}'; got `
+      + `${show(table.timeToLiveAttribute)}. Remove timeToLiveAttribute from dynamoTableProps.`);
+  }
+}
+
+function checkQueueProps(props: SfnRedshiftTaskerProps, errors: string[]): void {
+  if (props.existingQueueObj !== undefined) {
+    const conflicting = given(props, CREATED_QUEUE_PROPS);
+    if (conflicting.length > 0) {
+      errors.push('existingQueueObj replaces the queue, dead-letter queue and key the construct would create, so '
+        + `${conflicting.join(', ')} would have no effect; got both. Configure the existing queue directly and remove `
+        + `${conflicting.join(', ')}.`);
+    }
+    if (props.existingQueueObj.fifo) {
+      errors.push('existingQueueObj must be a standard queue; got a FIFO queue. EventBridge rules send the completion '
+        + 'events without a message group id. Pass a standard queue.');
+    }
+    return;
+  }
+  const queue = props.queueProps ?? {};
+  const ownProp: [keyof sqs.QueueProps, string][] = [
+    ['encryption', 'enableEncryptionWithCustomerManagedKey'],
+    ['encryptionMasterKey', 'encryptionKey'],
+    ['deadLetterQueue', 'deployDeadLetterQueue, deadLetterQueueProps and maxReceiveCount'],
+  ];
+  for (const [field, instead] of ownProp) {
+    if (queue[field] !== undefined) {
+      errors.push(`queueProps.${field} cannot be set: the construct configures it (use ${instead}). Remove `
+        + `queueProps.${field}.`);
+    }
+  }
+  if (queue.fifo) {
+    errors.push('queueProps.fifo must not be true: EventBridge sends the completion events to a standard queue. '
+      + 'Remove fifo from queueProps.');
+  }
+  for (const field of ['encryption', 'encryptionMasterKey'] as const) {
+    if (props.deadLetterQueueProps?.[field] !== undefined) {
+      errors.push(`deadLetterQueueProps.${field} cannot be set: the dead-letter queue uses the completion queue's `
+        + `encryption. Remove deadLetterQueueProps.${field}.`);
+    }
+  }
+  if (props.deployDeadLetterQueue === false) {
+    const conflicting = given(props, ['deadLetterQueueProps', 'maxReceiveCount']);
+    if (conflicting.length > 0) {
+      errors.push(`deployDeadLetterQueue is false, so ${conflicting.join(' and ')} would have no effect. Remove `
+        + `${conflicting.join(' and ')}, or set deployDeadLetterQueue to true.`);
+    }
+  }
+  checkWholeNumber('maxReceiveCount', props.maxReceiveCount, 1, 1000, errors);
+  if (props.enableEncryptionWithCustomerManagedKey === false) {
+    const conflicting = given(props, ['encryptionKey', 'encryptionKeyProps']);
+    if (conflicting.length > 0) {
+      errors.push(`enableEncryptionWithCustomerManagedKey is false (SQS-managed encryption), so ${conflicting.join(' and ')} `
+        + `would have no effect. Remove ${conflicting.join(' and ')}, or enable the customer-managed key.`);
+    }
+  }
+  if (props.encryptionKey !== undefined && props.encryptionKeyProps !== undefined) {
+    errors.push('encryptionKey and encryptionKeyProps cannot both be set: encryptionKeyProps configures the key the '
+      + 'construct creates, encryptionKey replaces it. Remove one of them.');
+  }
+}
+
+/** Number of days of a whole-day duration, or `undefined` when it is not a whole number of days. */
+export function wholeDays(duration: Duration): number | undefined {
+  const seconds = duration.toSeconds();
+  return seconds % 86_400 === 0 ? seconds / 86_400 : undefined;
+}
+
+/**
+ * Validates the props.
+ * @throws Error listing every problem found
+ */
+export function validateProps(props: SfnRedshiftTaskerProps): void {
+  const errors: string[] = [];
+  checkTarget(props, errors);
+
+  if (props.createCallbackInfra === false) {
+    if (props.existingTableObj === undefined) {
+      errors.push('createCallbackInfra is false, so this tasker relies on the callback infrastructure of another '
+        + 'tasker and must share its table; existingTableObj is missing. Pass existingTableObj: '
+        + 'firstTasker.trackingTable.');
+    }
+    const conflicting = given(props, CALLBACK_INFRA_PROPS);
+    if (conflicting.length > 0) {
+      errors.push('createCallbackInfra is false, so this tasker creates no queue, key or completer, and '
+        + `${conflicting.join(', ')} would have no effect. Remove ${conflicting.join(', ')}, or set `
+        + 'createCallbackInfra to true.');
+    }
+  } else {
+    checkQueueProps(props, errors);
+  }
+
+  const pairs: [keyof SfnRedshiftTaskerProps, keyof SfnRedshiftTaskerProps][] = [
+    ['starterExistingLambdaObj', 'starterLambdaFunctionProps'],
+    ['completerExistingLambdaObj', 'completerLambdaFunctionProps'],
+  ];
+  for (const [existing, options] of pairs) {
+    if (props[existing] !== undefined && props[options] !== undefined) {
+      errors.push(`${existing} and ${options} cannot both be set: ${options} configures the function the construct `
+        + `creates, ${existing} replaces it. Remove one of them.`);
+    }
+  }
+  checkFunctionOptions('starterLambdaFunctionProps', props.starterLambdaFunctionProps, errors);
+  checkFunctionOptions('completerLambdaFunctionProps', props.completerLambdaFunctionProps, errors);
+  checkWholeNumber('completerMaxConcurrency', props.completerMaxConcurrency, 2, 1000, errors);
+
+  checkTableProps(props, errors);
+  if (props.tablePermissions !== undefined && !Token.isUnresolved(props.tablePermissions)
+    && !(TABLE_PERMISSIONS as readonly string[]).includes(props.tablePermissions)) {
+    errors.push(`tablePermissions must be one of ${TABLE_PERMISSIONS.join(', ')}; got ${show(props.tablePermissions)}. `
+      + 'It only adds permissions; omit it to grant just what the handler needs.');
+  }
+  if (props.logLevel !== undefined && !Token.isUnresolved(props.logLevel)
+    && !(LOG_LEVELS as readonly string[]).includes(props.logLevel.toUpperCase())) {
+    errors.push(`logLevel must be one of ${LOG_LEVELS.join(', ')} (any case); got ${show(props.logLevel)}.`);
+  }
+  if (props.trackingTableTtl !== undefined && !props.trackingTableTtl.isUnresolved()) {
+    const days = wholeDays(props.trackingTableTtl);
+    if (days === undefined || days < 1 || days > Defaults.MAX_TTL_DAYS) {
+      errors.push(`trackingTableTtl must be a whole number of days from 1 to ${Defaults.MAX_TTL_DAYS}; got `
+        + `${props.trackingTableTtl.toHumanString()}. Use Duration.days(n).`);
+    }
+  }
+
+  if (errors.length > 0) {
+    throw new Error(`Invalid SfnRedshiftTasker props:\n- ${errors.join('\n- ')}`);
+  }
+}
