@@ -157,6 +157,8 @@ const checkGenerated = project.addTask('check:generated', {
   exec: 'git diff --exit-code -- API.md package.json .projen/',
 });
 project.testTask.spawn(checkGenerated);
+// Snapshots are never rewritten by a task: an updated snapshot is a reviewed, hand-run `jest -u`.
+project.removeTask('test:update');
 
 // Quiet, offline-friendly defaults for every task (tests never reach AWS or the internet).
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1');
