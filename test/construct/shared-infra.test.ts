@@ -1,0 +1,95 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { findLogicalId, findResource, getAttArn, newStack, policyStatements, stackArn } from './helpers';
+import { SfnRedshiftTasker } from '../../src';
+
+describe('a second tasker sharing the first one\'s callback infrastructure', () => {
+  // GIVEN
+  const stack = newStack();
+  const first = new SfnRedshiftTasker(stack, 'First', {
+    redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev', dbUser: 'etl' },
+  });
+  // WHEN
+  const second = new SfnRedshiftTasker(stack, 'Second', {
+    redshiftTargetProps: {
+      workgroupName: 'analytics', dbName: 'reporting', secret: new secretsmanager.Secret(stack, 'ReportingCredentials'),
+    },
+    createCallbackInfra: false,
+    existingTableObj: first.trackingTable,
+  });
+  const template = Template.fromStack(stack);
+  const tableId = findLogicalId(template, 'AWS::DynamoDB::Table', 'FirstStateTable');
+  const env = (prefix: string) => findResource(template, 'AWS::Lambda::Function', prefix).props.Environment.Variables;
+
+  test('adds only a function, its role, policies and log group', () => {
+    // THEN
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The construct's policy, and the role's default policy with the secret's read grant.
+    expect(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('Second')).sort())
+      .toEqual([expect.stringMatching(/^SecondStarterPolicy/), expect.stringMatching(/^SecondStarterRoleDefaultPolicy/)]);
+    expect(findResource(template, 'AWS::IAM::Policy', 'SecondStarterRoleDefaultPolicy').props.PolicyDocument.Statement
+      .map((s: any) => s.Action)).toEqual([['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']]);
+    expect(second.completerFunction).toBeUndefined();
+    expect(second.queue).toBeUndefined();
+    expect(second.deadLetterQueue).toBeUndefined();
+    expect(second.rule).toBeUndefined();
+    expect(second.encryptionKey).toBeUndefined();
+  });
+
+  test('records its statements in the first tasker\'s table, which the first completer reads', () => {
+    // THEN
+    expect(stack.resolve(second.trackingTable.tableName)).toEqual({ Ref: tableId });
+    expect(env('SecondStarterFunction')).toEqual({
+      DDB_TABLE_NAME: { Ref: tableId },
+      WORKGROUP_NAME: 'analytics',
+      DATABASE: 'reporting',
+      SECRET_ARN: { Ref: findLogicalId(template, 'AWS::SecretsManager::Secret', 'ReportingCredentials') },
+      TTL: '1',
+      LOG_LEVEL: 'INFO',
+    });
+    expect(env('FirstStarterFunction').DDB_TABLE_NAME).toEqual({ Ref: tableId });
+    expect(policyStatements(template, 'SecondStarterPolicy')[0]).toEqual({
+      Effect: 'Allow',
+      Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+      Resource: getAttArn(tableId),
+    });
+  });
+
+  test('its statements\' events reach the first tasker\'s completer: the rule does not filter by statement or principal', () => {
+    // THEN
+    const rule = findResource(template, 'AWS::Events::Rule', 'FirstStatusChangeRule').props;
+    expect(rule.EventPattern).toEqual({
+      'source': ['aws.redshift-data'],
+      'detail-type': ['Redshift Data Statement Status Change'],
+    });
+    const mapping = findResource(template, 'AWS::Lambda::EventSourceMapping', 'First').props;
+    expect(mapping.FunctionName).toEqual({ Ref: findLogicalId(template, 'AWS::Lambda::Function', 'FirstStarterFunction') });
+    expect(mapping.EventSourceArn).toEqual(getAttArn(findLogicalId(template, 'AWS::SQS::Queue', 'FirstCompletionQueue')));
+  });
+
+  test('the first completer may complete them: table claims, callbacks and error texts are not tied to its own statements', () => {
+    // THEN
+    const statements = policyStatements(template, 'FirstCompleterPolicy');
+    expect(statements).toContainEqual({
+      Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: getAttArn(tableId),
+    });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: 'redshift-data:DescribeStatement', Resource: '*' });
+  });
+
+  test('the second tasker gets no callback permissions, only its own target\'s', () => {
+    // THEN
+    const actions = policyStatements(template, 'SecondStarterPolicy').flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a: string) => /^(states|sqs|kms):/.test(a))).toEqual([]);
+    expect(policyStatements(template, 'SecondStarterPolicy')[1]).toEqual({
+      Effect: 'Allow',
+      Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
+      Resource: stackArn('redshift-serverless', 'workgroup/*'),
+    });
+  });
+});
