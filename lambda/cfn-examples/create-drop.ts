@@ -1,0 +1,15 @@
+/**
+ * Example custom resource `create_drop`: runs `create_sql` on Create and `drop_sql` on Delete through the
+ * SfnRedshiftTasker function, which answers CloudFormation when the statement ends. See README.md.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { httpPut } from './cfn-response';
+import { planCreateDrop } from './create-drop-sql';
+import { Outcome, handleCustomResource } from './custom-resource';
+import { ExampleEnv } from '../../src/contract';
+
+const lambda = new LambdaClient({});
+
+export const handler = (event: CloudFormationCustomResourceEvent): Promise<Outcome> =>
+  handleCustomResource(event, planCreateDrop, { lambda, put: httpPut, functionName: process.env[ExampleEnv.TASKER_FUNCTION] });

@@ -1,0 +1,15 @@
+/**
+ * Example custom resource `manage_user`: a Redshift database user described by its properties, created, altered and
+ * dropped through the SfnRedshiftTasker function, which answers CloudFormation when the SQL ends. See README.md.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { httpPut } from './cfn-response';
+import { Outcome, handleCustomResource } from './custom-resource';
+import { planManageUser } from './manage-user-sql';
+import { ExampleEnv } from '../../src/contract';
+
+const lambda = new LambdaClient({});
+
+export const handler = (event: CloudFormationCustomResourceEvent): Promise<Outcome> =>
+  handleCustomResource(event, planManageUser, { lambda, put: httpPut, functionName: process.env[ExampleEnv.TASKER_FUNCTION] });

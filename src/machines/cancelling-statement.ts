@@ -1,0 +1,64 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { Action } from '../contract';
+import { ExampleMachineProps, exampleStateMachine, latestStatementRequest, redshiftCallbackTask, redshiftRequestTask, slowStatement } from './util';
+
+/** How long the slow statement would run if nobody cancelled it. */
+export const CANCELLED_STATEMENT_SECONDS = 600;
+/** How long the machine waits for it before it cancels it. */
+export const CANCEL_AFTER = Duration.seconds(10);
+/** The wait between two checks of the cancelled statement's status. */
+export const CANCEL_CHECK_INTERVAL = Duration.seconds(3);
+
+/**
+ * A time budget: the task waits at most `CANCEL_AFTER` (`TimeoutSeconds`); on `States.Timeout` the machine cancels the
+ * statement (`statementId: LATEST`), then describes it, waiting between checks, until Redshift reports ABORTED.
+ */
+export class CancellingStatementMachine {
+  public static readonly ID = 'CancelRsTask';
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, props: ExampleMachineProps) {
+    const failed = new sfn.Fail(scope, 'cancelingFailed', {
+      error: 'CancellingFailed',
+      cause: 'The slow statement ended on its own, or it could not be cancelled or described, or it did not end ABORTED.',
+    });
+    const cancel = redshiftRequestTask(scope, 'cancelSlowQuery', {
+      lambdaFunction: props.lambdaFunction,
+      request: latestStatementRequest(Action.CANCEL_STATEMENT),
+      resultPath: '$.executionCancelDetails',
+      comment: 'Cancels the statement this execution started last',
+    }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const start = redshiftCallbackTask(scope, 'startSlowQuery', {
+      lambdaFunction: props.lambdaFunction,
+      sqlStatement: slowStatement(CANCELLED_STATEMENT_SECONDS),
+      timeout: CANCEL_AFTER,
+      resultPath: '$.executionDetails',
+      comment: 'Runs a statement that takes longer than the task may wait',
+    })
+      .addCatch(cancel, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
+      .addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const describe = redshiftRequestTask(scope, 'describeCanceledSlowQuery', {
+      lambdaFunction: props.lambdaFunction,
+      request: latestStatementRequest(Action.DESCRIBE_STATEMENT),
+      resultPath: '$.executionDetails',
+    }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const waitBeforeDescribing = new sfn.Wait(scope, 'waitBeforeDescribingAgain', { time: sfn.WaitTime.duration(CANCEL_CHECK_INTERVAL) });
+    const status = (value: string) => sfn.Condition.stringEquals('$.executionDetails.Status', value);
+    const verify = new sfn.Choice(scope, 'verifyCancelledQuery')
+      .when(sfn.Condition.booleanEquals('$.executionCancelDetails.Status', false), failed)
+      .when(status('ABORTED'), new sfn.Succeed(scope, 'cancelingSucceeded'))
+      .when(sfn.Condition.or(status('SUBMITTED'), status('PICKED'), status('STARTED')), waitBeforeDescribing)
+      .otherwise(failed);
+    waitBeforeDescribing.next(describe);
+    cancel.next(describe).next(verify);
+
+    this.stateMachine = exampleStateMachine(scope, CancellingStatementMachine.ID, start.next(failed), {
+      ...props,
+      timeout: Duration.minutes(15),
+      comment: 'Gives a slow statement a time budget, cancels it on States.Timeout and verifies it ends ABORTED',
+      invokedFunctions: [props.lambdaFunction],
+    });
+  }
+}

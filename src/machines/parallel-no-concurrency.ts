@@ -1,0 +1,66 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { Action } from '../contract';
+import { SfnRedshiftTaskerErrors } from '../errors';
+import { ExampleMachineProps, exampleStateMachine, redshiftCallbackTask, slowStatement } from './util';
+
+/** Number of parallel branches that try to start the same statement. */
+export const PARALLEL_BRANCHES = 10;
+/** How long the statement runs (long enough for every branch to try while it runs). */
+export const SINGLETON_STATEMENT_SECONDS = 20;
+
+/** Branch outcomes, as recorded in each branch's output `outcome`. */
+export const BranchOutcome = { RAN: 'ran', ALREADY_RUNNING: 'alreadyRunning' } as const;
+
+/**
+ * `executeSingletonStatement` under contention: ten branches start the same SQL at the same time. One runs it; the
+ * others get `ConcurrentExecution`. The machine then counts the branches that ran the statement and succeeds only
+ * when exactly one did.
+ */
+export class ParallelNoConcurrencyMachine {
+  public static readonly ID = 'ParallelExecutions';
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, props: ExampleMachineProps) {
+    const parallel = new sfn.Parallel(scope, 'parallelExecutions', { resultPath: '$.results' });
+    for (let i = 0; i < PARALLEL_BRANCHES; i++) {
+      const outcome = (id: string, value: string) => new sfn.Pass(scope, id, {
+        result: sfn.Result.fromObject({ branch: i, outcome: value }),
+      });
+      const start = redshiftCallbackTask(scope, `startSlowQuery${i}`, {
+        lambdaFunction: props.lambdaFunction,
+        sqlStatement: slowStatement(SINGLETON_STATEMENT_SECONDS),
+        action: Action.EXECUTE_SINGLETON_STATEMENT,
+        timeout: Duration.minutes(5),
+        resultPath: '$.executionDetails',
+      })
+        .addCatch(outcome(`successAlreadyRunning${i}`, BranchOutcome.ALREADY_RUNNING), {
+          errors: [SfnRedshiftTaskerErrors.CONCURRENT_EXECUTION], resultPath: '$.error',
+        })
+        .addCatch(new sfn.Fail(scope, `testFail${i}`, { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
+          errors: [sfn.Errors.ALL], resultPath: '$.error',
+        });
+      parallel.branch(start.next(outcome(`successParallel${i}`, BranchOutcome.RAN)));
+    }
+    const select = new sfn.Pass(scope, 'selectBranchesThatRan', {
+      parameters: { ran: sfn.JsonPath.listAt(`$.results[?(@.outcome == '${BranchOutcome.RAN}')]`) },
+    });
+    const count = new sfn.Pass(scope, 'countBranchesThatRan', {
+      parameters: { ran: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.ran')) },
+    });
+    const verify = new sfn.Choice(scope, 'verifyExactlyOneBranchRan')
+      .when(sfn.Condition.numberEquals('$.ran', 1), new sfn.Succeed(scope, 'parallelSucceeded'))
+      .otherwise(new sfn.Fail(scope, 'parallelFailed', {
+        error: 'SingletonViolated',
+        causePath: sfn.JsonPath.format('{} branches ran the statement; exactly one must.', sfn.JsonPath.stringAt('$.ran')),
+      }));
+
+    this.stateMachine = exampleStateMachine(scope, ParallelNoConcurrencyMachine.ID, parallel.next(select).next(count).next(verify), {
+      ...props,
+      timeout: Duration.minutes(15),
+      comment: 'Ten branches start the same statement with executeSingletonStatement; exactly one may run it',
+      invokedFunctions: [props.lambdaFunction],
+    });
+  }
+}

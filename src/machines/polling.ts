@@ -1,0 +1,54 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { Action, Field } from '../contract';
+import { ExampleMachineProps, exampleStateMachine, redshiftRequestTask, slowStatement } from './util';
+
+/** How long the polled statement runs. */
+export const POLLED_STATEMENT_SECONDS = 20;
+/** The wait between two polls. */
+export const POLL_INTERVAL = Duration.seconds(5);
+
+/**
+ * The alternative without a callback: start the statement (no task token, so no completion event is requested),
+ * then describe it in a Wait/Choice loop until it finished, failed or was aborted.
+ */
+export class PollingMachine {
+  public static readonly ID = 'PollingRsTask';
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, props: ExampleMachineProps) {
+    const failed = new sfn.Fail(scope, 'StatementFailed_', {
+      error: 'StatementFailed',
+      cause: 'The statement failed or was aborted, or the tasker could not be called.',
+    });
+    const succeeded = new sfn.Succeed(scope, 'StatementSucceeded_');
+    const execute = redshiftRequestTask(scope, 'executeBeforePolling', {
+      lambdaFunction: props.lambdaFunction,
+      request: { [Field.SQL_STATEMENT]: slowStatement(POLLED_STATEMENT_SECONDS) },
+      resultPath: '$.executionDetails',
+      comment: 'Starts the statement and returns its id at once (no callback)',
+    }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const wait = new sfn.Wait(scope, 'WaitBetweenPolls', { time: sfn.WaitTime.duration(POLL_INTERVAL) });
+    const check = redshiftRequestTask(scope, 'checkExecutionStateRSTask', {
+      lambdaFunction: props.lambdaFunction,
+      request: {
+        [Field.STATEMENT_ID]: sfn.JsonPath.stringAt('$.executionDetails.Id'),
+        [Field.ACTION]: Action.DESCRIBE_STATEMENT,
+      },
+      resultPath: '$.executionDetails',
+    }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    const status = (value: string) => sfn.Condition.stringEquals('$.executionDetails.Status', value);
+    const choice = new sfn.Choice(scope, 'choiceExecutionResult')
+      .when(status('FINISHED'), succeeded)
+      .when(sfn.Condition.or(status('ABORTED'), status('FAILED')), failed)
+      .otherwise(wait);
+
+    this.stateMachine = exampleStateMachine(scope, PollingMachine.ID, execute.next(wait).next(check).next(choice), {
+      ...props,
+      timeout: Duration.minutes(30),
+      comment: 'Starts a statement without a callback and polls its status until it ends',
+      invokedFunctions: [props.lambdaFunction],
+    });
+  }
+}

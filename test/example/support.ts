@@ -1,0 +1,66 @@
+/** Shared helpers of the example-app tests: the bundles the app loads, a synthesized app, parsed state machines. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { IntegTesting } from '../../src/integ.default';
+
+const root = join(__dirname, '..', '..');
+const EXAMPLE_BUNDLES = ['cfn-create-drop', 'cfn-manage-user'];
+
+/** Bundles the custom-resource functions when a bundle is missing or older than its sources. */
+export function ensureExampleBundles(): void {
+  const sources = join(root, 'lambda', 'cfn-examples');
+  const newestSource = Math.max(...readdirSync(sources).filter((name) => name.endsWith('.ts'))
+    .map((name) => statSync(join(sources, name)).mtimeMs));
+  const stale = EXAMPLE_BUNDLES.some((name) => {
+    const bundle = join(root, 'assets', name, 'index.js');
+    return !existsSync(bundle) || statSync(bundle).mtimeMs < newestSource;
+  });
+  if (stale) execFileSync('npx', ['projen', 'bundle:lambda'], { cwd: root, stdio: 'ignore' });
+}
+
+/** The example app, synthesized for a fixed account and Region. */
+export function synthesizeExample(): { integ: IntegTesting; template: Template; resources: Record<string, any> } {
+  ensureExampleBundles();
+  const integ = new IntegTesting({ env: { account: '123456789012', region: 'eu-west-1' } });
+  const template = Template.fromStack(integ.stack);
+  return { integ, template, resources: template.toJSON().Resources };
+}
+
+/** The logical id of a construct's CloudFormation resource. */
+export function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } } | unknown): string {
+  const element = (construct as { node?: { defaultChild?: unknown } }).node?.defaultChild ?? construct;
+  return stack.resolve((element as { logicalId: string }).logicalId);
+}
+
+/**
+ * A state machine's definition as JSON: the `Fn::Join` of `DefinitionString`, with every token (a function or state
+ * machine ARN) replaced by `${LogicalId}` / `${LogicalId.Attribute}` / `${Pseudo}`.
+ */
+export function definitionOf(resources: Record<string, any>, machineLogicalId: string): any {
+  const definition = resources[machineLogicalId].Properties.DefinitionString;
+  if (typeof definition === 'string') return JSON.parse(definition);
+  const [separator, parts] = definition['Fn::Join'];
+  const text = (parts as unknown[]).map((part) => {
+    if (typeof part === 'string') return part;
+    const token = part as Record<string, any>;
+    if (token.Ref !== undefined) return `\${${token.Ref}}`;
+    if (token['Fn::GetAtt'] !== undefined) return `\${${token['Fn::GetAtt'].join('.')}}`;
+    throw new Error(`unexpected token in DefinitionString: ${JSON.stringify(part)}`);
+  }).join(separator);
+  return JSON.parse(text);
+}
+
+/** Runs the AwsSolutions pack over the stack: its unsuppressed errors and warnings as `path: rule: message`. */
+export function nag(stack: Stack): { errors: string[]; warnings: string[] } {
+  Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
+  const annotations = Annotations.fromStack(stack);
+  const format = (m: { id: string; entry: { data: unknown } }) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`;
+  return {
+    errors: annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
+    warnings: annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
+  };
+}
