@@ -274,7 +274,8 @@ export interface SfnRedshiftTaskerProps {
   readonly tablePermissions?: string;
 
   /**
-   * How long a handled item stays in the tracking table (whole days, 1 to 3650).
+   * How long a handled item stays in the tracking table (whole days, 1 to 3650). Completed statements get the value of
+   * the tasker whose completer handled them (with shared callback infrastructure, the first tasker's).
    *
    * @default Duration.days(1)
    */

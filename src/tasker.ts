@@ -299,10 +299,7 @@ export class SfnRedshiftTasker extends Construct {
     }
 
     const { environment: extraEnvironment, tracing, role: userRole, logGroup: userLogGroup, ...rest } = options ?? {};
-    const role = userRole ?? new iam.Role(this, `${prefix}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the ${prefix.toLowerCase()} function of ${this.node.path} (SfnRedshiftTasker)`,
-    });
+    const role = userRole ?? this.createRole(prefix, rest.vpc !== undefined);
     const logGroup = userLogGroup ?? new logs.LogGroup(this, `${prefix}LogGroup`, { retention: DEFAULT_LOG_RETENTION });
     const fn = new lambda.Function(this, `${prefix}Function`, {
       description: FUNCTION_DESCRIPTION,
@@ -324,6 +321,27 @@ export class SfnRedshiftTasker extends Construct {
       (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: tracingMode };
     }
     return { fn, role, created: true, tracing: tracingMode !== lambda.Tracing.DISABLED, logGroup };
+  }
+
+  /**
+   * The execution role of a function the construct creates: no managed policies (logging and tracing are granted by
+   * the construct's policies), except the one Lambda needs to manage network interfaces in a VPC, as aws-cdk-lib adds.
+   */
+  private createRole(prefix: string, inVpc: boolean): iam.Role {
+    const role = new iam.Role(this, `${prefix}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${prefix.toLowerCase()} function of ${this.node.path} (SfnRedshiftTasker)`,
+    });
+    if (inVpc) {
+      role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+      addNagSuppressions(role.node.defaultChild as CfnResource, [{
+        id: 'AwsSolutions-IAM4',
+        reason: 'A function in a VPC needs to create, describe and delete its network interfaces; this AWS-managed '
+          + 'policy grants exactly those actions and is the one aws-cdk-lib attaches to functions in a VPC.',
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
+      }]);
+    }
+    return role;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
@@ -74,6 +75,23 @@ describe('cdk-nag AwsSolutions', () => {
     new SfnRedshiftTasker(stack, 'RSTask', {
       redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev' },
       completerLambdaFunctionProps: { memorySize: 512 },
+    });
+    // THEN
+    expect(nag(stack)).toEqual({ errors: [], warnings: [] });
+  });
+
+  test('functions in a VPC have no unsuppressed findings', () => {
+    // GIVEN
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1 });
+    NagSuppressions.addResourceSuppressions(vpc, [
+      { id: 'AwsSolutions-VPC7', reason: 'Test fixture: flow logs of the VPC belong to the application.' },
+    ]);
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', {
+      redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev' },
+      starterLambdaFunctionProps: { vpc },
+      completerLambdaFunctionProps: { vpc },
     });
     // THEN
     expect(nag(stack)).toEqual({ errors: [], warnings: [] });
