@@ -1,9 +1,10 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { findLogicalId, findResource, getAttArn, newStack, policyStatements } from './helpers';
@@ -115,6 +116,29 @@ describe('an imported starter function', () => {
     template.hasResourceProperties('AWS::IAM::Policy', { Roles: ['sql'] });
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('timeout of the existing completer function is unknown')))
       .toHaveLength(1);
+  });
+});
+
+describe('completer timeouts', () => {
+  test('an existing function without a timeout has Lambda\'s 3 seconds: visibility 18 seconds', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: TARGET, starterExistingLambdaObj: userFunction(stack, 'Fn') });
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 18 });
+  });
+
+  test('a timeout token gives a 15-minute visibility timeout', () => {
+    // GIVEN
+    const stack = newStack();
+    const timeout = new CfnParameter(stack, 'Timeout', { type: 'Number' });
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', {
+      redshiftTargetProps: TARGET, starterLambdaFunctionProps: { timeout: Duration.seconds(timeout.valueAsNumber) },
+    });
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 900 });
   });
 });
 
@@ -328,6 +352,20 @@ describe('tracking table settings', () => {
         DeletionProtectionEnabled: true,
       },
       DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('a table key alone means customer-managed encryption', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', {
+      redshiftTargetProps: TARGET, dynamoTableProps: { encryptionKey: new kms.Key(stack, 'TableKey') },
+    });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAttArn(findLogicalId(template, 'AWS::KMS::Key', 'TableKey')) },
     });
   });
 

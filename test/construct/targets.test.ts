@@ -1,4 +1,4 @@
-import { Duration, Fn } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Fn } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -159,6 +159,23 @@ describe('tokens', () => {
 });
 
 describe('handler settings', () => {
+  test('tokens for the log level and the TTL are passed through', () => {
+    // GIVEN
+    const stack = newStack();
+    const ttl = new CfnParameter(stack, 'TtlDays', { type: 'Number' });
+    const level = new CfnParameter(stack, 'LogLevel');
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', {
+      redshiftTargetProps: { clusterIdentifier: 'c', dbName: 'dev' },
+      logLevel: level.valueAsString,
+      trackingTableTtl: Duration.days(ttl.valueAsNumber),
+    });
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ LOG_LEVEL: { Ref: 'LogLevel' }, TTL: { Ref: 'TtlDays' } }) },
+    });
+  });
+
   test('log level and TTL reach the environment', () => {
     // GIVEN
     const stack = newStack();
