@@ -1,0 +1,183 @@
+/**
+ * The bundled handler (`assets/handler/index.js`), loaded as Lambda loads it (configuration and SDK clients at module
+ * load, `AWS_ENDPOINT_URL_<SERVICE>` pointing at local servers), end to end: DynamoDB (dynalite), the Redshift Data
+ * API stand-in (embedded PostgreSQL), the Step Functions callback endpoint and a CloudFormation ResponseURL server.
+ * Completion events travel Data API → local queue (SQS semantics) → the same bundled function.
+ */
+import { join } from 'node:path';
+import { CfnResponseServer, startCfnResponseServer } from '../../local/servers/cfn-response';
+import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
+import { RedshiftDataServer, startRedshiftDataServer } from '../../local/servers/redshift-data';
+import { SfnCallbackServer, startSfnCallbackServer } from '../../local/servers/sfn-callbacks';
+import { LocalQueue, until } from '../../local/servers/sqs-queue';
+import { EXECUTION_ARN, cloudFormationEvent } from './support';
+
+type Handler = (event: unknown) => Promise<any>;
+
+const BUNDLE = join(__dirname, '..', '..', 'assets', 'handler', 'index.js');
+const savedEnv = { ...process.env };
+let dynamo: LocalDynamoDb;
+let dataApi: RedshiftDataServer;
+let sfn: SfnCallbackServer;
+let cfn: CfnResponseServer;
+let queue: LocalQueue;
+let handler: Handler;
+
+/** Loads a fresh copy of the bundle with `env`, as a new Lambda execution environment would. */
+function loadBundle(env: Record<string, string>): Handler {
+  Object.assign(process.env, env);
+  let loaded: Handler | undefined;
+  jest.isolateModules(() => {
+    loaded = require(BUNDLE).handler;
+  });
+  return loaded!;
+}
+
+beforeAll(async () => {
+  [dynamo, dataApi, sfn, cfn] = await Promise.all([
+    startLocalDynamoDb(), startRedshiftDataServer({ clusters: ['examplecluster'] }), startSfnCallbackServer(), startCfnResponseServer(),
+  ]);
+  const tableName = await dynamo.createStateTable();
+  handler = loadBundle({
+    DDB_TABLE_NAME: tableName, CLUSTER_IDENTIFIER: 'examplecluster', DATABASE: 'dev', DB_USER: 'admin', TTL: '1', LOG_LEVEL: 'SILENT',
+    AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_REDSHIFT_DATA: dataApi.endpoint,
+    AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+  });
+  queue = new LocalQueue({ visibilityTimeoutMs: 200 });
+  queue.setConsumer((event) => handler(event));
+  dataApi.connectQueue(queue);
+});
+
+afterAll(async () => {
+  queue?.close();
+  await Promise.all([dynamo?.close(), dataApi?.close(), sfn?.close(), cfn?.close()]);
+  process.env = savedEnv;
+});
+
+afterEach(async () => {
+  await queue.whenIdle();
+  expect(queue.deadLetters).toEqual([]);
+});
+
+async function describeLatest(executionArn: string) {
+  return handler({ action: 'describeStatement', statementId: 'LATEST', executionArn });
+}
+
+test('Step Functions: FINISHED calls back with the event; LATEST reads the result', async () => {
+  const taskToken = sfn.issueToken();
+  const started = await handler({ sqlStatement: 'select 41 + 1 as answer, getdate() is not null as has_date', taskToken, executionArn: EXECUTION_ARN });
+  expect(started).toMatchObject({ Id: expect.any(String), ClusterIdentifier: 'examplecluster', Database: 'dev', DbUser: 'admin' });
+  expect(typeof started.CreatedAt).toBe('string');
+
+  const callback = await sfn.waitForCallback(taskToken, 20_000);
+  expect(callback.kind).toBe('success');
+  const event = JSON.parse((callback as { output: string }).output);
+  expect(event.detail).toMatchObject({ statementId: started.Id, state: 'FINISHED', rows: 1 });
+
+  const result = await handler({ action: 'getStatementResult', statementId: 'LATEST', executionArn: EXECUTION_ARN });
+  expect(result.Records).toEqual([[{ longValue: 42 }, { booleanValue: true }]]);
+  expect(result.TotalNumRows).toBe(1);
+});
+
+test('Step Functions: FAILED calls back FAILED with PostgreSQL\'s error text; describe LATEST says why', async () => {
+  const executionArn = `${EXECUTION_ARN}-failure`;
+  const taskToken = sfn.issueToken();
+  await handler({ sqlStatement: 'select get_date()', taskToken, executionArn });
+
+  const callback = await sfn.waitForCallback(taskToken, 20_000);
+  expect(callback).toMatchObject({ kind: 'failure', error: 'FAILED' });
+  const cause = JSON.parse((callback as { cause: string }).cause);
+  expect(cause.detail.state).toBe('FAILED');
+  expect(cause.detail.error).toMatch(/function get_date\(\) does not exist/);
+  await expect(describeLatest(executionArn)).resolves.toMatchObject({ Status: 'FAILED', Error: expect.stringMatching(/get_date/) });
+});
+
+test('parameters and a transaction of several statements', async () => {
+  const executionArn = `${EXECUTION_ARN}-batch`;
+  const taskToken = sfn.issueToken();
+  await handler({
+    sqlStatements: ['create table bundle_t(id int, name varchar(20))', "insert into bundle_t values (1, 'a'), (2, 'b')", 'select count(*) from bundle_t'],
+    taskToken, executionArn,
+  });
+  expect((await sfn.waitForCallback(taskToken, 20_000)).kind).toBe('success');
+  const described = await describeLatest(executionArn);
+  expect(described.SubStatements).toHaveLength(3);
+  const count = await handler({ action: 'getStatementResult', statementId: described.SubStatements[2].Id });
+  expect(count.Records).toEqual([[{ longValue: 2 }]]);
+
+  const paramToken = sfn.issueToken();
+  await handler({ sqlStatement: 'select name from bundle_t where id = :id', parameters: [{ name: 'id', value: 2 }], taskToken: paramToken, executionArn });
+  await sfn.waitForCallback(paramToken, 20_000);
+  await expect(handler({ action: 'getStatementResult', statementId: 'LATEST', executionArn }))
+    .resolves.toMatchObject({ Records: [[{ stringValue: 'b' }]] });
+});
+
+test('cancelling a running statement: ABORTED, and the waiting task is called back with a failure', async () => {
+  const executionArn = `${EXECUTION_ARN}-cancel`;
+  const taskToken = sfn.issueToken();
+  await handler({ sqlStatement: 'select pg_sleep(60)', taskToken, executionArn });
+  await until(() => dataApi.statements().some((s) => s.statementName?.startsWith(executionArn) && s.status === 'STARTED'), 20_000, 'the statement to start');
+
+  await expect(handler({ action: 'cancelStatement', statementId: 'LATEST', executionArn })).resolves.toEqual({ Status: true });
+
+  const callback = await sfn.waitForCallback(taskToken, 20_000);
+  expect(callback.kind).toBe('failure');
+  expect(JSON.parse((callback as { cause: string }).cause).detail.state).toBe('ABORTED');
+  await expect(describeLatest(executionArn)).resolves.toMatchObject({ Status: 'ABORTED' });
+});
+
+test('singleton: of 5 concurrent identical requests exactly one starts', async () => {
+  const executionArn = `${EXECUTION_ARN}-singleton`;
+  const tokens = Array.from({ length: 5 }, () => sfn.issueToken());
+  const results = await Promise.allSettled(tokens.map((taskToken) =>
+    handler({ sqlStatement: 'select pg_sleep(0.5)', action: 'executeSingletonStatement', taskToken, executionArn })));
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  expect(rejected.map((r) => r.reason.name)).toEqual(Array(4).fill('ConcurrentExecution'));
+  const winner = tokens[results.findIndex((r) => r.status === 'fulfilled')];
+  expect((await sfn.waitForCallback(winner, 20_000)).kind).toBe('success');
+  // Released on completion: the next run starts.
+  const next = sfn.issueToken();
+  await handler({ sqlStatement: 'select pg_sleep(0.5)', action: 'executeSingletonStatement', taskToken: next, executionArn });
+  expect((await sfn.waitForCallback(next, 20_000)).kind).toBe('success');
+});
+
+test('CloudFormation: Create answers SUCCESS with the statement name; failing SQL answers FAILED with the error', async () => {
+  const createUrl = cfn.newResponseUrl({ expect: { LogicalResourceId: 'ExampleTable', RequestId: 'request-Create' } });
+  const started = await handler({ ...cloudFormationEvent('Create', createUrl), sqlStatement: 'create table cfn_table(id int)' });
+  const created = await cfn.waitForResponse(createUrl, 20_000);
+  expect(created.problems).toEqual([]);
+  expect(created.body).toMatchObject({
+    Status: 'SUCCESS', PhysicalResourceId: expect.stringMatching(/^ExampleTable:\d{10}\.\d{12}$/),
+    Data: { statementId: started.Id, state: 'FINISHED', rows: expect.any(Number) },
+  });
+
+  const updateUrl = cfn.newResponseUrl();
+  await handler({ ...cloudFormationEvent('Update', updateUrl), sqlStatement: 'create table cfn_table(id int)' });
+  const updated = await cfn.waitForResponse(updateUrl, 20_000);
+  expect(updated.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ExampleTable:1764000000.123000000001' });
+  expect(updated.body!.Reason).toMatch(/^FAILED: .*"cfn_table" already exists/);
+});
+
+test('CloudFormation: a request that cannot start is answered FAILED at once', async () => {
+  const url = cfn.newResponseUrl();
+  const result = await handler(cloudFormationEvent('Delete', url));
+  expect(result).toMatchObject({ Status: 'FAILED' });
+  const answer = await cfn.waitForResponse(url, 5_000);
+  expect(answer.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ExampleTable:1764000000.123000000001' });
+});
+
+test('invalid requests are typed errors and start nothing', async () => {
+  const before = dataApi.statements().length;
+  await expect(handler({ sqlStatement: 'select 1', taskToken: 'token-without-arn' })).rejects.toMatchObject({ name: 'InvalidRequest' });
+  await expect(handler({ action: 'describeStatement', statementId: 'LATEST', executionArn: `${EXECUTION_ARN}-none` }))
+    .rejects.toMatchObject({ name: 'PreviousExecutionNotFound' });
+  expect(dataApi.statements()).toHaveLength(before);
+});
+
+test('a misconfigured function fails every invocation with ConfigurationError', async () => {
+  const broken = loadBundle({ CLUSTER_IDENTIFIER: 'a', WORKGROUP_NAME: 'b' });
+  await expect(broken({ sqlStatement: 'select 1' })).rejects.toMatchObject({ name: 'ConfigurationError', message: expect.stringMatching(/Exactly one of CLUSTER_IDENTIFIER and WORKGROUP_NAME/) });
+  await expect(broken({ Records: [] })).rejects.toMatchObject({ name: 'ConfigurationError' });
+  delete process.env.WORKGROUP_NAME;
+});
