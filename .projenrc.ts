@@ -97,7 +97,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // ---- Docs / lint ----
   eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test', 'local', 'bench', 'lambda'] },
-  gitignore: ['/assets/', '/cdk.out/', '/.bench/', '/local/.work/'],
+  gitignore: ['/assets/', '/cdk.out/', '/.bench/', '/local/.work/', '.jsii.tabl.json'],
 });
 
 // ---------------------------------------------------------------------------------------------
