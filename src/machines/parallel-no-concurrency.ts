@@ -43,20 +43,35 @@ export class ParallelNoConcurrencyMachine {
         });
       parallel.branch(start.next(outcome(`successParallel${i}`, BranchOutcome.RAN)));
     }
+    // Count the branches that ran the statement. A JSONPath filter that matches nothing yields an empty list in Step
+    // Functions (some local interpreters raise an error instead), so "no branch ran" is decided first, without one.
+    const anyRan = new sfn.Pass(scope, 'checkAnyBranchRan', {
+      parameters: { anyRan: sfn.JsonPath.arrayContains(sfn.JsonPath.listAt('$.results[*].outcome'), BranchOutcome.RAN) },
+      resultPath: '$.check',
+    });
+    const noBranchRan = new sfn.Fail(scope, 'noBranchRan', {
+      error: 'SingletonViolated',
+      cause: 'No branch ran the statement: every branch got ConcurrentExecution.',
+    });
     const select = new sfn.Pass(scope, 'selectBranchesThatRan', {
       parameters: { ran: sfn.JsonPath.listAt(`$.results[?(@.outcome == '${BranchOutcome.RAN}')]`) },
+      resultPath: '$.check',
     });
     const count = new sfn.Pass(scope, 'countBranchesThatRan', {
-      parameters: { ran: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.ran')) },
+      parameters: {
+        ran: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.check.ran')),
+        message: sfn.JsonPath.format('{} branches ran the statement; exactly one must.', sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.check.ran'))),
+      },
+      resultPath: '$.check',
     });
     const verify = new sfn.Choice(scope, 'verifyExactlyOneBranchRan')
-      .when(sfn.Condition.numberEquals('$.ran', 1), new sfn.Succeed(scope, 'parallelSucceeded'))
-      .otherwise(new sfn.Fail(scope, 'parallelFailed', {
-        error: 'SingletonViolated',
-        causePath: sfn.JsonPath.format('{} branches ran the statement; exactly one must.', sfn.JsonPath.stringAt('$.ran')),
-      }));
+      .when(sfn.Condition.numberEquals('$.check.ran', 1), new sfn.Succeed(scope, 'parallelSucceeded'))
+      .otherwise(new sfn.Fail(scope, 'parallelFailed', { error: 'SingletonViolated', causePath: '$.check.message' }));
+    const definition = parallel.next(anyRan).next(new sfn.Choice(scope, 'anyBranchRan')
+      .when(sfn.Condition.booleanEquals('$.check.anyRan', true), select.next(count).next(verify))
+      .otherwise(noBranchRan));
 
-    this.stateMachine = exampleStateMachine(scope, ParallelNoConcurrencyMachine.ID, parallel.next(select).next(count).next(verify), {
+    this.stateMachine = exampleStateMachine(scope, ParallelNoConcurrencyMachine.ID, definition, {
       ...props,
       timeout: Duration.minutes(15),
       comment: 'Ten branches start the same statement with executeSingletonStatement; exactly one may run it',
