@@ -222,7 +222,9 @@ describe(`${SingleSuccessMachine.ID} (single success, then the result of LATEST)
   });
 
   test('runs: a failed statement fails the execution with the task\'s error', async () => {
-    const result = await run(asl, { SimpleSuccessfullRsTaskProcedure: throws(ErrorName.STATEMENT_FAILED), simpleSuccessfullRsTaskGetResult: returns({}) });
+    const result = await run(asl, {
+      SimpleSuccessfullRsTaskProcedure: throws(ErrorName.STATEMENT_FAILED), simpleSuccessfullRsTaskGetResult: returns({}),
+    });
     expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: ErrorName.STATEMENT_FAILED }));
     expect(result.entered).not.toContain('simpleSuccessfullRsTaskGetResult');
   });
@@ -247,7 +249,9 @@ describe(`${SingleFailureMachine.ID} (failure caught as FAILED, then described)`
 
   test('runs: FAILED is caught and the statement is described as FAILED', async () => {
     const describe_ = sequence({ Status: 'FAILED', Error: 'ERROR: function get_date() does not exist' });
-    const result = await run(asl, { SimpleFailureRsTaskProcedure: throws(ErrorName.STATEMENT_FAILED), simpleFailureDescribeTaskProcedure: describe_ });
+    const result = await run(asl, {
+      SimpleFailureRsTaskProcedure: throws(ErrorName.STATEMENT_FAILED), simpleFailureDescribeTaskProcedure: describe_,
+    });
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output.error.Error).toBe(ErrorName.STATEMENT_FAILED);
     expect(describe_.inputs).toEqual([{ statementId: LATEST, executionArn: EXECUTION_ARN, action: Action.DESCRIBE_STATEMENT }]);
@@ -269,7 +273,8 @@ describe(`${SuccessAndFailMachine.ID} (a success, then an expected failure)`, ()
   test('states', () => {
     expect(asl.StartAt).toBe('StartRedshiftStatementAndWaitForCallback');
     expect(asl.States.StartRedshiftStatementAndWaitForCallback).toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: SUCCEEDING_STATEMENT }, 3600));
-    expect(asl.States.StartInvalidRedshiftStatementAndWaitForCallback).toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: FAILING_STATEMENT }, 3600));
+    expect(asl.States.StartInvalidRedshiftStatementAndWaitForCallback)
+      .toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: FAILING_STATEMENT }, 3600));
     expect(asl.States.StartInvalidRedshiftStatementAndWaitForCallback).toEqual(expect.objectContaining({
       Next: 'Failure', Catch: [catchTo([ErrorName.STATEMENT_FAILED], 'Succeed'), catchTo(['States.ALL'], 'Failure')],
     }));
@@ -383,7 +388,8 @@ describe(`${ParallelNoConcurrencyMachine.ID} (executeSingletonStatement under co
     const result = await run(asl, branches(1));
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output.check.ran).toBe(1);
-    expect(result.output.results.map((r: any) => r.outcome)).toEqual([BranchOutcome.RAN, ...Array(PARALLEL_BRANCHES - 1).fill(BranchOutcome.ALREADY_RUNNING)]);
+    expect(result.output.results.map((r: any) => r.outcome))
+      .toEqual([BranchOutcome.RAN, ...Array(PARALLEL_BRANCHES - 1).fill(BranchOutcome.ALREADY_RUNNING)]);
   });
 
   test.each([2, PARALLEL_BRANCHES])('runs: fails when %i branches ran it', async (ran) => {
