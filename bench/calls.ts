@@ -1,0 +1,168 @@
+/**
+ * Benchmark 1: AWS API calls per statement lifecycle, counted at the local endpoints (every call the bundled handler
+ * makes to DynamoDB, the Data API and Step Functions passes a counting proxy), next to the original design's calls.
+ *
+ * Each lifecycle is real end to end: the handler (in its own process) registers and starts the SQL on the local
+ * Data API, the statement runs on embedded PostgreSQL, its status-change event goes through a local SQS queue to
+ * the handler again, which calls the local Step Functions endpoint back.
+ */
+import { randomBytes } from 'node:crypto';
+import { LocalQueue } from '../local/servers/sqs-queue';
+import { cloudFormationEvent } from '../test/lambda/support';
+import { LambdaInstance, startLambdaInstance } from '../test/reliability/support/lambda-host';
+import { LocalAws, startLocalAws } from '../test/reliability/support/local-aws';
+
+export interface LifecycleCalls {
+  readonly lifecycle: string;
+  /** Calls made while starting the statement, by `service:Operation`. */
+  readonly start: Record<string, number>;
+  /** Calls made while processing its completion event. */
+  readonly completion: Record<string, number>;
+  /** DynamoDB item size of the statement after its start and after its completion, bytes (DynamoDB's rules). */
+  readonly itemBytes?: { readonly registered: number; readonly completed: number };
+  readonly startTotal: number;
+  readonly completionTotal: number;
+  readonly total: number;
+  /** The original design's calls for the same lifecycle (from its source, not measured). */
+  readonly original: { readonly start: string[]; readonly completion: string[]; readonly total: number };
+}
+
+const ORIGINAL = {
+  plain: { start: ['dynamodb:PutItem', 'redshiftData:ExecuteStatement'], completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess', 'dynamodb:UpdateItem'] },
+  singleton: {
+    start: ['redshiftData:ListStatements (SUBMITTED)', 'redshiftData:ListStatements (PICKED)', 'redshiftData:ListStatements (STARTED)', 'dynamodb:PutItem', 'redshiftData:ExecuteStatement'],
+    completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess', 'dynamodb:UpdateItem'],
+  },
+  failed: {
+    start: ['dynamodb:PutItem', 'redshiftData:ExecuteStatement'],
+    completion: ['dynamodb:GetItem', 'redshiftData:DescribeStatement', 'sfn:SendTaskFailure', 'dynamodb:UpdateItem'],
+  },
+  cloudFormation: {
+    start: ['dynamodb:PutItem', 'redshiftData:ExecuteStatement'],
+    completion: ['dynamodb:GetItem', 'cloudFormation:PUT ResponseURL', 'dynamodb:UpdateItem'],
+  },
+  duplicate: { start: [], completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess (TaskTimedOut)', 'dynamodb:UpdateItem'] },
+} as const;
+
+function flatten(counts: ReturnType<LocalAws['counts']>): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const [service, operations] of Object.entries(counts)) {
+    for (const [operation, count] of Object.entries(operations)) result[`${service}:${operation}`] = count;
+  }
+  return result;
+}
+
+const countAll = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** An item's size as DynamoDB counts it for capacity units (attribute names + values, UTF-8). */
+export function dynamoItemBytes(item: Record<string, unknown>): number {
+  const valueBytes = (value: unknown): number => {
+    if (value === null || value === undefined || typeof value === 'boolean') return 1;
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').length / 2) + 1;
+    if (Array.isArray(value)) return 3 + value.reduce((total: number, entry) => total + valueBytes(entry) + 1, 0);
+    if (typeof value === 'object') {
+      return 3 + Object.entries(value as Record<string, unknown>)
+        .reduce((total, [name, entry]) => total + Buffer.byteLength(name) + valueBytes(entry) + 1, 0);
+    }
+    return Buffer.byteLength(String(value));
+  };
+  return Object.entries(item).reduce((total, [name, value]) => total + Buffer.byteLength(name) + valueBytes(value), 0);
+}
+
+function describe(
+  lifecycle: string, original: { start: readonly string[]; completion: readonly string[] }, start: Record<string, number>,
+  completion: Record<string, number>, itemBytes?: { registered: number; completed: number },
+): LifecycleCalls {
+  return {
+    lifecycle,
+    start,
+    completion,
+    ...itemBytes ? { itemBytes } : {},
+    startTotal: countAll(start),
+    completionTotal: countAll(completion),
+    total: countAll(start) + countAll(completion),
+    original: { start: [...original.start], completion: [...original.completion], total: original.start.length + original.completion.length },
+  };
+}
+
+export async function measureCalls(): Promise<LifecycleCalls[]> {
+  const aws = await startLocalAws();
+  let instance: LambdaInstance | undefined;
+  const queue = new LocalQueue({ batchingWindowMs: 0, visibilityTimeoutMs: 100, maxConcurrency: 1 });
+  try {
+    instance = await startLambdaInstance(aws.env());
+    const lambda = instance;
+    queue.setConsumer(async (event) => {
+      const answer = await lambda.invoke(event);
+      if (!answer.ok) throw new Error(`${answer.errorType}: ${answer.errorMessage}`);
+      return answer.result;
+    });
+    const disconnect = aws.dataApi.connectQueue(queue);
+    // Warm the instance and the local database (the counts below are per lifecycle, not per cold start).
+    await lambda.invoke({ sqlStatement: 'select 1' });
+    await queue.whenIdle();
+
+    let runs = 0;
+    const itemSize = async (executionArn: string) => {
+      const item = (await aws.items()).find((candidate) => candidate.id === executionArn);
+      return item ? dynamoItemBytes(item) : 0;
+    };
+    async function lifecycle(payload: Record<string, unknown>) {
+      // Real task tokens are several hundred characters long; a 1,024-character one keeps the item sizes conservative.
+      const token = `AQ${randomBytes(1024).toString('base64url')}`.slice(0, 1024);
+      aws.sfn.registerToken(token);
+      const executionArn = `arn:aws:states:eu-west-1:123456789012:execution:ExampleStateMachine:${`run-${++runs}`.padEnd(36, '0')}`;
+      aws.resetCounts();
+      const answer = await lambda.invoke({ taskToken: token, executionArn, ...payload });
+      if (!answer.ok) throw new Error(`start failed: ${answer.errorType}: ${answer.errorMessage}`);
+      const start = flatten(aws.counts());
+      const registered = await itemSize(executionArn);
+      aws.resetCounts();
+      await aws.sfn.waitForCallback(token, 30_000);
+      await queue.whenIdle();
+      const completion = flatten(aws.counts());
+      return { start, completion, id: answer.result.Id as string, itemBytes: { registered, completed: await itemSize(executionArn) } };
+    }
+
+    const results: LifecycleCalls[] = [];
+    const plain = await lifecycle({ sqlStatement: 'select 1' });
+    results.push(describe('plain statement (FINISHED, Step Functions callback)', ORIGINAL.plain, plain.start, plain.completion, plain.itemBytes));
+    const singleton = await lifecycle({ sqlStatement: 'select 2', action: 'executeSingletonStatement' });
+    results.push(describe('singleton statement (FINISHED)', ORIGINAL.singleton, singleton.start, singleton.completion, singleton.itemBytes));
+    const failed = await lifecycle({ sqlStatement: 'select * from no_such_table' });
+    results.push(describe('failed statement (FAILED, error text added)', ORIGINAL.failed, failed.start, failed.completion, failed.itemBytes));
+
+    // A CloudFormation custom resource: the answer is a PUT to the pre-signed ResponseURL (S3), counted too.
+    const url = aws.cfn.newResponseUrl();
+    aws.resetCounts();
+    const cfnStart = await lambda.invoke({ ...cloudFormationEvent('Create', url), sqlStatement: 'select 3' });
+    if (!cfnStart.ok) throw new Error(`start failed: ${cfnStart.errorType}: ${cfnStart.errorMessage}`);
+    const cfnStartCounts = flatten(aws.counts());
+    aws.resetCounts();
+    await aws.cfn.waitForResponse(url, 30_000);
+    await queue.whenIdle();
+    results.push(describe('CloudFormation custom resource (FINISHED)', ORIGINAL.cloudFormation, cfnStartCounts,
+      { ...flatten(aws.counts()), 'cloudFormation:PUT ResponseURL': aws.cfn.responsesFor(url).length }));
+
+    // A second copy of the plain statement's event (SQS and EventBridge deliver at least once).
+    const event = aws.dataApi.events.find((e) => e.detail.statementId === plain.id);
+    aws.resetCounts();
+    queue.send(JSON.stringify(event));
+    await queue.whenIdle();
+    results.push(describe('duplicate completion event', ORIGINAL.duplicate, {}, flatten(aws.counts())));
+    disconnect();
+    return results;
+  } finally {
+    queue.close();
+    await instance?.close();
+    await aws.close();
+  }
+}
+
+if (require.main === module) {
+  measureCalls().then((results) => console.log(JSON.stringify(results, null, 2)), (error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

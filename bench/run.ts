@@ -1,0 +1,109 @@
+/**
+ * `npm run bench`: runs every benchmark against local stand-ins of the AWS services, prints a summary table and
+ * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
+ *
+ * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
+ * throughput,synth,latency` (the cost model needs `calls`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LifecycleCalls, measureCalls } from './calls';
+import { ColdStartResult, measureColdStart } from './cold-start';
+import { CostResult, computeCost } from './cost';
+import { LatencyResult, measureLatency } from './latency';
+import { Machine, describeMachine } from './machine';
+import { renderMarkdown } from './report';
+import { SynthRun, measureSynth } from './synth';
+import { ThroughputResult, measureThroughput } from './throughput';
+import { ROOT } from '../test/reliability/support/lambda-host';
+
+export interface BenchResults {
+  readonly machine: Machine;
+  readonly settings: Record<string, unknown>;
+  readonly calls?: LifecycleCalls[];
+  readonly coldStart?: ColdStartResult;
+  readonly throughput?: ThroughputResult;
+  readonly synth?: SynthRun[];
+  readonly latency?: LatencyResult;
+  readonly cost?: CostResult;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const wanted = (name: string) => only === undefined || only.includes(name);
+  const settings = quick
+    ? { coldStartRuns: 5, throughputEvents: 300, workers: [1, 4, 8], addedLatencyMs: [0, 10], synthRepeats: 1, latencySamples: 30 }
+    : { coldStartRuns: 30, throughputEvents: 2000, workers: [1, 4, 8], addedLatencyMs: [0, 10], synthRepeats: 3, latencySamples: 300 };
+  const step = (name: string) => console.error(`[bench] ${name} ...`);
+
+  const machine = describeMachine();
+  let results: BenchResults = { machine, settings };
+  if (wanted('calls')) {
+    step('AWS calls per lifecycle');
+    const calls = await measureCalls();
+    results = { ...results, calls, cost: computeCost(calls) };
+  }
+  if (wanted('cold')) {
+    step('cold start');
+    results = { ...results, coldStart: await measureColdStart(settings.coldStartRuns) };
+  }
+  if (wanted('throughput')) {
+    step('completion throughput');
+    results = { ...results, throughput: await measureThroughput(settings.throughputEvents, settings.workers, settings.addedLatencyMs) };
+  }
+  if (wanted('synth')) {
+    step('synthesis at scale');
+    results = { ...results, synth: measureSynth([1, 10, 50], settings.synthRepeats) };
+  }
+  if (wanted('latency')) {
+    step('callback latency');
+    results = { ...results, latency: await measureLatency(settings.latencySamples) };
+  }
+
+  printSummary(results);
+  const outdir = quick || only !== undefined ? join(ROOT, '.bench') : join(ROOT, 'docs');
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(join(outdir, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outdir, 'benchmarks.md'), renderMarkdown(results));
+  console.error(`[bench] wrote ${join(outdir, 'benchmarks.json')} and benchmarks.md`);
+}
+
+function printSummary(results: BenchResults): void {
+  const rows: Array<[string, string]> = [];
+  for (const c of results.calls ?? []) {
+    rows.push([`calls: ${c.lifecycle}`, `${c.startTotal} + ${c.completionTotal} = ${c.total} (original ${c.original.total})`]);
+  }
+  const cold = results.coldStart;
+  if (cold) {
+    rows.push(['cold start: bare node (median)', `${cold.bareNodeMs.median} ms`]);
+    rows.push(['cold start: handler + invalid request (median)', `${cold.handlerInvalidRequestMs.median} ms (x${cold.ratio}, +${cold.differenceMs} ms)`]);
+    rows.push(['cold start: handler + first statement start (median)', `${cold.handlerFirstStartMs.median} ms`]);
+    rows.push(['bundle size', `${cold.bundleBytes} bytes (${cold.bundleGzipBytes} gzipped)`]);
+  }
+  for (const run of results.throughput?.runs ?? []) {
+    rows.push([`throughput: ${run.workers} worker(s), +${run.addedLatencyMs} ms/call`, `${run.eventsPerSecond} events/s (${run.callbacks} callbacks, ${run.duplicateCallbacks} duplicates, ${run.deadLetters} DLQ)`]);
+  }
+  for (const s of results.throughput?.scaling ?? []) {
+    rows.push([`throughput scaling (+${s.addedLatencyMs} ms/call)`, `x${s.ratio4} at 4, x${s.ratio8} at 8 (original: x1, concurrency 1)`]);
+  }
+  for (const s of results.synth ?? []) {
+    rows.push([`synth: ${s.taskers} tasker(s)`, `${s.synthMs} ms, ${s.templateBytes} bytes, ${s.resources} resources, ${s.lambdaCodeAssets} code asset(s)`]);
+  }
+  const latency = results.latency;
+  if (latency) {
+    rows.push(['latency: event → SendTaskSuccess', `p50 ${latency.eventToCallbackMs.p50} ms, p95 ${latency.eventToCallbackMs.p95} ms`]);
+    rows.push(['latency: start → SendTaskSuccess', `p50 ${latency.startToCallbackMs.p50} ms, p95 ${latency.startToCallbackMs.p95} ms`]);
+  }
+  for (const line of results.cost?.lines ?? []) {
+    rows.push([`cost: ${line.design}${line.statementMinutes === 'any' ? '' : `, ${line.statementMinutes} min`}`, `$${line.perStatementUsd.toExponential(2)} per statement`]);
+  }
+  const width = Math.max(...rows.map(([name]) => name.length));
+  console.log(rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n'));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
