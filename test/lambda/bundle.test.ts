@@ -28,6 +28,7 @@ function loadBundle(env: Record<string, string>): Handler {
   Object.assign(process.env, env);
   let loaded: Handler | undefined;
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- load the file the way the Lambda runtime does
     loaded = require(BUNDLE).handler;
   });
   return loaded!;
