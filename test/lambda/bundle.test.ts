@@ -5,12 +5,12 @@
  * Completion events travel Data API → local queue (SQS semantics) → the same bundled function.
  */
 import { join } from 'node:path';
+import { EXECUTION_ARN, cloudFormationEvent } from './support';
 import { CfnResponseServer, startCfnResponseServer } from '../../local/servers/cfn-response';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
 import { RedshiftDataServer, startRedshiftDataServer } from '../../local/servers/redshift-data';
 import { SfnCallbackServer, startSfnCallbackServer } from '../../local/servers/sfn-callbacks';
 import { LocalQueue, until } from '../../local/servers/sqs-queue';
-import { EXECUTION_ARN, cloudFormationEvent } from './support';
 
 type Handler = (event: unknown) => Promise<any>;
 
@@ -40,8 +40,15 @@ beforeAll(async () => {
   ]);
   const tableName = await dynamo.createStateTable();
   handler = loadBundle({
-    DDB_TABLE_NAME: tableName, CLUSTER_IDENTIFIER: 'examplecluster', DATABASE: 'dev', DB_USER: 'admin', TTL: '1', LOG_LEVEL: 'SILENT',
-    AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_ENDPOINT_URL_REDSHIFT_DATA: dataApi.endpoint,
+    DDB_TABLE_NAME: tableName,
+    CLUSTER_IDENTIFIER: 'examplecluster',
+    DATABASE: 'dev',
+    DB_USER: 'admin',
+    TTL: '1',
+    LOG_LEVEL: 'SILENT',
+    AWS_REGION: 'eu-west-1',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_REDSHIFT_DATA: dataApi.endpoint,
     AWS_ENDPOINT_URL_SFN: sfn.endpoint,
   });
   queue = new LocalQueue({ visibilityTimeoutMs: 200 });
@@ -98,7 +105,8 @@ test('parameters and a transaction of several statements', async () => {
   const taskToken = sfn.issueToken();
   await handler({
     sqlStatements: ['create table bundle_t(id int, name varchar(20))', "insert into bundle_t values (1, 'a'), (2, 'b')", 'select count(*) from bundle_t'],
-    taskToken, executionArn,
+    taskToken,
+    executionArn,
   });
   expect((await sfn.waitForCallback(taskToken, 20_000)).kind).toBe('success');
   const described = await describeLatest(executionArn);
@@ -149,7 +157,8 @@ test('CloudFormation: Create answers SUCCESS with the statement name; failing SQ
   const created = await cfn.waitForResponse(createUrl, 20_000);
   expect(created.problems).toEqual([]);
   expect(created.body).toMatchObject({
-    Status: 'SUCCESS', PhysicalResourceId: expect.stringMatching(/^ExampleTable:\d{10}\.\d{12}$/),
+    Status: 'SUCCESS',
+    PhysicalResourceId: expect.stringMatching(/^ExampleTable:\d{10}\.\d{12}$/),
     Data: { statementId: started.Id, state: 'FINISHED', rows: expect.any(Number) },
   });
 
