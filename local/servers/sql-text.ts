@@ -121,15 +121,31 @@ export function bindNamedParameters(sql: string, order: readonly string[]): stri
 }
 
 /**
- * Redshift spellings PostgreSQL lacks, rewritten in code segments only: `SYSDATE` (the transaction start time,
- * a keyword in Redshift) and the `CREATEUSER`/`NOCREATEUSER` user options (superuser in Redshift).
+ * Redshift spellings PostgreSQL lacks, rewritten in code segments only:
+ * - `SYSDATE` (the transaction start time; a keyword in Redshift) → `localtimestamp` (the database runs in UTC);
+ * - in `CREATE USER` / `ALTER USER`: `CREATEUSER`/`NOCREATEUSER` (superuser in Redshift) → `SUPERUSER`/`NOSUPERUSER`,
+ *   `PASSWORD DISABLE` → `PASSWORD NULL`, `CONNECTION LIMIT UNLIMITED` → `CONNECTION LIMIT -1`, and the
+ *   Redshift-only `SYSLOG ACCESS { RESTRICTED | UNRESTRICTED }`, `SESSION TIMEOUT <n>` and `RESET SESSION TIMEOUT`
+ *   options are accepted and dropped (PostgreSQL has no equivalent).
  * `GETDATE()` needs no rewrite: the database has a `getdate()` function (see `REDSHIFT_SHIMS`).
  */
 export function applyRedshiftRewrites(sql: string): string {
-  return segments(sql).map((segment) => (segment.kind !== 'code' ? segment.text : segment.text
-    .replace(/\bsysdate\b/gi, 'localtimestamp')
-    .replace(/\bnocreateuser\b/gi, 'NOSUPERUSER')
-    .replace(/\bcreateuser\b/gi, 'SUPERUSER'))).join('');
+  const userStatement = /^\s*(create|alter)\s+user\b/i.test(sql);
+  return segments(sql).map((segment) => {
+    if (segment.kind !== 'code') return segment.text;
+    let text = segment.text.replace(/\bsysdate\b/gi, 'localtimestamp');
+    if (userStatement) {
+      text = text
+        .replace(/\bnocreateuser\b/gi, 'NOSUPERUSER')
+        .replace(/\bcreateuser\b/gi, 'SUPERUSER')
+        .replace(/\bpassword\s+disable\b/gi, 'PASSWORD NULL')
+        .replace(/\bconnection\s+limit\s+unlimited\b/gi, 'CONNECTION LIMIT -1')
+        .replace(/\bsyslog\s+access\s+(un)?restricted\b/gi, '')
+        .replace(/\breset\s+session\s+timeout\b/gi, '')
+        .replace(/\bsession\s+timeout\s+\d+\b/gi, '');
+    }
+    return text;
+  }).join('');
 }
 
 /** Functions created in every local database (Redshift built-ins PostgreSQL does not have). */

@@ -1,0 +1,215 @@
+/**
+ * Everything a synthesized stack needs to run on this machine, on 127.0.0.1 only, built from its template:
+ *
+ * - DynamoDB tables (dynalite), the Redshift Data API (PGlite), the Step Functions callback endpoint, a
+ *   CloudFormation ResponseURL server;
+ * - every Node.js Lambda function of the template, from its asset directory (the bundled file Lambda would load),
+ *   with its resolved environment plus `AWS_ENDPOINT_URL_*` pointing at the local servers and the local Lambda
+ *   Invoke endpoint;
+ * - SQS queues with their redrive policy, event source mappings (batch size, `ReportBatchItemFailures`), and
+ *   EventBridge rules whose pattern matches the Data API's status-change events, targeting those queues;
+ * - the state machines (definitions with ARNs resolved to the local functions and machines) and a CloudFormation
+ *   driver for the custom resources.
+ */
+import { CreateTableCommand, CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CloudFormationDriver } from './cloudformation/driver';
+import { Json, LocalTemplate } from './cloudformation/template';
+import { LocalLambdaRuntime } from './lambda/runtime';
+import { CfnResponseServer, startCfnResponseServer } from './servers/cfn-response';
+import { LocalDynamoDb, startLocalDynamoDb } from './servers/dynamodb';
+import { RedshiftDataServer, StatementRecord, StatementStatus, startRedshiftDataServer, StatusChangeEvent } from './servers/redshift-data';
+import { SfnCallbackServer, startSfnCallbackServer } from './servers/sfn-callbacks';
+import { LocalQueue } from './servers/sqs-queue';
+import { LocalStepFunctions, TraceEvent } from './stepfunctions/runner';
+
+export interface LocalCloudOptions {
+  readonly template: LocalTemplate;
+  /** `Code.S3Key` → asset directory (see `assetDirectories`). */
+  readonly assets: Map<string, string>;
+  /** Upper bound on a queue's visibility timeout (the redelivery delay after a failure). @default 2000 */
+  readonly maxVisibilityTimeoutMs?: number;
+  /** Execution environments per function. @default 10 */
+  readonly maxEnvironments?: number;
+  /** Every line the functions log. */
+  readonly onLog?: (line: string, functionName: string) => void;
+  /** State machine trace. */
+  readonly onTrace?: (event: TraceEvent) => void;
+  /** Data API statement status changes. */
+  readonly onStatement?: (statement: StatementRecord, status: StatementStatus) => void;
+}
+
+export class LocalCloud {
+  /** Starts every stand-in the template needs. */
+  static async start(options: LocalCloudOptions): Promise<LocalCloud> {
+    const cloud = new LocalCloud(options);
+    try {
+      await cloud.init();
+    } catch (error) {
+      await cloud.close();
+      throw error;
+    }
+    return cloud;
+  }
+
+  public dynamo!: LocalDynamoDb;
+  public redshift!: RedshiftDataServer;
+  public callbacks!: SfnCallbackServer;
+  public responses!: CfnResponseServer;
+  public readonly lambda = new LocalLambdaRuntime();
+  public stepFunctions!: LocalStepFunctions;
+  public cloudFormation!: CloudFormationDriver;
+  /** Queues by logical id. */
+  public readonly queues = new Map<string, LocalQueue>();
+  /** Functions of the template that cannot run here (not Node.js, no asset), with the reason. */
+  public readonly skippedFunctions: Array<{ logicalId: string; reason: string }> = [];
+
+  private readonly template: LocalTemplate;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  private constructor(private readonly options: LocalCloudOptions) {
+    this.template = options.template;
+  }
+
+  /** The local ARN of a state machine by logical id. */
+  stateMachineArn(logicalId: string): string {
+    return this.template.arn(logicalId);
+  }
+
+  /** Stops every server, process and worker; nothing keeps running. */
+  async close(): Promise<void> {
+    for (const stop of this.unsubscribe) stop();
+    for (const queue of this.queues.values()) queue.close();
+    await Promise.allSettled([
+      this.lambda.close(),
+      this.redshift?.close(),
+      this.callbacks?.close(),
+      this.responses?.close(),
+      this.dynamo?.close(),
+    ]);
+  }
+
+  private async init(): Promise<void> {
+    const { template } = this;
+    const { region, accountId } = template.context;
+    [this.dynamo, this.callbacks, this.responses] = await Promise.all([startLocalDynamoDb(), startSfnCallbackServer(), startCfnResponseServer()]);
+    this.redshift = await startRedshiftDataServer({
+      accountId,
+      clusters: template.ofType('AWS::Redshift::Cluster').map((id) => template.ref(id)),
+      workgroups: template.ofType('AWS::RedshiftServerless::Workgroup').map((id) => String(template.resolve(template.resource(id).Properties?.WorkgroupName ?? id))),
+    });
+    if (this.options.onStatement) this.unsubscribe.push(this.redshift.onStatusChange(this.options.onStatement));
+
+    // ---- DynamoDB tables ----
+    for (const id of template.ofType('AWS::DynamoDB::Table')) {
+      const p = template.resolve(template.resource(id).Properties as Json) as Record<string, Json>;
+      await this.dynamo.client.send(new CreateTableCommand({
+        TableName: template.ref(id),
+        AttributeDefinitions: p.AttributeDefinitions,
+        KeySchema: p.KeySchema,
+        BillingMode: 'PAY_PER_REQUEST',
+      } as unknown as CreateTableCommandInput));
+    }
+
+    // ---- Lambda functions ----
+    const invokeEndpoint = await this.lambda.startInvokeServer();
+    const endpoints = {
+      AWS_ENDPOINT_URL_DYNAMODB: this.dynamo.endpoint,
+      AWS_ENDPOINT_URL_REDSHIFT_DATA: this.redshift.endpoint,
+      AWS_ENDPOINT_URL_SFN: this.callbacks.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: invokeEndpoint,
+    };
+    for (const id of template.ofType('AWS::Lambda::Function')) {
+      const p = template.resolve(template.resource(id).Properties as Json) as Record<string, Json> & {
+        Code?: { S3Key?: string }; Environment?: { Variables?: Record<string, string> };
+      };
+      const runtime = String(p.Runtime ?? '');
+      const codeDir = p.Code?.S3Key ? this.options.assets.get(p.Code.S3Key) : undefined;
+      if (!runtime.startsWith('nodejs')) {
+        this.skippedFunctions.push({ logicalId: id, reason: `runtime ${runtime || '(image)'} is not Node.js` });
+        continue;
+      }
+      if (!codeDir) {
+        this.skippedFunctions.push({ logicalId: id, reason: 'no asset directory for its code' });
+        continue;
+      }
+      this.lambda.add({
+        name: template.ref(id),
+        codeDir,
+        handler: String(p.Handler ?? 'index.handler'),
+        environment: { ...p.Environment?.Variables, ...endpoints },
+        timeoutSeconds: Number(p.Timeout ?? 3),
+        memoryMb: Number(p.MemorySize ?? 128),
+        region,
+        accountId,
+        maxEnvironments: this.options.maxEnvironments ?? 10,
+        onLog: this.options.onLog,
+      });
+    }
+
+    // ---- Queues, event source mappings, rules ----
+    const mappings = template.ofType('AWS::Lambda::EventSourceMapping').map((id) => template.resolve(template.resource(id).Properties as Json) as Record<string, Json>);
+    for (const id of template.ofType('AWS::SQS::Queue')) {
+      const p = template.resolve(template.resource(id).Properties as Json) as Record<string, Json> & { RedrivePolicy?: { maxReceiveCount?: number } };
+      const arn = template.arn(id);
+      const mapping = mappings.find((m) => m.EventSourceArn === arn);
+      this.queues.set(id, new LocalQueue({
+        arn,
+        batchSize: Number(mapping?.BatchSize ?? 10),
+        batchingWindowMs: Number(mapping?.MaximumBatchingWindowInSeconds ?? 0) * 1000 || 20,
+        visibilityTimeoutMs: Math.min(Number(p.VisibilityTimeout ?? 30) * 1000, this.options.maxVisibilityTimeoutMs ?? 2000),
+        maxReceiveCount: Number(p.RedrivePolicy?.maxReceiveCount ?? Number.MAX_SAFE_INTEGER),
+        maxConcurrency: Number((mapping?.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency ?? 5),
+      }));
+    }
+    for (const mapping of mappings) {
+      const queue = [...this.queues.values()].find((q) => q.arn === mapping.EventSourceArn);
+      const fn = this.lambda.get(String(mapping.FunctionName));
+      if (!queue || !fn) continue;
+      const partial = (mapping.FunctionResponseTypes as string[] | undefined)?.includes('ReportBatchItemFailures') ?? false;
+      queue.setConsumer(async (event) => {
+        const result = await fn.invoke(event);
+        if (result.functionError) {
+          const error = result.payload as { errorType?: string; errorMessage?: string };
+          throw Object.assign(new Error(error.errorMessage ?? 'function error'), { name: error.errorType ?? 'Error' });
+        }
+        return partial ? (result.payload as { batchItemFailures?: Array<{ itemIdentifier: string }> } | null) ?? {} : {};
+      });
+    }
+    for (const id of template.ofType('AWS::Events::Rule')) {
+      const p = template.resolve(template.resource(id).Properties as Json) as Record<string, Json> & {
+        EventPattern?: Record<string, Json>; Targets?: Array<{ Arn: string }>; State?: string;
+      };
+      if (p.State === 'DISABLED' || !p.EventPattern) continue;
+      const targets = (p.Targets ?? []).map((t) => [...this.queues.values()].find((q) => q.arn === t.Arn)).filter((q): q is LocalQueue => !!q);
+      const pattern = p.EventPattern;
+      this.unsubscribe.push(this.redshift.onEvent((event) => {
+        if (!matchesPattern(pattern, event as unknown as Record<string, Json>)) return;
+        for (const queue of targets) queue.send(JSON.stringify(event));
+      }));
+    }
+
+    // ---- State machines and custom resources ----
+    this.stepFunctions = new LocalStepFunctions({ lambda: this.lambda, callbacks: this.callbacks, region, accountId, onTrace: this.options.onTrace });
+    for (const id of template.ofType('AWS::StepFunctions::StateMachine')) {
+      const p = template.resource(id).Properties ?? {};
+      const definition = p.DefinitionString !== undefined
+        ? String(template.resolve(p.DefinitionString))
+        : JSON.stringify(template.resolve(p.Definition));
+      this.stepFunctions.register(template.ref(id).split(':').pop()!, definition);
+    }
+    this.cloudFormation = new CloudFormationDriver({ template, lambda: this.lambda, responses: this.responses });
+  }
+}
+
+/** EventBridge pattern matching for the subset rules use here: lists of exact values, nested objects. */
+export function matchesPattern(pattern: Record<string, Json>, event: Record<string, Json> | StatusChangeEvent): boolean {
+  const subject = event as Record<string, Json>;
+  return Object.entries(pattern).every(([key, expected]) => {
+    const actual = subject[key];
+    if (Array.isArray(expected)) return expected.some((value) => value === actual);
+    if (expected && typeof expected === 'object') {
+      return !!actual && typeof actual === 'object' && !Array.isArray(actual) && matchesPattern(expected as Record<string, Json>, actual as Record<string, Json>);
+    }
+    return false;
+  });
+}

@@ -1,0 +1,399 @@
+/**
+ * Runs Amazon States Language definitions locally with `aws-local-stepfunctions`, with the service integrations the
+ * examples use implemented against the local stand-ins:
+ *
+ * - `arn:aws:states:::lambda:invoke.waitForTaskToken`: `$$.Task.Token` becomes a fresh token (`States.UUID()`)
+ *   registered with the local callback endpoint; the function is invoked with the payload (a function error fails
+ *   the task), then the task waits for `SendTaskSuccess`/`SendTaskFailure` on that token. When the task's
+ *   `TimeoutSeconds` elapses (or the execution ends) the token is closed, so a late callback gets `TaskTimedOut`.
+ * - `arn:aws:states:::lambda:invoke` (the `{ Payload, StatusCode, ... }` result) and a function ARN as resource
+ *   (the function's own result).
+ * - `arn:aws:states:::states:startExecution`, `.sync` and `.sync:2`: a nested local execution.
+ *
+ * Function errors fail the task with the function's `errorType` as error and the error payload (JSON) as cause, like
+ * Step Functions; `Retry`, `Catch`, `Parallel`, `Map`, `Wait`, `Choice` and `TimeoutSeconds` are the interpreter's.
+ */
+import { randomUUID } from 'node:crypto';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import { LocalLambdaRuntime } from '../lambda/runtime';
+import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
+
+// aws-local-stepfunctions uses Promise.withResolvers (Node.js 22); provide it on older runtimes.
+const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
+promiseStatics.withResolvers ??= function withResolvers<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const asl = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } });
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
+export class TaskError extends Error {
+  constructor(error: string, cause: string) {
+    super(cause);
+    this.name = error;
+  }
+}
+
+/** One line of an execution's trace. */
+export interface TraceEvent {
+  readonly executionArn: string;
+  /** 0 for a top-level execution, 1 for a nested one, … */
+  readonly depth: number;
+  readonly at: Date;
+  readonly kind: 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionTimedOut' | 'ExecutionAborted'
+  | 'StateEntered' | 'StateExited' | 'StateFailed' | 'StateRetried' | 'StateCaught'
+  | 'TaskInvoked' | 'TaskWaiting' | 'TaskCallback' | 'TaskTimedOut';
+  readonly state?: string;
+  readonly detail?: string;
+  /** For `TaskCallback`: time from the start of the wait to the callback. */
+  readonly latencyMs?: number;
+}
+
+export interface ExecutionOutcome {
+  readonly executionArn: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  readonly output?: Json;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly startDate: Date;
+  readonly stopDate: Date;
+}
+
+export interface LocalStepFunctionsProps {
+  readonly lambda: LocalLambdaRuntime;
+  readonly callbacks: SfnCallbackServer;
+  /** @default 'eu-west-1' */
+  readonly region?: string;
+  /** @default '123456789012' */
+  readonly accountId?: string;
+  /** Receives every trace event. */
+  readonly onTrace?: (event: TraceEvent) => void;
+}
+
+interface RegisteredMachine {
+  readonly name: string;
+  readonly arn: string;
+  readonly definition: StateMachineDefinition;
+  /** Paths (in Parameters) whose value was `$$.Task.Token`, per Task state name. */
+  readonly tokenPaths: Map<string, string[][]>;
+}
+
+interface ExecutionScope {
+  readonly arn: string;
+  readonly depth: number;
+  readonly openTokens: Set<string>;
+  readonly timers: Set<NodeJS.Timeout>;
+}
+
+const TOKEN_PLACEHOLDER = 'States.UUID()';
+
+export class LocalStepFunctions {
+  /** Outcomes of every execution, by ARN. */
+  public readonly executions = new Map<string, ExecutionOutcome>();
+  private readonly machines = new Map<string, RegisteredMachine>();
+  private readonly region: string;
+  private readonly accountId: string;
+  private pendingTrace: Array<{ event: TraceEvent; rank: number; seq: number }> = [];
+  private traceSeq = 0;
+  private traceTimer?: NodeJS.Timeout;
+
+  constructor(private readonly props: LocalStepFunctionsProps) {
+    this.region = props.region ?? 'eu-west-1';
+    this.accountId = props.accountId ?? '123456789012';
+  }
+
+  /** Registers a state machine; returns its ARN. */
+  register(name: string, definition: StateMachineDefinition | string): string {
+    const parsed = (typeof definition === 'string' ? JSON.parse(definition) : structuredClone(definition)) as StateMachineDefinition;
+    const tokenPaths = new Map<string, string[][]>();
+    rewriteTaskTokens(parsed, tokenPaths);
+    const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
+    this.machines.set(arn, { name, arn, definition: parsed, tokenPaths });
+    return arn;
+  }
+
+  /** A registered machine's ARN by name. */
+  arnOf(name: string): string {
+    return `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
+  }
+
+  /** Starts an execution; `result` settles when it ends (it never rejects). */
+  startExecution(machineArnOrName: string, input: Json = {}, options: { name?: string; depth?: number } = {}): {
+    executionArn: string; result: Promise<ExecutionOutcome>;
+  } {
+    const machine = this.machines.get(machineArnOrName) ?? this.machines.get(this.arnOf(machineArnOrName));
+    if (!machine) throw new TaskError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArnOrName}'`);
+    const name = options.name ?? randomUUID();
+    const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
+    const scope: ExecutionScope = { arn: executionArn, depth: options.depth ?? 0, openTokens: new Set(), timers: new Set() };
+    const startDate = new Date();
+    const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+    forEachTask(machine.definition, (stateName, state) => {
+      handlers[stateName] = (taskInput) => this.runTask(scope, machine, stateName, state, taskInput);
+    });
+    const stateMachine = new asl.StateMachine(machine.definition, { validationOptions: { checkArn: false } });
+    const execution = stateMachine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: handlers as never },
+      context: {
+        Execution: { Id: executionArn, Name: name, RoleArn: `arn:aws:iam::${this.accountId}:role/local` },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      },
+    });
+    void this.forwardEvents(scope, execution.eventLogs);
+    const result = execution.result.then(
+      (output): ExecutionOutcome => ({ executionArn, status: 'SUCCEEDED', output: output as Json, startDate, stopDate: new Date() }),
+      (error: Error): ExecutionOutcome => {
+        const cause = (error as { cause?: unknown }).cause as Error | undefined;
+        if (error.name === 'ExecutionTimeoutError') {
+          return { executionArn, status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out', startDate, stopDate: new Date() };
+        }
+        if (error.name === 'ExecutionAbortedError') return { executionArn, status: 'ABORTED', startDate, stopDate: new Date() };
+        return { executionArn, status: 'FAILED', error: cause?.name ?? error.name, cause: cause?.message ?? error.message, startDate, stopDate: new Date() };
+      },
+    ).then((outcome) => {
+      this.endScope(scope);
+      this.executions.set(executionArn, outcome);
+      const kind = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' } as const;
+      this.trace(scope, kind[outcome.status], undefined, outcome.error ? `${outcome.error}: ${truncate(outcome.cause ?? '', 300)}` : undefined);
+      return outcome;
+    });
+    return { executionArn, result };
+  }
+
+  private async forwardEvents(scope: ExecutionScope, events: AsyncGenerator<unknown>): Promise<void> {
+    for await (const raw of events) {
+      const event = raw as EventLog;
+      const state = event.state?.name;
+      const at = event.timestamp;
+      switch (event.type) {
+        case 'StateEntered':
+        case 'StateExited':
+          this.trace(scope, event.type, state, undefined, undefined, at, true);
+          break;
+        case 'StateFailed':
+          this.trace(scope, event.type, state, `${event.Error}`, undefined, at, true);
+          break;
+        case 'StateRetried':
+          this.trace(scope, event.type, state, `attempt ${event.retry?.attempt}`, undefined, at, true);
+          break;
+        case 'StateCaught':
+          this.trace(scope, event.type, state, `→ ${event.catch?.catcher.Next}`, undefined, at, true);
+          break;
+        case 'ExecutionStarted':
+          this.trace(scope, 'ExecutionStarted', undefined, undefined, undefined, at, true);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private trace(scope: ExecutionScope, kind: TraceEvent['kind'], state?: string, detail?: string, latencyMs?: number, at = Date.now(), fromInterpreter = false): void {
+    if (!this.props.onTrace) return;
+    const event: TraceEvent = { executionArn: scope.arn, depth: scope.depth, at: new Date(at), kind, state, detail, latencyMs };
+    // The interpreter's events (StateEntered, ...) reach us a few ticks late: hold every event briefly and release
+    // them in time order (the interpreter's first on ties), so the trace reads in the order things happened.
+    this.pendingTrace.push({ event, rank: fromInterpreter ? 0 : 1, seq: this.traceSeq++ });
+    this.traceTimer ??= setTimeout(() => this.flushTrace(), 15);
+  }
+
+  private flushTrace(): void {
+    this.traceTimer = undefined;
+    const ready = this.pendingTrace.sort((a, b) => a.event.at.getTime() - b.event.at.getTime() || a.rank - b.rank || a.seq - b.seq);
+    this.pendingTrace = [];
+    for (const { event } of ready) this.props.onTrace?.(event);
+  }
+
+  private endScope(scope: ExecutionScope): void {
+    for (const timer of scope.timers) clearTimeout(timer);
+    scope.timers.clear();
+    for (const token of scope.openTokens) this.props.callbacks.closeToken(token, 'executionEnded');
+    scope.openTokens.clear();
+  }
+
+  private async runTask(scope: ExecutionScope, machine: RegisteredMachine, stateName: string, state: TaskState, input: Json): Promise<Json> {
+    const resource = state.Resource;
+    const params = (input ?? {}) as JsonObject;
+    if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+      return this.invokeAndWait(scope, machine, stateName, state, params);
+    }
+    if (resource === 'arn:aws:states:::lambda:invoke') {
+      const result = await this.invoke(scope, stateName, String(params.FunctionName), params.Payload ?? {});
+      return {
+        ExecutedVersion: '$LATEST',
+        Payload: result,
+        SdkHttpMetadata: { HttpStatusCode: 200 },
+        SdkResponseMetadata: { RequestId: randomUUID() },
+        StatusCode: 200,
+      };
+    }
+    if (resource.startsWith('arn:aws:states:::states:startExecution')) {
+      return this.startNested(scope, stateName, resource, params);
+    }
+    if (/^arn:aws[a-z-]*:lambda:/.test(resource)) return this.invoke(scope, stateName, resource, input);
+    throw new TaskError('States.Runtime', `The local runner does not support the resource ${resource} (state ${stateName}).`);
+  }
+
+  private async invoke(scope: ExecutionScope, stateName: string, functionName: string, payload: Json): Promise<Json> {
+    const fn = this.props.lambda.get(functionName);
+    if (!fn) throw new TaskError('Lambda.ResourceNotFoundException', `Function not found: ${functionName}`);
+    this.trace(scope, 'TaskInvoked', stateName, fn.name);
+    const result = await fn.invoke(payload);
+    if (result.functionError) {
+      const error = result.payload as { errorType?: string };
+      throw new TaskError(error.errorType ?? 'Lambda.Unknown', JSON.stringify(result.payload));
+    }
+    return (result.payload ?? null) as Json;
+  }
+
+  private async invokeAndWait(
+    scope: ExecutionScope, machine: RegisteredMachine, stateName: string, state: TaskState, params: JsonObject,
+  ): Promise<Json> {
+    const tokens = (machine.tokenPaths.get(stateName) ?? []).map((path) => valueAt(params, path)).filter((v): v is string => typeof v === 'string');
+    const token = tokens[0];
+    if (!token) throw new TaskError('States.Runtime', `State ${stateName} waits for a task token but passes none ($$.Task.Token) to the function.`);
+    const { callbacks } = this.props;
+    callbacks.registerToken(token);
+    scope.openTokens.add(token);
+    const waitStarted = performance.now();
+    const callback = callbacks.waitForCallback(token);
+    try {
+      await this.invoke(scope, stateName, String(params.FunctionName), params.Payload ?? {});
+    } catch (error) {
+      scope.openTokens.delete(token);
+      callbacks.closeToken(token, 'executionEnded');
+      throw error;
+    }
+    this.trace(scope, 'TaskWaiting', stateName);
+    // The interpreter fails the task with States.Timeout at TimeoutSeconds; close the token at that moment so a late
+    // callback is refused like Step Functions refuses it.
+    const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;
+    const timer = setTimeout(() => {
+      scope.timers.delete(timer);
+      if (scope.openTokens.delete(token)) {
+        callbacks.closeToken(token, 'timedOut');
+        this.trace(scope, 'TaskTimedOut', stateName, `no callback within ${timeoutMs / 1000} s`);
+      }
+    }, timeoutMs);
+    scope.timers.add(timer);
+    try {
+      const answer = await callback;
+      const latencyMs = performance.now() - waitStarted;
+      if (answer.kind === 'success') {
+        this.trace(scope, 'TaskCallback', stateName, 'SendTaskSuccess', latencyMs);
+        return JSON.parse(answer.output) as Json;
+      }
+      this.trace(scope, 'TaskCallback', stateName, `SendTaskFailure ${answer.error}`, latencyMs);
+      throw new TaskError(answer.error, answer.cause);
+    } catch (error) {
+      if (error instanceof TaskClosedError) throw new TaskError('States.Timeout', 'The task timed out waiting for its callback');
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      scope.timers.delete(timer);
+      scope.openTokens.delete(token);
+    }
+  }
+
+  private async startNested(scope: ExecutionScope, stateName: string, resource: string, params: JsonObject): Promise<Json> {
+    const machineArn = String(params.StateMachineArn);
+    let input: Json = params.Input ?? {};
+    if (typeof input === 'string') input = JSON.parse(input) as Json;
+    const nested = this.startExecution(machineArn, input, { name: typeof params.Name === 'string' ? params.Name : undefined, depth: scope.depth + 1 });
+    this.trace(scope, 'TaskInvoked', stateName, nested.executionArn);
+    if (!resource.includes('.sync')) {
+      void nested.result;
+      return { ExecutionArn: nested.executionArn, StartDate: new Date().toISOString() };
+    }
+    const outcome = await nested.result;
+    const v2 = resource.endsWith('.sync:2');
+    const described: JsonObject = {
+      ExecutionArn: outcome.executionArn,
+      StateMachineArn: machineArn,
+      Name: outcome.executionArn.split(':').pop()!,
+      Status: outcome.status,
+      StartDate: outcome.startDate.getTime(),
+      StopDate: outcome.stopDate.getTime(),
+      Input: v2 ? input : JSON.stringify(input),
+      InputDetails: { Included: true },
+      ...outcome.status === 'SUCCEEDED'
+        ? { Output: v2 ? outcome.output ?? null : JSON.stringify(outcome.output ?? null), OutputDetails: { Included: true } }
+        : { Error: outcome.error ?? null, Cause: outcome.cause ?? null },
+    };
+    if (outcome.status !== 'SUCCEEDED') {
+      throw new TaskError('States.TaskFailed', JSON.stringify(described));
+    }
+    return described;
+  }
+}
+
+/** The interpreter's event log entries this runner reads. */
+interface EventLog {
+  readonly type: string;
+  readonly timestamp: number;
+  readonly state?: { readonly name: string };
+  readonly Error?: string;
+  readonly retry?: { readonly attempt: number };
+  readonly catch?: { readonly catcher: { readonly Next: string } };
+}
+
+interface TaskState {
+  readonly Type: 'Task';
+  readonly Resource: string;
+  readonly TimeoutSeconds?: number;
+  readonly Parameters?: Json;
+}
+
+/** Visits every Task state, branches and map iterators included. */
+function forEachTask(definition: { States: Record<string, unknown> }, visit: (name: string, state: TaskState) => void): void {
+  for (const [name, raw] of Object.entries(definition.States)) {
+    type Nested = { States: Record<string, unknown> };
+    const state = raw as { Type: string; Branches?: Nested[]; Iterator?: Nested; ItemProcessor?: Nested };
+    if (state.Type === 'Task') visit(name, raw as TaskState);
+    for (const branch of state.Branches ?? []) forEachTask(branch, visit);
+    if (state.Iterator) forEachTask(state.Iterator, visit);
+    if (state.ItemProcessor) forEachTask(state.ItemProcessor, visit);
+  }
+}
+
+/** Replaces `"<key>.$": "$$.Task.Token"` with a fresh UUID per attempt, and records where the token goes. */
+function rewriteTaskTokens(definition: StateMachineDefinition, tokenPaths: Map<string, string[][]>): void {
+  forEachTask(definition as unknown as { States: Record<string, unknown> }, (name, state) => {
+    const paths: string[][] = [];
+    const walk = (node: Json | undefined, path: string[]) => {
+      if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key.endsWith('.$') && value === '$$.Task.Token') {
+          node[key] = TOKEN_PLACEHOLDER;
+          paths.push([...path, key.slice(0, -2)]);
+        } else {
+          walk(value, [...path, key]);
+        }
+      }
+    };
+    walk(state.Parameters, []);
+    if (paths.length) tokenPaths.set(name, paths);
+  });
+}
+
+function valueAt(root: Json, path: string[]): Json | undefined {
+  let node: Json | undefined = root;
+  for (const key of path) {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
