@@ -53,6 +53,17 @@ function isConditionFailure(error: unknown): boolean {
     || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
 }
 
+/** Runs a conditional write: `true` when it was applied, `false` when its condition did not hold. */
+async function applied(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 export class StateTable {
   constructor(private readonly ddb: DynamoDBDocumentClient, private readonly tableName: string) {}
 
@@ -66,24 +77,18 @@ export class StateTable {
 
   /** Registers a statement before it starts. `false` when the key is taken (start again with a new invocation id). */
   async register(item: StatementItem): Promise<boolean> {
-    try {
-      await this.ddb.send(new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...this.key(item.key),
-          sqlStatement: item.sqlStatement,
-          callback_details: item.callbackDetails,
-          [Table.TTL_ATTRIBUTE]: item.ttl,
-          ...item.singletonLock !== undefined ? { singletonLock: item.singletonLock } : {},
-        },
-        ConditionExpression: 'attribute_not_exists(#id)',
-        ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
-      }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return applied(() => this.ddb.send(new PutCommand({
+      TableName: this.tableName,
+      Item: {
+        ...this.key(item.key),
+        sqlStatement: item.sqlStatement,
+        callback_details: item.callbackDetails,
+        [Table.TTL_ATTRIBUTE]: item.ttl,
+        ...item.singletonLock !== undefined ? { singletonLock: item.singletonLock } : {},
+      },
+      ConditionExpression: 'attribute_not_exists(#id)',
+      ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
+    })));
   }
 
   /** Removes the registration of a statement that could not be started (so `LATEST` never points at it). */
@@ -122,17 +127,13 @@ export class StateTable {
 
   /** Gives a claim back after a failed callback, so another copy of the event (or a retry) can complete it. */
   async releaseClaim(name: StatementName, owner: string): Promise<void> {
-    try {
-      await this.ddb.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.key(name),
-        UpdateExpression: 'REMOVE completedBy, completedAt',
-        ConditionExpression: 'completedBy = :owner',
-        ExpressionAttributeValues: { ':owner': owner },
-      }));
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await applied(() => this.ddb.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.key(name),
+      UpdateExpression: 'REMOVE completedBy, completedAt',
+      ConditionExpression: 'completedBy = :owner',
+      ExpressionAttributeValues: { ':owner': owner },
+    })));
   }
 
   /** The most recent statement registered for a caller id (invocation ids sort by start time). */
@@ -157,19 +158,13 @@ export class StateTable {
 
   /** Takes a free (or expired) lock. `false` when someone holds it. */
   async acquireLock(lockId: string, holder: string, leaseExpiresAt: number, now: number): Promise<boolean> {
-    try {
-      await this.ddb.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...this.lockKey(lockId), holder, leaseExpiresAt, [Table.TTL_ATTRIBUTE]: leaseExpiresAt + 86_400 },
-        ConditionExpression: 'attribute_not_exists(#id) OR leaseExpiresAt < :now',
-        ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
-        ExpressionAttributeValues: { ':now': now },
-      }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return applied(() => this.ddb.send(new PutCommand({
+      TableName: this.tableName,
+      Item: { ...this.lockKey(lockId), holder, leaseExpiresAt, [Table.TTL_ATTRIBUTE]: leaseExpiresAt + 86_400 },
+      ConditionExpression: 'attribute_not_exists(#id) OR leaseExpiresAt < :now',
+      ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
+      ExpressionAttributeValues: { ':now': now },
+    })));
   }
 
   async readLock(lockId: string): Promise<Lock | undefined> {
@@ -185,51 +180,33 @@ export class StateTable {
 
   /** Takes a lock from a holder that is known to be gone. `false` if the lock changed meanwhile. */
   async takeOverLock(lockId: string, previousHolder: string, holder: string, leaseExpiresAt: number): Promise<boolean> {
-    try {
-      await this.ddb.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { ...this.lockKey(lockId), holder, leaseExpiresAt, [Table.TTL_ATTRIBUTE]: leaseExpiresAt + 86_400 },
-        ConditionExpression: 'holder = :previous',
-        ExpressionAttributeValues: { ':previous': previousHolder },
-      }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return applied(() => this.ddb.send(new PutCommand({
+      TableName: this.tableName,
+      Item: { ...this.lockKey(lockId), holder, leaseExpiresAt, [Table.TTL_ATTRIBUTE]: leaseExpiresAt + 86_400 },
+      ConditionExpression: 'holder = :previous',
+      ExpressionAttributeValues: { ':previous': previousHolder },
+    })));
   }
 
   /** Records the started statement on the lock and extends its lease to cover the statement's run. */
   async confirmLock(lockId: string, holder: string, statementId: string, leaseExpiresAt: number): Promise<boolean> {
-    try {
-      await this.ddb.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.lockKey(lockId),
-        UpdateExpression: `SET statementId = :sid, leaseExpiresAt = :lease, ${TTL} = :ttl`,
-        ConditionExpression: 'holder = :holder',
-        ExpressionAttributeNames: NAMES,
-        ExpressionAttributeValues: { ':sid': statementId, ':lease': leaseExpiresAt, ':ttl': leaseExpiresAt + 86_400, ':holder': holder },
-      }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return applied(() => this.ddb.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.lockKey(lockId),
+      UpdateExpression: `SET statementId = :sid, leaseExpiresAt = :lease, ${TTL} = :ttl`,
+      ConditionExpression: 'holder = :holder',
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ':sid': statementId, ':lease': leaseExpiresAt, ':ttl': leaseExpiresAt + 86_400, ':holder': holder },
+    })));
   }
 
   /** Releases a lock if `holder` still holds it. */
   async releaseLock(lockId: string, holder: string): Promise<boolean> {
-    try {
-      await this.ddb.send(new DeleteCommand({
-        TableName: this.tableName,
-        Key: this.lockKey(lockId),
-        ConditionExpression: 'holder = :holder',
-        ExpressionAttributeValues: { ':holder': holder },
-      }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return applied(() => this.ddb.send(new DeleteCommand({
+      TableName: this.tableName,
+      Key: this.lockKey(lockId),
+      ConditionExpression: 'holder = :holder',
+      ExpressionAttributeValues: { ':holder': holder },
+    })));
   }
 }
