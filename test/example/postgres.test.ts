@@ -83,7 +83,11 @@ const statements = [
 let outcomes: Outcome[];
 beforeAll(() => { outcomes = runOnPostgres(statements); }, 180_000);
 
-const outcomeOf = (sql: string, occurrence = 0) => outcomes[statements.reduce<number[]>((found, s, i) => (s === sql ? [...found, i] : found), [])[occurrence]];
+/** The outcome of the `occurrence`-th run of `sql`. */
+function outcomeOf(sql: string, occurrence = 0): Outcome {
+  const positions = statements.flatMap((statement, i) => (statement === sql ? [i] : []));
+  return outcomes[positions[occurrence]];
+}
 
 test('the custom resources\' create statements run, in dependency order', () => {
   expect(creates).toEqual(expect.arrayContaining([SLOW_PROCEDURE_CREATE_SQL, 'create group group_a']));
