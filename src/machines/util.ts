@@ -49,6 +49,12 @@ export const FAILING_STATEMENT = 'select get_date()';
 /** The current execution's ARN (`$$.Execution.Id`), which the tasker uses to find the `LATEST` statement. */
 export const EXECUTION_ARN = sfn.JsonPath.stringAt('$$.Execution.Id');
 
+/**
+ * Data API errors after which the statement did not start and a later attempt can succeed: too many statements
+ * running on the cluster or workgroup, a service error, no connection to the database.
+ */
+export const DATA_API_TRANSIENT_ERRORS = ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'] as const;
+
 export interface RedshiftCallbackTaskProps {
   /** The tasker's `lambdaFunction`. */
   readonly lambdaFunction: lambda.IFunction;
@@ -68,9 +74,9 @@ export interface RedshiftCallbackTaskProps {
  * event when the statement finishes, and fails with `FAILED` when it fails or is aborted.
  *
  * Retries: the Lambda service errors (`LambdaInvoke`'s default, 2 s, 6 attempts, backoff 2) and the Data API's
- * `ActiveStatementsExceededException` (too many statements running on the cluster: wait and try again). Nothing
- * else is retried: `FAILED` (the SQL failed; running it again is your decision), `ConcurrentExecution` (an outcome,
- * not an accident) and `States.Timeout` (cancel the statement instead, see the cancelling example).
+ * transient errors (`DATA_API_TRANSIENT_ERRORS`: the statement did not start; wait and try again). Nothing else is
+ * retried: `FAILED` (the SQL failed; running it again is your decision), `ConcurrentExecution` (an outcome, not an
+ * accident) and `States.Timeout` (cancel the statement instead, see the cancelling example).
  */
 export function redshiftCallbackTask(scope: Construct, id: string, props: RedshiftCallbackTaskProps): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, id, {
@@ -87,7 +93,7 @@ export function redshiftCallbackTask(scope: Construct, id: string, props: Redshi
     comment: props.comment,
   });
   task.addRetry({
-    errors: ['ActiveStatementsExceededException'],
+    errors: [...DATA_API_TRANSIENT_ERRORS],
     interval: Duration.seconds(10),
     maxAttempts: 5,
     backoffRate: 2,

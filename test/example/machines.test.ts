@@ -35,7 +35,10 @@ const LAMBDA_SERVICE_RETRY = {
   MaxAttempts: 6,
   BackoffRate: 2,
 };
-const ACTIVE_STATEMENTS_RETRY = { ErrorEquals: ['ActiveStatementsExceededException'], IntervalSeconds: 10, MaxAttempts: 5, BackoffRate: 2 };
+const DATA_API_RETRY = {
+  ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
+  IntervalSeconds: 10, MaxAttempts: 5, BackoffRate: 2,
+};
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Example:run-1';
 
 const definition = (id: string) => definitionOf(resources, logicalId(integ.stack, integ.stateMachines[id]));
@@ -66,7 +69,7 @@ function callbackTask(functionArn: string, payload: Record<string, unknown>, tim
       Payload: { [`${Field.TASK_TOKEN}.$`]: '$$.Task.Token', [`${Field.EXECUTION_ARN}.$`]: '$$.Execution.Id', ...payload },
     },
     TimeoutSeconds: timeoutSeconds,
-    Retry: [LAMBDA_SERVICE_RETRY, ACTIVE_STATEMENTS_RETRY],
+    Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
   });
 }
 
@@ -219,6 +222,18 @@ describe(`${SingleSuccessMachine.ID} (single success, then the result of LATEST)
     expect(result.output.executionDetails.detail.state).toBe('FINISHED');
     expect(result.output.executionResult.TotalNumRows).toBe(1);
     expect(getResult.inputs).toEqual([{ statementId: LATEST, executionArn: EXECUTION_ARN, action: Action.GET_STATEMENT_RESULT }]);
+  });
+
+  test('runs: a statement the Data API refused for now (too many active statements) is started again', async () => {
+    let attempts = 0;
+    const start: Handler = async () => {
+      attempts += 1;
+      if (attempts < 3) throw error('ActiveStatementsExceededException');
+      return completionEvent('FINISHED');
+    };
+    const result = await run(asl, { SimpleSuccessfullRsTaskProcedure: start, simpleSuccessfullRsTaskGetResult: returns({ TotalNumRows: 0 }) });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(3);
   });
 
   test('runs: a failed statement fails the execution with the task\'s error', async () => {
