@@ -37,7 +37,9 @@ const LAMBDA_SERVICE_RETRY = {
 };
 const DATA_API_RETRY = {
   ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
-  IntervalSeconds: 10, MaxAttempts: 5, BackoffRate: 2,
+  IntervalSeconds: 10,
+  MaxAttempts: 5,
+  BackoffRate: 2,
 };
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Example:run-1';
 
