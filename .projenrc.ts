@@ -135,10 +135,12 @@ project.postCompileTask.spawn(bindings);
 // ---------------------------------------------------------------------------------------------
 // The example app (src/integ.default.ts), the flow picture and the README samples.
 // ---------------------------------------------------------------------------------------------
-project.addTask('synth:example', {
-  description: 'Synthesize the example app (run compile first) into cdk.out/: offline, no notices, no telemetry',
-  exec: 'cdk synth --app "node lib/integ.default.js" --no-notices --no-version-reporting --no-lookups --quiet -o cdk.out',
+const synthExample = project.addTask('synth:example', {
+  description: 'Bundle, compile and synthesize the example app into cdk.out/: offline, no notices, no telemetry',
 });
+synthExample.spawn(project.preCompileTask);
+synthExample.spawn(project.compileTask);
+synthExample.exec('cdk synth --app "node lib/integ.default.js" --no-notices --no-version-reporting --no-lookups --quiet -o cdk.out');
 project.addTask('images', {
   description: 'Render the flow picture from its Graphviz source (needs `dot`, Debian package graphviz)',
   exec: 'dot -Tpng -Gdpi=110 -o images/aws-step-function-redshift-integration.png images/aws-step-function-redshift-integration.dot',
