@@ -12,7 +12,7 @@
  *   driver for the custom resources.
  */
 import { CreateTableCommand, CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CloudFormationDriver } from './cloudformation/driver';
+import { CloudFormationDriver, CloudFormationDriverProps } from './cloudformation/driver';
 import { Json, LocalTemplate } from './cloudformation/template';
 import { LocalLambdaRuntime } from './lambda/runtime';
 import { CfnResponseServer, startCfnResponseServer } from './servers/cfn-response';
@@ -36,6 +36,8 @@ export interface LocalCloudOptions {
   readonly onTrace?: (event: TraceEvent) => void;
   /** Data API statement status changes. */
   readonly onStatement?: (statement: StatementRecord, status: StatementStatus) => void;
+  /** Custom-resource requests and responses. */
+  readonly onCustomResource?: CloudFormationDriverProps['onEvent'];
 }
 
 export class LocalCloud {
@@ -197,7 +199,9 @@ export class LocalCloud {
         : JSON.stringify(template.resolve(p.Definition));
       this.stepFunctions.register(template.ref(id).split(':').pop()!, definition);
     }
-    this.cloudFormation = new CloudFormationDriver({ template, lambda: this.lambda, responses: this.responses });
+    this.cloudFormation = new CloudFormationDriver({
+      template, lambda: this.lambda, responses: this.responses, onEvent: this.options.onCustomResource,
+    });
   }
 }
 

@@ -48,6 +48,11 @@ export class CloudFormationDriver {
 
   constructor(private readonly props: CloudFormationDriverProps) {}
 
+  /** The template's custom resources in creation waves (dependency order). */
+  customResourceWaves(): string[][] {
+    return this.props.template.customResourceWaves();
+  }
+
   /** Creates every custom resource of the template, wave by wave (independent resources in parallel). */
   async createStack(): Promise<CustomResourceOutcome[]> {
     const outcomes: CustomResourceOutcome[] = [];

@@ -56,10 +56,14 @@ export interface TraceEvent {
   readonly detail?: string;
   /** For `TaskCallback`: time from the start of the wait to the callback. */
   readonly latencyMs?: number;
+  /** For `TaskCallback`: the statement the callback reports (`detail.statementId` of the event it carries). */
+  readonly statementId?: string;
 }
 
 export interface ExecutionOutcome {
   readonly executionArn: string;
+  /** The execution that started this one (`states:startExecution` task), if any. */
+  readonly parentExecutionArn?: string;
   readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   readonly output?: Json;
   readonly error?: string;
@@ -127,7 +131,7 @@ export class LocalStepFunctions {
   }
 
   /** Starts an execution; `result` settles when it ends (it never rejects). */
-  startExecution(machineArnOrName: string, input: Json = {}, options: { name?: string; depth?: number } = {}): {
+  startExecution(machineArnOrName: string, input: Json = {}, options: { name?: string; depth?: number; parentExecutionArn?: string } = {}): {
     executionArn: string; result: Promise<ExecutionOutcome>;
   } {
     const machine = this.machines.get(machineArnOrName) ?? this.machines.get(this.arnOf(machineArnOrName));
@@ -148,7 +152,7 @@ export class LocalStepFunctions {
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
-    void this.forwardEvents(scope, execution.eventLogs);
+    const forwarded = this.forwardEvents(scope, execution.eventLogs).catch(() => undefined);
     const result = execution.result.then(
       (output): ExecutionOutcome => ({ executionArn, status: 'SUCCEEDED', output: output as Json, startDate, stopDate: new Date() }),
       (error: Error): ExecutionOutcome => {
@@ -159,11 +163,15 @@ export class LocalStepFunctions {
         if (error.name === 'ExecutionAbortedError') return { executionArn, status: 'ABORTED', startDate, stopDate: new Date() };
         return { executionArn, status: 'FAILED', error: cause?.name ?? error.name, cause: cause?.message ?? error.message, startDate, stopDate: new Date() };
       },
-    ).then((outcome) => {
+    ).then(async (ended) => {
+      const outcome: ExecutionOutcome = { ...ended, parentExecutionArn: options.parentExecutionArn };
+      // Every event of the execution is traced before its outcome is known to the caller.
+      await forwarded;
       this.endScope(scope);
       this.executions.set(executionArn, outcome);
       const kind = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' } as const;
       this.trace(scope, kind[outcome.status], undefined, outcome.error ? `${outcome.error}: ${truncate(outcome.cause ?? '', 300)}` : undefined);
+      this.flushTrace();
       return outcome;
     });
     return { executionArn, result };
@@ -197,9 +205,12 @@ export class LocalStepFunctions {
     }
   }
 
-  private trace(scope: ExecutionScope, kind: TraceEvent['kind'], state?: string, detail?: string, latencyMs?: number, at = Date.now(), fromInterpreter = false): void {
+  private trace(
+    scope: ExecutionScope, kind: TraceEvent['kind'], state?: string, detail?: string, latencyMs?: number, at = Date.now(),
+    fromInterpreter = false, statementId?: string,
+  ): void {
     if (!this.props.onTrace) return;
-    const event: TraceEvent = { executionArn: scope.arn, depth: scope.depth, at: new Date(at), kind, state, detail, latencyMs };
+    const event: TraceEvent = { executionArn: scope.arn, depth: scope.depth, at: new Date(at), kind, state, detail, latencyMs, statementId };
     // The interpreter's events (StateEntered, ...) reach us a few ticks late: hold every event briefly and release
     // them in time order (the interpreter's first on ties), so the trace reads in the order things happened.
     this.pendingTrace.push({ event, rank: fromInterpreter ? 0 : 1, seq: this.traceSeq++ });
@@ -207,6 +218,7 @@ export class LocalStepFunctions {
   }
 
   private flushTrace(): void {
+    if (this.traceTimer) clearTimeout(this.traceTimer);
     this.traceTimer = undefined;
     const ready = this.pendingTrace.sort((a, b) => a.event.at.getTime() - b.event.at.getTime() || a.rank - b.rank || a.seq - b.seq);
     this.pendingTrace = [];
@@ -288,11 +300,12 @@ export class LocalStepFunctions {
     try {
       const answer = await callback;
       const latencyMs = performance.now() - waitStarted;
+      const statementId = reportedStatement(answer.kind === 'success' ? answer.output : answer.cause);
       if (answer.kind === 'success') {
-        this.trace(scope, 'TaskCallback', stateName, 'SendTaskSuccess', latencyMs);
+        this.trace(scope, 'TaskCallback', stateName, 'SendTaskSuccess', latencyMs, Date.now(), false, statementId);
         return JSON.parse(answer.output) as Json;
       }
-      this.trace(scope, 'TaskCallback', stateName, `SendTaskFailure ${answer.error}`, latencyMs);
+      this.trace(scope, 'TaskCallback', stateName, `SendTaskFailure ${answer.error}`, latencyMs, Date.now(), false, statementId);
       throw new TaskError(answer.error, answer.cause);
     } catch (error) {
       if (error instanceof TaskClosedError) throw new TaskError('States.Timeout', 'The task timed out waiting for its callback');
@@ -308,7 +321,9 @@ export class LocalStepFunctions {
     const machineArn = String(params.StateMachineArn);
     let input: Json = params.Input ?? {};
     if (typeof input === 'string') input = JSON.parse(input) as Json;
-    const nested = this.startExecution(machineArn, input, { name: typeof params.Name === 'string' ? params.Name : undefined, depth: scope.depth + 1 });
+    const nested = this.startExecution(machineArn, input, {
+      name: typeof params.Name === 'string' ? params.Name : undefined, depth: scope.depth + 1, parentExecutionArn: scope.arn,
+    });
     this.trace(scope, 'TaskInvoked', stateName, nested.executionArn);
     if (!resource.includes('.sync')) {
       void nested.result;
@@ -392,6 +407,16 @@ function valueAt(root: Json, path: string[]): Json | undefined {
     node = node[key];
   }
   return node;
+}
+
+/** The statement id in a callback's output or cause (the status-change event), if it carries one. */
+function reportedStatement(text: string): string | undefined {
+  try {
+    const id = (JSON.parse(text) as { detail?: { statementId?: unknown } }).detail?.statementId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function truncate(text: string, max: number): string {

@@ -1,0 +1,334 @@
+/**
+ * The end-to-end scenarios of the local run — shared by `npm run demo` and the tests: the example app's custom
+ * resources (create, update, a failing SQL, delete) and every example state machine, each checked against its
+ * expected outcome with evidence from the local stand-ins (statement states in the Data API, rows in the database,
+ * the states an execution went through).
+ */
+import { LocalCloud } from './cloud';
+import { CustomResourceOutcome } from './cloudformation/driver';
+import { Json } from './cloudformation/template';
+import { SynthesizedExample } from './example';
+import { ExecutionOutcome, TraceEvent } from './stepfunctions/runner';
+import {
+  CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SingleFailureMachine,
+  SingleSuccessMachine, SuccessAndFailMachine,
+} from '../src/machines';
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly kind: 'custom resource' | 'state machine';
+  readonly expected: string;
+  readonly actual: string;
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
+
+export type Phase = 'createStack' | 'machines' | 'chain' | 'updates' | 'failures' | 'deleteStack';
+export const ALL_PHASES: readonly Phase[] = ['createStack', 'machines', 'chain', 'updates', 'failures', 'deleteStack'];
+
+export interface ScenarioContext {
+  readonly cloud: LocalCloud;
+  readonly example: SynthesizedExample;
+  /** Every trace event of the run (the caller forwards `onTrace` here). */
+  readonly trace: TraceEvent[];
+  /** Called when a scenario ends. */
+  readonly onResult?: (result: ScenarioResult) => void;
+  /** Called when a phase starts. */
+  readonly onPhase?: (phase: Phase) => void;
+}
+
+const DATABASE = 'dev';
+
+/** The six example machines, run on their own, with what each must show. */
+const MACHINES: Array<{ id: string; expected: string }> = [
+  { id: SingleSuccessMachine.ID, expected: 'SUCCEEDED: statement FINISHED, result read with LATEST' },
+  { id: SingleFailureMachine.ID, expected: 'SUCCEEDED: FAILED caught, statement described as FAILED with Redshift\'s error' },
+  { id: SuccessAndFailMachine.ID, expected: 'SUCCEEDED: first statement FINISHED, second FAILED and caught' },
+  { id: PollingMachine.ID, expected: 'SUCCEEDED: statement polled (DescribeStatement) until FINISHED' },
+  { id: CancellingStatementMachine.ID, expected: 'SUCCEEDED: States.Timeout, statement cancelled, verified ABORTED' },
+  { id: ParallelNoConcurrencyMachine.ID, expected: 'SUCCEEDED: exactly 1 of 10 branches ran the statement, 9 got ConcurrentExecution' },
+];
+
+/** Runs the phases in order; returns one result per scenario. */
+export async function runScenarios(context: ScenarioContext, phases: readonly Phase[] = ALL_PHASES): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  const record = (result: ScenarioResult) => {
+    results.push(result);
+    context.onResult?.(result);
+  };
+  for (const phase of phases) {
+    context.onPhase?.(phase);
+    switch (phase) {
+      case 'createStack': await createStack(context, record); break;
+      case 'machines': await Promise.all(MACHINES.map((m) => runMachine(context, m.id, m.expected).then(record))); break;
+      case 'chain': record(await runChain(context)); break;
+      case 'updates': await updates(context, record); break;
+      case 'failures': await failures(context, record); break;
+      case 'deleteStack': await deleteStack(context, record); break;
+    }
+  }
+  return results;
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// Custom resources
+// -------------------------------------------------------------------------------------------------------------------
+async function exists(context: ScenarioContext, sql: string): Promise<boolean> {
+  const result = await context.cloud.redshift.query(DATABASE, sql);
+  return result.rows[0]?.[0] === 't';
+}
+
+const relationExists = (name: string) => `select to_regclass('${name}') is not null`;
+const roleExists = (name: string) => `select exists(select 1 from pg_roles where rolname = '${name}')`;
+const procedureExists = (name: string) => `select to_regprocedure('${name}') is not null`;
+
+/** What each example custom resource leaves in the database. */
+const CREATED: Record<string, { what: string; check: string }> = {
+  rsslowprocedure: { what: 'procedure public.sp_wait exists', check: procedureExists('public.sp_wait(int)') },
+  rstable: { what: 'table public.my_table exists', check: relationExists('public.my_table') },
+  rsview: { what: 'view public.my_view exists', check: relationExists('public.my_view') },
+  rsgroups: { what: 'groups group_a, group_b exist', check: 'select count(*) = 2 from pg_roles where rolname in (\'group_a\', \'group_b\')' },
+  rsuser2: { what: 'user user2 exists', check: roleExists('user2') },
+  rscfncreateduser: {
+    what: 'user cfncreated_user exists, CREATEDB, 3 connections, in group_a and group_b',
+    check: 'select exists(select 1 from pg_roles r where rolname = \'cfncreated_user\' and rolcreatedb and rolconnlimit = 3 '
+      + 'and (select count(*) from pg_auth_members m join pg_roles g on g.oid = m.roleid where m.member = r.oid '
+      + 'and g.rolname in (\'group_a\', \'group_b\')) = 2)',
+  },
+};
+
+function describeOutcome(outcome: CustomResourceOutcome): string {
+  const problems = outcome.problems.length ? ` [response problems: ${outcome.problems.join('; ')}]` : '';
+  return `${outcome.requestType} ${outcome.status}${problems}`;
+}
+
+async function createStack(context: ScenarioContext, record: (r: ScenarioResult) => void): Promise<void> {
+  const driver = context.cloud.cloudFormation;
+  for (const wave of driver.customResourceWaves()) {
+    await Promise.all(wave.map(async (logicalId) => {
+      const started = performance.now();
+      const outcome = await driver.create(logicalId);
+      const expectation = CREATED[logicalId];
+      const verified = outcome.status === 'SUCCESS' && expectation ? await exists(context, expectation.check) : outcome.status === 'SUCCESS';
+      record({
+        name: `${logicalId} (Create)`,
+        kind: 'custom resource',
+        expected: `Create SUCCESS${expectation ? `; ${expectation.what}` : ''}`,
+        actual: `${describeOutcome(outcome)}${expectation ? `; ${verified ? expectation.what : `NOT: ${expectation.what}`}` : ''}`
+          + (outcome.status !== 'SUCCESS' ? ` (${outcome.reason})` : ''),
+        ok: outcome.status === 'SUCCESS' && outcome.problems.length === 0 && verified,
+        durationMs: performance.now() - started,
+      });
+    }));
+  }
+}
+
+async function updates(context: ScenarioContext, record: (r: ScenarioResult) => void): Promise<void> {
+  const driver = context.cloud.cloudFormation;
+  // manage_user: rename, fewer groups, no CREATEDB, another connection limit — several ALTERs in one transaction.
+  {
+    const started = performance.now();
+    const before = driver.templateProperties('rscfncreateduser');
+    const next: Record<string, Json> = {
+      ...before,
+      username: 'cfncreated_user_renamed',
+      create_db: false,
+      connection_limit: 5,
+      groups: ['group_a'],
+      password: 'md5b7b7b5f1b5a2a1c7e1e8fb36e3f1c9a1',
+    };
+    const outcome = await driver.update('rscfncreateduser', next);
+    const verified = outcome.status === 'SUCCESS' && await exists(context,
+      'select exists(select 1 from pg_roles r where rolname = \'cfncreated_user_renamed\' and not rolcreatedb and rolconnlimit = 5 '
+      + 'and (select array_agg(g.rolname::text) from pg_auth_members m join pg_roles g on g.oid = m.roleid where m.member = r.oid) = array[\'group_a\'])')
+      && !await exists(context, roleExists('cfncreated_user'));
+    record({
+      name: 'rscfncreateduser (Update: rename, groups, options)',
+      kind: 'custom resource',
+      expected: 'Update SUCCESS; user renamed, NOCREATEDB, 5 connections, only in group_a',
+      actual: `${describeOutcome(outcome)}; ${verified ? 'user renamed, NOCREATEDB, 5 connections, only in group_a' : `database not as expected (${outcome.reason})`}`,
+      ok: outcome.status === 'SUCCESS' && outcome.problems.length === 0 && verified,
+      durationMs: performance.now() - started,
+    });
+  }
+  // create_drop: a changed create_sql runs nothing and keeps the object (the Update must not fail the stack).
+  {
+    const started = performance.now();
+    const before = driver.templateProperties('rstable');
+    const outcome = await driver.update('rstable', { ...before, create_sql: 'create table public.my_table(id int, value varchar(100))' });
+    const kept = await exists(context, relationExists('public.my_table'));
+    record({
+      name: 'rstable (Update: changed create_sql)',
+      kind: 'custom resource',
+      expected: 'Update SUCCESS without SQL; table kept',
+      actual: `${describeOutcome(outcome)}; ${kept ? 'table kept' : 'table missing'}`,
+      ok: outcome.status === 'SUCCESS' && kept && outcome.problems.length === 0,
+      durationMs: performance.now() - started,
+    });
+  }
+}
+
+async function failures(context: ScenarioContext, record: (r: ScenarioResult) => void): Promise<void> {
+  const driver = context.cloud.cloudFormation;
+  const createDropToken = driver.templateProperties('rstable').ServiceToken;
+  const manageUserToken = driver.templateProperties('rsuser2').ServiceToken;
+  // Failing SQL: the tasker starts it, Redshift fails it, the tasker answers FAILED with Redshift's error text.
+  {
+    const started = performance.now();
+    const outcome = await driver.create('rs_broken_table', {
+      like: 'rstable',
+      properties: {
+        ServiceToken: createDropToken,
+        create_sql: 'create table public.broken_example(id int, value varchar(50)',
+        drop_sql: 'drop table if exists public.broken_example',
+      },
+    });
+    const readable = /syntax error/.test(outcome.reason);
+    record({
+      name: 'rs_broken_table (Create with failing SQL)',
+      kind: 'custom resource',
+      expected: 'Create FAILED with Redshift\'s error as reason; rollback Delete SUCCESS',
+      actual: `${describeOutcome(outcome)}: ${truncate(outcome.reason, 160)}`,
+      ok: outcome.status === 'FAILED' && readable && /rollback Delete: SUCCESS/.test(outcome.reason) && outcome.problems.length === 0,
+      durationMs: performance.now() - started,
+    });
+  }
+  // Invalid properties: the custom-resource function refuses them itself; no SQL runs.
+  {
+    const started = performance.now();
+    const statementsBefore = context.cloud.redshift.statements().length;
+    const outcome = await driver.create('rs_plaintext_password_user', {
+      like: 'rsuser2',
+      properties: { ServiceToken: manageUserToken, username: 'plain_user', password: 'not-a-hash' },
+    });
+    const noSql = context.cloud.redshift.statements().length === statementsBefore;
+    record({
+      name: 'rs_plaintext_password_user (Create with invalid properties)',
+      kind: 'custom resource',
+      expected: 'Create FAILED (invalid properties), no SQL run; rollback Delete SUCCESS',
+      actual: `${describeOutcome(outcome)}: ${truncate(outcome.reason, 160)}${noSql ? '' : ' — SQL ran!'}`,
+      ok: outcome.status === 'FAILED' && /Invalid properties/.test(outcome.reason) && noSql && /rollback Delete: SUCCESS/.test(outcome.reason),
+      durationMs: performance.now() - started,
+    });
+  }
+}
+
+async function deleteStack(context: ScenarioContext, record: (r: ScenarioResult) => void): Promise<void> {
+  const started = performance.now();
+  const outcomes = await context.cloud.cloudFormation.deleteStack();
+  const remaining = [];
+  for (const [what, check] of [
+    ['procedure', procedureExists('public.sp_wait(int)')], ['table', relationExists('public.my_table')], ['view', relationExists('public.my_view')],
+    ['users', 'select exists(select 1 from pg_roles where rolname in (\'user2\', \'cfncreated_user\', \'cfncreated_user_renamed\', \'group_a\', \'group_b\'))'],
+  ] as const) {
+    if (await exists(context, check)) remaining.push(what);
+  }
+  const failed = outcomes.filter((o) => o.status !== 'SUCCESS' || o.problems.length);
+  record({
+    name: `all ${outcomes.length} custom resources (Delete)`,
+    kind: 'custom resource',
+    expected: 'Delete SUCCESS for each; every object dropped',
+    actual: `${outcomes.length - failed.length}/${outcomes.length} SUCCESS${failed.length ? ` (failed: ${failed.map((o) => `${o.logicalId}: ${o.reason}`).join('; ')})` : ''}; `
+      + (remaining.length ? `still there: ${remaining.join(', ')}` : 'every object dropped'),
+    ok: failed.length === 0 && remaining.length === 0 && outcomes.length > 0,
+    durationMs: performance.now() - started,
+  });
+}
+
+// -------------------------------------------------------------------------------------------------------------------
+// State machines
+// -------------------------------------------------------------------------------------------------------------------
+type Output = Record<string, Json> | undefined;
+
+function statementsOf(context: ScenarioContext, executionArn: string) {
+  return context.cloud.redshift.statements().filter((s) => s.statementName?.startsWith(`${executionArn}:`));
+}
+
+function entered(context: ScenarioContext, executionArn: string, pattern: RegExp): number {
+  return context.trace.filter((e) => e.executionArn === executionArn && e.kind === 'StateEntered' && pattern.test(e.state ?? '')).length;
+}
+
+/** Checks a finished execution of an example machine; returns what was observed and whether it is right. */
+function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOutcome): { actual: string; ok: boolean } {
+  const output = outcome.output as Output;
+  const statements = statementsOf(context, outcome.executionArn);
+  const states = statements.map((s) => s.status).join(', ') || 'no statement';
+  if (outcome.status !== 'SUCCEEDED') {
+    return { actual: `${outcome.status}: ${outcome.error}: ${truncate(outcome.cause ?? '', 160)}`, ok: false };
+  }
+  switch (id) {
+    case SingleSuccessMachine.ID: {
+      const result = output?.executionResult as { Records?: Array<Array<{ stringValue?: string }>>; TotalNumRows?: number } | undefined;
+      const value = result?.Records?.[0]?.[0]?.stringValue ?? '';
+      const ok = states === 'FINISHED' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(value);
+      return { actual: `SUCCEEDED: statement ${states}, LATEST result ${JSON.stringify(value)}`, ok };
+    }
+    case SingleFailureMachine.ID: {
+      const details = output?.executionDetails as { Status?: string; Error?: string } | undefined;
+      const ok = states === 'FAILED' && details?.Status === 'FAILED' && /function get_date\(\) does not exist/.test(details.Error ?? '');
+      return { actual: `SUCCEEDED: statement ${states}, described ${details?.Status}: ${details?.Error}`, ok };
+    }
+    case SuccessAndFailMachine.ID: {
+      const error = (output?.error as { Error?: string } | undefined)?.Error;
+      const ok = states === 'FINISHED, FAILED' && error === 'FAILED';
+      return { actual: `SUCCEEDED: statements ${states}, caught ${error}`, ok };
+    }
+    case PollingMachine.ID: {
+      const status = (output?.executionDetails as { Status?: string } | undefined)?.Status;
+      const polls = entered(context, outcome.executionArn, /^checkExecutionStateRSTask$/);
+      return { actual: `SUCCEEDED: ${polls} polls, statement ${status}`, ok: status === 'FINISHED' && polls >= 2 };
+    }
+    case CancellingStatementMachine.ID: {
+      const error = (output?.error as { Error?: string } | undefined)?.Error;
+      const status = (output?.executionDetails as { Status?: string } | undefined)?.Status;
+      const ok = error === 'States.Timeout' && status === 'ABORTED' && states === 'ABORTED';
+      return { actual: `SUCCEEDED: ${error}, statement ${states}, verified ${status}`, ok };
+    }
+    case ParallelNoConcurrencyMachine.ID: {
+      const ran = entered(context, outcome.executionArn, /^successParallel\d+$/);
+      const refused = entered(context, outcome.executionArn, /^successAlreadyRunning\d+$/);
+      const ok = ran === 1 && refused === 9 && statements.length === 1 && states === 'FINISHED';
+      return { actual: `SUCCEEDED: ${ran} branch ran (${statements.length} statement ${states}), ${refused} got ConcurrentExecution`, ok };
+    }
+    default:
+      return { actual: outcome.status, ok: true };
+  }
+}
+
+async function runMachine(context: ScenarioContext, id: string, expected: string): Promise<ScenarioResult> {
+  const started = performance.now();
+  const arn = context.cloud.stateMachineArn(context.example.machineLogicalIds[id]);
+  const { result } = context.cloud.stepFunctions.startExecution(arn, {}, { name: `${id}-${Date.now()}` });
+  const outcome = await result;
+  const { actual, ok } = checkMachine(context, id, outcome);
+  return { name: id, kind: 'state machine', expected, actual, ok, durationMs: performance.now() - started };
+}
+
+async function runChain(context: ScenarioContext): Promise<ScenarioResult> {
+  const started = performance.now();
+  const arn = context.cloud.stateMachineArn(context.example.machineLogicalIds[ChainedMachine.ID]);
+  const { executionArn, result } = context.cloud.stepFunctions.startExecution(arn, {}, { name: `chain-${Date.now()}` });
+  const outcome = await result;
+  // The nested executions, with each one checked like its machine on its own.
+  const nested = [...context.cloud.stepFunctions.executions.values()].filter((e) => e.parentExecutionArn === executionArn);
+  const byMachine = MACHINES.map(({ id }) => {
+    const machineName = context.example.machineLogicalIds[id];
+    const execution = nested.find((e) => e.executionArn.includes(`:execution:${machineName}:`));
+    return { id, execution, check: execution ? checkMachine(context, id, execution) : { actual: 'not run', ok: false } };
+  });
+  const good = byMachine.filter((m) => m.check.ok).length;
+  return {
+    name: `${ChainedMachine.ID} (startExecution.sync:2)`,
+    kind: 'state machine',
+    expected: `SUCCEEDED: the ${MACHINES.length} machines run one after the other, each as expected`,
+    actual: `${outcome.status}: ${good}/${MACHINES.length} nested executions as expected`
+      + (good < MACHINES.length ? ` (${byMachine.filter((m) => !m.check.ok).map((m) => `${m.id}: ${m.check.actual}`).join('; ')})` : ''),
+    ok: outcome.status === 'SUCCEEDED' && good === MACHINES.length,
+    durationMs: performance.now() - started,
+  };
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length <= max ? flat : `${flat.slice(0, max)}…`;
+}
