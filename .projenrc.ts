@@ -141,6 +141,12 @@ const synthExample = project.addTask('synth:example', {
 synthExample.spawn(project.preCompileTask);
 synthExample.spawn(project.compileTask);
 synthExample.exec('cdk synth --app "node lib/integ.default.js" --no-notices --no-version-reporting --no-lookups --quiet -o cdk.out');
+// The example app end to end on this machine (local stand-ins for AWS, see docs/local-run.md).
+project.addTask('demo', {
+  description: 'Run the example app end to end locally: every state machine and custom resource, no AWS account',
+  exec: 'tsx local/demo.ts',
+  receiveArgs: true,
+});
 project.addTask('images', {
   description: 'Render the flow picture from its Graphviz source (needs `dot`, Debian package graphviz)',
   exec: 'dot -Tpng -Gdpi=110 -o images/aws-step-function-redshift-integration.png images/aws-step-function-redshift-integration.dot',
