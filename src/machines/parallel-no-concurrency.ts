@@ -7,8 +7,8 @@ import { ExampleMachineProps, exampleStateMachine, redshiftCallbackTask, slowSta
 
 /** Number of parallel branches that try to start the same statement. */
 export const PARALLEL_BRANCHES = 10;
-/** How long the statement runs (long enough for every branch to try while it runs). */
-export const SINGLETON_STATEMENT_SECONDS = 20;
+/** How long the statement runs: long enough for every branch to try while it runs (and not the polled statement's text). */
+export const SINGLETON_STATEMENT_SECONDS = 15;
 
 /** Branch outcomes, as recorded in each branch's output `outcome`. */
 export const BranchOutcome = { RAN: 'ran', ALREADY_RUNNING: 'alreadyRunning' } as const;

@@ -375,6 +375,8 @@ describe(`${ParallelNoConcurrencyMachine.ID} (executeSingletonStatement under co
   const branchTasks = Array.from({ length: PARALLEL_BRANCHES }, (_, i) => `startSlowQuery${i}`);
 
   test('states: ten branches start the same statement with executeSingletonStatement', () => {
+    // A different text than the polled statement, so the two examples never share a singleton lock.
+    expect(slowStatement(SINGLETON_STATEMENT_SECONDS)).not.toBe(slowStatement(POLLED_STATEMENT_SECONDS));
     const parallel = asl.States.parallelExecutions;
     expect(parallel.Branches).toHaveLength(PARALLEL_BRANCHES);
     parallel.Branches.forEach((branch: any, i: number) => {
