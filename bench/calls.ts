@@ -89,7 +89,7 @@ function describe(
 export async function measureCalls(): Promise<LifecycleCalls[]> {
   const aws = await startLocalAws();
   let instance: LambdaInstance | undefined;
-  const queue = new LocalQueue({ batchingWindowMs: 0, visibilityTimeoutMs: 100, maxConcurrency: 1 });
+  const queue = new LocalQueue({ batchingWindowMs: 0, visibilityTimeoutMs: 60_000, maxConcurrency: 1 });
   try {
     instance = await startLambdaInstance(aws.env());
     const lambda = instance;

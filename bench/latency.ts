@@ -28,7 +28,7 @@ export async function measureLatency(samples = 200): Promise<LatencyResult> {
   const aws = await startLocalAws({ dataApi: { eventDelayMs: 0 } });
   // Direct to the services (no counting proxy in the path).
   const pool = await startLambdaPool(2, aws.env({ AWS_ENDPOINT_URL_DYNAMODB: aws.dynamo.endpoint, AWS_ENDPOINT_URL_SFN: aws.sfn.endpoint }));
-  const queue = new LocalQueue({ batchSize: 10, batchingWindowMs: 0, visibilityTimeoutMs: 5_000, maxConcurrency: 2 });
+  const queue = new LocalQueue({ batchSize: 10, batchingWindowMs: 0, visibilityTimeoutMs: 60_000, maxConcurrency: 2 });
   const emitted = new Map<string, number>();
   const invoked = new Map<string, number>();
   const called = new Map<string, number>();

@@ -71,7 +71,7 @@ async function waitForEvents(aws: LocalAws, ids: Set<string>, timeoutMs: number)
 
 export async function measureThroughputRun(aws: LocalAws, workers: number, events: number, addedLatencyMs: number): Promise<ThroughputRun> {
   const pool = await startLambdaPool(workers, aws.env());
-  const queue = new LocalQueue({ batchSize: 10, batchingWindowMs: 0, visibilityTimeoutMs: 2_000, maxConcurrency: workers });
+  const queue = new LocalQueue({ batchSize: 10, batchingWindowMs: 0, visibilityTimeoutMs: 60_000, maxConcurrency: workers });
   try {
     const { tokens, seconds: startSeconds } = await startStatements(aws, pool, events);
     const statusEvents = await waitForEvents(aws, new Set(tokens.keys()), 120_000);

@@ -20,7 +20,11 @@ export interface ProxiedCall {
   readonly n: number;
 }
 
-export type ProxyFault = Fault & { readonly phase?: 'before' | 'after' };
+/**
+ * A fault: one of the stand-ins' faults, before or after the service handled the call; or `hold`: the call is never
+ * forwarded nor answered (the caller hangs until it gives up or dies — e.g. to crash a function mid-call).
+ */
+export type ProxyFault = (Fault & { readonly phase?: 'before' | 'after' }) | { readonly kind: 'hold'; readonly phase?: 'before' };
 
 export type ProxyFaultInjector = (call: ProxiedCall) => ProxyFault | undefined;
 
@@ -104,6 +108,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const record = (status: number) => calls.push({
       operation, body, status, at: Date.now(), ...fault ? { fault: `${fault.kind}/${fault.phase ?? 'before'}` } : {},
     });
+
+    if (fault?.kind === 'hold') {
+      record(0);
+      await new Promise<void>((resolve) => {
+        req.socket.once('close', () => resolve());
+        if (req.socket.destroyed) resolve();
+      });
+      return;
+    }
 
     if (fault && fault.phase !== 'after' && fault.kind !== 'delay') {
       record(fault.kind === 'disconnect' ? 0 : fault.kind === 'serverError' ? fault.status ?? 500 : 400);

@@ -24,7 +24,7 @@ export interface LocalAws {
   /** Calls per service and operation since the last `resetCounts()`. */
   counts(): { dynamodb: Record<string, number>; sfn: Record<string, number>; redshiftData: Record<string, number> };
   resetCounts(): void;
-  /** Removes every injected fault. */
+  /** Removes the faults injected at the proxies and in the Step Functions and Data API stand-ins (not the response URL server's). */
   clearFaults(): void;
   /** Every item of the state table. */
   items(): Promise<Record<string, any>[]>;
@@ -72,7 +72,6 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       for (const proxy of Object.values(proxies)) proxy.setFaults(undefined);
       sfn.setFaults(undefined);
       dataApi.setFaults(undefined);
-      cfn.setFaults(undefined);
     },
     async items() {
       const items: Record<string, any>[] = [];
