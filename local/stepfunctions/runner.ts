@@ -94,7 +94,8 @@ interface RegisteredMachine {
 interface ExecutionScope {
   readonly arn: string;
   readonly depth: number;
-  readonly openTokens: Set<string>;
+  /** Tokens of tasks still waiting: the state that waits and when the token was handed out. */
+  readonly openTokens: Map<string, { state: string; since: number }>;
   readonly timers: Set<NodeJS.Timeout>;
 }
 
@@ -117,7 +118,9 @@ export class LocalStepFunctions {
 
   /** Registers a state machine; returns its ARN. */
   register(name: string, definition: StateMachineDefinition | string): string {
-    const parsed = (typeof definition === 'string' ? JSON.parse(definition) : structuredClone(definition)) as StateMachineDefinition;
+    // A JSON copy, not structuredClone: the interpreter only recognises plain objects of its own realm (jest runs
+    // modules in a separate one).
+    const parsed = JSON.parse(typeof definition === 'string' ? definition : JSON.stringify(definition)) as StateMachineDefinition;
     const tokenPaths = new Map<string, string[][]>();
     rewriteTaskTokens(parsed, tokenPaths);
     const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
@@ -138,7 +141,7 @@ export class LocalStepFunctions {
     if (!machine) throw new TaskError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArnOrName}'`);
     const name = options.name ?? randomUUID();
     const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
-    const scope: ExecutionScope = { arn: executionArn, depth: options.depth ?? 0, openTokens: new Set(), timers: new Set() };
+    const scope: ExecutionScope = { arn: executionArn, depth: options.depth ?? 0, openTokens: new Map(), timers: new Set() };
     const startDate = new Date();
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     forEachTask(machine.definition, (stateName, state) => {
@@ -189,9 +192,11 @@ export class LocalStepFunctions {
           break;
         case 'StateFailed':
           this.trace(scope, event.type, state, `${event.Error}`, undefined, at, true);
+          if (state) this.closeTokensOf(scope, state, at, `the task failed (${event.Error})`);
           break;
         case 'StateRetried':
           this.trace(scope, event.type, state, `attempt ${event.retry?.attempt}`, undefined, at, true);
+          if (state) this.closeTokensOf(scope, state, at, 'the task is retried with a new token');
           break;
         case 'StateCaught':
           this.trace(scope, event.type, state, `→ ${event.catch?.catcher.Next}`, undefined, at, true);
@@ -228,7 +233,7 @@ export class LocalStepFunctions {
   private endScope(scope: ExecutionScope): void {
     for (const timer of scope.timers) clearTimeout(timer);
     scope.timers.clear();
-    for (const token of scope.openTokens) this.props.callbacks.closeToken(token, 'executionEnded');
+    for (const token of scope.openTokens.keys()) this.props.callbacks.closeToken(token, 'executionEnded');
     scope.openTokens.clear();
   }
 
@@ -275,28 +280,27 @@ export class LocalStepFunctions {
     if (!token) throw new TaskError('States.Runtime', `State ${stateName} waits for a task token but passes none ($$.Task.Token) to the function.`);
     const { callbacks } = this.props;
     callbacks.registerToken(token);
-    scope.openTokens.add(token);
+    scope.openTokens.set(token, { state: stateName, since: Date.now() });
     const waitStarted = performance.now();
     const callback = callbacks.waitForCallback(token);
+    // The interpreter fails the task with States.Timeout at TimeoutSeconds (the token is closed when it reports
+    // that, see forwardEvents); this timer is the backstop.
+    const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;
+    const timer = setTimeout(() => {
+      scope.timers.delete(timer);
+      this.closeTaskToken(scope, token, `no callback within ${timeoutMs / 1000} s`);
+    }, timeoutMs + 50);
+    scope.timers.add(timer);
     try {
       await this.invoke(scope, stateName, String(params.FunctionName), params.Payload ?? {});
     } catch (error) {
+      clearTimeout(timer);
+      scope.timers.delete(timer);
       scope.openTokens.delete(token);
       callbacks.closeToken(token, 'executionEnded');
       throw error;
     }
     this.trace(scope, 'TaskWaiting', stateName);
-    // The interpreter fails the task with States.Timeout at TimeoutSeconds; close the token at that moment so a late
-    // callback is refused like Step Functions refuses it.
-    const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;
-    const timer = setTimeout(() => {
-      scope.timers.delete(timer);
-      if (scope.openTokens.delete(token)) {
-        callbacks.closeToken(token, 'timedOut');
-        this.trace(scope, 'TaskTimedOut', stateName, `no callback within ${timeoutMs / 1000} s`);
-      }
-    }, timeoutMs);
-    scope.timers.add(timer);
     try {
       const answer = await callback;
       const latencyMs = performance.now() - waitStarted;
@@ -314,6 +318,22 @@ export class LocalStepFunctions {
       clearTimeout(timer);
       scope.timers.delete(timer);
       scope.openTokens.delete(token);
+    }
+  }
+
+  /** Closes a waiting task's token (a late callback then gets TaskTimedOut). */
+  private closeTaskToken(scope: ExecutionScope, token: string, detail: string): void {
+    const open = scope.openTokens.get(token);
+    if (!open) return;
+    scope.openTokens.delete(token);
+    this.props.callbacks.closeToken(token, 'timedOut');
+    this.trace(scope, 'TaskTimedOut', open.state, detail);
+  }
+
+  /** The interpreter failed (or is retrying) a state: its waiting tokens handed out before then are no longer valid. */
+  private closeTokensOf(scope: ExecutionScope, state: string, at: number, reason: string): void {
+    for (const [token, open] of scope.openTokens) {
+      if (open.state === state && open.since <= at) this.closeTaskToken(scope, token, reason);
     }
   }
 

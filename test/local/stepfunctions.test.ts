@@ -1,0 +1,195 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { LocalLambdaRuntime } from '../../local/lambda/runtime';
+import { SfnCallbackServer, startSfnCallbackServer } from '../../local/servers/sfn-callbacks';
+import { LocalStepFunctions, TraceEvent } from '../../local/stepfunctions/runner';
+
+/**
+ * A stand-in for the tasker: calls the task back (over the real awsJson1_0 protocol, with fetch) after a short
+ * delay, fails, or never answers, as the event asks.
+ */
+const TASKER = `
+'use strict';
+let attempts = 0;
+async function callback(operation, body) {
+  await fetch(process.env.AWS_ENDPOINT_URL_SFN, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.' + operation },
+    body: JSON.stringify(body),
+  });
+}
+exports.handler = async (event) => {
+  attempts += 1;
+  if (event.mode === 'throw') { const e = new Error('already running'); e.name = 'ConcurrentExecution'; throw e; }
+  if (event.mode === 'flaky' && attempts % 2 === 1) { const e = new Error('busy'); e.name = 'ActiveStatementsExceededException'; throw e; }
+  const detail = { statementId: 'statement-1', state: event.mode === 'fail' ? 'FAILED' : 'FINISHED' };
+  if (event.mode === 'succeed' || event.mode === 'flaky') {
+    setTimeout(() => callback('SendTaskSuccess', { taskToken: event.taskToken, output: JSON.stringify({ detail }) }), 20);
+  }
+  if (event.mode === 'silent') await callback('SendTaskHeartbeat', { taskToken: event.taskToken });
+  if (event.mode === 'fail') {
+    setTimeout(() => callback('SendTaskFailure', { taskToken: event.taskToken, error: 'FAILED', cause: JSON.stringify({ detail }) }), 20);
+  }
+  return { started: true, echo: event.value ?? null };
+};
+`;
+
+let codeDir: string;
+let lambda: LocalLambdaRuntime;
+let callbacks: SfnCallbackServer;
+let sfn: LocalStepFunctions;
+const trace: TraceEvent[] = [];
+const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:Tasker';
+
+function callbackTask(mode: string, extra: Record<string, unknown> = {}) {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+    Parameters: { FunctionName: FN, Payload: { 'taskToken.$': '$$.Task.Token', 'executionArn.$': '$$.Execution.Id', mode } },
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  codeDir = mkdtempSync(join(tmpdir(), 'local-sfn-test-'));
+  writeFileSync(join(codeDir, 'index.js'), TASKER);
+  callbacks = await startSfnCallbackServer();
+  lambda = new LocalLambdaRuntime();
+  lambda.add({ name: 'Tasker', codeDir, environment: { AWS_ENDPOINT_URL_SFN: callbacks.endpoint }, maxEnvironments: 1 });
+  sfn = new LocalStepFunctions({ lambda, callbacks, onTrace: (e) => trace.push(e) });
+});
+
+afterAll(async () => {
+  await lambda.close();
+  await callbacks.close();
+  rmSync(codeDir, { recursive: true, force: true });
+});
+
+test('waitForTaskToken: the task gets a fresh token, and resumes with SendTaskSuccess output', async () => {
+  sfn.register('Succeeds', { StartAt: 'Run', States: { Run: { ...callbackTask('succeed'), TimeoutSeconds: 30, End: true } } } as never);
+  const { executionArn, result } = sfn.startExecution('Succeeds', {});
+  const outcome = await result;
+  expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { detail: { statementId: 'statement-1', state: 'FINISHED' } } });
+  const callback = trace.find((e) => e.executionArn === executionArn && e.kind === 'TaskCallback');
+  expect(callback).toMatchObject({ state: 'Run', detail: 'SendTaskSuccess', statementId: 'statement-1' });
+  expect(executionArn).toMatch(/^arn:aws:states:eu-west-1:123456789012:execution:Succeeds:/);
+  expect(callbacks.calls.filter((c) => c.answer === 'accepted')).toHaveLength(1);
+});
+
+test('SendTaskFailure fails the task with its error, which Catch matches; the cause is kept', async () => {
+  sfn.register('Fails', {
+    StartAt: 'Run',
+    States: {
+      Run: { ...callbackTask('fail'), TimeoutSeconds: 30, Catch: [{ ErrorEquals: ['FAILED'], ResultPath: '$.error', Next: 'Caught' }], End: true },
+      Caught: { Type: 'Succeed' },
+    },
+  } as never);
+  const outcome = await sfn.startExecution('Fails', {}).result;
+  expect(outcome.status).toBe('SUCCEEDED');
+  expect(outcome.output).toEqual({ error: { Error: 'FAILED', Cause: JSON.stringify({ detail: { statementId: 'statement-1', state: 'FAILED' } }) } });
+});
+
+test('TimeoutSeconds without a callback: States.Timeout, and the token is closed (a late callback is TaskTimedOut)', async () => {
+  sfn.register('TimesOut', {
+    StartAt: 'Run',
+    States: {
+      Run: { ...callbackTask('silent'), TimeoutSeconds: 1, Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: 'Caught' }], End: true },
+      Caught: { Type: 'Pass', End: true },
+    },
+  } as never);
+  const { executionArn, result } = sfn.startExecution('TimesOut', {});
+  const outcome = await result;
+  expect(outcome.status).toBe('SUCCEEDED');
+  expect((outcome.output as { error: { Error: string } }).error.Error).toBe('States.Timeout');
+  expect(trace.filter((e) => e.executionArn === executionArn && e.kind === 'TaskTimedOut')).toHaveLength(1);
+  // The function heartbeat with its token while the task waited; calling back now fails like it does on AWS.
+  const token = callbacks.calls.filter((c) => c.operation === 'SendTaskHeartbeat').pop()!.taskToken;
+  const client = new SFNClient({ endpoint: callbacks.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  try {
+    await expect(client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
+  } finally {
+    client.destroy();
+  }
+});
+
+test('a function error fails the task with the errorType (Catch on it) and the error payload as cause', async () => {
+  sfn.register('Throws', {
+    StartAt: 'Run',
+    States: {
+      Run: { ...callbackTask('throw'), TimeoutSeconds: 30, Catch: [{ ErrorEquals: ['ConcurrentExecution'], ResultPath: '$.error', Next: 'Caught' }], End: true },
+      Caught: { Type: 'Succeed' },
+    },
+  } as never);
+  const outcome = await sfn.startExecution('Throws', {}).result;
+  const error = (outcome.output as { error: { Error: string; Cause: string } }).error;
+  expect(error.Error).toBe('ConcurrentExecution');
+  expect(JSON.parse(error.Cause)).toMatchObject({ errorType: 'ConcurrentExecution', errorMessage: 'already running' });
+});
+
+test('Retry on a function error, then success', async () => {
+  sfn.register('Retries', {
+    StartAt: 'Run',
+    States: {
+      Run: {
+        ...callbackTask('flaky'),
+        TimeoutSeconds: 30,
+        Retry: [{ ErrorEquals: ['ActiveStatementsExceededException'], IntervalSeconds: 0, MaxAttempts: 3 }],
+        End: true,
+      },
+    },
+  } as never);
+  const { executionArn, result } = sfn.startExecution('Retries', {});
+  expect((await result).status).toBe('SUCCEEDED');
+  expect(trace.some((e) => e.executionArn === executionArn && e.kind === 'StateRetried')).toBe(true);
+});
+
+test('lambda:invoke wraps the result in Payload; a function ARN resource returns it as is', async () => {
+  sfn.register('Invokes', {
+    StartAt: 'Wrapped',
+    States: {
+      Wrapped: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: FN, Payload: { mode: 'none', value: 1 } }, ResultPath: '$.wrapped', Next: 'Direct' },
+      Direct: { Type: 'Task', Resource: FN, Parameters: { mode: 'none', value: 2 }, ResultPath: '$.direct', End: true },
+    },
+  } as never);
+  const outcome = await sfn.startExecution('Invokes', {}).result;
+  expect(outcome.output).toMatchObject({
+    wrapped: { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: { started: true, echo: 1 } },
+    direct: { started: true, echo: 2 },
+  });
+});
+
+test('startExecution.sync:2 runs a nested execution; its failure is States.TaskFailed with the execution as cause', async () => {
+  sfn.register('Child', {
+    StartAt: 'Check',
+    States: {
+      Check: { Type: 'Choice', Choices: [{ Variable: '$.fail', BooleanEquals: true, Next: 'Boom' }], Default: 'Done' },
+      Boom: { Type: 'Fail', Error: 'ChildFailed', Cause: 'asked to fail' },
+      Done: { Type: 'Pass', Result: { child: 'ok' }, End: true },
+    },
+  } as never);
+  const childArn = sfn.arnOf('Child');
+  sfn.register('Parent', {
+    StartAt: 'RunOk',
+    States: {
+      RunOk: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution.sync:2', Parameters: { StateMachineArn: childArn, Input: { fail: false } }, ResultPath: '$.ok', Next: 'RunFail' },
+      RunFail: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::states:startExecution.sync:2',
+        Parameters: { StateMachineArn: childArn, Input: { fail: true } },
+        Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failed', Next: 'End' }],
+        End: true,
+      },
+      End: { Type: 'Succeed' },
+    },
+  } as never);
+  const { executionArn, result } = sfn.startExecution('Parent', {});
+  const outcome = await result;
+  const output = outcome.output as { ok: { Status: string; Output: unknown }; failed: { Error: string; Cause: string } };
+  expect(output.ok).toMatchObject({ Status: 'SUCCEEDED', Output: { child: 'ok' }, StateMachineArn: childArn });
+  expect(output.failed.Error).toBe('States.TaskFailed');
+  expect(JSON.parse(output.failed.Cause)).toMatchObject({ Status: 'FAILED', Error: 'ChildFailed', Cause: 'asked to fail' });
+  const children = [...sfn.executions.values()].filter((e) => e.parentExecutionArn === executionArn);
+  expect(children.map((c) => c.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
+});
