@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { MAX_CFN_RESPONSE_BYTES, byteLength, truncateBytes } from './plain';
 import { CloudFormationRequest } from './request';
+import { CustomResource } from '../src/contract';
 
 export interface CloudFormationResponse {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -27,21 +28,33 @@ export class CloudFormationResponseError extends Error {
   public readonly name = 'CloudFormationResponseError';
 }
 
+/** The physical id of a failed Create: its rollback Delete runs no SQL. */
+export function failedCreatePhysicalId(logicalResourceId: string): string {
+  return `${logicalResourceId}${CustomResource.CREATE_FAILED_SUFFIX}`;
+}
+
+/** The request fields a response is built from (the tasker's stored request, or a wrapper's CloudFormation event). */
+export type RespondableRequest = Pick<CloudFormationRequest, 'RequestType' | 'StackId' | 'RequestId' | 'LogicalResourceId' | 'PhysicalResourceId'>;
+
 /**
  * Builds the response body, shortening `Reason` so the whole body fits CloudFormation's 4,096-byte limit.
- * PhysicalResourceId: the incoming one on Update and Delete; on Create, `createPhysicalId`.
+ * PhysicalResourceId: the incoming one on Update and Delete; on Create, `createdPhysicalId` when it succeeded, and
+ * the failed-Create marker otherwise.
  */
 export function cloudFormationResponse(
-  request: CloudFormationRequest,
+  request: RespondableRequest,
   status: 'SUCCESS' | 'FAILED',
   reason: string,
-  createPhysicalId: string,
+  createdPhysicalId?: string,
   data?: Record<string, string | number>,
 ): CloudFormationResponse {
+  const onCreate = status === 'SUCCESS' && createdPhysicalId !== undefined
+    ? createdPhysicalId
+    : failedCreatePhysicalId(request.LogicalResourceId);
   const base: CloudFormationResponse = {
     Status: status,
     Reason: '',
-    PhysicalResourceId: (request.RequestType !== 'Create' ? request.PhysicalResourceId : undefined) ?? createPhysicalId,
+    PhysicalResourceId: (request.RequestType !== 'Create' ? request.PhysicalResourceId : undefined) ?? onCreate,
     StackId: request.StackId,
     RequestId: request.RequestId,
     LogicalResourceId: request.LogicalResourceId,

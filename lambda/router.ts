@@ -9,7 +9,6 @@ import { Deps } from './deps';
 import { describeError } from './errors';
 import { startStatement } from './execute';
 import { CloudFormationRequest, Request, cloudFormationRequest, parseRequest } from './request';
-import { formatStatementName, newInvocationId } from './statement-name';
 
 /** What the tasker returns after answering a CloudFormation request `FAILED` itself. */
 export interface CloudFormationFailure {
@@ -19,8 +18,7 @@ export interface CloudFormationFailure {
 }
 
 async function answerCloudFormationFailure(deps: Deps, request: CloudFormationRequest, error: unknown): Promise<CloudFormationFailure> {
-  const physicalId = formatStatementName({ id: request.LogicalResourceId, invocationId: newInvocationId(deps.now()) });
-  const response = cloudFormationResponse(request, 'FAILED', `The SQL could not be started: ${describeError(error)}`, physicalId);
+  const response = cloudFormationResponse(request, 'FAILED', `The SQL could not be started: ${describeError(error)}`);
   deps.log.warn('Answering CloudFormation FAILED: the statement could not be started', {
     logicalResourceId: request.LogicalResourceId, requestType: request.RequestType, error: describeError(error),
   });

@@ -90,6 +90,16 @@ export const ErrorName = {
   STATEMENT_FAILED: 'FAILED',
 } as const;
 
+/** CloudFormation custom resources answered by the tasker. */
+export const CustomResource = {
+  /**
+   * Suffix of the physical id reported when a Create fails (`<LogicalResourceId>:CREATE_FAILED`). CloudFormation
+   * follows a failed Create with a Delete for that id during the rollback; it must run no SQL (nothing was created,
+   * and a drop could remove an object the stack does not own).
+   */
+  CREATE_FAILED_SUFFIX: ':CREATE_FAILED',
+} as const;
+
 /** The EventBridge event the Data API emits for statements started with `WithEvent: true`. */
 export const StatusChangeEvent = {
   SOURCE: 'aws.redshift-data',

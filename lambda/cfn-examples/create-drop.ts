@@ -4,12 +4,12 @@
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { httpPut } from './cfn-response';
 import { planCreateDrop } from './create-drop-sql';
 import { Outcome, handleCustomResource } from './custom-resource';
 import { ExampleEnv } from '../../src/contract';
+import { nodeHttpPut } from '../cfn-callback';
 
 const lambda = new LambdaClient({});
 
 export const handler = (event: CloudFormationCustomResourceEvent): Promise<Outcome> =>
-  handleCustomResource(event, planCreateDrop, { lambda, put: httpPut, functionName: process.env[ExampleEnv.TASKER_FUNCTION] });
+  handleCustomResource(event, planCreateDrop, { lambda, put: nodeHttpPut, functionName: process.env[ExampleEnv.TASKER_FUNCTION] });

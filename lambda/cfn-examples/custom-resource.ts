@@ -12,17 +12,18 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { CloudFormationResponse, HttpPut, sendResponse } from './cfn-response';
 import { Plan } from './plan';
 import { PropertyError } from './properties';
 import { invokeTasker } from './tasker';
-import { ExampleEnv, Field } from '../../src/contract';
+import { CustomResource, ExampleEnv, Field } from '../../src/contract';
+import { HttpPut, cloudFormationResponse, failedCreatePhysicalId, sendCloudFormationResponse } from '../cfn-callback';
 
 /**
- * Suffix of the physical id reported when a Create fails before any SQL ran. CloudFormation follows a failed Create
- * with a Delete during the rollback; a Delete for such an id has nothing to drop and succeeds without SQL.
+ * Suffix of the physical id reported when a Create fails (by this function, or by the tasker when the SQL fails).
+ * CloudFormation follows a failed Create with a Delete during the rollback; a Delete for such an id has nothing to
+ * drop and succeeds without SQL.
  */
-export const CREATE_FAILED_SUFFIX = ':CREATE_FAILED';
+export const CREATE_FAILED_SUFFIX = CustomResource.CREATE_FAILED_SUFFIX;
 
 export interface CustomResourceDeps {
   readonly lambda: LambdaClient;
@@ -63,7 +64,7 @@ export function taskerPayload(event: CloudFormationCustomResourceEvent, statemen
 
 /** The physical id this function reports: the incoming one, or for a Create the failure marker. */
 export function physicalIdFor(event: CloudFormationCustomResourceEvent): string {
-  return event.RequestType === 'Create' ? `${event.LogicalResourceId}${CREATE_FAILED_SUFFIX}` : event.PhysicalResourceId;
+  return event.RequestType === 'Create' ? failedCreatePhysicalId(event.LogicalResourceId) : event.PhysicalResourceId;
 }
 
 export async function handleCustomResource(
@@ -75,17 +76,10 @@ export async function handleCustomResource(
   const request = { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, requestId: event.RequestId };
 
   const answer = async (status: 'SUCCESS' | 'FAILED', reason: string): Promise<Outcome> => {
-    const response: CloudFormationResponse = {
-      Status: status,
-      Reason: reason,
-      PhysicalResourceId: physicalIdFor(event),
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-      NoEcho: false,
-    };
+    // No SQL ran: a Create (successful or not) reports the failed-Create marker, so its Delete runs no SQL either.
+    const response = cloudFormationResponse(event, status, reason, physicalIdFor(event));
     log(status === 'SUCCESS' ? 'INFO' : 'ERROR', `Answering CloudFormation ${status}`, { ...request, reason });
-    await sendResponse(deps.put, event.ResponseURL, response, deps.retryDelaysMs);
+    await sendCloudFormationResponse(deps.put, event.ResponseURL, response, deps.retryDelaysMs);
     return { answeredBy: 'function', status, reason, physicalResourceId: response.PhysicalResourceId };
   };
 

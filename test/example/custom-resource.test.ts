@@ -7,10 +7,11 @@ import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { MAX_RESPONSE_BYTES, ResponseNotDeliveredError, httpPut } from '../../lambda/cfn-examples/cfn-response';
+import { CloudFormationResponseError, nodeHttpPut } from '../../lambda/cfn-callback';
 import { planCreateDrop } from '../../lambda/cfn-examples/create-drop-sql';
 import { CREATE_FAILED_SUFFIX, CustomResourceDeps, Outcome, handleCustomResource } from '../../lambda/cfn-examples/custom-resource';
 import { planManageUser } from '../../lambda/cfn-examples/manage-user-sql';
+import { MAX_CFN_RESPONSE_BYTES } from '../../lambda/plain';
 import { CfnResponseServer, startCfnResponseServer } from '../../local/servers/cfn-response';
 import { ExampleEnv } from '../../src/contract';
 
@@ -25,7 +26,7 @@ beforeEach(() => { lambda.reset(); logs.length = 0; });
 
 const deps = (overrides: Partial<CustomResourceDeps> = {}): CustomResourceDeps => ({
   lambda: new LambdaClient({ region: 'eu-west-1' }),
-  put: httpPut,
+  put: nodeHttpPut,
   functionName: TASKER,
   retryDelaysMs: [0, 0],
   log: (level, message, fields) => { logs.push(JSON.stringify({ level, message, ...fields })); },
@@ -196,8 +197,8 @@ describe('when the tasker does not answer, the function answers FAILED with a re
     await handleCustomResource(e, planCreateDrop, deps());
     const [response] = server.responsesFor(e.ResponseURL);
     expect(response.problems).toEqual([]);
-    expect(Buffer.byteLength(response.rawBody)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
-    expect(response.body!.Reason).toMatch(/^The tasker function .* failed: ValidationException: ü+\.\.\.$/);
+    expect(Buffer.byteLength(response.rawBody)).toBeLessThanOrEqual(MAX_CFN_RESPONSE_BYTES);
+    expect(response.body!.Reason).toMatch(/^The tasker function .* failed: ValidationException: ü+ \.\.\.\[\d+ bytes truncated\]$/);
   });
 });
 
@@ -237,6 +238,6 @@ describe('delivering the function\'s own answer', () => {
   test('throws when the answer cannot be delivered, so that Lambda retries the request', async () => {
     const e = event('Update', tableProperties, { OldResourceProperties: tableProperties });
     server.failNext(3, 500, e.ResponseURL);
-    await expect(handleCustomResource(e, planCreateDrop, deps())).rejects.toThrow(ResponseNotDeliveredError);
+    await expect(handleCustomResource(e, planCreateDrop, deps())).rejects.toThrow(CloudFormationResponseError);
   });
 });

@@ -218,6 +218,12 @@ describe('CloudFormation callbacks', () => {
     expect(body.Reason).toMatch(/^FAILED: ERROR: function get_date\(\) does not exist \(statement ExampleTable:/);
   });
 
+  test('Create FAILED → the failed-Create physical id, so the rollback\'s Delete runs no drop SQL', async () => {
+    const statement = await startForStack('Create');
+    await route(deps, { Records: [sqsRecord(statusEvent(statement.StatementName!, 'statement-1', 'FAILED'))] });
+    expect(JSON.parse(deps.puts[0].body)).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ExampleTable:CREATE_FAILED' });
+  });
+
   test('the response body stays within 4,096 bytes whatever the error text', async () => {
     redshiftData.on(DescribeStatementCommand).resolves({ Error: `ERROR: "${'\u00e9\n'.repeat(5000)}"` });
     const statement = await startForStack('Create');
@@ -245,7 +251,7 @@ describe('CloudFormation callbacks', () => {
 
   test('a request that cannot be started is answered FAILED at once (no SQL)', async () => {
     const result = await route(deps, cloudFormationEvent('Create', RESPONSE_URL));
-    expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: expect.stringMatching(/^ExampleTable:/) });
+    expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ExampleTable:CREATE_FAILED' });
     const body = JSON.parse(deps.puts[0].body);
     expect(body.Status).toBe('FAILED');
     expect(body.Reason).toMatch(/^The SQL could not be started: InvalidRequest: Unsupported invocation/);
