@@ -2,9 +2,11 @@
  * Statement naming: `<id>:<invocationId>` (the original's scheme), where `id` is the caller's identity (execution
  * ARN, CloudFormation logical id, or an ad-hoc ARN) and `invocationId` is epoch seconds with a fraction.
  *
- * The fraction is 3 digits of milliseconds followed by 9 random digits, so ids sort by time (to the millisecond) as
- * strings and many starts of the same id in the same millisecond still get distinct names; the state table's
- * conditional put turns the remaining (one in a billion) collision into a retry with a new id.
+ * The fraction is 3 digits of milliseconds, 6 digits of a per-process counter and 6 random digits, so ids sort by
+ * time (to the millisecond) as strings, ids made by one execution environment never repeat (up to a million per
+ * millisecond), and ids made at the same millisecond by different environments (Parallel branches share the
+ * execution ARN) differ unless both counter and random digits coincide; the state table's conditional put turns
+ * that remaining collision into a retry with a new id.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 
@@ -20,11 +22,15 @@ export interface StatementName {
   readonly invocationId: string;
 }
 
+let counter = randomInt(0, 1_000_000);
+
 /** A new invocation id for the given time (milliseconds since the epoch). */
-export function newInvocationId(nowMs: number, random: () => number = () => randomInt(0, 1_000_000_000)): string {
+export function newInvocationId(nowMs: number, random: () => number = () => randomInt(0, 1_000_000)): string {
   const seconds = Math.floor(nowMs / 1000);
   const millis = Math.floor(nowMs % 1000);
-  return `${seconds}.${String(millis).padStart(3, '0')}${String(random()).padStart(9, '0')}`;
+  counter = (counter + 1) % 1_000_000;
+  const digits = (value: number, width: number) => String(value).padStart(width, '0');
+  return `${seconds}.${digits(millis, 3)}${digits(counter, 6)}${digits(random(), 6)}`;
 }
 
 /** The id of a statement started without a caller identity: `arn:::<region>::custom_invocation:<uuid>`. */

@@ -189,7 +189,7 @@ describe('CloudFormation callbacks', () => {
   test('Create FINISHED → PUT SUCCESS with the statement name as physical id; the item keeps no resource properties', async () => {
     const statement = await startForStack('Create');
     expect(statement.WithEvent).toBe(true);
-    expect(statement.StatementName).toMatch(/^ExampleTable:\d{10}\.\d{12}$/);
+    expect(statement.StatementName).toMatch(/^ExampleTable:\d{10}\.\d{15}$/);
     const [item] = await tableItems(dynamo, deps);
     expect(item.callback_details).not.toContain('md5secret');
     expect(item.callback_details).not.toContain('ResourceProperties');

@@ -47,7 +47,7 @@ describe('executeStatement', () => {
       Database: 'dev',
       DbUser: 'admin',
       Sql: 'select getdate()',
-      StatementName: expect.stringMatching(new RegExp(`^${EXECUTION_ARN}:\\d{10}\\.\\d{12}$`)),
+      StatementName: expect.stringMatching(new RegExp(`^${EXECUTION_ARN}:\\d{10}\\.\\d{15}$`)),
       WithEvent: true,
     });
     const items = await tableItems(dynamo, deps);
@@ -64,7 +64,7 @@ describe('executeStatement', () => {
   test('no callback and no executionArn: an ad-hoc name, no event', async () => {
     await route(deps, { sqlStatement: 'select 1' });
     const call = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input;
-    expect(call.StatementName).toMatch(/^arn:::eu-west-1::custom_invocation:[0-9a-f-]{36}:\d{10}\.\d{12}$/);
+    expect(call.StatementName).toMatch(/^arn:::eu-west-1::custom_invocation:[0-9a-f-]{36}:\d{10}\.\d{15}$/);
     expect(call.WithEvent).toBe(false);
     expect(JSON.parse((await tableItems(dynamo, deps))[0].callback_details)).toEqual({});
   });
@@ -122,6 +122,36 @@ describe('executeStatement', () => {
     const names = redshiftData.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.StatementName);
     expect(new Set(names).size).toBe(25);
     expect(await tableItems(dynamo, sameMillisecond)).toHaveLength(25);
+  });
+});
+
+describe('name collisions', () => {
+  test('a name already taken in the table (another environment, same millisecond) is retried with a new id', async () => {
+    const register = deps.table.register.bind(deps.table);
+    let attempts = 0;
+    deps.table.register = async (item) => (++attempts === 1 ? false : register(item));
+    await route(deps, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN });
+    expect(attempts).toBe(2);
+    const items = await tableItems(dynamo, deps);
+    expect(items).toHaveLength(1);
+    expect(redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName).toBe(`${items[0].id}:${items[0].invocationId}`);
+  });
+
+  test('a singleton keeps its lock when its name has to change', async () => {
+    const register = deps.table.register.bind(deps.table);
+    let attempts = 0;
+    deps.table.register = async (item) => (++attempts === 1 ? false : register(item));
+    await route(deps, { sqlStatement: 'call sp(1)', action: 'executeSingletonStatement', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN });
+    const items = await tableItems(dynamo, deps);
+    const statement = items.find((i) => i.invocationId !== 'lock')!;
+    expect(items.find((i) => i.invocationId === 'lock')).toMatchObject({ holder: `${statement.id}:${statement.invocationId}`, statementId: 'statement-1' });
+  });
+
+  test('gives up after three taken names, leaving nothing behind', async () => {
+    deps.table.register = async () => false;
+    await expect(route(deps, { sqlStatement: 'call sp(1)', action: 'executeSingletonStatement' })).rejects.toThrow(/Could not register a unique statement name/);
+    expect(await tableItems(dynamo, deps)).toEqual([]);
+    expect(redshiftData.calls()).toHaveLength(0);
   });
 });
 
