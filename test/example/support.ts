@@ -1,25 +1,13 @@
 /** Shared helpers of the example-app tests: the bundles the app loads, a synthesized app, parsed state machines. */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ensureBundles } from '../../local/bundles';
 import { IntegTesting } from '../../src/integ.default';
 
-const root = join(__dirname, '..', '..');
-const EXAMPLE_BUNDLES = ['cfn-create-drop', 'cfn-manage-user'];
-
-/** Bundles the custom-resource functions when a bundle is missing or older than its sources. */
+/** Bundles the Lambda functions when a bundle is missing or older than its sources. */
 export function ensureExampleBundles(): void {
-  const sources = join(root, 'lambda', 'cfn-examples');
-  const newestSource = Math.max(...readdirSync(sources).filter((name) => name.endsWith('.ts'))
-    .map((name) => statSync(join(sources, name)).mtimeMs));
-  const stale = EXAMPLE_BUNDLES.some((name) => {
-    const bundle = join(root, 'assets', name, 'index.js');
-    return !existsSync(bundle) || statSync(bundle).mtimeMs < newestSource;
-  });
-  if (stale) execFileSync('npx', ['projen', 'bundle:lambda'], { cwd: root, stdio: 'ignore' });
+  ensureBundles();
 }
 
 /** The example app, synthesized for a fixed account and Region. */

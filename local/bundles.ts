@@ -1,0 +1,37 @@
+/**
+ * The Lambda bundles in assets/ (built by `npx projen bundle:lambda`), rebuilt when missing or older than their
+ * sources — for test runs, the local run and the benchmarks started without a full build.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+
+/** The bundles the construct and the example app deploy (`assets/<name>/index.js`). */
+export const BUNDLES = ['handler', 'cfn-create-drop', 'cfn-manage-user'] as const;
+
+/** The bundled file of `name`. */
+export function bundlePath(name: typeof BUNDLES[number]): string {
+  return join(ROOT, 'assets', name, 'index.js');
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the bundles if any is missing or older than `lambda/` or `src/contract.ts`; returns whether it did. */
+export function ensureBundles(log: (line: string) => void = () => undefined): boolean {
+  const sources = Math.max(newestSource(join(ROOT, 'lambda')), statSync(join(ROOT, 'src', 'contract.ts')).mtimeMs);
+  const stale = BUNDLES.some((name) => !existsSync(bundlePath(name)) || statSync(bundlePath(name)).mtimeMs < sources);
+  if (!stale) return false;
+  log('Building the Lambda bundles (npx projen bundle:lambda)...');
+  execFileSync('npx', ['projen', 'bundle:lambda'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return true;
+}
