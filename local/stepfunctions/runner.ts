@@ -330,10 +330,13 @@ export class LocalStepFunctions {
     this.trace(scope, 'TaskTimedOut', open.state, detail);
   }
 
-  /** The interpreter failed (or is retrying) a state: its waiting tokens handed out before then are no longer valid. */
+  /**
+   * The interpreter failed (or is retrying) a state: its waiting tokens handed out before then are no longer valid.
+   * Strictly before: a retry's new token can be handed out in the same millisecond the retry is reported.
+   */
   private closeTokensOf(scope: ExecutionScope, state: string, at: number, reason: string): void {
     for (const [token, open] of scope.openTokens) {
-      if (open.state === state && open.since <= at) this.closeTaskToken(scope, token, reason);
+      if (open.state === state && open.since < at) this.closeTaskToken(scope, token, reason);
     }
   }
 
