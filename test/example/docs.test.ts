@@ -37,8 +37,11 @@ test('the Step Functions guide\'s state: valid JSON, the API\'s names, the examp
 
 test('the README keeps the quick start\'s commands and describes the flow in nine numbered steps, like the picture', () => {
   const quickStart = codeBlocks(README, 'bash')[0];
-  expect(quickStart).toMatch(/^npx projen synth:example\b/m);
-  expect(quickStart).toMatch(/^npx projen build\b/m);
+  // A newcomer's two commands: the main job (the local end-to-end run) and the tests, which CI runs.
+  expect(quickStart.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('npm ci')).map((line) => line.split('#')[0].trim()))
+    .toEqual(['npm run demo', 'npx projen build']);
+  expect(read('.ci/run')).toMatch(/^npx projen build$/m);
+  expect(README).toMatch(/^npx projen synth:example$/m);
   const howItWorks = README.split('## How it works')[1].split('\n## ')[0];
   expect([...howItWorks.matchAll(/^(\d)\. /gm)].map((m) => Number(m[1]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   expect(howItWorks).toContain('(images/aws-step-function-redshift-integration.png)');
