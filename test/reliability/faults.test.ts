@@ -85,7 +85,7 @@ describe('DynamoDB', () => {
     log.add({
       scenario: 'DynamoDB throttling (ProvisionedThroughputExceededException) on 50% of the completion calls (seeded)',
       expected: 'every task called back exactly once; nothing lost, nothing in the DLQ',
-      measured: { statements: 20, throttledCalls: injected, ...stats, ...result },
+      measured: { throttledCalls: injected, ...stats, ...result },
     });
     expect(injected).toBeGreaterThan(0);
     expect(result).toEqual(NO_LOSS(20));
@@ -99,7 +99,7 @@ describe('DynamoDB', () => {
     log.add({
       scenario: 'DynamoDB ThrottlingException on every call for the first 60 completion calls (more than the SDK\'s 3 attempts)',
       expected: 'the throttled records are reported in batchItemFailures and redelivered; every task called back exactly once',
-      measured: { statements: 20, throttledCalls: injected, ...stats, ...result },
+      measured: { throttledCalls: injected, ...stats, ...result },
     });
     expect(stats.retriedMessages).toBeGreaterThan(0);
     expect(result).toEqual(NO_LOSS(20));
@@ -113,7 +113,7 @@ describe('DynamoDB', () => {
     log.add({
       scenario: 'DynamoDB 500 InternalServerError on 50% of the completion calls (seeded)',
       expected: 'every task called back exactly once; nothing lost',
-      measured: { statements: 20, failedCalls: injected, ...stats, ...result },
+      measured: { failedCalls: injected, ...stats, ...result },
     });
     expect(result).toEqual(NO_LOSS(20));
   });
@@ -131,7 +131,7 @@ describe('DynamoDB', () => {
     log.add({
       scenario: 'DynamoDB writes the completion claim but the answer is lost (500 after the write), once per statement',
       expected: 'the SDK retries the conditional claim (same SQS message = same owner, accepted); every task called back exactly once',
-      measured: { statements: 20, lostAnswers: injected, ...stats, ...result },
+      measured: { lostAnswers: injected, ...stats, ...result },
     });
     expect(injected).toBe(20);
     expect(result).toEqual(NO_LOSS(20));
@@ -220,7 +220,7 @@ describe('Step Functions', () => {
     log.add({
       scenario: 'Step Functions ThrottlingException on the first 2 attempts of every SendTaskSuccess',
       expected: 'absorbed by the SDK\'s retries (or SQS redelivery); every task called back exactly once',
-      measured: { statements: 20, throttledCalls: injected, ...stats, ...result },
+      measured: { throttledCalls: injected, ...stats, ...result },
     });
     expect(injected).toBe(40);
     expect(result).toEqual(NO_LOSS(20));
@@ -234,7 +234,7 @@ describe('Step Functions', () => {
     log.add({
       scenario: 'Step Functions ThrottlingException on every call for the first 80 callback calls',
       expected: 'the throttled records go back to the queue (their claim is given back) and are redelivered; every task called back exactly once',
-      measured: { statements: 20, throttledCalls: injected, ...stats, ...result },
+      measured: { throttledCalls: injected, ...stats, ...result },
     });
     expect(stats.retriedMessages).toBeGreaterThan(0);
     expect(result).toEqual(NO_LOSS(20));
@@ -264,7 +264,6 @@ describe('Step Functions', () => {
       scenario: `Step Functions answers ${answer}: ${what}`,
       expected: 'final: the record is acknowledged and the statement marked handled; exactly one callback attempt per task; nothing in the DLQ',
       measured: {
-        statements: 10,
         callsPerTask: Math.max(...calls.map((c) => c.length)),
         answers: [...new Set(calls.flat().map((c) => c.answer))].join(','),
         ...stats,
@@ -290,7 +289,7 @@ describe('Step Functions', () => {
     log.add({
       scenario: 'Step Functions accepts SendTaskSuccess but the answer is lost (500 after the call), once per task',
       expected: 'the retry is answered TaskTimedOut (the task is closed), which is final; every task got exactly one outcome',
-      measured: { statements: 20, lostAnswers: injected, ...stats, ...result },
+      measured: { lostAnswers: injected, ...stats, ...result },
     });
     expect(result).toEqual(NO_LOSS(20));
   });
@@ -357,7 +356,7 @@ describe('Data API (on start)', () => {
     log.add({
       scenario: 'Data API 503 on the first ExecuteStatement attempt',
       expected: 'the SDK retries; one statement, one item, called back once',
-      measured: { statements: statementsOf(scenario).length, items: (await itemsOf(scenario)).length, ...result },
+      measured: { statementsRun: statementsOf(scenario).length, items: (await itemsOf(scenario)).length, ...result },
     });
     expect(statementsOf(scenario)).toHaveLength(1);
     expect(result).toEqual(NO_LOSS(1));
@@ -452,7 +451,7 @@ describe('Data API (on start)', () => {
     log.add({
       scenario: 'Data API 500 on DescribeStatement while completing FAILED statements',
       expected: 'SendTaskFailure (error FAILED) still sent once per task, without detail.error',
-      measured: { statements: 5, failuresCalledBack: causes.filter((c) => c.detail?.state === 'FAILED').length, withErrorText: causes.filter((c) => c.detail?.error).length, ...result },
+      measured: { failuresCalledBack: causes.filter((c) => c.detail?.state === 'FAILED').length, withErrorText: causes.filter((c) => c.detail?.error).length, ...result },
     });
     expect(result).toEqual(NO_LOSS(5));
     expect(causes.every((c) => c.detail?.state === 'FAILED' && c.detail.error === undefined)).toBe(true);

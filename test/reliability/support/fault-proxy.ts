@@ -45,6 +45,8 @@ export interface FaultProxy {
   readonly calls: readonly ProxyCallRecord[];
   /** Number of calls of an operation (all calls without an argument). */
   count(operation?: string): number;
+  /** Calls of an operation answered 2xx since the proxy started (not cleared by `reset`; constant time). */
+  succeeded(operation: string): number;
   /** Calls per operation, e.g. `{ PutItem: 1, UpdateItem: 2 }`. */
   counts(): Record<string, number>;
   /** Forgets the recorded calls (the per-operation `n` keeps counting). */
@@ -91,6 +93,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const contentType = options.contentType ?? 'application/x-amz-json-1.0';
   const calls: ProxyCallRecord[] = [];
   const numbers = new Map<string, number>();
+  const successes = new Map<string, number>();
   let faults = options.faults;
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
@@ -105,9 +108,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const n = (numbers.get(operation) ?? 0) + 1;
     numbers.set(operation, n);
     const fault = faults?.({ operation, body, n });
-    const record = (status: number) => calls.push({
-      operation, body, status, at: Date.now(), ...fault ? { fault: `${fault.kind}/${fault.phase ?? 'before'}` } : {},
-    });
+    const record = (status: number) => {
+      if (status >= 200 && status < 300) successes.set(operation, (successes.get(operation) ?? 0) + 1);
+      calls.push({ operation, body, status, at: Date.now(), ...fault ? { fault: `${fault.kind}/${fault.phase ?? 'before'}` } : {} });
+    };
 
     if (fault?.kind === 'hold') {
       record(0);
@@ -148,6 +152,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     calls,
     count(operation) {
       return operation === undefined ? calls.length : calls.filter((call) => call.operation === operation).length;
+    },
+    succeeded(operation) {
+      return successes.get(operation) ?? 0;
     },
     counts() {
       const result: Record<string, number> = {};
