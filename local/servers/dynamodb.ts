@@ -1,3 +1,4 @@
+/// <reference path="../types.d.ts" />
 /**
  * A real DynamoDB implementation (dynalite) on 127.0.0.1, for tests, the local run and the benchmarks.
  */

@@ -15,22 +15,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
+import { asl } from './asl';
 import { LocalLambdaRuntime } from '../lambda/runtime';
 import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
 
-// aws-local-stepfunctions uses Promise.withResolvers (Node.js 22); provide it on older runtimes.
-const promiseStatics = Promise as unknown as { withResolvers?: () => unknown };
-promiseStatics.withResolvers ??= function withResolvers<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (reason?: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-};
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const asl = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions', { with: { 'resolution-mode': 'import' } });
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -1,23 +1,14 @@
-import { Aspects, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
+import { NagSuppressions } from 'cdk-nag';
 import { findResource, newStack } from './helpers';
 import { SfnRedshiftTasker } from '../../src';
+import { nag } from '../support/nag';
 
-/** Runs the AwsSolutions pack over the stack; returns its unsuppressed errors and warnings as `path: message`. */
-function nag(stack: Stack): { errors: string[]; warnings: string[] } {
-  Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
-  const annotations = Annotations.fromStack(stack);
-  const format = (m: { id: string; entry: { data: unknown } }) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`;
-  return {
-    errors: annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
-    warnings: annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
-  };
-}
 
 /** A database secret of the user's app; its rotation is the user's decision, not the construct's. */
 function userSecret(stack: Stack): secretsmanager.ISecret {

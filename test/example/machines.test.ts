@@ -3,26 +3,14 @@
  * timeouts; then run by an ASL interpreter (aws-local-stepfunctions) with the tasker replaced by local handlers, to
  * prove the paths each machine takes (success, caught FAILED, cancel on timeout, polling, exactly one singleton).
  */
-import { StateMachine } from 'aws-local-stepfunctions';
 import { definitionOf, logicalId, synthesizeExample } from './support';
+import { asl as interpreter } from '../../local/stepfunctions/asl';
 import { Action, ErrorName, Field, LATEST } from '../../src/contract';
 import {
   BranchOutcome, CANCELLED_STATEMENT_SECONDS, CancellingStatementMachine, ChainedMachine, FAILING_STATEMENT,
   PARALLEL_BRANCHES, POLLED_STATEMENT_SECONDS, ParallelNoConcurrencyMachine, PollingMachine, SINGLETON_STATEMENT_SECONDS,
   SUCCEEDING_STATEMENT, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, slowStatement,
 } from '../../src/machines';
-
-// aws-local-stepfunctions uses Promise.withResolvers (Node.js 22+).
-if (!('withResolvers' in Promise)) {
-  Object.assign(Promise, {
-    withResolvers<T>() {
-      let resolve!: (value: T) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-      return { promise, resolve, reject };
-    },
-  });
-}
 
 const { integ, resources } = synthesizeExample();
 const fnArn = (fn: unknown) => `\${${logicalId(integ.stack, fn)}.Arn}`;
@@ -114,7 +102,7 @@ function deployed(asl: any): any {
 }
 
 async function run(asl: any, handlers: Record<string, Handler>, input: unknown = {}): Promise<RunResult> {
-  const machine = new StateMachine(deployed(asl), { validationOptions: { checkPaths: false, checkArn: false } } as any);
+  const machine = new interpreter.StateMachine(deployed(asl), { validationOptions: { checkPaths: false, checkArn: false } } as any);
   const waits = Object.fromEntries(Object.entries(allStates(asl)).filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, 0]));
   const retries = Object.fromEntries(Object.entries(allStates(asl)).filter(([, s]) => s.Retry).map(([name]) => [name, 0]));
   const execution = machine.run(input as any, {

@@ -1,7 +1,6 @@
 /** Shared helpers of the example-app tests: the bundles the app loads, a synthesized app, parsed state machines. */
-import { Aspects, Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { ensureBundles } from '../../local/bundles';
 import { IntegTesting } from '../../src/integ.default';
 
@@ -42,13 +41,4 @@ export function definitionOf(resources: Record<string, any>, machineLogicalId: s
   return JSON.parse(text);
 }
 
-/** Runs the AwsSolutions pack over the stack: its unsuppressed errors and warnings as `path: rule: message`. */
-export function nag(stack: Stack): { errors: string[]; warnings: string[] } {
-  Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true }));
-  const annotations = Annotations.fromStack(stack);
-  const format = (m: { id: string; entry: { data: unknown } }) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`;
-  return {
-    errors: annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
-    warnings: annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')).map(format),
-  };
-}
+export { nag } from '../support/nag';
