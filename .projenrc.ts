@@ -149,6 +149,12 @@ project.addTask('demo', {
   exec: 'tsx local/demo.ts',
   receiveArgs: true,
 });
+// Benchmarks against the local stand-ins: figures, not pass/fail (see docs/benchmarks.md).
+project.addTask('bench', {
+  description: 'Run the benchmarks against local stand-ins of the AWS services; writes docs/benchmarks.md and docs/benchmarks.json',
+  exec: 'tsx bench/run.ts',
+  receiveArgs: true,
+});
 project.addTask('images', {
   description: 'Render the flow picture from its Graphviz source (needs `dot`, Debian package graphviz)',
   exec: 'dot -Tpng -Gdpi=110 -o images/aws-step-function-redshift-integration.png images/aws-step-function-redshift-integration.dot',
