@@ -11,7 +11,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { percentile, round } from './stats';
+import { LocalCloud } from '../local/cloud';
+import { synthesizeExample } from '../local/example';
 import { LocalQueue } from '../local/servers/sqs-queue';
+import { SingleSuccessMachine } from '../src/machines/single-success';
 import { startLambdaPool } from '../test/reliability/support/lambda-host';
 import { startLocalAws } from '../test/reliability/support/local-aws';
 
@@ -84,7 +87,69 @@ export async function measureLatency(samples = 200): Promise<LatencyResult> {
   }
 }
 
-if (require.main === module) {
+export interface EndToEndLatencyResult {
+  readonly executions: number;
+  /** The local queue's batching window (the stand-in collects a batch this long before delivering it), ms. */
+  readonly queueBatchingWindowMs: number;
+  readonly eventToCallbackMs: { readonly p50: number; readonly p95: number; readonly max: number };
+  readonly executionMs: { readonly p50: number; readonly p95: number };
+}
+
+/**
+ * The local end-to-end run (`npm run demo`'s stack): the example app synthesized, its functions, queue, rule and state
+ * machines wired to the stand-ins. The single-success machine runs `samples` times, one after another; for each,
+ * the time from the Data API stand-in emitting the status-change event to the Step Functions endpoint receiving
+ * `SendTaskSuccess`, and the execution's duration (start, statement, callback, reading the result with LATEST).
+ * Needs the bundles of `npx projen bundle:lambda` (`bench/run.ts` builds them first).
+ */
+export async function measureEndToEndLatency(samples = 50): Promise<EndToEndLatencyResult> {
+  const example = synthesizeExample();
+  const cloud = await LocalCloud.start({ template: example.template, assets: example.assets });
+  try {
+    let emittedAt: number | undefined;
+    let calledAt: number | undefined;
+    const stopEvents = cloud.redshift.onEvent(() => { emittedAt ??= performance.now(); });
+    const stopCalls = cloud.callbacks.onCall((call) => {
+      if (call.answer === 'accepted' && call.operation === 'SendTaskSuccess') calledAt ??= performance.now();
+    });
+    const arn = cloud.stateMachineArn(example.machineLogicalIds[SingleSuccessMachine.ID]);
+    const eventToCallback: number[] = [];
+    const durations: number[] = [];
+    for (let i = -3; i < samples; i++) {
+      emittedAt = undefined;
+      calledAt = undefined;
+      const started = performance.now();
+      const outcome = await cloud.stepFunctions.startExecution(arn, {}, { name: `latency-${i + 3}` }).result;
+      if (outcome.status !== 'SUCCEEDED') throw new Error(`execution ${i}: ${outcome.status} ${outcome.error ?? ''} ${outcome.cause ?? ''}`);
+      if (i < 0) continue; // warm-up
+      if (emittedAt === undefined || calledAt === undefined) throw new Error(`execution ${i}: no event or no callback seen`);
+      eventToCallback.push(calledAt - emittedAt);
+      durations.push(performance.now() - started);
+    }
+    stopEvents();
+    stopCalls();
+    const queue = [...cloud.queues.values()].find((q) => q.deliveries.length > 0);
+    const windowMs = Number((queue as unknown as { options?: { batchingWindowMs?: number } })?.options?.batchingWindowMs ?? NaN);
+    return {
+      executions: samples,
+      queueBatchingWindowMs: windowMs,
+      eventToCallbackMs: {
+        p50: round(percentile(eventToCallback, 50)), p95: round(percentile(eventToCallback, 95)), max: round(Math.max(...eventToCallback)),
+      },
+      executionMs: { p50: round(percentile(durations, 50)), p95: round(percentile(durations, 95)) },
+    };
+  } finally {
+    await cloud.close();
+    example.dispose();
+  }
+}
+
+if (require.main === module && process.argv[2] === 'e2e') {
+  measureEndToEndLatency(Number(process.argv[3] ?? 50)).then((result) => console.log(JSON.stringify(result, null, 2)), (error) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else if (require.main === module) {
   measureLatency(Number(process.argv[2] ?? 200)).then((result) => console.log(JSON.stringify(result, null, 2)), (error) => {
     console.error(error);
     process.exit(1);

@@ -5,12 +5,13 @@
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
  * throughput,synth,latency` (the cost model needs `calls`).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LifecycleCalls, measureCalls } from './calls';
 import { ColdStartResult, measureColdStart } from './cold-start';
 import { CostResult, computeCost } from './cost';
-import { LatencyResult, measureLatency } from './latency';
+import { EndToEndLatencyResult, LatencyResult, measureEndToEndLatency, measureLatency } from './latency';
 import { Machine, describeMachine } from './machine';
 import { renderMarkdown } from './report';
 import { SynthRun, measureSynth } from './synth';
@@ -25,6 +26,7 @@ export interface BenchResults {
   readonly throughput?: ThroughputResult;
   readonly synth?: SynthRun[];
   readonly latency?: LatencyResult;
+  readonly endToEndLatency?: EndToEndLatencyResult;
   readonly cost?: CostResult;
 }
 
@@ -34,9 +36,29 @@ async function main(): Promise<void> {
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const wanted = (name: string) => only === undefined || only.includes(name);
   const settings = quick
-    ? { coldStartRuns: 5, throughputEvents: 300, workers: [1, 4, 8], addedLatencyMs: [0, 10], synthRepeats: 1, latencySamples: 30 }
-    : { coldStartRuns: 30, throughputEvents: 2000, workers: [1, 4, 8], addedLatencyMs: [0, 10], synthRepeats: 3, latencySamples: 300 };
+    ? {
+      coldStartRuns: 5,
+      throughputEvents: 300,
+      workers: [1, 4, 8],
+      addedLatencyMs: [0, 10],
+      synthRepeats: 1,
+      latencySamples: 30,
+      endToEndExecutions: 10,
+    }
+    : {
+      coldStartRuns: 30,
+      throughputEvents: 2000,
+      workers: [1, 4, 8],
+      addedLatencyMs: [0, 10],
+      synthRepeats: 3,
+      latencySamples: 300,
+      endToEndExecutions: 100,
+    };
   const step = (name: string) => console.error(`[bench] ${name} ...`);
+
+  // The bundles under test are the current sources'.
+  step('bundling the handlers (npx projen bundle:lambda)');
+  execFileSync('npx', ['projen', 'bundle:lambda'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const machine = describeMachine();
   let results: BenchResults = { machine, settings };
@@ -60,6 +82,8 @@ async function main(): Promise<void> {
   if (wanted('latency')) {
     step('callback latency');
     results = { ...results, latency: await measureLatency(settings.latencySamples) };
+    step('callback latency, local end-to-end run');
+    results = { ...results, endToEndLatency: await measureEndToEndLatency(settings.endToEndExecutions) };
   }
 
   printSummary(results);
@@ -95,6 +119,10 @@ function printSummary(results: BenchResults): void {
   if (latency) {
     rows.push(['latency: event → SendTaskSuccess', `p50 ${latency.eventToCallbackMs.p50} ms, p95 ${latency.eventToCallbackMs.p95} ms`]);
     rows.push(['latency: start → SendTaskSuccess', `p50 ${latency.startToCallbackMs.p50} ms, p95 ${latency.startToCallbackMs.p95} ms`]);
+  }
+  const e2e = results.endToEndLatency;
+  if (e2e) {
+    rows.push(['latency (end-to-end run): event → SendTaskSuccess', `p50 ${e2e.eventToCallbackMs.p50} ms, p95 ${e2e.eventToCallbackMs.p95} ms`]);
   }
   for (const line of results.cost?.lines ?? []) {
     rows.push([`cost: ${line.design}${line.statementMinutes === 'any' ? '' : `, ${line.statementMinutes} min`}`, `$${line.perStatementUsd.toExponential(2)} per statement`]);
