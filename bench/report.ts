@@ -120,10 +120,11 @@ export function renderMarkdown(results: BenchResults): string {
     const cpu = tp.runs.find((r) => r.workers === 1 && r.addedLatencyMs === 0);
     if (cpu) {
       const perEvent = cpu.handlerCpuMsPerEvent + cpu.localServicesCpuMsPerEvent;
+      const best = Math.max(...tp.runs.map((r) => r.eventsPerSecond));
       out.push('How to read this: everything — the handler instances, dynalite, the Data API and Step Functions stand-ins and the');
       out.push(`queue — shares this machine's ${machine.cpus} CPUs. One event costs about ${perEvent.toFixed(1)} ms of CPU in total`);
-      out.push(`(${cpu.handlerCpuMsPerEvent} ms in the handler, ${cpu.localServicesCpuMsPerEvent} ms in the local services), so the machine caps the`);
-      out.push(`local rate near ${fmt(Math.round((machine.cpus * 1000) / perEvent))} events/s whatever the number of instances; more instances`);
+      out.push(`(${cpu.handlerCpuMsPerEvent} ms in the handler, ${cpu.localServicesCpuMsPerEvent} ms in the local services, with one instance), so this`);
+      out.push(`machine cannot go beyond about ${fmt(Math.round((machine.cpus * 1000) / perEvent))} events/s whatever the number of instances (best run: ${fmt(best)}); more instances`);
       out.push('help as long as the calls wait on I/O (the +10 ms series). On AWS each instance has its own CPU and DynamoDB and');
       out.push('Step Functions are not on the same machine, so instances add throughput until the event source mapping\'s');
       out.push('`maxConcurrency` (`completerMaxConcurrency`) or an account quota is reached. The original design cannot scale at');
@@ -210,8 +211,9 @@ export function renderMarkdown(results: BenchResults): string {
     out.push(table(['Design', 'Statement duration', 'Per statement', 'Per month'],
       cost.lines.map((line) => [line.design, line.statementMinutes === 'any' ? 'any' : `${line.statementMinutes} min`, usd(line.perStatementUsd), usd(line.perMonthUsd)])));
     out.push('');
-    out.push(`Plus, for the callback design, a fixed ${usd(cost.fixedMonthlyUsd)} a month for the queues' KMS key (and the event source`);
-    out.push('mapping\'s idle long polling, a few cents). The callback\'s cost does not depend on how long the statement runs;');
+    out.push(`Plus, for the callback design, a fixed ${usd(cost.fixedMonthlyUsd)} a month for the queues' KMS key, and the SQS requests of the event`);
+    out.push('source mapping\'s long polling while the queue is empty (not modelled). The callback\'s cost does not depend on how long');
+    out.push('the statement runs;');
     out.push('a polling loop\'s grows with every cycle. The original design costs the same as this one per statement (2 + 3 calls,');
     out.push('a consistent `GetItem` instead of nothing), but cannot scale (section 3).');
     out.push('');
@@ -220,9 +222,9 @@ export function renderMarkdown(results: BenchResults): string {
   out.push('## Reproduce');
   out.push('');
   out.push('```sh');
-  out.push('npx projen bundle:lambda   # the bundle under test');
-  out.push('npm run bench              # writes docs/benchmarks.md and docs/benchmarks.json');
+  out.push('npm run bench              # bundles the handlers, measures, writes docs/benchmarks.md and docs/benchmarks.json');
   out.push('npm run bench -- --quick   # a smoke run with fewer samples, written to .bench/');
+  out.push('npm run bench -- --render  # rewrites docs/benchmarks.md from docs/benchmarks.json');
   out.push('```');
   out.push('');
   return `${out.join('\n')}`;

@@ -3,10 +3,11 @@
  * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
  *
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
- * throughput,synth,latency` (the cost model needs `calls`).
+ * throughput,synth,latency` (the cost model needs `calls`; writes to .bench/), `--render` (rewrites docs/benchmarks.md
+ * from docs/benchmarks.json).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LifecycleCalls, measureCalls } from './calls';
 import { ColdStartResult, measureColdStart } from './cold-start';
@@ -32,6 +33,11 @@ export interface BenchResults {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--render')) {
+    const saved = JSON.parse(readFileSync(join(ROOT, 'docs', 'benchmarks.json'), 'utf8')) as BenchResults;
+    writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), renderMarkdown(saved));
+    return;
+  }
   const quick = args.includes('--quick');
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const wanted = (name: string) => only === undefined || only.includes(name);
