@@ -87,7 +87,10 @@ export function renderReliability(suites: Suite[]): string {
     findings.push('  32,768 characters by cutting `detail.error`. The cut is computed in bytes of the raw error text, but quotes,');
     findings.push('  backslashes and control characters grow when JSON-escaped (to 2 and 6 characters), so for such error texts the');
     findings.push('  shortened cause is still too long and the fallback cuts the JSON text itself. Step Functions accepts it; a');
-    findings.push('  `Catch` that parses the cause (`States.StringToJson`) fails. Measured: ' + causes.map((r) => `${r.measured.errorTextChars} characters of error text → a cause of ${r.measured.causeChars} characters that does not parse`).join('; ') + '.');
+    findings.push('  `Catch` that parses the cause (`States.StringToJson`) fails. Measured: ' + causes.map((r) => {
+      const what = /error text is (.+?) \(/.exec(r.scenario)?.[1] ?? 'an error text';
+      return `${what} → a cause of ${Number(r.measured.causeChars).toLocaleString('en-US')} characters that does not parse`;
+    }).join('; ') + '.');
   }
   const same = suites.find((s) => s.suite === 'faults')?.results.find((r) => r.scenario.startsWith('SQS hands the same message'));
   if (same && Number(same.measured.callsPerTaskMax) > 1) {
