@@ -5,7 +5,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { MAX_CFN_RESPONSE_BYTES, byteLength, truncateBytes } from './plain';
+import { MAX_CFN_RESPONSE_BYTES, byteLength, fitText } from './plain';
 import { CloudFormationRequest } from './request';
 import { CustomResource } from '../src/contract';
 
@@ -61,12 +61,7 @@ export function cloudFormationResponse(
     NoEcho: false,
     ...data ? { Data: data } : {},
   };
-  // JSON escaping can grow the reason; leave room for it.
-  const room = MAX_CFN_RESPONSE_BYTES - byteLength(JSON.stringify(base));
-  let shortened = truncateBytes(reason, Math.max(0, room));
-  while (byteLength(JSON.stringify({ ...base, Reason: shortened })) > MAX_CFN_RESPONSE_BYTES && shortened.length > 0) {
-    shortened = truncateBytes(shortened, Math.max(0, byteLength(shortened) - 64));
-  }
+  const shortened = fitText(reason, (candidate) => byteLength(JSON.stringify({ ...base, Reason: candidate })) <= MAX_CFN_RESPONSE_BYTES);
   return { ...base, Reason: shortened };
 }
 

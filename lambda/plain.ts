@@ -47,3 +47,22 @@ export function truncateBytes(text: string, max: number): string {
   bytes = Buffer.from(kept, 'utf8');
   return kept + marker(byteLength(text) - bytes.length);
 }
+
+/**
+ * The longest prefix of `text` (whole characters, followed by a truncation marker) that `fits`, for a text embedded in
+ * a larger document whose size is what is limited (JSON escaping can make a character count several times).
+ * `text` itself when it fits; `''` when not even the marker does.
+ */
+export function fitText(text: string, fits: (candidate: string) => boolean): string {
+  if (fits(text)) return text;
+  const characters = Array.from(text);
+  const cut = (kept: number) => `${characters.slice(0, kept).join('')} ...[${characters.length - kept} characters truncated]`;
+  let low = 0;
+  let high = characters.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (fits(cut(middle))) low = middle;
+    else high = middle - 1;
+  }
+  return fits(cut(low)) ? cut(low) : '';
+}

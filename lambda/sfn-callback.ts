@@ -3,7 +3,7 @@
  * error `FAILED` and the event (with Redshift's error text in `detail.error`) as cause, within the API's size limits.
  */
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { MAX_TASK_CAUSE_CHARS, MAX_TASK_OUTPUT_BYTES, byteLength, truncateBytes } from './plain';
+import { MAX_TASK_CAUSE_CHARS, MAX_TASK_OUTPUT_BYTES, byteLength, fitText } from './plain';
 import { StatusChangeEvent } from './status-event';
 import { ErrorName } from '../src/contract';
 
@@ -24,16 +24,11 @@ export function taskOutput(event: StatusChangeEvent): string {
   });
 }
 
-/** The event as failure cause, with `detail.error` shortened so the cause fits 32,768 characters. */
+/** The event as failure cause, with `detail.error` shortened so the cause (JSON, escaping included) fits 32,768 characters. */
 export function taskFailureCause(event: StatusChangeEvent): string {
-  const cause = JSON.stringify(event);
-  if (cause.length <= MAX_TASK_CAUSE_CHARS) return cause;
-  const error = event.detail.error ?? '';
-  const without = JSON.stringify({ ...event, detail: { ...event.detail, error: '' } });
-  // Budget in bytes is a safe lower bound for characters; JSON escaping may add a little, so leave a margin.
-  const room = MAX_TASK_CAUSE_CHARS - without.length - 256;
-  const shortened = JSON.stringify({ ...event, detail: { ...event.detail, error: truncateBytes(error, Math.max(0, room)) } });
-  return shortened.length <= MAX_TASK_CAUSE_CHARS ? shortened : shortened.slice(0, MAX_TASK_CAUSE_CHARS);
+  const render = (error: string | undefined) => JSON.stringify({ ...event, detail: { ...event.detail, error } });
+  const error = fitText(event.detail.error ?? '', (candidate) => render(candidate).length <= MAX_TASK_CAUSE_CHARS);
+  return render(event.detail.error === undefined ? undefined : error);
 }
 
 /**

@@ -198,7 +198,7 @@ describe('when the tasker does not answer, the function answers FAILED with a re
     const [response] = server.responsesFor(e.ResponseURL);
     expect(response.problems).toEqual([]);
     expect(Buffer.byteLength(response.rawBody)).toBeLessThanOrEqual(MAX_CFN_RESPONSE_BYTES);
-    expect(response.body!.Reason).toMatch(/^The tasker function .* failed: ValidationException: ü+ \.\.\.\[\d+ bytes truncated\]$/);
+    expect(response.body!.Reason).toMatch(/^The tasker function .* failed: ValidationException: ü+ \.\.\.\[\d+ characters truncated\]$/);
   });
 });
 

@@ -81,6 +81,16 @@ describe('Step Functions callbacks', () => {
     expect(JSON.parse(cause).detail.error).toMatch(/bytes truncated\]$/);
   });
 
+  test('an error text that grows when JSON-escaped still gives a cause that is the event\'s JSON', async () => {
+    redshiftData.on(DescribeStatementCommand).resolves({ Error: `ERROR: ${'"\\\n\u0001'.repeat(5000)}` });
+    const { name, id } = await startForTask();
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FAILED'))] });
+    const cause = sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input.cause!;
+    expect(cause.length).toBeLessThanOrEqual(MAX_TASK_CAUSE_CHARS);
+    expect(cause.length).toBeGreaterThan(MAX_TASK_CAUSE_CHARS - 100);
+    expect(JSON.parse(cause).detail).toMatchObject({ state: 'FAILED', error: expect.stringMatching(/^ERROR: "\\\n\u0001.* characters truncated\]$/s) });
+  });
+
   test('the same event delivered 3 times, partly concurrently → exactly one callback', async () => {
     const { name, id } = await startForTask();
     const event = statusEvent(name, id, 'FINISHED');

@@ -134,12 +134,8 @@ test('the shortened cause is still the event\'s JSON (two-byte characters)', asy
   expect(JSON.parse(cause)).toMatchObject({ detail: { state: 'FAILED', error: expect.stringMatching(/truncated\]$/) } });
 });
 
-// Known defect in lambda/sfn-callback.ts (taskFailureCause): it shortens detail.error by a byte budget, but quotes,
-// backslashes and control characters grow when JSON-escaped (to 2 and 6 characters), so the shortened cause can still
-// exceed 32,768 characters; the fallback then cuts the JSON text itself. The cause is accepted by Step Functions but
-// is no longer the event's JSON (a Catch that parses it with States.StringToJson fails). Remove `.failing` once the
-// shortening accounts for the escaped length.
-test.failing.each(ERROR_TEXTS.slice(1))('the shortened cause is still the event\'s JSON (%s)', async (_, expression) => {
+// Quotes, backslashes and control characters grow when JSON-escaped: the shortening measures the escaped cause.
+test.each(ERROR_TEXTS.slice(1))('the shortened cause is still the event\'s JSON (%s)', async (_, expression) => {
   const { cause } = await failureCause(`cause-json-${expression.length}`, expression);
   expect(JSON.parse(cause)).toMatchObject({ detail: { state: 'FAILED' } });
 });
