@@ -5,6 +5,7 @@
  * asserts its expected outcome and that no event is lost: every statement is called back, or its task was already
  * closed, or its event is in the dead-letter queue.
  */
+import { cloudFormationEvent } from '../lambda/support';
 import { ProxyFaultInjector } from './support/fault-proxy';
 import { Handler, invoke, loadBundledHandler } from './support/in-process';
 import { LocalAws, startLocalAws } from './support/local-aws';
@@ -417,15 +418,7 @@ describe('Data API (on start)', () => {
     const logicalId = 'ReliabilityDataApiValidation';
     aws.proxies.redshiftData.setFaults(({ operation, body }) => (operation === 'ExecuteStatement' && String(body.StatementName).startsWith(`${logicalId}:`)
       ? { kind: 'error', name: 'ValidationException', message: 'Cannot process query string larger than 100kB' } : undefined));
-    const answer = await invoke(handler, {
-      RequestType: 'Create',
-      ResponseURL: url,
-      StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/reliability/1',
-      RequestId: 'r-1',
-      LogicalResourceId: logicalId,
-      ResourceType: 'Custom::RedshiftSql',
-      sqlStatement: 'select 1',
-    });
+    const answer = await invoke(handler, { ...cloudFormationEvent('Create', url, { LogicalResourceId: logicalId }), sqlStatement: 'select 1' });
     aws.clearFaults();
     const responses = aws.cfn.responsesFor(url);
     const items = (await aws.items()).filter((item) => item.id === logicalId);

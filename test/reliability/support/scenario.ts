@@ -9,6 +9,7 @@ import { LocalAws } from './local-aws';
 import { Tracked } from './outcomes';
 import { QueueRecord, SimulatedQueue, SimulatedQueueOptions } from './sqs';
 import { StatusChangeEvent } from '../../../local/servers/redshift-data';
+import { cloudFormationEvent } from '../../lambda/support';
 
 export const ACCOUNT = '123456789012';
 
@@ -66,15 +67,7 @@ export class Scenario {
   /** Starts a statement answered at a CloudFormation response URL. */
   async startForStack(responseUrl: string, logicalId: string, sql = 'select 1'): Promise<Started> {
     const answer = await invoke(this.handler, {
-      RequestType: 'Create',
-      ServiceToken: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:Wrapper`,
-      ResponseURL: responseUrl,
-      StackId: `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/reliability/1a2b3c4d`,
-      RequestId: `request-${logicalId}`,
-      LogicalResourceId: logicalId,
-      ResourceType: 'Custom::RedshiftSql',
-      ResourceProperties: {},
-      sqlStatement: sql,
+      ...cloudFormationEvent('Create', responseUrl, { LogicalResourceId: logicalId, RequestId: `request-${logicalId}` }), sqlStatement: sql,
     });
     if (!answer.ok) throw new Error(`start for ${logicalId} failed: ${answer.errorType}: ${answer.errorMessage}`);
     const started = { executionArn: logicalId, responseUrl, statementId: answer.result.Id as string };
