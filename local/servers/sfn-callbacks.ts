@@ -260,7 +260,8 @@ export async function startSfnCallbackServer(options: SfnCallbackServerOptions =
   };
 }
 
-function isJson(text: string): boolean {
+/** Whether `text` parses as JSON. */
+export function isJson(text: string): boolean {
   try {
     JSON.parse(text);
     return true;

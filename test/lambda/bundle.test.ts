@@ -11,6 +11,7 @@ import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb'
 import { RedshiftDataServer, startRedshiftDataServer } from '../../local/servers/redshift-data';
 import { SfnCallbackServer, startSfnCallbackServer } from '../../local/servers/sfn-callbacks';
 import { LocalQueue, until } from '../../local/servers/sqs-queue';
+import { handlerEnv } from '../reliability/support/lambda-host';
 
 type Handler = (event: unknown) => Promise<any>;
 
@@ -39,18 +40,7 @@ beforeAll(async () => {
     startLocalDynamoDb(), startRedshiftDataServer({ clusters: ['examplecluster'] }), startSfnCallbackServer(), startCfnResponseServer(),
   ]);
   const tableName = await dynamo.createStateTable();
-  handler = loadBundle({
-    DDB_TABLE_NAME: tableName,
-    CLUSTER_IDENTIFIER: 'examplecluster',
-    DATABASE: 'dev',
-    DB_USER: 'admin',
-    TTL: '1',
-    LOG_LEVEL: 'SILENT',
-    AWS_REGION: 'eu-west-1',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_REDSHIFT_DATA: dataApi.endpoint,
-    AWS_ENDPOINT_URL_SFN: sfn.endpoint,
-  });
+  handler = loadBundle(handlerEnv({ dynamodb: dynamo.endpoint, sfn: sfn.endpoint, redshiftData: dataApi.endpoint }, tableName));
   queue = new LocalQueue({ visibilityTimeoutMs: 200 });
   queue.setConsumer((event) => handler(event));
   dataApi.connectQueue(queue);

@@ -10,7 +10,7 @@ import { outcomes } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario } from './support/scenario';
 import { MAX_RESPONSE_BYTES } from '../../local/servers/cfn-response';
-import { SfnLimits } from '../../local/servers/sfn-callbacks';
+import { SfnLimits, isJson } from '../../local/servers/sfn-callbacks';
 
 /** A Step Functions state (and task output) holds at most 256 KiB. */
 const STATE_BYTES = 262_144;
@@ -80,14 +80,6 @@ async function failureCause(slug: string, expression: string): Promise<{ cause: 
   };
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(ERROR_TEXTS)('a FAILED statement whose error text is %s', (what, expression) => {
   test('→ SendTaskFailure with a cause of at most 32,768 characters, accepted', async () => {
