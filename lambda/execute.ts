@@ -10,7 +10,7 @@ import { Deps } from './deps';
 import { InvalidRequest } from './errors';
 import { toPlain, truncateBytes } from './plain';
 import { ExecuteRequest } from './request';
-import { acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
+import { START_LEASE_SECONDS, acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
 import { MAX_STATEMENT_NAME_LENGTH, StatementName, adHocId, formatStatementName, newInvocationId } from './statement-name';
 
 /** How much SQL text the state table keeps for diagnostics. */
@@ -68,7 +68,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     if (attempt > 0) {
       const previous = formatStatementName(name);
       name = newStatementName(deps, id);
-      if (lockId !== undefined) await table.takeOverLock(lockId, previous, formatStatementName(name), nowSeconds + 900);
+      if (lockId !== undefined) await table.takeOverLock(lockId, previous, formatStatementName(name), nowSeconds + START_LEASE_SECONDS);
     }
     registered = await table.register({ ...item, key: name });
   }

@@ -68,6 +68,14 @@ export interface CompletionRequest {
 
 export type Request = ExecuteRequest | StatementRequest | CompletionRequest;
 
+/** What a value is, without showing it (for values that may be secret: task tokens, parameter values). */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /** A short rendering of a received value for error messages (never the whole payload). */
 export function show(value: unknown): string {
   let text: string;
@@ -103,11 +111,14 @@ function sqlText(value: unknown, what: string): string {
   return value;
 }
 
-function optionalString(event: Record<string, unknown>, field: string, maxLength: number, what: string): string | undefined {
+function optionalString(
+  event: Record<string, unknown>, field: string, maxLength: number, what: string, secret = false,
+): string | undefined {
   if (!has(event, field)) return undefined;
   const value = event[field];
   if (typeof value !== 'string' || value === '' || value.length > maxLength) {
-    throw new InvalidRequest(`${field} must be a non-empty string of at most ${maxLength} characters (${what}); got ${show(value)}.`);
+    throw new InvalidRequest(`${field} must be a non-empty string of at most ${maxLength} characters (${what}); got `
+      + `${secret ? describeType(value) : show(value)}.`);
   }
   return value;
 }
@@ -153,7 +164,7 @@ function callbackOf(event: Record<string, unknown>): Callback {
       `The CloudFormation fields (${CLOUDFORMATION_FIELDS.join(', ')}) must be non-empty strings and ResponseURL an http(s) URL; `
       + `got ResponseURL ${show(event.ResponseURL)}.`);
   }
-  const taskToken = optionalString(event, Field.TASK_TOKEN, MAX_TASK_TOKEN_LENGTH, 'the Step Functions task token, $$.Task.Token');
+  const taskToken = optionalString(event, Field.TASK_TOKEN, MAX_TASK_TOKEN_LENGTH, 'the Step Functions task token, $$.Task.Token', true);
   const executionArn = optionalString(event, Field.EXECUTION_ARN, MAX_EXECUTION_ARN_LENGTH, 'the execution ARN, $$.Execution.Id');
   if (taskToken !== undefined) {
     if (executionArn === undefined) {
@@ -191,7 +202,7 @@ function parameters(value: unknown): SqlParameter[] {
     if (typeof paramValue !== 'string' || paramValue === '') {
       throw new InvalidRequest(
         `${Field.PARAMETERS}[${index}].value (${name}) must be a non-empty string, number or boolean (the Data API `
-        + `has no NULL or empty parameter values; write NULL in the SQL instead); got ${show(paramValue)}.`);
+        + `has no NULL or empty parameter values; write NULL in the SQL instead); got ${describeType(paramValue)}.`);
     }
     return { name, value: paramValue };
   });
