@@ -181,7 +181,7 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1'
 project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
 project.tasks.addEnvironment('CDK_DISABLE_CLI_TELEMETRY', 'true');
 
-for (const pattern of ['/lambda/', '/local/', '/bench/', '/.ci/', '/cdk.out/', '/assets/**/*.map']) {
+for (const pattern of ['/lambda/', '/local/', '/bench/', '/.bench/', '/.ci/', '/cdk.out/', '/rosetta/', '.jsii.tabl.json']) {
   project.addPackageIgnore(pattern);
 }
 
