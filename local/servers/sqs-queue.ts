@@ -1,9 +1,11 @@
 /**
  * A local stand-in for an SQS queue with a Lambda event source mapping (`ReportBatchItemFailures` on) and a
- * redrive policy: messages are delivered to a consumer in batches shaped like Lambda's SQS event; records the
- * consumer lists in `batchItemFailures` (or the whole batch, when the consumer throws or answers malformed item
- * identifiers) come back after the visibility timeout with a higher `ApproximateReceiveCount`; a message received
- * more than `maxReceiveCount` times moves to the dead-letter list instead.
+ * redrive policy: messages are delivered to a consumer in batches shaped like Lambda's SQS event; a received message
+ * stays invisible while its invocation runs (the construct sets the visibility timeout to six times the function's
+ * timeout, so it never expires during an invocation); records the consumer lists in `batchItemFailures` (or the
+ * whole batch, when the consumer throws or answers something Lambda cannot read) come back after the visibility
+ * timeout (compressed) with a higher `ApproximateReceiveCount`; a message received `maxReceiveCount` times that
+ * fails again moves to the dead-letter list on its next receive.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { deferred, Deferred, sleep } from './http-util';
@@ -35,7 +37,7 @@ export interface SqsBatchResponse {
   readonly batchItemFailures?: ReadonlyArray<{ readonly itemIdentifier: string }>;
 }
 
-export type SqsConsumer = (event: SqsEvent) => Promise<SqsBatchResponse | void | undefined>;
+export type SqsConsumer = (event: SqsEvent) => Promise<SqsBatchResponse | unknown>;
 
 /** A message in the queue or in the dead-letter list. */
 export interface QueuedMessage {
@@ -46,6 +48,8 @@ export interface QueuedMessage {
   firstReceiveAt?: number;
   /** Not delivered again before this time (visibility timeout). */
   visibleAt: number;
+  /** Received by an invocation that is still running. */
+  inFlight?: boolean;
   /** Why the last delivery did not delete the message. */
   lastFailure?: string;
 }
@@ -68,7 +72,7 @@ export interface LocalQueueOptions {
   readonly batchSize?: number;
   /** Time to collect a batch after the first message arrives (Lambda's batching window). @default 20 */
   readonly batchingWindowMs?: number;
-  /** Time before a failed message is delivered again. @default 500 */
+  /** Time a failed message stays invisible after its invocation ended (the visibility timeout, compressed). @default 500 */
   readonly visibilityTimeoutMs?: number;
   /** Receives before a message moves to the dead-letter list. @default 15 */
   readonly maxReceiveCount?: number;
@@ -162,7 +166,7 @@ export class LocalQueue {
       const batch: QueuedMessage[] = [];
       for (const message of this.messages) {
         if (batch.length >= this.options.batchSize) break;
-        if (message.visibleAt <= now) batch.push(message);
+        if (!message.inFlight && message.visibleAt <= now) batch.push(message);
       }
       if (!batch.length) break;
       // Receiving makes the messages invisible; a message over the redrive threshold moves to the DLQ instead.
@@ -175,7 +179,7 @@ export class LocalQueue {
         }
         message.receiveCount += 1;
         message.firstReceiveAt ??= now;
-        message.visibleAt = now + this.options.visibilityTimeoutMs;
+        message.inFlight = true;
         deliverable.push(message);
       }
       if (!deliverable.length) continue;
@@ -187,7 +191,7 @@ export class LocalQueue {
   }
 
   private scheduleNextVisible(): void {
-    const invisible = this.messages.filter((m) => m.visibleAt > Date.now());
+    const invisible = this.messages.filter((m) => !m.inFlight && m.visibleAt > Date.now());
     if (invisible.length && this.running < this.options.maxConcurrency) {
       this.schedule(Math.min(...invisible.map((m) => m.visibleAt)) - Date.now());
     }
@@ -203,17 +207,10 @@ export class LocalQueue {
       let outcome: DeliveryRecord['outcome'];
       let error: string | undefined;
       try {
-        const response = await this.consumer!(event);
-        const failures = response?.batchItemFailures ?? [];
-        // Lambda treats the whole batch as failed if an identifier is empty or not in the batch.
-        if (failures.some((f) => !f || typeof f.itemIdentifier !== 'string' || !ids.has(f.itemIdentifier))) {
-          failedIds = [...ids];
-          outcome = 'failed';
-          error = 'batchItemFailures named an item that is not in the batch';
-        } else {
-          failedIds = failures.map((f) => f.itemIdentifier);
-          outcome = failedIds.length ? 'partial' : 'deleted';
-        }
+        const read = readBatchResponse(await this.consumer!(event), ids);
+        failedIds = read.failed;
+        error = read.error;
+        outcome = failedIds.length === 0 ? 'deleted' : read.error !== undefined ? 'failed' : 'partial';
       } catch (caught) {
         failedIds = [...ids];
         outcome = 'failed';
@@ -221,6 +218,7 @@ export class LocalQueue {
       }
       if (!duplicate) {
         for (const message of batch) {
+          message.inFlight = false;
           if (failedIds.includes(message.messageId)) {
             message.lastFailure = error ?? 'listed in batchItemFailures';
             message.visibleAt = Date.now() + this.options.visibilityTimeoutMs;
@@ -267,6 +265,27 @@ export class LocalQueue {
       for (const waiter of waiters) waiter.resolve();
     }
   }
+}
+
+/**
+ * Lambda's reading of a partial batch response: nothing, `{}` or an empty or null list deletes every record; a list
+ * of the batch's message ids retries those; anything unreadable (not an object, not a list, an id that is empty,
+ * missing or not in the batch) fails the whole batch.
+ */
+export function readBatchResponse(response: unknown, ids: ReadonlySet<string>): { failed: string[]; error?: string } {
+  if (response === undefined || response === null) return { failed: [] };
+  const all = (error: string) => ({ failed: [...ids], error });
+  if (typeof response !== 'object') return all('the response is not a partial batch response');
+  const list = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (list === undefined || list === null) return { failed: [] };
+  if (!Array.isArray(list)) return all('batchItemFailures is not a list');
+  const failed: string[] = [];
+  for (const item of list) {
+    const id = typeof item === 'object' && item !== null ? (item as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    if (typeof id !== 'string' || !ids.has(id)) return all('batchItemFailures named an item that is not in the batch');
+    failed.push(id);
+  }
+  return { failed };
 }
 
 /** Waits until `predicate` holds, polling every `intervalMs` (for tests and the demo). */

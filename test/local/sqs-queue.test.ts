@@ -86,3 +86,26 @@ test('duplicateDeliveries hands every message to the consumer twice', async () =
   expect(bodies).toEqual(['x', 'x']);
   q.close();
 });
+
+test('a message is not received again while its invocation runs, however long it takes', async () => {
+  const q = queue({ visibilityTimeoutMs: 5 });
+  let receives = 0;
+  q.setConsumer(async () => {
+    receives += 1;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return {};
+  });
+  q.send('slow');
+  await q.whenIdle();
+  expect(receives).toBe(1);
+  q.close();
+});
+
+test('an answer Lambda cannot read as a partial batch response fails the whole batch', async () => {
+  const q = queue({ maxReceiveCount: 2 });
+  q.setConsumer(async () => ({ batchItemFailures: 'all of them' }));
+  q.send('a');
+  await until(() => q.deadLetters.length === 1, 5000, 'the dead letter');
+  expect(q.deliveries.map((d) => d.error)).toEqual(['batchItemFailures is not a list', 'batchItemFailures is not a list']);
+  q.close();
+});

@@ -8,7 +8,7 @@ import { LambdaPool, startLambdaPool } from './support/lambda-host';
 import { LocalAws, startLocalAws } from './support/local-aws';
 import { outcomes, shuffle } from './support/outcomes';
 import { ResultLog } from './support/record';
-import { SimulatedQueue } from './support/sqs';
+import { completionQueue } from './support/sqs';
 
 const STATEMENTS = 1000;
 const COPIES = 3;
@@ -54,7 +54,7 @@ test(`${STATEMENTS} statements × ${COPIES} copies of their event, ${INSTANCES} 
   let copiesInOneBatch = 0;
   let copiesInParallelBatches = 0;
   const inFlight = new Map<string, number>();
-  const queue = new SimulatedQueue(async (event) => {
+  const queue = completionQueue(async (event) => {
     deliveries += 1;
     maxConcurrent = Math.max(maxConcurrent, ++concurrent);
     const statementIds = event.Records.map((record) => JSON.parse(record.body).detail.statementId as string);

@@ -7,8 +7,9 @@
 import { Handler, invoke } from './in-process';
 import { LocalAws } from './local-aws';
 import { Tracked } from './outcomes';
-import { QueueRecord, SimulatedQueue, SimulatedQueueOptions } from './sqs';
+import { QueueRecord, completionQueue } from './sqs';
 import { StatusChangeEvent } from '../../../local/servers/redshift-data';
+import { LocalQueue, LocalQueueOptions } from '../../../local/servers/sqs-queue';
 import { cloudFormationEvent } from '../../lambda/support';
 
 export const ACCOUNT = '123456789012';
@@ -91,19 +92,21 @@ export class Scenario {
    * Puts `bodies` on a new queue whose consumer is the handler and waits until every message was deleted or moved
    * to the dead-letter list (redelivery after a failure in compressed time; the SDK's own retry backoff is real).
    */
-  async deliver(bodies: readonly string[], options: SimulatedQueueOptions = {}): Promise<SimulatedQueue> {
-    const queue = new SimulatedQueue((event) => this.handler(event), options);
+  async deliver(bodies: readonly string[], options: LocalQueueOptions = {}): Promise<LocalQueue> {
+    const queue = completionQueue((event) => this.handler(event), options);
     for (const body of bodies) queue.send(body);
     await queue.whenIdle();
+    queue.close();
     return queue;
   }
 }
 
 /** Moves the dead-letter list back to a new queue (an SQS DLQ redrive) and waits until it is empty. */
-export async function redrive(handler: Handler, dlq: QueueRecord): Promise<SimulatedQueue> {
-  const queue = new SimulatedQueue((event) => handler(event));
+export async function redrive(handler: Handler, dlq: QueueRecord): Promise<LocalQueue> {
+  const queue = completionQueue((event) => handler(event));
   for (const message of dlq.deadLetters) queue.send(message.body);
   await queue.whenIdle();
+  queue.close();
   return queue;
 }
 
