@@ -199,7 +199,7 @@ export class LocalQueue {
 
   private deliver(batch: QueuedMessage[], duplicate = false): void {
     this.running += 1;
-    const event: SqsEvent = { Records: batch.map((m) => this.record(m)) };
+    const event: SqsEvent = { Records: batch.map((m) => sqsRecord(m, this.arn)) };
     const ids = new Set(batch.map((m) => m.messageId));
     const receiveCounts = batch.map((m) => m.receiveCount);
     void (async () => {
@@ -233,25 +233,6 @@ export class LocalQueue {
     })();
   }
 
-  private record(message: QueuedMessage): SqsRecord {
-    const region = this.arn.split(':')[3] || 'eu-west-1';
-    return {
-      messageId: message.messageId,
-      receiptHandle: randomBytes(48).toString('base64'),
-      body: message.body,
-      attributes: {
-        ApproximateReceiveCount: String(message.receiveCount),
-        SentTimestamp: String(message.sentAt),
-        SenderId: 'AIDAEVENTBRIDGELOCAL',
-        ApproximateFirstReceiveTimestamp: String(message.firstReceiveAt ?? Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: createHash('md5').update(message.body).digest('hex'),
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.arn,
-      awsRegion: region,
-    };
-  }
 
   private remove(message: QueuedMessage): void {
     const index = this.messages.indexOf(message);
@@ -265,6 +246,28 @@ export class LocalQueue {
       for (const waiter of waiters) waiter.resolve();
     }
   }
+}
+
+/** The record Lambda's event source mapping hands the function for a received message. */
+export function sqsRecord(
+  message: Pick<QueuedMessage, 'messageId' | 'body' | 'receiveCount' | 'sentAt' | 'firstReceiveAt'>, queueArn: string,
+): SqsRecord {
+  return {
+    messageId: message.messageId,
+    receiptHandle: randomBytes(48).toString('base64'),
+    body: message.body,
+    attributes: {
+      ApproximateReceiveCount: String(message.receiveCount),
+      SentTimestamp: String(message.sentAt),
+      SenderId: 'AIDAEVENTBRIDGELOCAL',
+      ApproximateFirstReceiveTimestamp: String(message.firstReceiveAt ?? message.sentAt),
+    },
+    messageAttributes: {},
+    md5OfBody: createHash('md5').update(message.body).digest('hex'),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: queueArn.split(':')[3] || 'eu-west-1',
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import { Config, readConfig } from '../../lambda/config';
 import { Deps, Log } from '../../lambda/deps';
 import { StateTable } from '../../lambda/state-table';
 import { LocalDynamoDb } from '../../local/servers/dynamodb';
+import { SqsRecord, sqsRecord as localSqsRecord } from '../../local/servers/sqs-queue';
 
 export interface LogLine {
   readonly level: string;
@@ -101,19 +102,11 @@ export function statusEvent(statementName: string, statementId: string, state: s
 
 let messageCounter = 0;
 
-/** An SQS record carrying `body` (an object is sent as its JSON). */
-export function sqsRecord(body: unknown, messageId = `message-${++messageCounter}`): Record<string, any> {
-  return {
-    messageId,
-    receiptHandle: `receipt-${messageId}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1764000000000', SenderId: 'AIDAEXAMPLE', ApproximateFirstReceiveTimestamp: '1764000000001' },
-    messageAttributes: {},
-    md5OfBody: 'x',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:example-queue',
-    awsRegion: 'eu-west-1',
-  };
+/** An SQS record carrying `body` (an object is sent as its JSON), as the event source mapping delivers it. */
+export function sqsRecord(body: unknown, messageId = `message-${++messageCounter}`): SqsRecord {
+  return localSqsRecord({
+    messageId, body: typeof body === 'string' ? body : JSON.stringify(body), receiveCount: 1, sentAt: 1_764_000_000_000,
+  }, 'arn:aws:sqs:eu-west-1:123456789012:example-queue');
 }
 
 /** A CloudFormation custom-resource request with an SQL statement added, as a wrapper function sends it. */
