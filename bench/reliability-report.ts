@@ -45,8 +45,8 @@ export function renderReliability(suites: Suite[]): string {
   out.push('(`assets/handler/index.js`, what the construct deploys) against local stand-ins of the AWS services on 127.0.0.1 —');
   out.push('DynamoDB (dynalite), the Redshift Data API (embedded PostgreSQL, real statements and real status-change events),');
   out.push('the Step Functions task-callback API and a CloudFormation response URL, both enforcing the services\' limits — with');
-  out.push('faults injected at the endpoints by a proxy in front of each service. Completion events go through a simulated SQS');
-  out.push('queue with the construct\'s redrive policy: records reported in `batchItemFailures` (or a whole batch whose invocation');
+  out.push('faults injected at the endpoints by a proxy in front of each service. Completion events go through the local SQS stand-in');
+  out.push('(`local/servers/sqs-queue.ts`) with the construct\'s redrive policy: records reported in `batchItemFailures` (or a whole batch whose invocation');
   out.push('failed) are received again, and a message received 15 times goes to the dead-letter queue. Time is compressed:');
   out.push('a failed message is redelivered after milliseconds instead of the visibility timeout; the SDK\'s retry backoff and');
   out.push('the handler\'s own waits are real.');

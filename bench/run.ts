@@ -41,25 +41,13 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
   const wanted = (name: string) => only === undefined || only.includes(name);
-  const settings = quick
-    ? {
-      coldStartRuns: 5,
-      throughputEvents: 300,
-      workers: [1, 4, 8],
-      addedLatencyMs: [0, 10],
-      synthRepeats: 1,
-      latencySamples: 30,
-      endToEndExecutions: 10,
-    }
-    : {
-      coldStartRuns: 30,
-      throughputEvents: 2000,
-      workers: [1, 4, 8],
-      addedLatencyMs: [0, 10],
-      synthRepeats: 3,
-      latencySamples: 300,
-      endToEndExecutions: 100,
-    };
+  const settings = {
+    workers: [1, 4, 8],
+    addedLatencyMs: [0, 10],
+    ...quick
+      ? { coldStartRuns: 5, throughputEvents: 300, synthRepeats: 1, latencySamples: 30, endToEndExecutions: 10 }
+      : { coldStartRuns: 30, throughputEvents: 2000, synthRepeats: 3, latencySamples: 300, endToEndExecutions: 100 },
+  };
   const step = (name: string) => console.error(`[bench] ${name} ...`);
 
   // The bundles under test are the current sources'.
