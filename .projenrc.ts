@@ -8,8 +8,13 @@ const CDK_VERSION = '2.224.0';
 // The handler is bundled for this Node.js version; keep it equal to the Lambda runtime in src/.
 const LAMBDA_NODE_TARGET = 'node24';
 // AWS SDK v3 clients bundled into the handler (devDependencies: esbuild bundles them, users never install them).
-// Pinned: releases after January 2027 drop Node 20, which the build machines still run.
 const AWS_SDK_VERSION = '3.1169.0';
+// The Node.js every project command runs on (tests, demo, benchmarks, jsii): the `node` package of the npm registry
+// puts this version's binary in node_modules/.bin, which `npm run` and `npx` put first on PATH. It is the major
+// version Lambda runs the handler on, whatever Node.js the machine has (20 on some build machines).
+const DEV_NODE_VERSION = '24.21.0';
+// The oldest Node.js the library supports (package.json `engines`); CI also runs the library's tests on it.
+const MIN_NODE_VERSION = '22.0.0';
 
 // Lambda entry points bundled at build time into assets/<name>/index.js (git-ignored, published).
 const LAMBDA_BUNDLES: Record<string, string> = {
@@ -34,6 +39,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   stability: 'experimental',
+  minNodeVersion: MIN_NODE_VERSION,
 
   // ---- CDK / jsii ----
   cdkVersion: CDK_VERSION,
@@ -58,6 +64,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // ---- Dependencies (all handler/test tooling is dev-only; the library has no runtime dependencies) ----
   devDeps: [
+    `node@${DEV_NODE_VERSION}`,
     `@aws-sdk/client-redshift-data@${AWS_SDK_VERSION}`,
     `@aws-sdk/client-dynamodb@${AWS_SDK_VERSION}`,
     `@aws-sdk/lib-dynamodb@${AWS_SDK_VERSION}`,
@@ -176,13 +183,32 @@ project.testTask.spawn(checkGenerated);
 // Snapshots are never rewritten by a task: an updated snapshot is a reviewed, hand-run `jest -u`.
 project.removeTask('test:update');
 
-// Quiet, offline-friendly defaults for every task (tests never reach AWS or the internet).
-project.tasks.addEnvironment('JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION', '1');
-project.tasks.addEnvironment('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
+// Offline-friendly defaults for every task (tests never reach AWS or the internet).
 project.tasks.addEnvironment('CDK_DISABLE_CLI_TELEMETRY', 'true');
 
-for (const pattern of ['/lambda/', '/local/', '/bench/', '/.bench/', '/.ci/', '/cdk.out/', '/rosetta/', '.jsii.tabl.json']) {
+// ---------------------------------------------------------------------------------------------
+// Packaging: the build packs the npm package only. Without CI, projen's default would run `package-all`, which
+// needs the Java, .NET, Go and Python toolchains and their registries; the README's test command must pass with
+// Node.js and npm alone, with or without CI set. `package-all` stays available on its own.
+// ---------------------------------------------------------------------------------------------
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// The npm package holds the library (lib/, .jsii), the tasker's handler bundle, API.md, README.md, LICENSE and the
+// picture the README shows; nothing of the example app, the local harness, the benchmarks or the tests
+// (test/package.test.ts asserts the list).
+for (const pattern of [
+  '/lambda/', '/local/', '/bench/', '/.bench/', '/.ci/', '/cdk.out/', '/rosetta/', '.jsii.tabl.json',
+  '/docs/', '/images/*.dot', '/assets/cfn-*/', '/lib/integ.default.*', '/lib/machines/',
+]) {
   project.addPackageIgnore(pattern);
 }
+
+// The library's own tests (construct, synth-time validation, cdk-nag) on the oldest Node.js it supports; CI runs
+// this after the build (the npm registry's `node` package brings that version).
+project.addTask('test:min-node', {
+  description: `Run the library's tests on Node.js ${MIN_NODE_VERSION.split('.')[0]} (the oldest the package supports)`,
+  exec: `npx --yes --package=node@${MIN_NODE_VERSION.split('.')[0]} -- node node_modules/jest/bin/jest.js --ci --coverage=false test/construct`,
+});
 
 project.synth();

@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { MAX_CFN_RESPONSE_BYTES, byteLength, fitText } from './plain';
-import { CloudFormationRequest } from './request';
+import { CloudFormationRequest } from './callback-details';
 import { CustomResource } from '../src/contract';
 
 export interface CloudFormationResponse {

@@ -1,37 +1,23 @@
 /**
  * Completion: an SQS batch of "Redshift Data Statement Status Change" events, answered with a partial batch
  * response. Per record: foreign, untracked or malformed messages are acknowledged and ignored; a tracked statement's
- * completion is claimed atomically in the state table (exactly one claim per statement, whatever the number of copies
+ * completion is claimed atomically in the tracking table (exactly one claim per statement, whatever the number of copies
  * of its event), its singleton lock is released and its caller is called back once. A failed callback gives the
  * claim back and reports only that record in `batchItemFailures`, so SQS retries it and finally moves it to the DLQ.
  */
 import { DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { SQSBatchResponse } from 'aws-lambda';
+import { decodeCallbackDetails } from './callback-details';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
 import { Deps } from './deps';
 import { describeError } from './errors';
 import { truncateBytes } from './plain';
-import { CloudFormationRequest } from './request';
 import { sendStepFunctionsCallback } from './sfn-callback';
 import { parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
 
 /** Redshift error texts kept with the event (the cause sent to Step Functions is limited to 32,768 characters). */
 export const MAX_ERROR_TEXT_BYTES = 16 * 1024;
-
-type Callback =
-  | { kind: 'stepFunctions'; taskToken: string }
-  | { kind: 'cloudFormation'; request: CloudFormationRequest }
-  | { kind: 'none' };
-
-/** Reads `callback_details` back (JSON written at start). */
-export function parseCallbackDetails(details: string | undefined): Callback {
-  if (details === undefined) return { kind: 'none' };
-  const parsed = JSON.parse(details) as Record<string, unknown>;
-  if (typeof parsed.taskToken === 'string') return { kind: 'stepFunctions', taskToken: parsed.taskToken };
-  if (typeof parsed.ResponseURL === 'string') return { kind: 'cloudFormation', request: parsed as unknown as CloudFormationRequest };
-  return { kind: 'none' };
-}
 
 /** Adds Redshift's error text (`DescribeStatement.Error`) to a FAILED or ABORTED event as `detail.error`. */
 async function withErrorText(deps: Deps, event: StatusChangeEvent): Promise<StatusChangeEvent> {
@@ -93,7 +79,7 @@ export async function completeRecord(deps: Deps, messageId: string, body: unknow
       log.warn('Could not release the singleton lock; a later start takes it over', { error: describeError(error) });
     }
   }
-  const callback = parseCallbackDetails(claimed.callbackDetails);
+  const callback = decodeCallbackDetails(claimed.callbackDetails);
   try {
     switch (callback.kind) {
       case 'stepFunctions': {

@@ -15,7 +15,7 @@ export interface Config {
   readonly dbUser?: string;
   /** Secrets Manager secret with the database credentials. */
   readonly secretArn?: string;
-  /** Days a handled item stays in the state table. */
+  /** Days a handled item stays in the tracking table. */
   readonly ttlDays: number;
   readonly logLevel: LogLevel;
   /** AWS region the function runs in (names ad-hoc statements). */
@@ -44,7 +44,7 @@ function required(env: Environment, name: string, expected: string): string {
  * @throws ConfigurationError naming the variable, the value received and what is expected
  */
 export function readConfig(env: Environment): Config {
-  const tableName = required(env, Env.TABLE_NAME, 'the name of the DynamoDB state table');
+  const tableName = required(env, Env.TABLE_NAME, 'the name of the DynamoDB tracking table');
   const clusterIdentifier = optional(env, Env.CLUSTER_IDENTIFIER);
   const workgroupName = optional(env, Env.WORKGROUP_NAME);
   if ((clusterIdentifier === undefined) === (workgroupName === undefined)) {

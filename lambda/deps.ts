@@ -8,7 +8,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from './cfn-callback';
 import { Config } from './config';
-import { StateTable } from './state-table';
+import { TrackingTable } from './tracking-table';
 
 /** The logging surface the modules use (Powertools Logger in the function; anything compatible in tests). */
 export interface Log {
@@ -21,7 +21,7 @@ export interface Log {
 export interface Deps {
   readonly config: Config;
   readonly log: Log;
-  readonly table: StateTable;
+  readonly table: TrackingTable;
   readonly redshiftData: RedshiftDataClient;
   readonly sfn: SFNClient;
   /** PUTs a CloudFormation response to a pre-signed URL. */

@@ -29,11 +29,6 @@ export class ConfigurationError extends TaskerError {
   public readonly name = ErrorName.CONFIGURATION_ERROR;
 }
 
-/** The error's name as Step Functions would report it, for logs and CloudFormation reasons. */
-export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error';
-}
-
 /** A one-line, human-readable description of any thrown value. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

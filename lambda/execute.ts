@@ -1,10 +1,11 @@
 /**
- * Starting statements: register the statement in the state table, then start it with the Data API
+ * Starting statements: register the statement in the tracking table, then start it with the Data API
  * (`ExecuteStatement`, or `BatchExecuteStatement` for a transaction), with events when someone waits for a callback.
  * Registration comes first, so a completion event always finds its item; a statement that cannot be started leaves
  * nothing behind (its registration and lock are removed).
  */
 import { BatchExecuteStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import { encodeCallbackDetails } from './callback-details';
 import { targetParameters } from './config';
 import { Deps } from './deps';
 import { InvalidRequest } from './errors';
@@ -13,7 +14,7 @@ import { ExecuteRequest } from './request';
 import { START_LEASE_SECONDS, acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
 import { MAX_STATEMENT_NAME_LENGTH, StatementName, adHocId, formatStatementName, newInvocationId } from './statement-name';
 
-/** How much SQL text the state table keeps for diagnostics. */
+/** How much SQL text the tracking table keeps for diagnostics. */
 export const STORED_SQL_BYTES = 16 * 1024;
 /** In-flight items outlive the Data API's 24-hour maximum run before their TTL starts counting. */
 const IN_FLIGHT_SECONDS = 24 * 60 * 60;
@@ -23,19 +24,6 @@ const REGISTRATION_ATTEMPTS = 3;
 export function callerId(deps: Deps, request: ExecuteRequest): string {
   if (request.callback.kind === 'cloudFormation') return request.callback.request.LogicalResourceId;
   return request.executionArn ?? adHocId(deps.config.region);
-}
-
-/** What the completer needs to call back: the original's `callback_details` (JSON; `{}` for none). */
-export function callbackDetails(request: ExecuteRequest): string {
-  const { callback } = request;
-  switch (callback.kind) {
-    case 'stepFunctions':
-      return JSON.stringify({ taskToken: callback.taskToken, executionArn: callback.executionArn });
-    case 'cloudFormation':
-      return JSON.stringify(callback.request);
-    default:
-      return '{}';
-  }
 }
 
 export function newStatementName(deps: Deps, id: string): StatementName {
@@ -59,7 +47,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
   const sqlText = typeof request.sql === 'string' ? request.sql : request.sql.join(';\n');
   const item = {
     sqlStatement: truncateBytes(sqlText, STORED_SQL_BYTES),
-    callbackDetails: callbackDetails(request),
+    callbackDetails: encodeCallbackDetails(request.callback),
     ttl: nowSeconds + IN_FLIGHT_SECONDS + config.ttlDays * 86_400,
     ...lockId !== undefined ? { singletonLock: lockId } : {},
   };

@@ -9,7 +9,7 @@ import { readConfig } from './config';
 import { Deps, createClients } from './deps';
 import { describeError } from './errors';
 import { route } from './router';
-import { StateTable } from './state-table';
+import { TrackingTable } from './tracking-table';
 
 const logger = new Logger({ serviceName: 'cdk-stepfunctions-redshift' });
 
@@ -22,7 +22,7 @@ function initialise(): { deps: Deps } | { error: Error } {
       deps: {
         config,
         log: logger,
-        table: new StateTable(ddb, config.tableName),
+        table: new TrackingTable(ddb, config.tableName),
         redshiftData,
         sfn,
         httpPut: nodeHttpPut,

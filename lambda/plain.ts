@@ -7,8 +7,6 @@
 export const MAX_TASK_OUTPUT_BYTES = 262_144;
 /** `SendTaskFailure.cause`: at most 32,768 characters. */
 export const MAX_TASK_CAUSE_CHARS = 32_768;
-/** `SendTaskFailure.error`: at most 256 characters. */
-export const MAX_TASK_ERROR_CHARS = 256;
 /** A CloudFormation custom-resource response body: at most 4,096 bytes. */
 export const MAX_CFN_RESPONSE_BYTES = 4_096;
 

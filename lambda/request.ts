@@ -2,13 +2,13 @@
  * Validation of invocation payloads (pure: no I/O). Every rejection is an `InvalidRequest` that says what is wrong,
  * what was received and what is expected; a rejected request writes nothing and starts nothing.
  */
+import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
-import { Action, Field, LATEST } from '../src/contract';
+import { byteLength } from './plain';
+import { Action, Field, LATEST, Limits, show } from '../src/contract';
 
-/** Data API limit for one SQL text (bytes). */
-export const MAX_SQL_BYTES = 100_000;
-/** Data API limit for `BatchExecuteStatement.Sqls`. */
-export const MAX_BATCH_STATEMENTS = 40;
+const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
+
 /** Step Functions' limit for a task token. */
 export const MAX_TASK_TOKEN_LENGTH = 2048;
 /** Longest caller id (execution ARN) that still leaves room for the invocation id in a 500-character name. */
@@ -20,22 +20,6 @@ const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const CLOUDFORMATION_FIELDS = [
   'RequestType', 'ResponseURL', 'StackId', 'RequestId', 'ResourceType', 'LogicalResourceId',
 ] as const;
-
-/** What the tasker keeps of a CloudFormation request to answer it later (no resource properties). */
-export interface CloudFormationRequest {
-  readonly RequestType: string;
-  readonly ResponseURL: string;
-  readonly StackId: string;
-  readonly RequestId: string;
-  readonly ResourceType: string;
-  readonly LogicalResourceId: string;
-  readonly PhysicalResourceId?: string;
-}
-
-export type Callback =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'stepFunctions'; readonly taskToken: string; readonly executionArn: string }
-  | { readonly kind: 'cloudFormation'; readonly request: CloudFormationRequest };
 
 export interface SqlParameter {
   readonly name: string;
@@ -76,27 +60,12 @@ export function describeType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** A short rendering of a received value for error messages (never the whole payload). */
-export function show(value: unknown): string {
-  let text: string;
-  try {
-    text = value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function has(event: Record<string, unknown>, field: string): boolean {
   return Object.prototype.hasOwnProperty.call(event, field) && event[field] !== undefined;
-}
-
-function byteLength(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
 }
 
 function sqlText(value: unknown, what: string): string {

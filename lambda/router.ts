@@ -8,7 +8,8 @@ import { completeBatch } from './completion';
 import { Deps } from './deps';
 import { describeError } from './errors';
 import { startStatement } from './execute';
-import { CloudFormationRequest, Request, cloudFormationRequest, parseRequest } from './request';
+import { CloudFormationRequest } from './callback-details';
+import { Request, cloudFormationRequest, parseRequest } from './request';
 
 /** What the tasker returns after answering a CloudFormation request `FAILED` itself. */
 export interface CloudFormationFailure {

@@ -1,6 +1,6 @@
 /**
  * `executeSingletonStatement`: at most one running instance of the same SQL per target and database, without
- * relying on reserved concurrency. A conditional write in the state table takes a lock keyed by the SHA-256 of
+ * relying on reserved concurrency. A conditional write in the tracking table takes a lock keyed by the SHA-256 of
  * (target, database, SQL text); the completer releases it when that statement's completion event arrives.
  *
  * Recovery when the holder is gone: the lock starts with a short lease (covering a crash between taking it and
@@ -13,14 +13,14 @@ import { DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { Config, targetParameters } from './config';
 import { Deps } from './deps';
 import { ConcurrentExecution } from './errors';
-import { show } from './request';
+import { FINAL_STATES, show } from '../src/contract';
 
 /** Lease while the statement is being started (longer than the longest Lambda run). */
 export const START_LEASE_SECONDS = 15 * 60;
 /** Lease once started: the Data API's maximum statement duration (24 h) plus a margin. */
 export const RUN_LEASE_SECONDS = 24 * 60 * 60 + 5 * 60;
 
-const ENDED = new Set(['FINISHED', 'FAILED', 'ABORTED']);
+const ENDED: ReadonlySet<string> = new Set(FINAL_STATES);
 
 /** The lock's partition key for this SQL on this target and database. */
 export function singletonLockId(config: Config, sql: string | readonly string[]): string {

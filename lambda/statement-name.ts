@@ -5,7 +5,7 @@
  * The fraction is 3 digits of milliseconds, 6 digits of a per-process counter and 6 random digits, so ids sort by
  * time (to the millisecond) as strings, ids made by one execution environment never repeat (up to a million per
  * millisecond), and ids made at the same millisecond by different environments (Parallel branches share the
- * execution ARN) differ unless both counter and random digits coincide; the state table's conditional put turns
+ * execution ARN) differ unless both counter and random digits coincide; the tracking table's conditional put turns
  * that remaining collision into a retry with a new id.
  */
 import { randomInt, randomUUID } from 'node:crypto';

@@ -1,10 +1,7 @@
 /**
  * The "Redshift Data Statement Status Change" event, as the completer receives it in an SQS message body.
  */
-import { StatusChangeEvent as EventNames } from '../src/contract';
-
-export const FINAL_STATES = ['FINISHED', 'FAILED', 'ABORTED'] as const;
-export type FinalState = typeof FINAL_STATES[number];
+import { StatusChangeEvent as EventNames, FINAL_STATES, FinalState } from '../src/contract';
 
 export interface StatusChangeDetail {
   readonly principal?: string;

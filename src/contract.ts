@@ -2,7 +2,7 @@
  * The contract between the construct (`src/`) and the Lambda runtime (`lambda/`).
  *
  * Both sides import these names, so each one is written exactly once. Everything here is part of the public
- * behaviour of the library: environment variable names, state-table keys, invocation field names, action names and
+ * behaviour of the library: environment variable names, tracking-table keys, invocation field names, action names and
  * error names (Step Functions `Catch`/`Retry` match on them). Changing a value is a breaking change.
  *
  * This module is internal to the jsii API (not re-exported from `index.ts` as-is); the construct exposes the error
@@ -11,7 +11,7 @@
 
 /** Environment variables the construct sets on the handler and the handler reads at cold start. */
 export const Env = {
-  /** Name of the DynamoDB state table. */
+  /** Name of the DynamoDB tracking table. */
   TABLE_NAME: 'DDB_TABLE_NAME',
   /** Provisioned cluster identifier (exactly one of this and `WORKGROUP_NAME`). */
   CLUSTER_IDENTIFIER: 'CLUSTER_IDENTIFIER',
@@ -23,7 +23,7 @@ export const Env = {
   DB_USER: 'DB_USER',
   /** Secrets Manager secret holding the database credentials (not with `DB_USER`). */
   SECRET_ARN: 'SECRET_ARN',
-  /** Whole number of days a handled item stays in the state table. */
+  /** Whole number of days a handled item stays in the tracking table. */
   TTL_DAYS: 'TTL',
   /** Log level: DEBUG, INFO, WARN, ERROR, SILENT. */
   LOG_LEVEL: 'LOG_LEVEL',
@@ -72,6 +72,32 @@ export const Action = {
 /** `statementId` placeholder: the most recent statement started for `executionArn`. */
 export const LATEST = 'LATEST';
 
+/** Data API limits, checked by the handler for every request and by the construct for SQL it knows at synth time. */
+export const Limits = {
+  /** Largest SQL text of one statement (bytes, UTF-8). */
+  MAX_SQL_BYTES: 100_000,
+  /** Most statements in one `BatchExecuteStatement` (one transaction). */
+  MAX_BATCH_STATEMENTS: 40,
+} as const;
+
+/** The states a statement ends in: the `state` of a status-change event, the final `Status` of `DescribeStatement`. */
+export const FINAL_STATES = ['FINISHED', 'FAILED', 'ABORTED'] as const;
+export type FinalState = typeof FINAL_STATES[number];
+
+/**
+ * How error messages on both sides show a value they received: as JSON, cut to 80 characters (never a whole
+ * payload). Values that may be secret (task tokens, parameter values) are described, not shown.
+ */
+export function show(value: unknown): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /**
  * Error names raised by the handler (the Lambda error type Step Functions matches in `Catch`/`Retry`), and the
  * error a waiting task fails with when its SQL fails or is aborted. Data API errors keep their SDK names
@@ -108,6 +134,6 @@ export const StatusChangeEvent = {
 
 /** Environment of the example CloudFormation custom-resource functions (`lambda/cfn-examples`, the example app). */
 export const ExampleEnv = {
-  /** Name or ARN of the tasker function the custom-resource functions invoke (the original's variable name). */
+  /** Name or ARN of the starter function the custom-resource functions invoke (the original's variable name). */
   TASKER_FUNCTION: 'CDK_STEPFUNCTIONS_REDSHIFT_LAMBDA',
 } as const;

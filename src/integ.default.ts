@@ -60,7 +60,7 @@ export class IntegTesting {
   public readonly stack: Stack;
   public readonly cluster: redshift.CfnCluster;
   public readonly adminSecret: secretsmanager.Secret;
-  /** Runs SQL as the admin user; owns the state table and the callback infrastructure. */
+  /** Runs SQL as the admin user; owns the tracking table and the callback infrastructure. */
   public readonly rsTask: SfnRedshiftTasker;
   /** Runs SQL as `user2`; shares the first tasker's table and callback infrastructure. */
   public readonly rsTaskUser2: SfnRedshiftTasker;

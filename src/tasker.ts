@@ -241,7 +241,7 @@ export class SfnRedshiftTasker extends Construct {
   }
 
   private createTable(tableProps: TrackingTableProps): dynamodb.ITable {
-    return new dynamodb.Table(this, 'StateTable', {
+    return new dynamodb.Table(this, 'TrackingTable', {
       partitionKey: { name: Table.PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: Table.SORT_KEY, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: Table.TTL_ATTRIBUTE,

@@ -1,6 +1,6 @@
 /**
  * Example custom resource `create_drop`: runs `create_sql` on Create and `drop_sql` on Delete through the
- * SfnRedshiftTasker function, which answers CloudFormation when the statement ends. See README.md.
+ * SfnRedshiftStarter function, which answers CloudFormation when the statement ends. See README.md.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';

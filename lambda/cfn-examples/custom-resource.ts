@@ -98,7 +98,7 @@ export async function handleCustomResource(
 
   if (deps.functionName === undefined || deps.functionName === '') {
     return answer('FAILED', `The function is misconfigured: set the environment variable ${ExampleEnv.TASKER_FUNCTION} `
-      + 'to the name of the SfnRedshiftTasker function.');
+      + 'to the name of the SfnRedshiftStarter function.');
   }
   const invoked = await invokeTasker(deps.lambda, deps.functionName, taskerPayload(event, planned.statements));
   if (!invoked.ok) return answer('FAILED', invoked.reason);

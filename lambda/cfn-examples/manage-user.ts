@@ -1,6 +1,6 @@
 /**
  * Example custom resource `manage_user`: a Redshift database user described by its properties, created, altered and
- * dropped through the SfnRedshiftTasker function, which answers CloudFormation when the SQL ends. See README.md.
+ * dropped through the SfnRedshiftStarter function, which answers CloudFormation when the SQL ends. See README.md.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';

@@ -5,6 +5,10 @@
  * so booleans and numbers are parsed from both forms. Identifiers are checked against a strict pattern before they
  * are written into SQL, and literals are quoted; nothing from the event is spliced into SQL unchecked.
  */
+import { Limits, show } from '../../src/contract';
+
+export { show };
+const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
 /** A property value that cannot be used; the message names the property, the value received and what is expected. */
 export class PropertyError extends Error {
@@ -17,19 +21,7 @@ export const CLOUDFORMATION_PROPERTIES: readonly string[] = ['ServiceToken', 'Se
 /** Identifiers: a lowercase letter or underscore, then lowercase letters, digits, `_` or `$`; at most 127 characters. */
 export const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_$]{0,126}$/;
 
-/** Largest SQL text the Redshift Data API accepts (100 KB). */
-export const MAX_SQL_BYTES = 100_000;
-
-/** Most statements one `BatchExecuteStatement` (one transaction) accepts. */
-export const MAX_BATCH_STATEMENTS = 40;
-
 export type Properties = Record<string, unknown>;
-
-/** Shows a received value in an error message (shortened; strings quoted). */
-export function show(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 /** Rejects properties the resource does not know (a typo must not be ignored silently). */
 export function rejectUnknown(properties: Properties, known: readonly string[]): void {

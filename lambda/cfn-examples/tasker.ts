@@ -1,4 +1,4 @@
-/** Synchronous invocation of the tasker function, with every way it can fail turned into a readable reason. */
+/** Synchronous invocation of the starter function, with every way it can fail turned into a readable reason. */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 
 export type InvokeOutcome =
@@ -26,7 +26,7 @@ export async function invokeTasker(client: LambdaClient, functionName: string, p
     }));
   } catch (error) {
     const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-    return { ok: false, reason: `Could not invoke the tasker function ${functionName}: ${name}: ${message}` };
+    return { ok: false, reason: `Could not invoke the starter function ${functionName}: ${name}: ${message}` };
   }
   const text = output.Payload === undefined ? '' : Buffer.from(output.Payload).toString('utf8');
   const result = text === '' ? undefined : parseJson(text);
@@ -34,7 +34,7 @@ export async function invokeTasker(client: LambdaClient, functionName: string, p
     const failure = (typeof result === 'object' && result !== null ? result : {}) as { errorType?: unknown; errorMessage?: unknown };
     const type = typeof failure.errorType === 'string' ? failure.errorType : output.FunctionError;
     const message = typeof failure.errorMessage === 'string' ? failure.errorMessage : text || '(no message)';
-    return { ok: false, reason: `The tasker function ${functionName} failed: ${type}: ${message}` };
+    return { ok: false, reason: `The starter function ${functionName} failed: ${type}: ${message}` };
   }
   return { ok: true, result };
 }

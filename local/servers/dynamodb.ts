@@ -12,8 +12,8 @@ export interface LocalDynamoDb {
   readonly endpoint: string;
   /** A client bound to the endpoint (dummy credentials). */
   readonly client: DynamoDBClient;
-  /** Creates a state table with the construct's key schema; returns its name. */
-  createStateTable(name?: string): Promise<string>;
+  /** Creates a tracking table with the construct's key schema; returns its name. */
+  createTrackingTable(name?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -36,8 +36,8 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   return {
     endpoint,
     client,
-    async createStateTable(name?: string) {
-      const tableName = name ?? `state-table-${process.pid}-${++tableCounter}`;
+    async createTrackingTable(name?: string) {
+      const tableName = name ?? `tracking-table-${process.pid}-${++tableCounter}`;
       await client.send(new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',

@@ -1,5 +1,5 @@
 /**
- * Building blocks of the example state machines: the two ways a state calls the tasker function, and the slow
+ * Building blocks of the example state machines: the two ways a state calls the starter function, and the slow
  * stored procedure the examples use to have a statement that runs for a while.
  */
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
@@ -201,7 +201,7 @@ function invokeSuppressions(functions: lambda.IFunction[]): ExampleNagSuppressio
   return appliesTo.length === 0 ? [] : [{
     id: 'AwsSolutions-IAM5',
     reason: 'lambda:InvokeFunction on "<function ARN>:*" (granted by LambdaInvoke) covers the versions and aliases of '
-      + 'the tasker function the machine calls, and nothing else.',
+      + 'the starter function the machine calls, and nothing else.',
     appliesTo,
   }];
 }

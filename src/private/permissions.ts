@@ -52,7 +52,7 @@ export function targetArn(stack: Stack, target: RedshiftTargetProps): string {
   });
 }
 
-/** Statements for the starter (the API function). The secret's read grant is added with `secret.grantRead`. */
+/** Statements for the starter (`lambdaFunction`). The secret's read grant is added with `secret.grantRead`. */
 export function starterStatements(stack: Stack, target: RedshiftTargetProps, table: dynamodb.ITable): iam.PolicyStatement[] {
   const statements = [
     ...tableStatements(table, STARTER_TABLE_ACTIONS),

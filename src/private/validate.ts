@@ -7,7 +7,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Defaults, Env, LOG_LEVELS, Table } from '../contract';
+import { Defaults, Env, LOG_LEVELS, Table, show } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
 /** Values of `tablePermissions` and the grant each one adds. */
@@ -38,8 +38,6 @@ const CREATED_QUEUE_PROPS = [
   'queueProps', 'deadLetterQueueProps', 'deployDeadLetterQueue', 'maxReceiveCount',
   'enableEncryptionWithCustomerManagedKey', 'encryptionKey', 'encryptionKeyProps',
 ] as const;
-
-const show = (value: unknown): string => JSON.stringify(value);
 
 const given = (props: SfnRedshiftTaskerProps, names: readonly (keyof SfnRedshiftTaskerProps)[]): string[] =>
   names.filter((name) => props[name] !== undefined);

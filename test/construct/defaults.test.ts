@@ -10,7 +10,7 @@ describe('a tasker with default props', () => {
     redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev', dbUser: 'admin' },
   });
   const template = Template.fromStack(stack);
-  const tableId = findLogicalId(template, 'AWS::DynamoDB::Table', 'RSTaskStateTable');
+  const tableId = findLogicalId(template, 'AWS::DynamoDB::Table', 'RSTaskTrackingTable');
   const functionId = findLogicalId(template, 'AWS::Lambda::Function', 'RSTaskStarterFunction');
   const roleId = findLogicalId(template, 'AWS::IAM::Role', 'RSTaskStarterRole');
   const queueId = findLogicalId(template, 'AWS::SQS::Queue', 'RSTaskCompletionQueue');

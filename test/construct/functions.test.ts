@@ -47,7 +47,7 @@ describe('an existing starter function', () => {
     // THEN
     expect(findResource(template, 'AWS::Lambda::Function', 'MyStarter').props.Environment.Variables).toEqual({
       OWN_SETTING: 'kept',
-      DDB_TABLE_NAME: { Ref: findLogicalId(template, 'AWS::DynamoDB::Table', 'RSTaskStateTable') },
+      DDB_TABLE_NAME: { Ref: findLogicalId(template, 'AWS::DynamoDB::Table', 'RSTaskTrackingTable') },
       CLUSTER_IDENTIFIER: 'my-cluster',
       DATABASE: 'dev',
       DB_USER: 'admin',
@@ -380,7 +380,7 @@ describe('tracking table settings', () => {
     });
     // THEN
     const template = Template.fromStack(stack);
-    const keyArn = getAttArn(findLogicalId(template, 'AWS::KMS::Key', 'RSTaskStateTableKey'));
+    const keyArn = getAttArn(findLogicalId(template, 'AWS::KMS::Key', 'RSTaskTrackingTableKey'));
     const keyStatement = {
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],

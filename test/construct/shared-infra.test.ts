@@ -18,7 +18,7 @@ describe('a second tasker sharing the first one\'s callback infrastructure', () 
     existingTableObj: first.trackingTable,
   });
   const template = Template.fromStack(stack);
-  const tableId = findLogicalId(template, 'AWS::DynamoDB::Table', 'FirstStateTable');
+  const tableId = findLogicalId(template, 'AWS::DynamoDB::Table', 'FirstTrackingTable');
   const env = (prefix: string) => findResource(template, 'AWS::Lambda::Function', prefix).props.Environment.Variables;
 
   test('adds only a function, its role, policies and log group', () => {

@@ -96,7 +96,7 @@ test('manage_user: a tasker error (FunctionError) is reported to CloudFormation 
   expect(response.problems).toEqual([]);
   expect(response.body).toEqual(expect.objectContaining({
     Status: 'FAILED',
-    Reason: `The tasker function ${TASKER} failed: ActiveStatementsExceededException: Active statements exceeded the allowed quota.`,
+    Reason: `The starter function ${TASKER} failed: ActiveStatementsExceededException: Active statements exceeded the allowed quota.`,
     PhysicalResourceId: 'rsuser2:CREATE_FAILED',
   }));
 });
@@ -111,5 +111,5 @@ test('manage_user: a throttled invoke is reported to CloudFormation as FAILED', 
   await manageUser(e);
   const response = await responses.waitForResponse(e.ResponseURL, 5_000);
   expect(response.body!.Status).toBe('FAILED');
-  expect(response.body!.Reason).toMatch(new RegExp(`^Could not invoke the tasker function ${TASKER}: TooManyRequestsException: Rate Exceeded`));
+  expect(response.body!.Reason).toMatch(new RegExp(`^Could not invoke the starter function ${TASKER}: TooManyRequestsException: Rate Exceeded`));
 });

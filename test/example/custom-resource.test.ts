@@ -141,7 +141,7 @@ describe('when the tasker does not answer, the function answers FAILED with a re
     const outcome = await handleCustomResource(e, planCreateDrop, deps());
     expect(onlyResponse(e)).toEqual(expect.objectContaining({
       Status: 'FAILED',
-      Reason: `The tasker function ${TASKER} failed: ConfigurationError: DATABASE is not set`,
+      Reason: `The starter function ${TASKER} failed: ConfigurationError: DATABASE is not set`,
       PhysicalResourceId: `rstable${CREATE_FAILED_SUFFIX}`,
       StackId: 'stack-1',
       RequestId: 'request-1',
@@ -156,7 +156,7 @@ describe('when the tasker does not answer, the function answers FAILED with a re
     await handleCustomResource(e, planCreateDrop, deps());
     expect(onlyResponse(e)).toEqual(expect.objectContaining({
       Status: 'FAILED',
-      Reason: `The tasker function ${TASKER} failed: Unhandled: Task timed out after 60.00 seconds`,
+      Reason: `The starter function ${TASKER} failed: Unhandled: Task timed out after 60.00 seconds`,
       PhysicalResourceId: 'rstable:1763985600.123456789012',
     }));
   });
@@ -166,7 +166,7 @@ describe('when the tasker does not answer, the function answers FAILED with a re
     const e = event('Create', tableProperties);
     await handleCustomResource(e, planCreateDrop, deps());
     expect(onlyResponse(e)).toEqual(expect.objectContaining({
-      Status: 'FAILED', Reason: `Could not invoke the tasker function ${TASKER}: TooManyRequestsException: Rate Exceeded.`,
+      Status: 'FAILED', Reason: `Could not invoke the starter function ${TASKER}: TooManyRequestsException: Rate Exceeded.`,
     }));
   });
 
@@ -198,7 +198,7 @@ describe('when the tasker does not answer, the function answers FAILED with a re
     const [response] = server.responsesFor(e.ResponseURL);
     expect(response.problems).toEqual([]);
     expect(Buffer.byteLength(response.rawBody)).toBeLessThanOrEqual(MAX_CFN_RESPONSE_BYTES);
-    expect(response.body!.Reason).toMatch(/^The tasker function .* failed: ValidationException: ü+ \.\.\.\[\d+ characters truncated\]$/);
+    expect(response.body!.Reason).toMatch(/^The starter function .* failed: ValidationException: ü+ \.\.\.\[\d+ characters truncated\]$/);
   });
 });
 

@@ -82,7 +82,7 @@ describe('LATEST', () => {
       .resolves.toMatchObject({ Id: 'second' });
   });
 
-  test('a completed statement resolves from the state table, without ListStatements', async () => {
+  test('a completed statement resolves from the tracking table, without ListStatements', async () => {
     await route(deps, { sqlStatement: 'select 1', executionArn: EXECUTION_ARN, taskToken: 'token' });
     const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
     await expect(route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] })).resolves.toEqual({ batchItemFailures: [] });

@@ -39,7 +39,7 @@ beforeAll(async () => {
   [dynamo, dataApi, sfn, cfn] = await Promise.all([
     startLocalDynamoDb(), startRedshiftDataServer({ clusters: ['examplecluster'] }), startSfnCallbackServer(), startCfnResponseServer(),
   ]);
-  const tableName = await dynamo.createStateTable();
+  const tableName = await dynamo.createTrackingTable();
   handler = loadBundle(handlerEnv({ dynamodb: dynamo.endpoint, sfn: sfn.endpoint, redshiftData: dataApi.endpoint }, tableName));
   queue = new LocalQueue({ visibilityTimeoutMs: 200 });
   queue.setConsumer((event) => handler(event));

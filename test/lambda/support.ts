@@ -1,5 +1,5 @@
 /**
- * Test support for the runtime modules: real DynamoDB (dynalite on 127.0.0.1) behind the real state table, SDK
+ * Test support for the runtime modules: real DynamoDB (dynalite on 127.0.0.1) behind the real tracking table, SDK
  * clients that tests mock with aws-sdk-client-mock, and builders for the events the function receives.
  */
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from '../../lambda/cfn-callback';
 import { Config, readConfig } from '../../lambda/config';
 import { Deps, Log } from '../../lambda/deps';
-import { StateTable } from '../../lambda/state-table';
+import { TrackingTable } from '../../lambda/tracking-table';
 import { LocalDynamoDb } from '../../local/servers/dynamodb';
 import { SqsRecord, sqsRecord as localSqsRecord } from '../../local/servers/sqs-queue';
 
@@ -43,11 +43,11 @@ export interface TestDeps extends Deps {
   readonly puts: { url: string; body: string }[];
 }
 
-/** Deps with a real state table on `dynamo` and fresh SDK clients (mock them with `mockClient(...)`). */
+/** Deps with a real tracking table on `dynamo` and fresh SDK clients (mock them with `mockClient(...)`). */
 export async function makeDeps(dynamo: LocalDynamoDb, options: {
   env?: Record<string, string>; httpPut?: HttpPut; now?: () => number; config?: Partial<Config>;
 } = {}): Promise<TestDeps> {
-  const tableName = await dynamo.createStateTable();
+  const tableName = await dynamo.createTrackingTable();
   const config = { ...readConfig({ ...CLUSTER_ENV, ...options.env, DDB_TABLE_NAME: tableName }), ...options.config };
   const puts: { url: string; body: string }[] = [];
   const recordingPut: HttpPut = async (url, body) => {
@@ -58,7 +58,7 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
   return {
     config,
     log: new RecordingLog(),
-    table: new StateTable(ddb, tableName),
+    table: new TrackingTable(ddb, tableName),
     redshiftData: new RedshiftDataClient({ region: 'eu-west-1' }),
     sfn: new SFNClient({ region: 'eu-west-1' }),
     httpPut: recordingPut,
@@ -67,7 +67,7 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
   };
 }
 
-/** Every item in the deps' state table. */
+/** Every item in the deps' tracking table. */
 export async function tableItems(dynamo: LocalDynamoDb, deps: Deps): Promise<Record<string, any>[]> {
   const documents = DynamoDBDocumentClient.from(dynamo.client);
   const result = await documents.send(new ScanCommand({ TableName: deps.config.tableName, ConsistentRead: true }));

@@ -65,7 +65,7 @@ function faultCount(): number {
   return Object.values(aws.proxies).reduce((total, proxy) => total + proxy.calls.filter((call) => call.fault !== undefined).length, 0);
 }
 
-/** Items of a scenario in the state table. */
+/** Items of a scenario in the tracking table. */
 async function itemsOf(scenario: Scenario) {
   return (await aws.items()).filter((item) => String(item.id).startsWith(scenario.prefix));
 }

@@ -26,7 +26,7 @@ export interface LocalAws {
   resetCounts(): void;
   /** Removes the faults injected at the proxies and in the Step Functions and Data API stand-ins (not the response URL server's). */
   clearFaults(): void;
-  /** Every item of the state table. */
+  /** Every item of the tracking table. */
   items(): Promise<Record<string, any>[]>;
   close(): Promise<void>;
 }
@@ -38,7 +38,7 @@ export interface LocalAwsOptions {
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const dynamo = await startLocalDynamoDb();
-  const tableName = await dynamo.createStateTable();
+  const tableName = await dynamo.createTrackingTable();
   const [sfn, dataApi, cfn] = await Promise.all([
     startSfnCallbackServer(options.sfn),
     startRedshiftDataServer(options.dataApi),

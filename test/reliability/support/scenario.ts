@@ -20,7 +20,7 @@ export interface Started extends Tracked {
 }
 
 export class Scenario {
-  /** Execution ARNs of this scenario start with this (the state table's partition key, the statement name's prefix). */
+  /** Execution ARNs of this scenario start with this (the tracking table's partition key, the statement name's prefix). */
   public readonly prefix: string;
   public readonly started: Started[] = [];
   public readonly events: StatusChangeEvent[] = [];

@@ -1,8 +1,8 @@
 /**
- * The DynamoDB state table: one item per started statement (the original's schema) and one item per held singleton
+ * The DynamoDB tracking table: one item per started statement (the original's schema) and one item per held singleton
  * lock. Every item carries a TTL, so nothing lives forever.
  *
- * Statement item: `id` (caller id), `invocationId`, `sqlStatement` (truncated), `callback_details` (JSON string),
+ * Statement item: `id` (caller id), `invocationId`, `sqlStatement` (truncated), `callback_details` (JSON string, see `callback-details.ts`),
  * `TTL`, optional `singletonLock`; on completion also `completedBy` (the SQS message that claimed it),
  * `completedAt`, `statementId`, `finished_event_details`.
  * Lock item: `id` = `singleton-lock#<sha256>`, `invocationId` = `lock`, `holder` (statement name), `leaseExpiresAt`,
@@ -64,7 +64,7 @@ async function applied(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-export class StateTable {
+export class TrackingTable {
   constructor(private readonly ddb: DynamoDBDocumentClient, private readonly tableName: string) {}
 
   private key(name: StatementName) {

@@ -1,0 +1,48 @@
+/**
+ * Who waits for a statement and how to call it back: the tracking table's `callback_details` attribute (the
+ * original's name), a JSON string written when the statement is registered and read when it completes.
+ *
+ * - Step Functions: `{"taskToken": …, "executionArn": …}`;
+ * - CloudFormation: the request's response fields (`RequestType`, `ResponseURL`, `StackId`, `RequestId`,
+ *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete; no resource properties);
+ * - nobody: `{}`.
+ */
+
+/** What the tasker keeps of a CloudFormation request to answer it later (no resource properties). */
+export interface CloudFormationRequest {
+  readonly RequestType: string;
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly ResourceType: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+}
+
+export type Callback =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'stepFunctions'; readonly taskToken: string; readonly executionArn: string }
+  | { readonly kind: 'cloudFormation'; readonly request: CloudFormationRequest };
+
+/** The `callback_details` string for a callback. */
+export function encodeCallbackDetails(callback: Callback): string {
+  switch (callback.kind) {
+    case 'stepFunctions':
+      return JSON.stringify({ taskToken: callback.taskToken, executionArn: callback.executionArn });
+    case 'cloudFormation':
+      return JSON.stringify(callback.request);
+    default:
+      return '{}';
+  }
+}
+
+/** Reads `callback_details` back; an absent or unrecognised value means nobody waits. */
+export function decodeCallbackDetails(details: string | undefined): Callback {
+  if (details === undefined) return { kind: 'none' };
+  const parsed = JSON.parse(details) as Record<string, unknown>;
+  if (typeof parsed.taskToken === 'string') {
+    return { kind: 'stepFunctions', taskToken: parsed.taskToken, executionArn: typeof parsed.executionArn === 'string' ? parsed.executionArn : '' };
+  }
+  if (typeof parsed.ResponseURL === 'string') return { kind: 'cloudFormation', request: parsed as unknown as CloudFormationRequest };
+  return { kind: 'none' };
+}
