@@ -5,8 +5,8 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { MAX_CFN_RESPONSE_BYTES, byteLength, fitText } from './plain';
 import { CloudFormationRequest } from './callback-details';
+import { MAX_CFN_RESPONSE_BYTES, byteLength, fitText } from './plain';
 import { CustomResource } from '../src/contract';
 
 export interface CloudFormationResponse {

@@ -3,12 +3,12 @@
  * `FAILED` at once, so CloudFormation is never left waiting.
  */
 import { cancelStatement, describeStatement, getStatementResult } from './actions';
+import { CloudFormationRequest } from './callback-details';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
 import { completeBatch } from './completion';
 import { Deps } from './deps';
 import { describeError } from './errors';
 import { startStatement } from './execute';
-import { CloudFormationRequest } from './callback-details';
 import { Request, cloudFormationRequest, parseRequest } from './request';
 
 /** What the tasker returns after answering a CloudFormation request `FAILED` itself. */

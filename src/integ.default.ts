@@ -20,6 +20,7 @@ import {
   CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SLOW_PROCEDURE_CREATE_SQL,
   SLOW_PROCEDURE_DROP_SQL, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, addNagSuppressions,
 } from './machines';
+import { LogLevel } from './options';
 import { SfnRedshiftTasker } from './tasker';
 
 /** Names the example app uses on the cluster. */
@@ -159,7 +160,7 @@ export class IntegTesting {
     // ---- Taskers: the admin user, and a second user sharing the first's table and callback infrastructure ----
     this.rsTask = new SfnRedshiftTasker(stack, 'RSTask', {
       redshiftTargetProps: { dbName: ExampleCluster.DATABASE, clusterIdentifier: this.cluster.ref, dbUser: ExampleCluster.ADMIN_USER },
-      logLevel: 'DEBUG',
+      logLevel: LogLevel.DEBUG,
     });
     this.rsTaskUser2 = new SfnRedshiftTasker(stack, 'RSTaskUser2', {
       redshiftTargetProps: { dbName: ExampleCluster.DATABASE, clusterIdentifier: this.cluster.ref, dbUser: ExampleCluster.SECOND_USER },

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { LogLevel, TablePermission } from './options';
 
 /**
  * Where the tasker runs SQL and how it authenticates.
@@ -238,11 +239,11 @@ export interface SfnRedshiftTaskerProps {
   readonly completerMaxConcurrency?: number;
 
   /**
-   * Log level of the handler: TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT (case-insensitive).
+   * Log level of the handler.
    *
-   * @default 'INFO'
+   * @default LogLevel.INFO
    */
-  readonly logLevel?: string;
+  readonly logLevel?: LogLevel;
 
   // ---------------------------------------------------------------------------------------------------------------
   // Tracking table
@@ -265,13 +266,12 @@ export interface SfnRedshiftTaskerProps {
   readonly existingTableObj?: dynamodb.ITable;
 
   /**
-   * Additional table permissions for the starter function: `All`, `Read`, `ReadWrite` or `Write`. The permissions
-   * the handler needs are always granted; this only adds to them (for example for your own code in an existing
-   * function).
+   * Additional tracking-table permissions for the starter function. The permissions the handler needs are always
+   * granted; this only adds to them (for example for your own code in an existing function).
    *
    * @default - only the permissions the handler needs
    */
-  readonly tablePermissions?: string;
+  readonly tablePermissions?: TablePermission;
 
   /**
    * How long a handled item stays in the tracking table (whole days, 1 to 3650). Completed statements get the value of

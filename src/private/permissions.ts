@@ -7,6 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppression } from './nag';
 import { RedshiftTargetProps } from '../tasker-props';
 
 /** Table actions of the API path: register (conditional put), record, unregister, lock, `LATEST` (query). */
@@ -108,4 +109,50 @@ export function completerStatements(table: dynamodb.ITable, queue: sqs.IQueue, q
 /** X-Ray tracing for a function the construct creates (X-Ray actions support no resource-level permissions). */
 export function xrayStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: XRAY_ACTIONS, resources: ['*'] });
+}
+
+/** The cdk-nag findings inherent to the starter's policy, each with its reason. */
+export function starterSuppressions(target: RedshiftTargetProps, tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
+  const reasons = [
+    `${STATEMENT_ACTIONS.join(', ')} act on statement ids, which are not IAM resources; the statement is limited to `
+    + 'statements this function started by the condition redshift-data:statement-owner-iam-userid = ${aws:userid}.',
+  ];
+  if (tracing) reasons.push(`${XRAY_ACTIONS.join(', ')} (X-Ray tracing) support no resource-level permissions.`);
+  const suppressions: NagSuppression[] = [{ id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo: ['Resource::*'] }];
+  if (target.workgroupName !== undefined) {
+    suppressions.push({
+      id: 'AwsSolutions-IAM5',
+      reason: 'A Redshift Serverless workgroup ARN carries the workgroup id, which cannot be derived from the '
+        + 'workgroup name at synth time, so redshift-data:ExecuteStatement/BatchExecuteStatement (and '
+        + 'redshift-serverless:GetCredentials with IAM authentication) are scoped to the workgroups of this account '
+        + 'and region; the database credentials bound what the SQL can do.',
+      appliesTo: ['Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup/*'],
+    });
+  }
+  return [...suppressions, ...tableKeySuppressions(table)];
+}
+
+/** The cdk-nag findings inherent to the completer's policy, each with its reason. */
+export function completerSuppressions(tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
+  const reasons = [
+    'states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources.',
+    'redshift-data:DescribeStatement acts on statement ids (not IAM resources) and reads the error text of failed '
+    + 'statements that other identities started (a separate starter, taskers sharing this callback infrastructure).',
+  ];
+  if (tracing) reasons.push(`${XRAY_ACTIONS.join(', ')} (X-Ray tracing) support no resource-level permissions.`);
+  return [
+    { id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo: ['Resource::*'] },
+    ...tableKeySuppressions(table),
+  ];
+}
+
+/** A customer-managed table key gets the actions aws-cdk-lib grants for table access, two of them with wildcards. */
+function tableKeySuppressions(table: dynamodb.ITable): NagSuppression[] {
+  if (table.encryptionKey === undefined) return [];
+  return [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'kms:ReEncrypt* and kms:GenerateDataKey* are the key actions aws-cdk-lib grants for reading and writing '
+      + 'a table encrypted with a customer-managed key; they are limited to that key.',
+    appliesTo: ['Action::kms:ReEncrypt*', 'Action::kms:GenerateDataKey*'],
+  }];
 }

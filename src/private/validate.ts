@@ -1,18 +1,24 @@
 /**
  * Synth-time validation of `SfnRedshiftTaskerProps`. Every check runs before any resource is created, skips values
  * that are unresolved tokens, and produces a message that says what is wrong, the value received and the fix.
- * All problems are reported together.
+ * All problems are reported together; soft problems come back as warnings for the construct to annotate.
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEFAULT_TIMEOUT, LAMBDA_DEFAULT_TIMEOUT, UNKNOWN_TIMEOUT_VISIBILITY, VISIBILITY_TIMEOUT_FACTOR } from './defaults';
 import { Defaults, Env, LOG_LEVELS, Table, show } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
-/** Values of `tablePermissions` and the grant each one adds. */
-export const TABLE_PERMISSIONS = ['All', 'Read', 'ReadWrite', 'Write'] as const;
-export type TablePermission = typeof TABLE_PERMISSIONS[number];
+/** Values of `tablePermissions` (`TablePermission`). */
+export const TABLE_PERMISSIONS: readonly string[] = ['All', 'Read', 'ReadWrite', 'Write'];
+
+/** A soft problem: the construct adds it as a warning annotation (`id` lets users acknowledge it). */
+export interface ValidationWarning {
+  readonly id: string;
+  readonly message: string;
+}
 
 /** Environment variables the construct sets; user options may not set them. The value says which prop to use. */
 export const MANAGED_ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -202,12 +208,72 @@ export function wholeDays(duration: Duration): number | undefined {
   return seconds % 86_400 === 0 ? seconds / 86_400 : undefined;
 }
 
+/** Whether a separate completer function is configured. */
+export function hasSeparateCompleter(props: SfnRedshiftTaskerProps): boolean {
+  return props.completerExistingLambdaObj !== undefined || props.completerLambdaFunctionProps !== undefined;
+}
+
+/** The completer's timeout, when it can be known at synth time. */
+export function completerTimeout(props: SfnRedshiftTaskerProps): Duration | undefined {
+  const separate = hasSeparateCompleter(props);
+  const existing = separate ? props.completerExistingLambdaObj : props.starterExistingLambdaObj;
+  if (existing !== undefined) {
+    return existing instanceof lambda.Function ? existing.timeout ?? LAMBDA_DEFAULT_TIMEOUT : undefined;
+  }
+  const options = separate ? props.completerLambdaFunctionProps : props.starterLambdaFunctionProps;
+  return options?.timeout ?? DEFAULT_TIMEOUT;
+}
+
+/**
+ * The visibility timeout of the completion queue the construct creates: `queueProps.visibilityTimeout`, else six
+ * times the completer's timeout, else (unknown timeout) the longest Lambda timeout.
+ */
+export function completionVisibilityTimeout(props: SfnRedshiftTaskerProps): Duration {
+  const requested = props.queueProps?.visibilityTimeout;
+  if (requested !== undefined) return requested;
+  const timeout = completerTimeout(props);
+  if (timeout === undefined || timeout.isUnresolved()) return UNKNOWN_TIMEOUT_VISIBILITY;
+  return Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds());
+}
+
+/** The completion queue's visibility timeout against the completer's timeout (Lambda rejects a shorter one). */
+function checkVisibilityTimeout(props: SfnRedshiftTaskerProps, errors: string[], warnings: ValidationWarning[]): void {
+  if (props.createCallbackInfra === false || props.existingQueueObj !== undefined) return;
+  const timeout = completerTimeout(props);
+  const requested = props.queueProps?.visibilityTimeout;
+  if (timeout === undefined) {
+    if (requested === undefined) {
+      warnings.push({
+        id: 'unknownCompleterTimeout',
+        message: 'The timeout of the existing completer function is unknown (it is not a lambda.Function of this app); '
+          + `the completion queue's visibility timeout is ${UNKNOWN_TIMEOUT_VISIBILITY.toHumanString()}. Set `
+          + 'queueProps.visibilityTimeout to six times the function\'s timeout.',
+      });
+    }
+    return;
+  }
+  if (requested === undefined || requested.isUnresolved() || timeout.isUnresolved()) return;
+  if (requested.toSeconds() < timeout.toSeconds()) {
+    errors.push(`queueProps.visibilityTimeout (${requested.toHumanString()}) is shorter than the completer's timeout `
+      + `(${timeout.toHumanString()}); Lambda rejects such an event source. Set it to at least `
+      + `${VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds()} seconds (six times the timeout), or omit it.`);
+  } else if (requested.toSeconds() < VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds()) {
+    warnings.push({
+      id: 'visibilityTimeout',
+      message: `queueProps.visibilityTimeout (${requested.toHumanString()}) is less than six times the completer's `
+        + `timeout (${timeout.toHumanString()}); throttled deliveries may reach the dead-letter queue early.`,
+    });
+  }
+}
+
 /**
  * Validates the props.
+ * @returns the warnings to annotate
  * @throws Error listing every problem found
  */
-export function validateProps(props: SfnRedshiftTaskerProps): void {
+export function validateProps(props: SfnRedshiftTaskerProps): ValidationWarning[] {
   const errors: string[] = [];
+  const warnings: ValidationWarning[] = [];
   checkTarget(props, errors);
 
   if (props.createCallbackInfra === false) {
@@ -224,6 +290,7 @@ export function validateProps(props: SfnRedshiftTaskerProps): void {
     }
   } else {
     checkQueueProps(props, errors);
+    checkVisibilityTimeout(props, errors, warnings);
   }
 
   const pairs: [keyof SfnRedshiftTaskerProps, keyof SfnRedshiftTaskerProps][] = [
@@ -241,14 +308,15 @@ export function validateProps(props: SfnRedshiftTaskerProps): void {
   checkWholeNumber('completerMaxConcurrency', props.completerMaxConcurrency, 2, 1000, errors);
 
   checkTableProps(props, errors);
-  if (props.tablePermissions !== undefined && !Token.isUnresolved(props.tablePermissions)
-    && !(TABLE_PERMISSIONS as readonly string[]).includes(props.tablePermissions)) {
-    errors.push(`tablePermissions must be one of ${TABLE_PERMISSIONS.join(', ')}; got ${show(props.tablePermissions)}. `
-      + 'It only adds permissions; omit it to grant just what the handler needs.');
+  const tablePermission = props.tablePermissions?.value;
+  if (tablePermission !== undefined && !Token.isUnresolved(tablePermission) && !TABLE_PERMISSIONS.includes(tablePermission)) {
+    errors.push(`tablePermissions must be one of ${TABLE_PERMISSIONS.join(', ')}; got ${show(tablePermission)}. `
+      + 'Use TablePermission.READ (and so on); it only adds permissions: omit it to grant just what the handler needs.');
   }
-  if (props.logLevel !== undefined && !Token.isUnresolved(props.logLevel)
-    && !(LOG_LEVELS as readonly string[]).includes(props.logLevel.toUpperCase())) {
-    errors.push(`logLevel must be one of ${LOG_LEVELS.join(', ')} (any case); got ${show(props.logLevel)}.`);
+  const logLevel = props.logLevel?.value;
+  if (logLevel !== undefined && !Token.isUnresolved(logLevel) && !(LOG_LEVELS as readonly string[]).includes(logLevel.toUpperCase())) {
+    errors.push(`logLevel must be one of ${LOG_LEVELS.join(', ')} (any case); got ${show(logLevel)}. Use LogLevel.DEBUG `
+      + '(and so on).');
   }
   if (props.trackingTableTtl !== undefined && !props.trackingTableTtl.isUnresolved()) {
     const days = wholeDays(props.trackingTableTtl);
@@ -258,7 +326,16 @@ export function validateProps(props: SfnRedshiftTaskerProps): void {
     }
   }
 
+  if (props.enableQueuePurging !== undefined) {
+    warnings.push({
+      id: 'enableQueuePurging',
+      message: 'enableQueuePurging is deprecated and has no effect; to let an operator purge the completion queue, '
+        + 'call tasker.queue.grantPurge(principal).',
+    });
+  }
+
   if (errors.length > 0) {
     throw new Error(`Invalid SfnRedshiftTasker props:\n- ${errors.join('\n- ')}`);
   }
+  return warnings;
 }

@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { findLogicalId, findResource, getAttArn, newStack, policyStatements } from './helpers';
-import { SfnRedshiftTasker } from '../../src';
+import { SfnRedshiftTasker, TablePermission } from '../../src';
 
 const TARGET = { clusterIdentifier: 'my-cluster', dbName: 'dev', dbUser: 'admin' };
 const HANDLER = path.join(__dirname, '..', '..', 'assets', 'handler');
@@ -294,10 +294,11 @@ describe('a function in a VPC', () => {
 
 describe('tablePermissions', () => {
   test.each([
-    ['Read', 'dynamodb:Scan', 'dynamodb:PutItem'],
-    ['Write', 'dynamodb:BatchWriteItem', 'dynamodb:Scan'],
-    ['ReadWrite', 'dynamodb:BatchWriteItem', 'dynamodb:CreateTable'],
-    ['All', 'dynamodb:*', 'dynamodb:Scan'],
+    [TablePermission.READ, 'dynamodb:Scan', 'dynamodb:PutItem'],
+    [TablePermission.WRITE, 'dynamodb:BatchWriteItem', 'dynamodb:Scan'],
+    [TablePermission.READ_WRITE, 'dynamodb:BatchWriteItem', 'dynamodb:CreateTable'],
+    [TablePermission.of('ReadWrite'), 'dynamodb:BatchWriteItem', 'dynamodb:CreateTable'],
+    [TablePermission.ALL, 'dynamodb:*', 'dynamodb:Scan'],
   ])('%s adds %s to the starter, and the handler\'s permissions stay', (permissions, added, absent) => {
     // GIVEN
     const stack = newStack();

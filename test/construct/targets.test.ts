@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { findLogicalId, findResource, newStack, policyStatements, stackArn } from './helpers';
-import { RedshiftTargetProps, SfnRedshiftTasker } from '../../src';
+import { LogLevel, RedshiftTargetProps, SfnRedshiftTasker } from '../../src';
 
 const WORKGROUPS = stackArn('redshift-serverless', 'workgroup/*');
 const OWNER_STATEMENT = {
@@ -167,7 +167,7 @@ describe('handler settings', () => {
     // WHEN
     new SfnRedshiftTasker(stack, 'RSTask', {
       redshiftTargetProps: { clusterIdentifier: 'c', dbName: 'dev' },
-      logLevel: level.valueAsString,
+      logLevel: LogLevel.of(level.valueAsString),
       trackingTableTtl: Duration.days(ttl.valueAsNumber),
     });
     // THEN
@@ -182,7 +182,7 @@ describe('handler settings', () => {
     // WHEN
     new SfnRedshiftTasker(stack, 'RSTask', {
       redshiftTargetProps: { clusterIdentifier: 'c', dbName: 'dev' },
-      logLevel: 'debug',
+      logLevel: LogLevel.of('debug'),
       trackingTableTtl: Duration.days(7),
     });
     // THEN

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { newStack } from './helpers';
-import { SfnRedshiftTasker, SfnRedshiftTaskerProps } from '../../src';
+import { LogLevel, SfnRedshiftTasker, SfnRedshiftTaskerProps, TablePermission } from '../../src';
 
 const CLUSTER = { clusterIdentifier: 'my-cluster', dbName: 'dev' };
 type Stack = ReturnType<typeof newStack>;
@@ -139,12 +139,12 @@ describe('functions', () => {
   });
 
   test.each(['readwrite', 'Admin'])('fails when tablePermissions is %s', (value) => {
-    expect(create(() => ({ tablePermissions: value })))
+    expect(create(() => ({ tablePermissions: TablePermission.of(value) })))
       .toThrow(`tablePermissions must be one of All, Read, ReadWrite, Write; got "${value}"`);
   });
 
   test('fails when the log level is unknown', () => {
-    expect(create(() => ({ logLevel: 'VERBOSE' })))
+    expect(create(() => ({ logLevel: LogLevel.of('VERBOSE') })))
       .toThrow('logLevel must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT (any case); got "VERBOSE"');
   });
 });
@@ -235,7 +235,7 @@ describe('reporting', () => {
     // WHEN
     const attempt = () => new SfnRedshiftTasker(stack, 'RSTask', {
       redshiftTargetProps: { workgroupName: 'wg-1', dbName: 'dev', dbUser: 'admin' },
-      logLevel: 'LOUD',
+      logLevel: LogLevel.of('LOUD'),
       maxReceiveCount: 0,
     });
     // THEN

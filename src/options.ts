@@ -1,0 +1,69 @@
+/**
+ * Log level of the tasker's handler (its `LOG_LEVEL` environment variable).
+ *
+ * Use a constant (`LogLevel.DEBUG`), or `LogLevel.of('debug')` for a level held in a string (any case; a token, such
+ * as a CloudFormation parameter, is passed through and checked by the handler at cold start).
+ */
+export class LogLevel {
+  /** Everything, including the SDK's request traces. */
+  public static readonly TRACE = new LogLevel('TRACE');
+  /** Each step of each request. */
+  public static readonly DEBUG = new LogLevel('DEBUG');
+  /** One line per started, completed or failed statement (no SQL text, task tokens or parameter values). */
+  public static readonly INFO = new LogLevel('INFO');
+  /** Only what needs attention: ignored callbacks, retried writes, misconfiguration. */
+  public static readonly WARN = new LogLevel('WARN');
+  /** Only failures. */
+  public static readonly ERROR = new LogLevel('ERROR');
+  /** Only failures that stop the function from working. */
+  public static readonly CRITICAL = new LogLevel('CRITICAL');
+  /** Nothing. */
+  public static readonly SILENT = new LogLevel('SILENT');
+
+  /**
+   * A level given as a string: one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT, in any case (the handler reads it in upper case). The construct
+   * rejects any other value at synth time.
+   */
+  public static of(level: string): LogLevel {
+    return new LogLevel(level);
+  }
+
+  /** @param value the level as the handler reads it */
+  private constructor(public readonly value: string) {}
+
+  /** The level's name. */
+  public toString(): string {
+    return this.value;
+  }
+}
+
+/**
+ * Extra tracking-table permissions for the starter function (`tablePermissions`), on top of the ones the handler
+ * needs (always granted): for your own code in an existing function that reads or writes the table.
+ */
+export class TablePermission {
+  /** `table.grantFullAccess`: every DynamoDB action on the table. */
+  public static readonly ALL = new TablePermission('All');
+  /** `table.grantReadData`. */
+  public static readonly READ = new TablePermission('Read');
+  /** `table.grantReadWriteData`. */
+  public static readonly READ_WRITE = new TablePermission('ReadWrite');
+  /** `table.grantWriteData`. */
+  public static readonly WRITE = new TablePermission('Write');
+
+  /**
+   * A permission given as a string: `All`, `Read`, `ReadWrite` or `Write` (the original construct's values). The
+   * construct rejects any other value at synth time.
+   */
+  public static of(permission: string): TablePermission {
+    return new TablePermission(permission);
+  }
+
+  /** @param value the permission's name */
+  private constructor(public readonly value: string) {}
+
+  /** The permission's name. */
+  public toString(): string {
+    return this.value;
+  }
+}

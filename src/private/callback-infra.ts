@@ -1,0 +1,115 @@
+/**
+ * The callback infrastructure of a tasker: the completion queue with its dead-letter queue and KMS key, and the
+ * EventBridge rule that sends the Data API's status-change events to it.
+ */
+import { Annotations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEAD_LETTER_RETENTION, DEFAULT_MAX_RECEIVE_COUNT, WARNING_PREFIX } from './defaults';
+import { completionVisibilityTimeout } from './validate';
+import { StatusChangeEvent } from '../contract';
+import { SfnRedshiftTaskerProps } from '../tasker-props';
+
+export interface CompletionQueues {
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue?: sqs.IQueue;
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** The completion queues: `existingQueueObj` (and its dead-letter queue and key, where known), or new ones. */
+export function completionQueues(scope: Construct, props: SfnRedshiftTaskerProps): CompletionQueues {
+  if (props.existingQueueObj !== undefined) {
+    const queue = props.existingQueueObj;
+    return {
+      queue,
+      encryptionKey: queue.encryptionMasterKey,
+      deadLetterQueue: queue instanceof sqs.Queue ? queue.deadLetterQueue?.queue : undefined,
+    };
+  }
+  const customerKey = props.enableEncryptionWithCustomerManagedKey !== false;
+  const encryptionKey = !customerKey ? undefined : props.encryptionKey ?? new kms.Key(scope, 'CompletionQueueKey', {
+    description: `Encrypts the completion queues of ${scope.node.path} (SfnRedshiftTasker)`,
+    enableKeyRotation: true,
+    ...props.encryptionKeyProps,
+  });
+  const encryption = {
+    encryption: customerKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
+    encryptionMasterKey: encryptionKey,
+  };
+  const deadLetterQueue = props.deployDeadLetterQueue === false ? undefined : new sqs.Queue(scope, 'CompletionDeadLetterQueue', {
+    retentionPeriod: DEAD_LETTER_RETENTION,
+    enforceSSL: true,
+    ...props.deadLetterQueueProps,
+    ...encryption,
+  });
+  const queue = new sqs.Queue(scope, 'CompletionQueue', {
+    enforceSSL: true,
+    ...props.queueProps,
+    visibilityTimeout: completionVisibilityTimeout(props),
+    ...encryption,
+    deadLetterQueue: deadLetterQueue === undefined ? undefined : {
+      queue: deadLetterQueue,
+      maxReceiveCount: props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+    },
+  });
+  return { queue, deadLetterQueue, encryptionKey };
+}
+
+/**
+ * The rule for every Data API status change of the account and region (completers ignore statements they do not
+ * track), targeting the queue; only this rule may send to the queues, and EventBridge may use their key.
+ */
+export function statusChangeRule(scope: Construct, queues: CompletionQueues): events.Rule {
+  const { queue, deadLetterQueue } = queues;
+  const rule = new events.Rule(scope, 'StatusChangeRule', {
+    description: 'Redshift Data API statement status changes, queued for the SfnRedshiftTasker completer',
+    eventPattern: { source: [StatusChangeEvent.SOURCE], detailType: [StatusChangeEvent.DETAIL_TYPE] },
+  });
+  // The target's permissions are added below (scoped to this rule), so the target grants nothing itself.
+  rule.addTarget({
+    bind: () => ({
+      arn: queue.queueArn,
+      targetResource: queue,
+      // Events EventBridge could not deliver (after its retries) are kept instead of being dropped.
+      deadLetterConfig: deadLetterQueue === undefined ? undefined : { arn: deadLetterQueue.queueArn },
+    }),
+  });
+  allowRuleToSend(scope, rule, queues);
+  return rule;
+}
+
+function allowRuleToSend(scope: Construct, rule: events.Rule, { queue, deadLetterQueue, encryptionKey }: CompletionQueues): void {
+  const eventBridge = new iam.ServicePrincipal('events.amazonaws.com');
+  for (const target of [queue, deadLetterQueue]) {
+    if (target === undefined) continue;
+    const { statementAdded } = target.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowStatusChangeRule',
+      principals: [eventBridge],
+      actions: ['sqs:SendMessage'],
+      resources: [target.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+    }));
+    if (!statementAdded) {
+      Annotations.of(scope).addWarningV2(`${WARNING_PREFIX}:queuePolicy`, `The queue ${target.node.path} is imported, so `
+        + 'the construct cannot change its policy; allow events.amazonaws.com sqs:SendMessage on it with the condition '
+        + `aws:SourceArn = the ARN of ${rule.node.path}.`);
+    }
+  }
+  if (encryptionKey === undefined) return;
+  // EventBridge encrypts the messages it sends; KMS does not support aws:SourceArn/aws:SourceAccount conditions for
+  // this service-to-service call, so the rule is pinned by the queue policies above.
+  const { statementAdded } = encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'AllowEventBridgeToUseTheKey',
+    principals: [eventBridge],
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resources: ['*'],
+  }));
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2(`${WARNING_PREFIX}:keyPolicy`, `The key ${encryptionKey.node.path} is imported, so the `
+      + 'construct cannot change its key policy; allow events.amazonaws.com kms:GenerateDataKey and kms:Decrypt on it, '
+      + 'or EventBridge cannot deliver to the encrypted queue.');
+  }
+}
