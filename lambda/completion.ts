@@ -1,8 +1,9 @@
 /**
  * Completion: an SQS batch of "Redshift Data Statement Status Change" events, answered with a partial batch
- * response. Per record: foreign, untracked or malformed messages are acknowledged and ignored; a tracked statement's
- * completion is claimed atomically in the tracking table (exactly one claim per statement, whatever the number of copies
- * of its event), its singleton lock is released and its caller is called back once. A failed callback gives the
+ * response. Per record: foreign, untracked or malformed messages are acknowledged and ignored; a tracked statement is
+ * completed by `completeStatement`, the one way any source of a completion calls back: its completion is claimed
+ * atomically in the tracking table (exactly one claim per statement, whatever the number of copies of its event or
+ * of other sources), its singleton lock is released and its caller is called back once. A failed callback gives the
  * claim back and reports only that record in `batchItemFailures`, so SQS retries it and finally moves it to the DLQ.
  */
 import { DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
@@ -13,7 +14,7 @@ import { Deps } from './deps';
 import { describeError } from './errors';
 import { truncateBytes } from './plain';
 import { sendStepFunctionsCallback } from './sfn-callback';
-import { parseStatementName } from './statement-name';
+import { StatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
 
 /** Redshift error texts kept with the event (the cause sent to Step Functions is limited to 32,768 characters). */
@@ -45,7 +46,7 @@ function cloudFormationReason(event: StatusChangeEvent): string {
 
 /** Processes one SQS record; throws when it must be retried. */
 export async function completeRecord(deps: Deps, messageId: string, body: unknown): Promise<void> {
-  const { log, table } = deps;
+  const { log } = deps;
   const received = parseStatusChangeEvent(body);
   if (received === undefined) {
     log.debug('Ignoring a message that is not a Redshift Data status-change event', { messageId });
@@ -56,22 +57,32 @@ export async function completeRecord(deps: Deps, messageId: string, body: unknow
     log.debug('Ignoring the event of a statement this tasker did not name', { messageId, statementId: received.detail.statementId });
     return;
   }
-  const failed = received.detail.state !== 'FINISHED';
-  const event = failed ? await withErrorText(deps, received) : received;
+  const event = received.detail.state !== 'FINISHED' ? await withErrorText(deps, received) : received;
+  if (!await completeStatement(deps, messageId, name, event)) {
+    log.debug('Ignoring the event: the statement is not tracked here or its completion was already handled', {
+      messageId, statementName: event.detail.statementName,
+    });
+  }
+}
+
+/**
+ * Completes a tracked statement exactly once: claims its completion for `owner` (the claimant, stable across retries
+ * of the same source: an SQS message id, say), releases its singleton lock and calls its caller back with `event`.
+ * Returns `false`, and does nothing, when the statement is not tracked in this table or another owner claimed it.
+ * @throws when the callback failed; the claim is given back first, so a retry (or another source) can complete it
+ */
+export async function completeStatement(deps: Deps, owner: string, name: StatementName, event: StatusChangeEvent): Promise<boolean> {
+  const { log, table } = deps;
+  const failed = event.detail.state !== 'FINISHED';
   const now = deps.now();
   const claimed = await table.claimCompletion(name, {
-    owner: messageId,
+    owner,
     statementId: event.detail.statementId,
     event,
     ttl: Math.floor(now / 1000) + deps.config.ttlDays * 86_400,
     completedAt: new Date(now).toISOString(),
   });
-  if (claimed === undefined) {
-    log.debug('Ignoring the event: the statement is not tracked here or its completion was already handled', {
-      messageId, statementName: event.detail.statementName,
-    });
-    return;
-  }
+  if (claimed === undefined) return false;
   if (claimed.singletonLock !== undefined) {
     try {
       await table.releaseLock(claimed.singletonLock, event.detail.statementName);
@@ -106,15 +117,16 @@ export async function completeRecord(deps: Deps, messageId: string, body: unknow
     }
   } catch (error) {
     try {
-      await table.releaseClaim(name, messageId);
+      await table.releaseClaim(name, owner);
     } catch (releaseError) {
-      log.error('Could not give the completion claim back; this message retries it', { error: describeError(releaseError) });
+      log.error('Could not give the completion claim back; this source retries it', { error: describeError(releaseError) });
     }
     throw error;
   }
   log.info('Called back', {
     statementName: event.detail.statementName, statementId: event.detail.statementId, state: event.detail.state, callback: callback.kind,
   });
+  return true;
 }
 
 /** Processes an SQS batch; only records that must be retried are listed in `batchItemFailures`. */
