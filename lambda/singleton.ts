@@ -50,6 +50,8 @@ export async function acquireSingleton(deps: Deps, lockId: string, holder: strin
   const lease = now + START_LEASE_SECONDS;
   if (await deps.table.acquireLock(lockId, holder, lease, now)) return;
   const current = await deps.table.readLock(lockId);
+  // A retried start of the same caller computes the same name: the lock is already its own.
+  if (current?.holder === holder) return;
   if (current === undefined) {
     // Released between our two calls: try once more.
     if (await deps.table.acquireLock(lockId, holder, lease, now)) return;

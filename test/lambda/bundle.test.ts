@@ -148,7 +148,7 @@ test('CloudFormation: Create answers SUCCESS with the statement name; failing SQ
   expect(created.problems).toEqual([]);
   expect(created.body).toMatchObject({
     Status: 'SUCCESS',
-    PhysicalResourceId: expect.stringMatching(/^ExampleTable:\d{10}\.\d{15}$/),
+    PhysicalResourceId: expect.stringMatching(/^ExampleTable:\d{12}\.\d{15}$/),
     Data: { statementId: started.Id, state: 'FINISHED', rows: expect.any(Number) },
   });
 
