@@ -158,13 +158,15 @@ describe('Step Functions callbacks', () => {
   });
 
   test('the completion releases the singleton lock, so the next singleton start runs', async () => {
-    const singleton = { sqlStatement: 'call sp_slow(5)', action: 'executeSingletonStatement', taskToken: 't', executionArn: EXECUTION_ARN };
+    const singleton = (taskToken: string) => ({
+      sqlStatement: 'call sp_slow(5)', action: 'executeSingletonStatement', taskToken, executionArn: EXECUTION_ARN,
+    });
     redshiftData.on(DescribeStatementCommand).resolves({ Status: 'STARTED' });
-    await route(deps, singleton);
-    await expect(route(deps, singleton)).rejects.toMatchObject({ name: 'ConcurrentExecution' });
+    await route(deps, singleton('t1'));
+    await expect(route(deps, singleton('t2'))).rejects.toMatchObject({ name: 'ConcurrentExecution' });
     const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
     await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] });
-    await expect(route(deps, singleton)).resolves.toMatchObject({ Id: 'statement-2' });
+    await expect(route(deps, singleton('t3'))).resolves.toMatchObject({ Id: 'statement-2' });
   });
 });
 
@@ -199,7 +201,7 @@ describe('CloudFormation callbacks', () => {
   test('Create FINISHED → PUT SUCCESS with the statement name as physical id; the item keeps no resource properties', async () => {
     const statement = await startForStack('Create');
     expect(statement.WithEvent).toBe(true);
-    expect(statement.StatementName).toMatch(/^ExampleTable:\d{10}\.\d{15}$/);
+    expect(statement.StatementName).toMatch(/^ExampleTable:\d{12}\.\d{15}$/);
     const [item] = await tableItems(dynamo, deps);
     expect(item.callback_details).not.toContain('md5secret');
     expect(item.callback_details).not.toContain('ResourceProperties');
