@@ -101,8 +101,16 @@ export function readConfig(env: Environment): Config {
   const functionName = optional(env, 'AWS_LAMBDA_FUNCTION_NAME');
   const target: Target = clusterIdentifier !== undefined ? { clusterIdentifier } : { workgroupName: workgroupName! };
   return {
-    tableName, target, database, dbUser, secretArn, ttlDays, logLevel: logLevelText as LogLevel, region,
-    ...functionName !== undefined ? { functionName } : {}, cancelOrphans: cancelText === 'true',
+    tableName,
+    target,
+    database,
+    dbUser,
+    secretArn,
+    ttlDays,
+    logLevel: logLevelText as LogLevel,
+    region,
+    ...functionName !== undefined ? { functionName } : {},
+    cancelOrphans: cancelText === 'true',
   };
 }
 

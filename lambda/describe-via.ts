@@ -4,8 +4,8 @@
  * completer of another tasker whose callback infrastructure this tasker shares): it then asks the function that
  * started the statement (recorded at registration as `startedBy`) to describe it, with the `describeStatement` action.
  */
-import { DescribeStatementCommand, DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeStatementCommand, DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import { Deps } from './deps';
 import { describeError } from './errors';
 import { truncateBytes } from './plain';

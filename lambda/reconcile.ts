@@ -31,6 +31,8 @@ import { ErrorName, FINAL_STATES, FinalState, StatusChangeEvent as EventNames, T
 
 /** Statements reconciled at the same time (each costs one to three Data API and Step Functions calls). */
 export const SWEEP_CONCURRENCY = 8;
+/** In-flight statements read per index query. */
+export const SWEEP_PAGE_SIZE = 100;
 /** A sweep takes no new statement when its invocation has less time left than this. */
 export const SWEEP_RESERVE_MS = 10_000;
 /** The Data API's horizon: it keeps (and runs) statements at most 24 hours. */
@@ -179,7 +181,7 @@ export async function reconcile(deps: Deps, request: ReconcileRequest): Promise<
   do {
     let page;
     try {
-      page = await table.inFlight(config.functionName, before, startKey);
+      page = await table.inFlight(config.functionName, before, SWEEP_PAGE_SIZE, startKey);
     } catch (error) {
       if (error instanceof Error && error.name === 'ValidationException' && /index/i.test(error.message)) {
         throw new ConfigurationError(`The tracking table ${config.tableName} has no usable ${Table.IN_FLIGHT_INDEX} index `

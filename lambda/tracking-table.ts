@@ -217,7 +217,7 @@ export class TrackingTable {
    * One page of the statements `starter` started that are still in flight and were registered before `before`
    * (epoch ms), oldest first, from the sparse `inFlight` index.
    */
-  async inFlight(starter: string, before: number, startKey?: Record<string, unknown>): Promise<{
+  async inFlight(starter: string, before: number, limit: number, startKey?: Record<string, unknown>): Promise<{
     items: InFlightItem[]; nextKey?: Record<string, unknown>;
   }> {
     const result = await this.ddb.send(new QueryCommand({
@@ -226,6 +226,7 @@ export class TrackingTable {
       KeyConditionExpression: '#inFlight = :starter AND #registeredAt < :before',
       ExpressionAttributeNames: { '#inFlight': IN_FLIGHT, '#registeredAt': REGISTERED_AT },
       ExpressionAttributeValues: { ':starter': starter, ':before': before },
+      Limit: limit,
       ExclusiveStartKey: startKey,
     }));
     return {

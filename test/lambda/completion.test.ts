@@ -1,3 +1,4 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient, ValidationException } from '@aws-sdk/client-redshift-data';
 import {
   InvalidToken, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut,
@@ -11,6 +12,7 @@ import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb'
 
 const redshiftData = mockClient(RedshiftDataClient);
 const sfn = mockClient(SFNClient);
+const lambda = mockClient(LambdaClient);
 let dynamo: LocalDynamoDb;
 let deps: TestDeps;
 let started = 0;
@@ -167,6 +169,66 @@ describe('Step Functions callbacks', () => {
     const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
     await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] });
     await expect(route(deps, singleton('t3'))).resolves.toMatchObject({ Id: 'statement-2' });
+  });
+});
+
+describe('error text in every topology', () => {
+  const failedEvent = (name: string, id: string) => ({ Records: [sqsRecord(statusEvent(name, id, 'FAILED'))] });
+  const causeOf = () => JSON.parse(sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input.cause!).detail;
+
+  beforeEach(() => {
+    lambda.reset();
+    lambda.on(InvokeCommand).callsFake(async (input) => {
+      const request = JSON.parse(Buffer.from(input.Payload).toString('utf8'));
+      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify({ Id: request.statementId, Status: 'FAILED', Error: 'ERROR: read by the starter' })) };
+    });
+  });
+
+  test('the completer is the starter: it describes the statement itself', async () => {
+    const own = { ...deps, config: { ...deps.config, functionName: 'tasker' } };
+    const output = await route(own, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN }) as { Id: string };
+    const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+    await route(own, failedEvent(name, output.Id));
+    expect(causeOf().error).toBe('ERROR: function get_date() does not exist');
+    expect(lambda).not.toHaveReceivedCommand(InvokeCommand);
+  });
+
+  test('another completer (a separate function, or another tasker\'s): it asks the starter to describe the statement', async () => {
+    const starter = { ...deps, config: { ...deps.config, functionName: 'starter' } };
+    const completer = { ...deps, config: { ...deps.config, functionName: 'completer' } };
+    const output = await route(starter, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN }) as { Id: string };
+    const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+    redshiftData.resetHistory();
+
+    await route(completer, failedEvent(name, output.Id));
+
+    expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
+    const invoke = lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    expect(invoke.FunctionName).toBe('starter');
+    expect(JSON.parse(Buffer.from(invoke.Payload!).toString('utf8'))).toEqual({ action: 'describeStatement', statementId: output.Id });
+    expect(redshiftData).not.toHaveReceivedCommand(DescribeStatementCommand);
+    expect(causeOf()).toMatchObject({ state: 'FAILED', error: 'ERROR: read by the starter' });
+  });
+
+  test('the starter cannot be asked (its describe fails): the failure is called back without the text', async () => {
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'AccessDeniedException', errorMessage: 'no' })),
+    });
+    const starter = { ...deps, config: { ...deps.config, functionName: 'starter' } };
+    const completer = { ...deps, config: { ...deps.config, functionName: 'completer' } };
+    const output = await route(starter, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN }) as { Id: string };
+    const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+    await expect(route(completer, failedEvent(name, output.Id))).resolves.toEqual({ batchItemFailures: [] });
+    expect(causeOf().error).toBeUndefined();
+    expect(completer.log.text()).toContain('AccessDeniedException');
+  });
+
+  test('a duplicate failure event is not described again', async () => {
+    const { name, id } = await startForTask();
+    await route(deps, failedEvent(name, id));
+    redshiftData.resetHistory();
+    await route(deps, failedEvent(name, id));
+    expect(redshiftData).not.toHaveReceivedCommand(DescribeStatementCommand);
   });
 });
 
