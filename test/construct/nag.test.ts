@@ -45,6 +45,16 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nag(stack)).toEqual({ errors: [], warnings: [] });
   });
 
+  test('a tasker whose reconciler does not cancel orphans has no unsuppressed findings (and no heartbeat permission)', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev' }, cancelOrphans: false });
+    // THEN
+    expect(nag(stack)).toEqual({ errors: [], warnings: [] });
+    expect(suppressions(stack, 'AWS::IAM::Policy', 'RSTaskReconcilerPolicy')[0].applies_to).toEqual(['Resource::*']);
+  });
+
   test('the shared-infrastructure pair has no unsuppressed findings', () => {
     // GIVEN
     const stack = newStack();
@@ -125,6 +135,11 @@ describe('the construct\'s suppressions', () => {
       id: 'AwsSolutions-IAM5',
       reason: expect.stringMatching(/states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources/),
       applies_to: ['Resource::*'],
+    }]);
+    expect(suppressions(stack, 'AWS::IAM::Policy', 'RSTaskReconcilerPolicy')).toEqual([{
+      id: 'AwsSolutions-IAM5',
+      reason: expect.stringMatching(/act on task tokens.*SendTaskHeartbeat.*DescribeExecution is limited to the executions of this account and region/),
+      applies_to: ['Resource::*', 'Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:*'],
     }]);
     const others = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, any>)
       .filter((r) => r.Type !== 'AWS::IAM::Policy' && r.Metadata?.cdk_nag !== undefined);

@@ -172,6 +172,12 @@ describe('Step Functions callbacks', () => {
   });
 });
 
+/** A Lambda Invoke payload as the SDK returns it. */
+function payload(value: unknown) {
+  const bytes = Buffer.from(JSON.stringify(value));
+  return Object.assign(bytes, { transformToString: (encoding = 'utf-8') => bytes.toString(encoding as BufferEncoding) });
+}
+
 describe('error text in every topology', () => {
   const failedEvent = (name: string, id: string) => ({ Records: [sqsRecord(statusEvent(name, id, 'FAILED'))] });
   const causeOf = () => JSON.parse(sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input.cause!).detail;
@@ -179,8 +185,11 @@ describe('error text in every topology', () => {
   beforeEach(() => {
     lambda.reset();
     lambda.on(InvokeCommand).callsFake(async (input) => {
-      const request = JSON.parse(Buffer.from(input.Payload).toString('utf8'));
-      return { StatusCode: 200, Payload: Buffer.from(JSON.stringify({ Id: request.statementId, Status: 'FAILED', Error: 'ERROR: read by the starter' })) };
+      const request = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8'));
+      return {
+        StatusCode: 200,
+        Payload: payload({ Id: request.statementId, Status: 'FAILED', Error: 'ERROR: read by the starter' }),
+      };
     });
   });
 
@@ -205,14 +214,16 @@ describe('error text in every topology', () => {
     expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
     const invoke = lambda.commandCalls(InvokeCommand)[0].args[0].input;
     expect(invoke.FunctionName).toBe('starter');
-    expect(JSON.parse(Buffer.from(invoke.Payload!).toString('utf8'))).toEqual({ action: 'describeStatement', statementId: output.Id });
+    expect(JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString('utf8'))).toEqual({ action: 'describeStatement', statementId: output.Id });
     expect(redshiftData).not.toHaveReceivedCommand(DescribeStatementCommand);
     expect(causeOf()).toMatchObject({ state: 'FAILED', error: 'ERROR: read by the starter' });
   });
 
   test('the starter cannot be asked (its describe fails): the failure is called back without the text', async () => {
     lambda.on(InvokeCommand).resolves({
-      StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'AccessDeniedException', errorMessage: 'no' })),
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: payload({ errorType: 'AccessDeniedException', errorMessage: 'no' }),
     });
     const starter = { ...deps, config: { ...deps.config, functionName: 'starter' } };
     const completer = { ...deps, config: { ...deps.config, functionName: 'completer' } };

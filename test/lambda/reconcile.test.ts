@@ -57,7 +57,7 @@ beforeEach(async () => {
   }));
   redshiftData.on(DescribeStatementCommand).callsFake(async (input) => {
     const s = statements.get(input.Id);
-    if (!s) throw new ResourceNotFoundException({ message: 'Query does not exist.', $metadata: {}, ResourceId: input.Id });
+    if (!s) throw new ResourceNotFoundException({ message: 'Query does not exist.', $metadata: {}, Message: 'Query does not exist.', ResourceId: input.Id! });
     return {
       Id: input.Id,
       Status: s.status,
