@@ -95,7 +95,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     log.info('A retried start of a statement that already completed: nothing started', {
       statementName: formatStatementName(name), statementId: registered.statementId,
     });
-    return { Id: registered.statementId };
+    return registered.statementId !== undefined ? { Id: registered.statementId } : {};
   }
   if (registered.kind === 'reused') log.info('A retried start: the registration exists', { statementName: formatStatementName(name) });
 

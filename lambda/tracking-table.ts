@@ -164,12 +164,14 @@ export class TrackingTable {
       const result = await this.ddb.send(new UpdateCommand({
         TableName: this.tableName,
         Key: this.key(name),
-        UpdateExpression: `SET completedBy = :owner, completedAt = :at, statementId = :sid, finished_event_details = :event, ${TTL} = :ttl`
-          + (claim.keepInFlight ? '' : ' REMOVE #inFlight'),
+        // A statement the Data API does not know has no id to record.
+        UpdateExpression: `SET completedBy = :owner, completedAt = :at, finished_event_details = :event, ${TTL} = :ttl`
+          + (claim.statementId !== '' ? ', statementId = :sid' : '') + (claim.keepInFlight ? '' : ' REMOVE #inFlight'),
         ConditionExpression: 'attribute_exists(callback_details) AND (attribute_not_exists(completedBy) OR completedBy = :owner)',
         ExpressionAttributeNames: { ...NAMES, ...claim.keepInFlight ? {} : { '#inFlight': IN_FLIGHT } },
         ExpressionAttributeValues: {
-          ':owner': claim.owner, ':at': claim.completedAt, ':sid': claim.statementId, ':event': claim.event, ':ttl': claim.ttl,
+          ':owner': claim.owner, ':at': claim.completedAt, ':event': claim.event, ':ttl': claim.ttl,
+          ...claim.statementId !== '' ? { ':sid': claim.statementId } : {},
         },
         ReturnValues: 'ALL_OLD',
       }));
