@@ -67,6 +67,7 @@ export class LocalCloud {
 
   private readonly template: LocalTemplate;
   private readonly unsubscribe: Array<() => void> = [];
+  private closing?: Promise<void>;
 
   private constructor(private readonly options: LocalCloudOptions) {
     this.template = options.template;
@@ -77,8 +78,13 @@ export class LocalCloud {
     return this.template.arn(logicalId);
   }
 
-  /** Stops every server, process and worker; nothing keeps running. */
-  async close(): Promise<void> {
+  /** Stops every server, process and worker; nothing keeps running. Later calls wait for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.stopAll();
+    return this.closing;
+  }
+
+  private async stopAll(): Promise<void> {
     for (const stop of this.unsubscribe) stop();
     for (const queue of this.queues.values()) queue.close();
     await Promise.allSettled([
