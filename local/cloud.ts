@@ -205,6 +205,11 @@ export class LocalCloud {
         : JSON.stringify(template.resolve(p.Definition));
       this.stepFunctions.register(template.ref(id).split(':').pop()!, definition);
     }
+    const stepFunctions = this.stepFunctions;
+    this.callbacks.setExecutions({
+      describe: (arn) => stepFunctions.describeExecution(arn),
+      stop: async (arn) => (await stepFunctions.stopExecution(arn))?.stopDate,
+    });
     this.cloudFormation = new CloudFormationDriver({
       template, lambda: this.lambda, responses: this.responses, onEvent: this.options.onCustomResource,
     });

@@ -30,10 +30,11 @@ export class DemoOutput {
   private readonly running = new Map<string, StatementRecord>();
   private progressTimer?: NodeJS.Timeout;
   private machineByLogicalId = new Map<string, string>();
-  /** When a statement ended (for the callback latency in the trace). */
-  public endedAt: (statementId: string) => number | undefined = () => undefined;
 
   constructor(private readonly quiet: boolean) {}
+
+  /** When a statement ended (for the callback latency in the trace). */
+  public endedAt: (statementId: string) => number | undefined = () => undefined;
 
   /** Labels state machines by construct id in the trace. */
   setMachineLabels(machineLogicalIds: Record<string, string>): void {
