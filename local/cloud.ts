@@ -98,7 +98,7 @@ export class LocalCloud {
 
   private async init(): Promise<void> {
     const { template } = this;
-    const { region, accountId } = template.context;
+    const { accountId } = template.context;
     [this.dynamo, this.callbacks, this.responses] = await Promise.all([startLocalDynamoDb(), startSfnCallbackServer(), startCfnResponseServer()]);
     this.redshift = await startRedshiftDataServer({
       accountId,
@@ -107,6 +107,14 @@ export class LocalCloud {
     });
     if (this.options.onStatement) this.unsubscribe.push(this.redshift.onStatusChange(this.options.onStatement));
 
+    await this.createTables();
+    await this.addFunctions();
+    this.wireQueues();
+    this.registerMachines();
+  }
+
+  private async createTables(): Promise<void> {
+    const { template } = this;
     // ---- DynamoDB tables ----
     for (const id of template.ofType('AWS::DynamoDB::Table')) {
       const p = template.resolve(template.resource(id).Properties as Json) as Record<string, Json>;
@@ -118,6 +126,11 @@ export class LocalCloud {
       } as unknown as CreateTableCommandInput));
     }
 
+  }
+
+  private async addFunctions(): Promise<void> {
+    const { template } = this;
+    const { region, accountId } = template.context;
     // ---- Lambda functions ----
     const invokeEndpoint = await this.lambda.startInvokeServer();
     const endpoints = {
@@ -154,6 +167,10 @@ export class LocalCloud {
       });
     }
 
+  }
+
+  private wireQueues(): void {
+    const { template } = this;
     // ---- Queues, event source mappings, rules ----
     const mappings = template.ofType('AWS::Lambda::EventSourceMapping').map((id) => template.resolve(template.resource(id).Properties as Json) as Record<string, Json>);
     for (const id of template.ofType('AWS::SQS::Queue')) {
@@ -196,6 +213,11 @@ export class LocalCloud {
       }));
     }
 
+  }
+
+  private registerMachines(): void {
+    const { template } = this;
+    const { region, accountId } = template.context;
     // ---- State machines and custom resources ----
     this.stepFunctions = new LocalStepFunctions({ lambda: this.lambda, callbacks: this.callbacks, region, accountId, onTrace: this.options.onTrace });
     for (const id of template.ofType('AWS::StepFunctions::StateMachine')) {

@@ -19,9 +19,12 @@ import { asl } from './asl';
 import {
   EventLog, forEachTask, Json, JsonObject, reportedStatement, rewriteTaskTokens, TaskState, truncate, valueAt,
 } from './definition';
+import { describeExecution, ExecutionDescription } from './describe';
 import { LocalLambdaRuntime } from '../lambda/runtime';
 import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
 
+
+export type { ExecutionDescription } from './describe';
 
 /** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
 export class TaskError extends Error {
@@ -87,22 +90,6 @@ interface ExecutionScope {
   readonly timers: Set<NodeJS.Timeout>;
 }
 
-
-/** An execution as `DescribeExecution` shows it (epoch seconds for dates, JSON texts for input and output). */
-export interface ExecutionDescription {
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly name: string;
-  readonly status: 'RUNNING' | ExecutionOutcome['status'];
-  readonly startDate: number;
-  readonly stopDate?: number;
-  readonly input: string;
-  readonly inputDetails: { readonly included: boolean };
-  readonly output?: string;
-  readonly outputDetails?: { readonly included: boolean };
-  readonly error?: string;
-  readonly cause?: string;
-}
 
 export class LocalStepFunctions {
   /** Outcomes of every execution, by ARN. */
@@ -188,25 +175,7 @@ export class LocalStepFunctions {
   /** An execution this runner started, as `DescribeExecution` answers (undefined for an unknown ARN). */
   describeExecution(executionArn: string): ExecutionDescription | undefined {
     const started = this.started.get(executionArn);
-    if (!started) return undefined;
-    const outcome = this.executions.get(executionArn);
-    const base = {
-      executionArn,
-      stateMachineArn: started.machine.arn,
-      name: started.name,
-      startDate: started.startDate.getTime() / 1000,
-      input: JSON.stringify(started.input),
-      inputDetails: { included: true },
-    };
-    if (!outcome) return { ...base, status: 'RUNNING' };
-    return {
-      ...base,
-      status: outcome.status,
-      stopDate: outcome.stopDate.getTime() / 1000,
-      ...outcome.status === 'SUCCEEDED' ? { output: JSON.stringify(outcome.output ?? null), outputDetails: { included: true } } : {},
-      ...outcome.error !== undefined ? { error: outcome.error } : {},
-      ...outcome.cause !== undefined ? { cause: outcome.cause } : {},
-    };
+    return started && describeExecution(executionArn, { ...started, stateMachineArn: started.machine.arn }, this.executions.get(executionArn));
   }
 
   /**
