@@ -11,17 +11,10 @@ import { StatusEvents } from './events';
 import { shapeResult } from './results';
 import { ApiError, Caller, DataApiLimits, FINAL, notFound, StatementRecord, StatementStatus, validation } from './types';
 
-export interface NewStatement {
+/** What a new statement is made of: the target and caller fields of a record, its SQL texts and the bound SQL. */
+export interface NewStatement extends Pick<StatementRecord,
+  'statementName' | 'clusterIdentifier' | 'workgroupName' | 'database' | 'dbUser' | 'secretArn' | 'withEvent' | 'caller' | 'isBatch'> {
   readonly queryStrings: string[];
-  readonly isBatch: boolean;
-  readonly statementName?: string;
-  readonly clusterIdentifier?: string;
-  readonly workgroupName?: string;
-  readonly database: string;
-  readonly dbUser?: string;
-  readonly secretArn?: string;
-  readonly withEvent: boolean;
-  readonly caller: Caller;
   readonly parameters?: Array<{ name: string; value: string }>;
   /** SQL ready for the engine (parameters bound, rewrites applied) and positional values. */
   readonly bound: { sqls: string[]; params?: string[][] };
