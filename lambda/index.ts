@@ -29,7 +29,7 @@ function initialise(): { deps: Deps } | { error: Error } {
         sfn,
         httpPut: nodeHttpPut,
         invoke: lambdaInvoker(lazyLambdaClient),
-        now: Date.now,
+        now: () => Date.now(),
       },
     };
   } catch (error) {

@@ -170,7 +170,10 @@ export class TrackingTable {
         ConditionExpression: 'attribute_exists(callback_details) AND (attribute_not_exists(completedBy) OR completedBy = :owner)',
         ExpressionAttributeNames: { ...NAMES, ...claim.keepInFlight ? {} : { '#inFlight': IN_FLIGHT } },
         ExpressionAttributeValues: {
-          ':owner': claim.owner, ':at': claim.completedAt, ':event': claim.event, ':ttl': claim.ttl,
+          ':owner': claim.owner,
+          ':at': claim.completedAt,
+          ':event': claim.event,
+          ':ttl': claim.ttl,
           ...claim.statementId !== '' ? { ':sid': claim.statementId } : {},
         },
         ReturnValues: 'ALL_OLD',
