@@ -60,6 +60,8 @@ async function register(
     registeredAt: now,
     ...lockId !== undefined ? { singletonLock: lockId } : {},
     ...config.functionName !== undefined ? { startedBy: config.functionName } : {},
+    // Nobody waits for a statement without a callback (and no event comes for it): nothing to reconcile.
+    reconciled: request.callback.kind !== 'none',
     ...key !== undefined ? { idempotencyKey: key } : {},
   };
   let name = first;

@@ -4,7 +4,8 @@
  *
  * Statement item: `id` (caller id), `invocationId`, `sqlStatement` (truncated), `callback_details` (JSON string, see
  * `callback-details.ts`), `TTL`, `registeredAt` (epoch ms), optional `singletonLock`, `startedBy` (the starting
- * function), `inFlightOf` (the same, while in flight: the sparse `inFlight` index), `idempotencyKey`; on completion
+ * function), `inFlightOf` (the same, while a waiting caller's statement is in flight: the sparse `inFlight` index),
+ * `idempotencyKey`; on completion
  * also `completedBy` (the source that claimed it), `completedAt`, `statementId`, `finished_event_details`.
  * Lock item: `id` = `singleton-lock#<sha256>`, `invocationId` = `lock`, `holder` (statement name), `leaseExpiresAt`,
  * optional `statementId`, `TTL`.
@@ -24,8 +25,10 @@ export interface StatementItem {
   /** Epoch milliseconds. */
   readonly registeredAt: number;
   readonly singletonLock?: string;
-  /** The starting function: its reconciler sweeps the statement, and it can describe it for another completer. */
+  /** The starting function: it can describe the statement for another completer. */
   readonly startedBy?: string;
+  /** Whether the starter's reconciler sweeps it (someone waits for a callback): `inFlightOf` is set. */
+  readonly reconciled?: boolean;
   /** SHA-256 of the caller's identity (task token, CloudFormation request): a retried start finds its registration. */
   readonly idempotencyKey?: string;
 }
@@ -127,7 +130,8 @@ export class TrackingTable {
         [Table.TTL_ATTRIBUTE]: item.ttl,
         [REGISTERED_AT]: item.registeredAt,
         ...item.singletonLock !== undefined ? { singletonLock: item.singletonLock } : {},
-        ...item.startedBy !== undefined ? { startedBy: item.startedBy, [IN_FLIGHT]: item.startedBy } : {},
+        ...item.startedBy !== undefined ? { startedBy: item.startedBy } : {},
+        ...item.startedBy !== undefined && item.reconciled ? { [IN_FLIGHT]: item.startedBy } : {},
         ...item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {},
       },
       ConditionExpression: 'attribute_not_exists(#id)',

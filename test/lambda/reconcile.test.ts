@@ -268,10 +268,12 @@ describe('orphans', () => {
     expect(redshiftData).not.toHaveReceivedCommand(CancelStatementCommand);
   });
 
-  test('a statement without a callback is never cancelled, and nobody is asked', async () => {
+  test('a statement without a callback is not swept: never cancelled, nobody asked', async () => {
     await route(deps, { sqlStatement: 'select 1', executionArn: EXECUTION_ARN });
     clock += 2 * MINUTE;
-    await expect(sweep()).resolves.toMatchObject({ running: 1 });
+    await expect(sweep()).resolves.toMatchObject({ examined: 0 });
+    expect((await tableItems(dynamo, deps))[0]).toMatchObject({ startedBy: 'starter' });
+    expect((await tableItems(dynamo, deps))[0].inFlightOf).toBeUndefined();
     expect(sfn.calls()).toHaveLength(0);
     expect(redshiftData).not.toHaveReceivedCommand(CancelStatementCommand);
   });
