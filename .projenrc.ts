@@ -37,7 +37,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // ---- CDK / jsii ----
   cdkVersion: CDK_VERSION,
-  constructsVersion: '10.5.1',
+  // The constructs version aws-cdk-lib CDK_VERSION was built with: the Go binding of aws-cdk-lib before 2.239 does not
+  // compile with constructs 10.5 or later (ambiguous `With` method), so a higher minimum breaks the Go module.
+  constructsVersion: '10.4.2',
   jsiiVersion: '~6.0.0',
   // Bindings for the other jsii languages. Their registries are not reachable from the build machines, so CI
   // generates their code only (see the `bindings` task) to prove the API stays jsii-compatible.
