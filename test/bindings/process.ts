@@ -1,5 +1,6 @@
 /** Running the tools of the bindings test: commands with their output shown, steps with their outcome and time. */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The repository root. */
@@ -24,14 +25,25 @@ export class Interrupted extends Error {
   public readonly name = 'Interrupted';
 }
 
+/** A directory holding only `node`: the Node.js running this script (git-ignored). */
+const NODE_BIN = path.join(ROOT, '.bindings', 'node-bin');
+
 /**
- * The environment of every child process: the jsii runtime of each language starts `node`, so the directory of the
- * node running this script comes first on PATH (the same Node.js version for every language).
+ * The environment of every child process. The jsii runtime of each language starts `node` (`JSII_NODE`, else from
+ * PATH), and so do the CDK CLI and npm: all of them get the Node.js running this script. Only `node` is put in front
+ * of PATH, so every other tool (python3, java, mvn, go) is found as on the caller's PATH.
  */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const node = path.join(NODE_BIN, 'node');
+  if (!fs.existsSync(node) || fs.realpathSync(node) !== fs.realpathSync(process.execPath)) {
+    fs.mkdirSync(NODE_BIN, { recursive: true });
+    fs.rmSync(node, { force: true });
+    fs.symlinkSync(process.execPath, node);
+  }
   return {
     ...process.env,
-    PATH: [path.dirname(process.execPath), process.env.PATH ?? ''].join(path.delimiter),
+    PATH: [NODE_BIN, process.env.PATH ?? ''].join(path.delimiter),
+    JSII_NODE: process.execPath,
     JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1',
     ...extra,
   };
