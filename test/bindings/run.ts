@@ -126,7 +126,7 @@ function main(): number {
       if (!python.found) notRun('cfn-lint', `cfn-lint is installed with pip: ${python.reason}`);
       else outcomes.push(step('cfn-lint', () => lintTemplates(tmp, languageOut)));
     }
-    notRun('dotnet', toolchains.dotnet());
+    if (options.only.some((s) => s !== 'cfn-lint')) notRun('dotnet', toolchains.dotnet());
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     if (options.keep) console.log(`\nSynthesized templates kept in ${tmp}`);
