@@ -10,7 +10,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { SfnRedshiftTasker } from '../../src';
+import { LogLevel, SfnRedshiftTasker, TablePermission } from '../../src';
 
 const CLUSTER = { clusterIdentifier: 'my-cluster', dbName: 'dev' };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/analytics-AbCdEf';
@@ -122,9 +122,9 @@ export const VARIANTS: Readonly<Record<string, (stack: Stack) => void>> = {
   TaskerCustomSettings: (stack) => {
     new SfnRedshiftTasker(stack, 'RSTask', {
       redshiftTargetProps: { ...CLUSTER, dbUser: 'etl_user' },
-      logLevel: 'DEBUG',
+      logLevel: LogLevel.DEBUG,
       trackingTableTtl: Duration.days(7),
-      tablePermissions: 'ReadWrite',
+      tablePermissions: TablePermission.READ_WRITE,
       maxReceiveCount: 5,
       queueProps: { retentionPeriod: Duration.days(7) },
       deadLetterQueueProps: { retentionPeriod: Duration.days(10) },
