@@ -43,8 +43,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // ---- CDK / jsii ----
   cdkVersion: CDK_VERSION,
-  // The constructs version aws-cdk-lib CDK_VERSION was built with: the Go binding of aws-cdk-lib before 2.239 does not
-  // compile with constructs 10.5 or later (ambiguous `With` method), so a higher minimum breaks the Go module.
+  // The lowest constructs the library supports, which the build also uses: the version aws-cdk-lib CDK_VERSION was
+  // built with. The Go binding of aws-cdk-lib before 2.239 does not compile with constructs 10.5 or later (ambiguous
+  // `With` method), and the Go module requires the constructs the build used, so a newer one breaks it.
   constructsVersion: '10.4.2',
   jsiiVersion: '~6.0.0',
   // Bindings for the other jsii languages. Their registries are not reachable from the build machines, so CI
@@ -79,8 +80,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@4.1.0',
     // DynamoDB implementation for tests: pure JS, listens on 127.0.0.1 only, starts in milliseconds.
     'dynalite@4.0.0',
-    // cdk-nag 3.x needs aws-cdk-lib >= 2.257; 2.38.x works from the CDK_VERSION above.
-    'cdk-nag@2.38.2',
+    // cdk-nag 3.x needs aws-cdk-lib >= 2.257, and 2.38.x constructs >= 10.5.1 (see constructsVersion); 2.37.55 is the
+    // newest that fits both.
+    'cdk-nag@2.37.55',
     'fast-check@4.10.2',
     // Local end-to-end run: embedded PostgreSQL and an ASL interpreter.
     '@electric-sql/pglite@0.5.16',

@@ -237,7 +237,7 @@ func environment(tb *testing.T, t template, prefix string) map[string]interface{
 func TestClusterTaskerAndMachine(t *testing.T) {
 	expectEqual(t, "resource counts", taskerWithMachine(), resourceCounts(cluster))
 	functionID, fn := onlyResource(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")
-	tableID, _ := onlyResource(t, cluster, "AWS::DynamoDB::Table", "RSTaskStateTable")
+	tableID, _ := onlyResource(t, cluster, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
 	expectEqual(t, "environment", map[string]interface{}{
 		"DDB_TABLE_NAME":     map[string]string{"Ref": tableID},
 		"CLUSTER_IDENTIFIER": "my-cluster",
@@ -272,7 +272,7 @@ func TestServerlessTaskerWithSecret(t *testing.T) {
 	expected["AWS::IAM::Policy"] = 4 // + the secret's read grant on the role
 	expectEqual(t, "resource counts", expected, resourceCounts(serverless))
 	functionID, _ := onlyResource(t, serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
-	tableID, _ := onlyResource(t, serverless, "AWS::DynamoDB::Table", "AnalyticsTaskStateTable")
+	tableID, _ := onlyResource(t, serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
 	expectEqual(t, "environment", map[string]interface{}{
 		"DDB_TABLE_NAME": map[string]string{"Ref": tableID},
 		"WORKGROUP_NAME": "analytics",
@@ -299,7 +299,7 @@ func TestSecondTaskerSharesTheCallbackInfrastructure(t *testing.T) {
 			t.Errorf("%s: want %d, got %d", resourceType, want, counts[resourceType])
 		}
 	}
-	tableID, _ := onlyResource(t, shared, "AWS::DynamoDB::Table", "EtlTaskStateTable")
+	tableID, _ := onlyResource(t, shared, "AWS::DynamoDB::Table", "EtlTaskTrackingTable")
 	env := environment(t, shared, "ReportingTaskStarterFunction")
 	expectEqual(t, "DDB_TABLE_NAME", map[string]string{"Ref": tableID}, env["DDB_TABLE_NAME"])
 	expectEqual(t, "WORKGROUP_NAME", "reporting", env["WORKGROUP_NAME"])

@@ -146,7 +146,7 @@ def test_cluster_tasker_and_machine(synthesized):
     template, tasker = synthesized["cluster"]
     assert resource_counts(template) == TASKER_WITH_MACHINE
     function_id, function = only_resource(template, "AWS::Lambda::Function", "RSTaskStarterFunction")
-    table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "RSTaskStateTable")
+    table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
     assert function["Environment"]["Variables"] == {
         "DDB_TABLE_NAME": {"Ref": table_id},
         "CLUSTER_IDENTIFIER": "my-cluster",
@@ -173,7 +173,7 @@ def test_serverless_tasker_with_secret(synthesized):
     expected = dict(TASKER_WITH_MACHINE, **{"AWS::IAM::Policy": 4})  # + the secret's read grant on the role
     assert resource_counts(template) == expected
     function_id, function = only_resource(template, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
-    table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "AnalyticsTaskStateTable")
+    table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
     assert function["Environment"]["Variables"] == {
         "DDB_TABLE_NAME": {"Ref": table_id},
         "WORKGROUP_NAME": "analytics",
@@ -198,7 +198,7 @@ def test_second_tasker_shares_the_callback_infrastructure(synthesized):
     assert counts["AWS::Lambda::Function"] == 2
     assert counts["AWS::SQS::Queue"] == 2
     assert counts["AWS::Events::Rule"] == 1
-    table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "EtlTaskStateTable")
+    table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "EtlTaskTrackingTable")
     _, function = only_resource(template, "AWS::Lambda::Function", "ReportingTaskStarterFunction")
     assert function["Environment"]["Variables"]["DDB_TABLE_NAME"] == {"Ref": table_id}
     assert function["Environment"]["Variables"]["WORKGROUP_NAME"] == "reporting"

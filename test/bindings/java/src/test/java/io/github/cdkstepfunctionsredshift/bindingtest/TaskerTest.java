@@ -227,7 +227,7 @@ class TaskerTest {
     void clusterTaskerAndMachine() throws IOException {
         assertEquals(taskerWithMachine(), resourceCounts(cluster));
         String functionId = onlyId(cluster, "AWS::Lambda::Function", "RSTaskStarterFunction");
-        String tableId = onlyId(cluster, "AWS::DynamoDB::Table", "RSTaskStateTable");
+        String tableId = onlyId(cluster, "AWS::DynamoDB::Table", "RSTaskTrackingTable");
         assertEquals(Map.of(
                 "DDB_TABLE_NAME", Map.of("Ref", tableId),
                 "CLUSTER_IDENTIFIER", "my-cluster",
@@ -258,7 +258,7 @@ class TaskerTest {
         expected.put("AWS::IAM::Policy", 4); // + the secret's read grant on the role
         assertEquals(expected, resourceCounts(serverless));
         String functionId = onlyId(serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction");
-        String tableId = onlyId(serverless, "AWS::DynamoDB::Table", "AnalyticsTaskStateTable");
+        String tableId = onlyId(serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable");
         assertEquals(Map.of(
                 "DDB_TABLE_NAME", Map.of("Ref", tableId),
                 "WORKGROUP_NAME", "analytics",
@@ -281,7 +281,7 @@ class TaskerTest {
         assertEquals(2, counts.get("AWS::Lambda::Function"));
         assertEquals(2, counts.get("AWS::SQS::Queue"));
         assertEquals(1, counts.get("AWS::Events::Rule"));
-        String tableId = onlyId(shared, "AWS::DynamoDB::Table", "EtlTaskStateTable");
+        String tableId = onlyId(shared, "AWS::DynamoDB::Table", "EtlTaskTrackingTable");
         Map<String, Object> env = environment(shared, "ReportingTaskStarterFunction");
         assertEquals(Map.of("Ref", tableId), env.get("DDB_TABLE_NAME"));
         assertEquals("reporting", env.get("WORKGROUP_NAME"));
