@@ -36,16 +36,18 @@ var (
 	etl, reporting              redshift.SfnRedshiftTasker
 )
 
-// taskerWithMachine: the resources of one tasker with its callback infrastructure, plus the state machine, its role
+// taskerWithMachine: the resources of one tasker with its callback infrastructure and reconciler schedule, plus the
+// state machine, its role
 // and policy.
 func taskerWithMachine() map[string]int {
 	return map[string]int{
 		"AWS::DynamoDB::Table":             1,
 		"AWS::Lambda::Function":            1,
 		"AWS::IAM::Role":                   2,
-		"AWS::IAM::Policy":                 3,
+		"AWS::IAM::Policy":                 4,
 		"AWS::Logs::LogGroup":              1,
-		"AWS::Events::Rule":                1,
+		"AWS::Events::Rule":                2,
+		"AWS::Lambda::Permission":          1,
 		"AWS::SQS::Queue":                  2,
 		"AWS::SQS::QueuePolicy":            2,
 		"AWS::KMS::Key":                    1,
@@ -269,7 +271,7 @@ func TestClusterTaskerAndMachine(t *testing.T) {
 
 func TestServerlessTaskerWithSecret(t *testing.T) {
 	expected := taskerWithMachine()
-	expected["AWS::IAM::Policy"] = 4 // + the secret's read grant on the role
+	expected["AWS::IAM::Policy"] = 5 // + the secret's read grant on the role
 	expectEqual(t, "resource counts", expected, resourceCounts(serverless))
 	functionID, _ := onlyResource(t, serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
 	tableID, _ := onlyResource(t, serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
@@ -293,7 +295,7 @@ func TestServerlessTaskerWithSecret(t *testing.T) {
 func TestSecondTaskerSharesTheCallbackInfrastructure(t *testing.T) {
 	counts := resourceCounts(shared)
 	for resourceType, want := range map[string]int{
-		"AWS::DynamoDB::Table": 1, "AWS::Lambda::Function": 2, "AWS::SQS::Queue": 2, "AWS::Events::Rule": 1,
+		"AWS::DynamoDB::Table": 1, "AWS::Lambda::Function": 2, "AWS::SQS::Queue": 2, "AWS::Events::Rule": 3,
 	} {
 		if counts[resourceType] != want {
 			t.Errorf("%s: want %d, got %d", resourceType, want, counts[resourceType])

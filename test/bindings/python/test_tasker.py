@@ -21,14 +21,16 @@ from cdk_stepfunctions_redshift import RedshiftTargetProps, SfnRedshiftTasker, S
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/analytics-AbCdEf"
 SQL = "call refresh_sales_summary()"
 
-# The resources of one tasker with its callback infrastructure, plus the state machine, its role and policy.
+# The resources of one tasker with its callback infrastructure and reconciler schedule, plus the state machine, its
+# role and policy.
 TASKER_WITH_MACHINE = {
     "AWS::DynamoDB::Table": 1,
     "AWS::Lambda::Function": 1,
     "AWS::IAM::Role": 2,
-    "AWS::IAM::Policy": 3,
+    "AWS::IAM::Policy": 4,
     "AWS::Logs::LogGroup": 1,
-    "AWS::Events::Rule": 1,
+    "AWS::Events::Rule": 2,
+    "AWS::Lambda::Permission": 1,
     "AWS::SQS::Queue": 2,
     "AWS::SQS::QueuePolicy": 2,
     "AWS::KMS::Key": 1,
@@ -170,7 +172,7 @@ def test_cluster_tasker_and_machine(synthesized):
 
 def test_serverless_tasker_with_secret(synthesized):
     template, _ = synthesized["serverless"]
-    expected = dict(TASKER_WITH_MACHINE, **{"AWS::IAM::Policy": 4})  # + the secret's read grant on the role
+    expected = dict(TASKER_WITH_MACHINE, **{"AWS::IAM::Policy": 5})  # + the secret's read grant on the role
     assert resource_counts(template) == expected
     function_id, function = only_resource(template, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
     table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
@@ -197,7 +199,7 @@ def test_second_tasker_shares_the_callback_infrastructure(synthesized):
     assert counts["AWS::DynamoDB::Table"] == 1
     assert counts["AWS::Lambda::Function"] == 2
     assert counts["AWS::SQS::Queue"] == 2
-    assert counts["AWS::Events::Rule"] == 1
+    assert counts["AWS::Events::Rule"] == 3  # one status-change rule, one reconciler schedule per tasker
     table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "EtlTaskTrackingTable")
     _, function = only_resource(template, "AWS::Lambda::Function", "ReportingTaskStarterFunction")
     assert function["Environment"]["Variables"]["DDB_TABLE_NAME"] == {"Ref": table_id}

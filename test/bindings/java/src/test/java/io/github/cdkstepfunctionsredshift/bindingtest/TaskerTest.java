@@ -59,15 +59,16 @@ class TaskerTest {
     private static SfnRedshiftTasker etl;
     private static SfnRedshiftTasker reporting;
 
-    /** The resources of one tasker with its callback infrastructure, plus the state machine, its role and policy. */
+    /** The resources of one tasker with its callback infrastructure and reconciler schedule, plus the state machine, its role and policy. */
     private static Map<String, Integer> taskerWithMachine() {
         Map<String, Integer> counts = new HashMap<>();
         counts.put("AWS::DynamoDB::Table", 1);
         counts.put("AWS::Lambda::Function", 1);
         counts.put("AWS::IAM::Role", 2);
-        counts.put("AWS::IAM::Policy", 3);
+        counts.put("AWS::IAM::Policy", 4);
         counts.put("AWS::Logs::LogGroup", 1);
-        counts.put("AWS::Events::Rule", 1);
+        counts.put("AWS::Events::Rule", 2);
+        counts.put("AWS::Lambda::Permission", 1);
         counts.put("AWS::SQS::Queue", 2);
         counts.put("AWS::SQS::QueuePolicy", 2);
         counts.put("AWS::KMS::Key", 1);
@@ -255,7 +256,7 @@ class TaskerTest {
     @SuppressWarnings("unchecked")
     void serverlessTaskerWithSecret() throws IOException {
         Map<String, Integer> expected = taskerWithMachine();
-        expected.put("AWS::IAM::Policy", 4); // + the secret's read grant on the role
+        expected.put("AWS::IAM::Policy", 5); // + the secret's read grant on the role
         assertEquals(expected, resourceCounts(serverless));
         String functionId = onlyId(serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction");
         String tableId = onlyId(serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable");
@@ -280,7 +281,7 @@ class TaskerTest {
         assertEquals(1, counts.get("AWS::DynamoDB::Table"));
         assertEquals(2, counts.get("AWS::Lambda::Function"));
         assertEquals(2, counts.get("AWS::SQS::Queue"));
-        assertEquals(1, counts.get("AWS::Events::Rule"));
+        assertEquals(3, counts.get("AWS::Events::Rule")); // one status-change rule, one reconciler schedule per tasker
         String tableId = onlyId(shared, "AWS::DynamoDB::Table", "EtlTaskTrackingTable");
         Map<String, Object> env = environment(shared, "ReportingTaskStarterFunction");
         assertEquals(Map.of("Ref", tableId), env.get("DDB_TABLE_NAME"));
