@@ -37,8 +37,7 @@ var (
 )
 
 // taskerWithMachine: the resources of one tasker with its callback infrastructure and reconciler schedule, plus the
-// state machine, its role
-// and policy.
+// state machine, its role and policy.
 func taskerWithMachine() map[string]int {
 	return map[string]int{
 		"AWS::DynamoDB::Table":             1,
