@@ -87,14 +87,14 @@ export class SfnRedshiftTasker extends Construct {
     this.lambdaFunction = starter.fn;
     attachPolicy(this, 'StarterPolicy', starter,
       starterStatements(Stack.of(this), props.redshiftTargetProps, this.trackingTable),
-      starterSuppressions(props.redshiftTargetProps, starter.tracing, this.trackingTable));
+      starterSuppressions(Stack.of(this), props.redshiftTargetProps, starter.tracing, this.trackingTable));
     props.redshiftTargetProps.secret?.grantRead(starter.fn);
     this.grantTablePermissions(starter.fn, props.tablePermissions);
 
     // ---- Reconciler (sweeps the statements the starter started) ----
     if (reconcilerEnabled(props)) {
       attachPolicy(this, 'ReconcilerPolicy', { ...starter, tracing: false, logGroup: undefined },
-        reconcilerStatements(Stack.of(this), this.trackingTable, cancelsOrphans(props)), reconcilerSuppressions(cancelsOrphans(props)));
+        reconcilerStatements(Stack.of(this), this.trackingTable, cancelsOrphans(props)), reconcilerSuppressions(Stack.of(this), cancelsOrphans(props)));
       this.reconcileSchedule = reconcileSchedule(this, starter.fn, reconcileInterval(props));
     }
 

@@ -8,7 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppression } from './nag';
+import { NagSuppression, nagArn } from './nag';
 import { RedshiftTargetProps } from '../tasker-props';
 
 /** Table actions of the API path: register (conditional put), record, unregister, lock, `LATEST` (query). */
@@ -118,7 +118,7 @@ export function xrayStatement(): iam.PolicyStatement {
 }
 
 /** The cdk-nag findings inherent to the starter's policy, each with its reason. */
-export function starterSuppressions(target: RedshiftTargetProps, tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
+export function starterSuppressions(stack: Stack, target: RedshiftTargetProps, tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
   const reasons = [
     `${STATEMENT_ACTIONS.join(', ')} act on statement ids, which are not IAM resources; the statement is limited to `
     + 'statements this function started by the condition redshift-data:statement-owner-iam-userid = ${aws:userid}.',
@@ -132,7 +132,7 @@ export function starterSuppressions(target: RedshiftTargetProps, tracing: boolea
         + 'workgroup name at synth time, so redshift-data:ExecuteStatement/BatchExecuteStatement (and '
         + 'redshift-serverless:GetCredentials with IAM authentication) are scoped to the workgroups of this account '
         + 'and region; the database credentials bound what the SQL can do.',
-      appliesTo: ['Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup/*'],
+      appliesTo: [`Resource::${nagArn(stack, 'redshift-serverless', 'workgroup/*')}`],
     });
   }
   return [...suppressions, ...tableKeySuppressions(table)];

@@ -10,7 +10,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { NagSuppression } from './nag';
+import { NagSuppression, nagArn } from './nag';
 import { Action, Defaults, Field, Table, show } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
@@ -126,14 +126,14 @@ export function reconcilerStatements(stack: Stack, table: dynamodb.ITable, cance
 }
 
 /** The cdk-nag findings inherent to the reconciler's policy, each with its reason. */
-export function reconcilerSuppressions(cancelOrphans: boolean): NagSuppression[] {
+export function reconcilerSuppressions(stack: Stack, cancelOrphans: boolean): NagSuppression[] {
   const reasons = ['states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources'
     + ' (the state machines that hand tokens to the tasker are not known to it).'];
   const appliesTo = ['Resource::*'];
   if (cancelOrphans) {
     reasons.push('states:SendTaskHeartbeat acts on task tokens as well; states:DescribeExecution is limited to the executions '
       + 'of this account and region, whose state machines the tasker does not know.');
-    appliesTo.push('Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:*');
+    appliesTo.push(`Resource::${nagArn(stack, 'states', 'execution:*')}`);
   }
   return [{ id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo }];
 }

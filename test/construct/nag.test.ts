@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -53,6 +53,15 @@ describe('cdk-nag AwsSolutions', () => {
     // THEN
     expect(nag(stack)).toEqual({ errors: [], warnings: [] });
     expect(suppressions(stack, 'AWS::IAM::Policy', 'RSTaskReconcilerPolicy')[0].applies_to).toEqual(['Resource::*']);
+  });
+
+  test('a tasker in a stack with an environment has no unsuppressed findings (the suppressions name its region and account)', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'EnvStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: { workgroupName: 'analytics', dbName: 'dev' } });
+    // THEN
+    expect(nag(stack)).toEqual({ errors: [], warnings: [] });
   });
 
   test('the shared-infrastructure pair has no unsuppressed findings', () => {
