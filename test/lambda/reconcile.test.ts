@@ -14,7 +14,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { EXECUTION_ARN, TestDeps, cloudFormationEvent, makeDeps, sqsRecord, statusEvent, tableItems } from './support';
+import { EXECUTION_ARN, TestDeps, cloudFormationEvent, makeDeps, recordCalls, sqsRecord, statusEvent, tableItems } from './support';
 import { route } from '../../lambda/router';
 import { TrackingTable } from '../../lambda/tracking-table';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
@@ -30,14 +30,11 @@ let clock: number;
 let started: number;
 /** Data API statements by id: status and name, as the mocked ListStatements and DescribeStatement answer. */
 let statements: Map<string, { name: string; status: string; error?: string; rows?: number }>;
-const dynamoCalls: string[] = [];
+let dynamoCalls: string[];
 
 beforeAll(async () => {
   dynamo = await startLocalDynamoDb();
-  dynamo.client.middlewareStack.add((next, context) => async (args) => {
-    dynamoCalls.push(context.commandName!.replace(/Command$/, ''));
-    return next(args);
-  }, { step: 'initialize', name: 'countCalls' });
+  dynamoCalls = recordCalls(dynamo.client);
 });
 afterAll(async () => { await dynamo.close(); });
 beforeEach(async () => {

@@ -71,6 +71,16 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
   };
 }
 
+/** Records the name of every command `client` sends (`PutItem`, `UpdateItem`, ...) in the returned array. */
+export function recordCalls(client: { middlewareStack: DynamoDBDocumentClient['middlewareStack'] }): string[] {
+  const calls: string[] = [];
+  client.middlewareStack.add((next, context) => async (args) => {
+    calls.push(context.commandName!.replace(/Command$/, ''));
+    return next(args);
+  }, { step: 'initialize', name: 'recordCalls' });
+  return calls;
+}
+
 /** Every item in the deps' tracking table. */
 export async function tableItems(dynamo: LocalDynamoDb, deps: Deps): Promise<Record<string, any>[]> {
   const documents = DynamoDBDocumentClient.from(dynamo.client);
