@@ -75,6 +75,10 @@ async function register(
     if (key === undefined) continue;
     const existing = await table.readRegistration(name);
     if (existing?.idempotencyKey !== key) break;
+    if (existing.sqlStatement !== item.sqlStatement) {
+      throw new InvalidRequest(`This caller (the same task token, or the same CloudFormation request) already started another `
+        + `statement, ${formatStatementName(name)}; a retried invocation must send the same SQL. Give each task its own token.`);
+    }
     return existing.completedBy !== undefined
       ? { kind: 'completed', name, ...existing.statementId !== undefined ? { statementId: existing.statementId } : {} }
       : { kind: 'reused', name };

@@ -36,6 +36,7 @@ export interface StatementItem {
 /** A registration as read back (a retried start, the reconciler). */
 export interface Registration {
   readonly idempotencyKey?: string;
+  readonly sqlStatement?: string;
   readonly callbackDetails?: string;
   readonly statementId?: string;
   readonly completedBy?: string;
@@ -146,6 +147,7 @@ export class TrackingTable {
     if (!item) return undefined;
     return {
       idempotencyKey: text(item.idempotencyKey),
+      sqlStatement: text(item.sqlStatement),
       callbackDetails: text(item.callback_details),
       statementId: text(item.statementId),
       completedBy: text(item.completedBy),

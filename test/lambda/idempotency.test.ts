@@ -93,6 +93,16 @@ test('a first attempt whose ExecuteStatement fails leaves nothing; its retry sta
   expect(await tableItems(dynamo, deps)).toHaveLength(1);
 });
 
+test('the same task token with other SQL is refused (InvalidRequest) and starts nothing', async () => {
+  await route(deps, task('token-1'));
+  redshiftData.resetHistory();
+  await expect(route(deps, task('token-1', { sqlStatement: 'delete from t' }))).rejects.toMatchObject({
+    name: 'InvalidRequest', message: expect.stringMatching(/already started another statement, .*a retried invocation must send the same SQL/),
+  });
+  expect(redshiftData).not.toHaveReceivedCommand(ExecuteStatementCommand);
+  expect(await tableItems(dynamo, deps)).toHaveLength(1);
+});
+
 test('different task tokens of the same execution (Parallel branches, later tasks) are different statements', async () => {
   await Promise.all(['a', 'b', 'c'].map((token) => route(deps, task(token))));
   expect(new Set(executeInputs().map((i) => i.StatementName)).size).toBe(3);
