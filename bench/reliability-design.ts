@@ -48,7 +48,7 @@ export function renderDesign(suite: ReconcileSuite | undefined): string[] {
   out.push('  answers `TaskTimedOut`/`TaskDoesNotExist`/`InvalidToken`; or its CloudFormation request is past its');
   out.push('  `ServiceTimeout` (3600 s unless the request carries one). Never a statement without a callback, never one whose');
   out.push('  caller\'s state could not be read. On by default; `cancelOrphans: false` turns it off.');
-  out.push('- **Idempotent start.** The caller\'s identity (the task token; the stack, request id and logical id of a');
+  out.push('- **Idempotent start.** The caller\'s identity (the execution ARN and task token; the stack, request id and logical id of a');
   out.push('  CloudFormation request) is hashed (SHA-256) into an idempotency key, from which come the statement\'s invocation id');
   out.push('  (`<12 digits>.<15 digits>`: a retry names and registers the same statement; the conditional registration finds');
   out.push('  the first one) and the Data API `ClientToken` (the Data API keeps it 8 hours and answers a repeated request with');

@@ -76,7 +76,7 @@ async function register(
     const existing = await table.readRegistration(name);
     if (existing?.idempotencyKey !== key) break;
     if (existing.sqlStatement !== item.sqlStatement) {
-      throw new InvalidRequest(`This caller (the same task token, or the same CloudFormation request) already started another `
+      throw new InvalidRequest('This caller (the same task token, or the same CloudFormation request) already started another '
         + `statement, ${formatStatementName(name)}; a retried invocation must send the same SQL. Give each task its own token.`);
     }
     return existing.completedBy !== undefined

@@ -3,7 +3,8 @@
  * CloudFormation request) registers and starts the same statement, so the SQL runs at most once and the caller is
  * called back once.
  *
- * The caller's identity is hashed (SHA-256) into an idempotency key, from which come
+ * The caller's identity (the execution ARN and task token; the stack, request id and logical id of a CloudFormation
+ * request) is hashed (SHA-256) into an idempotency key, from which come
  * - the statement's invocation id (`<12 digits>.<15 digits>`, unlike the 10 digits of a time-based id), so a retry
  *   computes the same statement name and tracking-table key, and its conditional registration finds the first one;
  * - the Data API `ClientToken` (UUID-shaped), so a retry of `ExecuteStatement` with the same parameters returns the
@@ -21,7 +22,8 @@ export function idempotencyKey(callback: Callback): string | undefined {
   let identity: string;
   switch (callback.kind) {
     case 'stepFunctions':
-      identity = `states:${callback.taskToken}`;
+      // A token belongs to one task of one execution; the execution ARN keeps a reused token apart across executions.
+      identity = `states:${callback.executionArn}:${callback.taskToken}`;
       break;
     case 'cloudFormation':
       identity = `cloudformation:${callback.request.StackId}:${callback.request.RequestId}:${callback.request.LogicalResourceId}`;

@@ -57,7 +57,11 @@ async function lostEvent(cloud: LocalCloud, starter: string): Promise<Reconciler
     cloud.redshift.setEventDrops(undefined);
   }
   return {
-    name: 'a lost completion event', kind: 'reconciler', ok, actual, durationMs: Date.now() - started,
+    name: 'a lost completion event',
+    kind: 'reconciler',
+    ok,
+    actual,
+    durationMs: Date.now() - started,
     expected: 'the task is called back by the next sweep, once, with the event the Data API would have sent',
   };
 }
@@ -85,7 +89,11 @@ async function orphan(cloud: LocalCloud, starter: string): Promise<ReconcilerRes
     actual = `error: ${(error as Error).message}`;
   }
   return {
-    name: 'an orphaned statement', kind: 'reconciler', ok, actual, durationMs: Date.now() - started,
+    name: 'an orphaned statement',
+    kind: 'reconciler',
+    ok,
+    actual,
+    durationMs: Date.now() - started,
     expected: 'the statement is cancelled by the next sweep (its caller no longer waits), and nobody is called back',
   };
 }

@@ -157,6 +157,11 @@ export const CustomResource = {
 export const StatusChangeEvent = {
   SOURCE: 'aws.redshift-data',
   DETAIL_TYPE: 'Redshift Data Statement Status Change',
+  /**
+   * EventBridge wildcard matching every `detail.statementName` a tasker gives (`<caller id>:<digits>.<digits>`): the
+   * completion rule admits only these.
+   */
+  STATEMENT_NAME_WILDCARD: '*:*.*',
 } as const;
 
 /** Environment of the example CloudFormation custom-resource functions (`lambda/cfn-examples`, the example app). */

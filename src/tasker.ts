@@ -93,8 +93,9 @@ export class SfnRedshiftTasker extends Construct {
 
     // ---- Reconciler (sweeps the statements the starter started) ----
     if (reconcilerEnabled(props)) {
+      const cancelOrphans = cancelsOrphans(props);
       attachPolicy(this, 'ReconcilerPolicy', { ...starter, tracing: false, logGroup: undefined },
-        reconcilerStatements(Stack.of(this), this.trackingTable, cancelsOrphans(props)), reconcilerSuppressions(Stack.of(this), cancelsOrphans(props)));
+        reconcilerStatements(Stack.of(this), this.trackingTable, cancelOrphans), reconcilerSuppressions(Stack.of(this), cancelOrphans));
       this.reconcileSchedule = reconcileSchedule(this, starter.fn, reconcileInterval(props));
     }
 

@@ -13,9 +13,6 @@ import { completionVisibilityTimeout } from './validate';
 import { StatusChangeEvent } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
-/** EventBridge wildcard for the names taskers give statements (`<caller id>:<seconds or key>.<digits>`). */
-export const STATEMENT_NAME_PATTERN = '*:*.*';
-
 export interface CompletionQueues {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue?: sqs.IQueue;
@@ -77,7 +74,7 @@ export function statusChangeRule(scope: Construct, queues: CompletionQueues): ev
     eventPattern: {
       source: [StatusChangeEvent.SOURCE],
       detailType: [StatusChangeEvent.DETAIL_TYPE],
-      detail: { statementName: events.Match.wildcard(STATEMENT_NAME_PATTERN) },
+      detail: { statementName: events.Match.wildcard(StatusChangeEvent.STATEMENT_NAME_WILDCARD) },
     },
   });
   // The target's permissions are added below (scoped to this rule), so the target grants nothing itself.

@@ -151,7 +151,8 @@ test('LATEST is the most recently registered statement of the execution, whateve
 test('keys, invocation ids and client tokens', () => {
   const key = idempotencyKey({ kind: 'stepFunctions', taskToken: 't', executionArn: 'e' })!;
   expect(key).toMatch(/^[0-9a-f]{64}$/);
-  expect(idempotencyKey({ kind: 'stepFunctions', taskToken: 't', executionArn: 'other' })).toBe(key);
+  expect(idempotencyKey({ kind: 'stepFunctions', taskToken: 't', executionArn: 'e' })).toBe(key);
+  expect(idempotencyKey({ kind: 'stepFunctions', taskToken: 't', executionArn: 'other' })).not.toBe(key);
   expect(idempotencyKey({ kind: 'none' })).toBeUndefined();
   expect(keyedInvocationId(key)).toMatch(/^\d{12}\.\d{15}$/);
   expect(keyedInvocationId('0'.repeat(64))).toBe('000000000000.000000000000000');

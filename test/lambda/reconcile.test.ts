@@ -201,7 +201,8 @@ describe('statements the Data API does not know', () => {
       callbackDetails: JSON.stringify({ taskToken: 'token-2', executionArn: EXECUTION_ARN }),
       ttl: 1,
       registeredAt: clock,
-      startedBy: 'starter', reconciled: true,
+      startedBy: 'starter',
+      reconciled: true,
     });
     clock += 10 * MINUTE;
     await expect(sweep()).resolves.toMatchObject({ starting: 1, notFound: 0 });
