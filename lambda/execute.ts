@@ -13,7 +13,7 @@ import { InvalidRequest } from './errors';
 import { clientToken, idempotencyKey, keyedInvocationId } from './idempotency';
 import { toPlain, truncateBytes } from './plain';
 import { ExecuteRequest } from './request';
-import { START_LEASE_SECONDS, acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
+import { acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
 import { MAX_STATEMENT_NAME_LENGTH, StatementName, adHocId, formatStatementName, newInvocationId } from './statement-name';
 
 /** How much SQL text the tracking table keeps for diagnostics. */
@@ -44,19 +44,19 @@ type Registered =
 
 /**
  * Registers the statement: a new item (a colliding time-based name is retried with a new one), or, for a keyed start
- * whose registration exists, that registration (a retried invocation of the same caller).
+ * whose registration exists, that registration (a retried invocation of the same caller). Writes nothing when it
+ * refuses the request (the same caller with other SQL).
  */
 async function register(
   deps: Deps, request: ExecuteRequest, first: StatementName, key: string | undefined, lockId: string | undefined,
 ): Promise<Registered> {
   const { config, table } = deps;
   const now = deps.now();
-  const nowSeconds = Math.floor(now / 1000);
   const sqlText = typeof request.sql === 'string' ? request.sql : request.sql.join(';\n');
   const item = {
     sqlStatement: truncateBytes(sqlText, STORED_SQL_BYTES),
     callbackDetails: encodeCallbackDetails(request.callback),
-    ttl: nowSeconds + IN_FLIGHT_SECONDS + config.ttlDays * 86_400,
+    ttl: Math.floor(now / 1000) + IN_FLIGHT_SECONDS + config.ttlDays * 86_400,
     registeredAt: now,
     ...lockId !== undefined ? { singletonLock: lockId } : {},
     ...config.functionName !== undefined ? { startedBy: config.functionName } : {},
@@ -66,11 +66,7 @@ async function register(
   };
   let name = first;
   for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS; attempt++) {
-    if (attempt > 0) {
-      const previous = formatStatementName(name);
-      name = newStatementName(deps, name.id);
-      if (lockId !== undefined) await table.takeOverLock(lockId, previous, formatStatementName(name), nowSeconds + START_LEASE_SECONDS);
-    }
+    if (attempt > 0) name = newStatementName(deps, name.id);
     if (await table.register({ ...item, key: name })) return { kind: 'created', name };
     if (key === undefined) continue;
     const existing = await table.readRegistration(name);
@@ -83,8 +79,20 @@ async function register(
       ? { kind: 'completed', name, ...existing.statementId !== undefined ? { statementId: existing.statementId } : {} }
       : { kind: 'reused', name };
   }
-  if (lockId !== undefined) await table.releaseLock(lockId, formatStatementName(name));
   throw new Error(`Could not register a unique statement name for ${name.id} after ${REGISTRATION_ATTEMPTS} attempts.`);
+}
+
+/**
+ * Takes the singleton lock for a registered statement; `true` when this call took it (`false`: the retried caller's
+ * own). A refused lock removes a registration this start created.
+ */
+async function lockSingleton(deps: Deps, lockId: string, registered: Registered, sql: string | readonly string[]): Promise<boolean> {
+  try {
+    return await acquireSingleton(deps, lockId, formatStatementName(registered.name), sql);
+  } catch (error) {
+    if (registered.kind === 'created') await deps.table.unregister(registered.name);
+    throw error;
+  }
 }
 
 /** Starts a statement; returns the Data API's answer as plain JSON. */
@@ -93,9 +101,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
   const id = callerId(deps, request);
   const key = idempotencyKey(request.callback);
   const lockId = request.singleton ? singletonLockId(config, request.sql) : undefined;
-  const first = newStatementName(deps, id, key);
-  if (lockId !== undefined) await acquireSingleton(deps, lockId, formatStatementName(first), request.sql);
-  const registered = await register(deps, request, first, key, lockId);
+  const registered = await register(deps, request, newStatementName(deps, id, key), key, lockId);
   const { name } = registered;
   if (registered.kind === 'completed') {
     log.info('A retried start of a statement that already completed: nothing started', {
@@ -103,6 +109,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     });
     return registered.statementId !== undefined ? { Id: registered.statementId } : {};
   }
+  const tookLock = lockId !== undefined && await lockSingleton(deps, lockId, registered, request.sql);
   if (registered.kind === 'reused') log.info('A retried start: the registration exists', { statementName: formatStatementName(name) });
 
   const statementName = formatStatementName(name);
@@ -131,7 +138,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     if (registered.kind === 'reused') throw error;
     const cleanup = await Promise.allSettled([
       table.unregister(name),
-      ...lockId !== undefined ? [table.releaseLock(lockId, statementName)] : [],
+      ...tookLock ? [table.releaseLock(lockId!, statementName)] : [],
     ]);
     for (const result of cleanup) {
       if (result.status === 'rejected') log.error('Could not clean up after a failed start', { statementName, reason: String(result.reason) });

@@ -103,6 +103,23 @@ test('the same task token with other SQL is refused (InvalidRequest) and starts 
   expect(await tableItems(dynamo, deps)).toHaveLength(1);
 });
 
+test('a refused or already completed singleton retry gives back the lock it took', async () => {
+  const singleton = (sql: string) => task('token-1', { action: 'executeSingletonStatement', sqlStatement: sql });
+  await route(deps, task('token-1'));
+  // Other SQL for the same caller: refused, and the lock it took for that SQL is released.
+  await expect(route(deps, singleton('call other()'))).rejects.toMatchObject({ name: 'InvalidRequest' });
+  expect((await tableItems(dynamo, deps)).filter((i) => i.invocationId === 'lock')).toEqual([]);
+  // The same singleton completed, then retried: nothing starts, and the lock is free for the next caller.
+  await route(deps, task('token-2', { action: 'executeSingletonStatement', sqlStatement: 'call refresh()' }));
+  const name = executeInputs().pop()!.StatementName!;
+  const sfnBefore = sfn.commandCalls(SendTaskSuccessCommand).length;
+  await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-2', 'FINISHED'))] });
+  expect(sfn.commandCalls(SendTaskSuccessCommand).length).toBe(sfnBefore + 1);
+  await route(deps, task('token-2', { action: 'executeSingletonStatement', sqlStatement: 'call refresh()' }));
+  expect((await tableItems(dynamo, deps)).filter((i) => i.invocationId === 'lock')).toEqual([]);
+  await expect(route(deps, task('token-3', { action: 'executeSingletonStatement', sqlStatement: 'call refresh()' }))).resolves.toBeDefined();
+});
+
 test('different task tokens of the same execution (Parallel branches, later tasks) are different statements', async () => {
   await Promise.all(['a', 'b', 'c'].map((token) => route(deps, task(token))));
   expect(new Set(executeInputs().map((i) => i.StatementName)).size).toBe(3);
