@@ -60,7 +60,7 @@ test('failed statement: 2 to start, 3 to complete (the error text is read once)'
   expect(completion).toEqual(['DescribeStatement', 'SendTaskFailure', 'UpdateItem']);
 });
 
-test('singleton statement: 4 to start (lock, register, start, confirm), 3 to complete (claim, unlock, callback)', async () => {
+test('singleton statement: 4 to start (register, lock, start, confirm), 3 to complete (claim, unlock, callback)', async () => {
   const { start, completion } = await lifecycle({ action: 'executeSingletonStatement' }, 'FINISHED');
   expect(start).toEqual(['ExecuteStatement', 'PutItem', 'PutItem', 'UpdateItem']);
   expect(completion).toEqual(['DeleteItem', 'SendTaskSuccess', 'UpdateItem']);
