@@ -16,13 +16,16 @@ const DEV_NODE_VERSION = '24.21.0';
 // The oldest Node.js the library supports (package.json `engines`); CI also runs the library's tests on it.
 const MIN_NODE_VERSION = '22.0.0';
 
-// Lambda entry points bundled at build time into assets/<name>/index.js (git-ignored, published).
-const LAMBDA_BUNDLES: Record<string, string> = {
-  'handler': 'lambda/index.ts',
-  // Example custom-resource functions of the example app (src/integ.default.ts).
-  'cfn-create-drop': 'lambda/cfn-examples/create-drop.ts',
-  'cfn-manage-user': 'lambda/cfn-examples/manage-user.ts',
-};
+// The tasker's handler, bundled at build time into assets/handler/index.js (git-ignored, published).
+const HANDLER_BUNDLE = { name: 'handler', entry: 'lambda/index.ts', outdir: 'assets' };
+// The example app's own custom-resource functions, bundled into example/.bundles/<name>/index.js (git-ignored, and
+// never published: the whole example/ folder is npm-ignored).
+const EXAMPLE_BUNDLES = [
+  { name: 'create-drop', entry: 'example/custom-resources/create-drop.ts', outdir: 'example/.bundles' },
+  { name: 'manage-user', entry: 'example/custom-resources/manage-user.ts', outdir: 'example/.bundles' },
+];
+// The example app's entry (the name users of the original know); it lives in src/ but is not part of the library.
+const EXAMPLE_ENTRY = 'src/integ.default.ts';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   // ---- Artifact ----
@@ -40,6 +43,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   stability: 'experimental',
   minNodeVersion: MIN_NODE_VERSION,
+  // The example app's entry is type-checked with the example (example/tsconfig.json), never compiled into lib/.
+  excludeTypescript: [EXAMPLE_ENTRY],
 
   // ---- CDK / jsii ----
   cdkVersion: CDK_VERSION,
@@ -103,8 +108,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   // ---- Docs / lint ----
-  eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test', 'local', 'bench', 'lambda'] },
-  gitignore: ['/assets/', '/cdk.out/', '/.bench/', '/local/.work/', '.jsii.tabl.json'],
+  eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test', 'local', 'bench', 'lambda', 'example'] },
+  gitignore: ['/assets/', '/example/.bundles/', '/cdk.out/', '/.bench/', '/local/.work/', '.jsii.tabl.json'],
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -114,23 +119,22 @@ const typecheckLambda = project.addTask('typecheck:lambda', {
   description: 'Type-check the Lambda handler sources (esbuild does not type-check)',
   exec: 'tsc --noEmit -p lambda/tsconfig.json',
 });
+/** The esbuild command that bundles one Lambda entry point (minified, SDK v3 included) for the Lambda runtime. */
+const esbuild = ({ name, entry, outdir }: { name: string; entry: string; outdir: string }) => [
+  'esbuild', entry, '--bundle', '--platform=node', `--target=${LAMBDA_NODE_TARGET}`, '--format=cjs', '--minify',
+  '--legal-comments=external', `--outfile=${outdir}/${name}/index.js`, '--log-level=warning',
+].join(' ');
 const bundleLambda = project.addTask('bundle:lambda', {
-  description: 'Bundle the Lambda handlers with esbuild into assets/<name>/index.js',
+  description: 'Bundle the tasker\'s Lambda handler with esbuild into assets/handler/index.js',
+  exec: esbuild(HANDLER_BUNDLE),
 });
-for (const [name, entry] of Object.entries(LAMBDA_BUNDLES)) {
-  bundleLambda.exec([
-    'esbuild', entry, '--bundle', '--platform=node', `--target=${LAMBDA_NODE_TARGET}`, '--format=cjs', '--minify',
-    '--legal-comments=external', `--outfile=assets/${name}/index.js`, '--log-level=warning',
-  ].join(' '));
-}
 project.preCompileTask.spawn(typecheckLambda);
 // ts-jest only transpiles (isolatedModules) and tsx does not type-check: check the tests, the local run and the
 // benchmarks here (each folder's tsconfig.json also serves eslint's project service).
 project.preCompileTask.spawn(project.addTask('typecheck:dev', {
-  description: 'Type-check the tests, the local run and the benchmarks',
-  steps: ['test', 'local', 'bench'].map((dir) => ({ exec: `tsc --noEmit -p ${dir}/tsconfig.json` })),
+  description: 'Type-check the tests, the example app, the local run and the benchmarks',
+  steps: ['test', 'example', 'local', 'bench'].map((dir) => ({ exec: `tsc --noEmit -p ${dir}/tsconfig.json` })),
 }));
-project.preCompileTask.spawn(bundleLambda);
 
 // ---------------------------------------------------------------------------------------------
 // jsii bindings: generate (not build) Python, Java, .NET and Go code so a jsii-incompatible API fails CI.
@@ -142,14 +146,42 @@ const bindings = project.addTask('bindings', {
 project.postCompileTask.spawn(bindings);
 
 // ---------------------------------------------------------------------------------------------
-// The example app (src/integ.default.ts), the flow picture and the README samples.
+// The example app (example/, entry src/integ.default.ts), the flow picture and the README samples.
 // ---------------------------------------------------------------------------------------------
-const synthExample = project.addTask('synth:example', {
-  description: 'Bundle, compile and synthesize the example app into cdk.out/: offline, no notices, no telemetry',
+// The example's own tsconfig: its folder and its entry in src/ (jsii compiles neither).
+new javascript.TypescriptConfig(project, {
+  fileName: 'example/tsconfig.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+  include: ['**/*.ts', `../${EXAMPLE_ENTRY}`],
+  exclude: ['.bundles'],
+  compilerOptions: { rootDir: '..', noEmit: true, declaration: false, isolatedModules: true, types: ['node'] },
 });
-synthExample.spawn(project.preCompileTask);
-synthExample.spawn(project.compileTask);
-synthExample.exec('cdk synth --app "node lib/integ.default.js" --no-notices --no-version-reporting --no-lookups --quiet -o cdk.out');
+project.eslint?.allowDevDeps('example/**');
+project.eslint?.allowDevDeps(EXAMPLE_ENTRY);
+// The root tsconfig.json (the library's) leaves the entry out; eslint's project service lints it on its own.
+project.tryFindObjectFile('.eslintrc.json')?.addToArray('parserOptions.projectService.allowDefaultProject', EXAMPLE_ENTRY);
+// Everything the example app deploys: the tasker's handler and the example's custom-resource functions.
+const bundleExample = project.addTask('bundle:example', {
+  description: 'Bundle the Lambda functions the example app deploys (the handler, and the example\'s own into example/.bundles/)',
+});
+bundleExample.spawn(bundleLambda);
+for (const bundle of EXAMPLE_BUNDLES) bundleExample.exec(esbuild(bundle));
+// The tests load the bundles: every compile builds them (after the type checks above).
+project.preCompileTask.spawn(bundleExample);
+// `npx cdk synth` / `npx cdk deploy` from the repository root: the example app, offline-friendly (no notices, no
+// version reporting, no telemetry); the CLI bundles the functions first (`build`).
+const cdkConfig = new awscdk.CdkConfig(project, {
+  app: `npx tsx ${EXAMPLE_ENTRY}`,
+  buildCommand: 'npx projen bundle:example',
+  context: { 'cli-telemetry': false },
+  watchExcludes: ['node_modules', 'cdk.out', 'assets', 'example/.bundles', 'lib', 'dist'],
+});
+cdkConfig.json.addOverride('notices', false);
+cdkConfig.json.addOverride('versionReporting', false);
+project.addTask('synth:example', {
+  description: 'Bundle and synthesize the example app into cdk.out/ (cdk.json): offline, no notices, no telemetry',
+  exec: 'cdk synth --quiet',
+});
 // The example app end to end on this machine (local stand-ins for AWS, see docs/local-run.md).
 project.addTask('demo', {
   description: 'Run the example app end to end locally: every state machine and custom resource, no AWS account',
@@ -199,7 +231,7 @@ project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 // (test/package.test.ts asserts the list).
 for (const pattern of [
   '/lambda/', '/local/', '/bench/', '/.bench/', '/.ci/', '/cdk.out/', '/rosetta/', '.jsii.tabl.json',
-  '/docs/', '/images/*.dot', '/assets/cfn-*/', '/lib/integ.default.*', '/lib/machines/',
+  '/docs/', '/images/*.dot', '/example/', '/cdk.json',
 ]) {
   project.addPackageIgnore(pattern);
 }

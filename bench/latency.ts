@@ -11,10 +11,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { percentile, round } from './stats';
+import { SingleSuccessMachine } from '../example/machines/single-success';
 import { LocalCloud } from '../local/cloud';
 import { synthesizeExample } from '../local/example';
 import { LocalQueue } from '../local/servers/sqs-queue';
-import { SingleSuccessMachine } from '../src/machines/single-success';
 import { startLambdaPool } from '../test/reliability/support/lambda-host';
 import { startLocalAws } from '../test/reliability/support/local-aws';
 

@@ -12,7 +12,7 @@ import { ExecutionOutcome, TraceEvent } from './stepfunctions/runner';
 import {
   CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SingleFailureMachine,
   SingleSuccessMachine, SuccessAndFailMachine,
-} from '../src/machines';
+} from '../example/machines';
 
 export interface ScenarioResult {
   readonly name: string;

@@ -131,9 +131,3 @@ export const StatusChangeEvent = {
   SOURCE: 'aws.redshift-data',
   DETAIL_TYPE: 'Redshift Data Statement Status Change',
 } as const;
-
-/** Environment of the example CloudFormation custom-resource functions (`lambda/cfn-examples`, the example app). */
-export const ExampleEnv = {
-  /** Name or ARN of the starter function the custom-resource functions invoke (the original's variable name). */
-  TASKER_FUNCTION: 'CDK_STEPFUNCTIONS_REDSHIFT_LAMBDA',
-} as const;

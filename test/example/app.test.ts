@@ -4,9 +4,9 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { logicalId, nag, synthesizeExample } from './support';
-import { ExampleEnv } from '../../src/contract';
-import { ExampleCluster, ExampleResourceType, IntegTesting } from '../../src/integ.default';
-import { ChainedMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL } from '../../src/machines';
+import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
+import { ChainedMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL } from '../../example/machines';
+import { ExampleCluster, ExampleResourceType, IntegTesting } from '../../example/stack';
 
 const { integ, template, resources } = synthesizeExample();
 const stack = integ.stack;
@@ -198,7 +198,7 @@ describe('the example app', () => {
         Runtime: 'nodejs24.x',
         Handler: 'index.handler',
         Timeout: 120,
-        Environment: { Variables: { [ExampleEnv.TASKER_FUNCTION]: { Ref: idOf(integ.rsTask.lambdaFunction) } } },
+        Environment: { Variables: { [TASKER_FUNCTION_ENV]: { Ref: idOf(integ.rsTask.lambdaFunction) } } },
       }));
       const roleId = roleOf(fnId);
       expect(resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();

@@ -1,13 +1,13 @@
 /**
- * The bundled custom-resource functions as Lambda loads them (assets/<name>/index.js), with the real Lambda SDK
+ * The bundled custom-resource functions as Lambda loads them (example/.bundles/<name>/index.js), with the real Lambda SDK
  * client talking to a local Invoke endpoint on 127.0.0.1 and a local ResponseURL.
  */
-import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ensureExampleBundles } from './support';
+import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
+import { bundlePath } from '../../local/bundles';
 import { CfnResponseServer, startCfnResponseServer } from '../../local/servers/cfn-response';
 import { LoopbackServer, startLoopbackServer } from '../../local/servers/http-util';
-import { ExampleEnv } from '../../src/contract';
 
 interface Invocation { readonly functionName: string; readonly invocationType?: string; readonly payload: any }
 type Handler = (event: CloudFormationCustomResourceEvent) => Promise<unknown>;
@@ -38,13 +38,13 @@ beforeAll(async () => {
   });
   process.env.AWS_ENDPOINT_URL_LAMBDA = lambdaServer.endpoint;
   process.env.AWS_MAX_ATTEMPTS = '1';
-  process.env[ExampleEnv.TASKER_FUNCTION] = TASKER;
+  process.env[TASKER_FUNCTION_ENV] = TASKER;
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- load the files the way the Lambda runtime does
-  createDrop = require(join(__dirname, '..', '..', 'assets', 'cfn-create-drop', 'index.js')).handler;
+  createDrop = require(bundlePath('create-drop')).handler;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  manageUser = require(join(__dirname, '..', '..', 'assets', 'cfn-manage-user', 'index.js')).handler;
+  manageUser = require(bundlePath('manage-user')).handler;
 });
 
 afterAll(async () => {

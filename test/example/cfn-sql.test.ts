@@ -4,14 +4,14 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as fc from 'fast-check';
-import { planCreateDrop } from '../../lambda/cfn-examples/create-drop-sql';
+import { planCreateDrop } from '../../example/custom-resources/create-drop-sql';
 import {
   NOT_SET, UserProperties, alterUserSql, createUserSql, dropUserSql, parseUserProperties, planManageUser,
-} from '../../lambda/cfn-examples/manage-user-sql';
+} from '../../example/custom-resources/manage-user-sql';
 import {
   IDENTIFIER_PATTERN, PropertyError, parseBoolean, parseIdentifier, parseIdentifierList, parseInteger, parseSql,
   quoteIdentifier, quoteLiteral, rejectUnknown,
-} from '../../lambda/cfn-examples/properties';
+} from '../../example/custom-resources/properties';
 
 const base = {
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:wrapper',

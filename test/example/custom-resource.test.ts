@@ -7,13 +7,13 @@ import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { planCreateDrop } from '../../example/custom-resources/create-drop-sql';
+import { CREATE_FAILED_SUFFIX, CustomResourceDeps, Outcome, handleCustomResource } from '../../example/custom-resources/custom-resource';
+import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
+import { planManageUser } from '../../example/custom-resources/manage-user-sql';
 import { CloudFormationResponseError, nodeHttpPut } from '../../lambda/cfn-callback';
-import { planCreateDrop } from '../../lambda/cfn-examples/create-drop-sql';
-import { CREATE_FAILED_SUFFIX, CustomResourceDeps, Outcome, handleCustomResource } from '../../lambda/cfn-examples/custom-resource';
-import { planManageUser } from '../../lambda/cfn-examples/manage-user-sql';
 import { MAX_CFN_RESPONSE_BYTES } from '../../lambda/plain';
 import { CfnResponseServer, startCfnResponseServer } from '../../local/servers/cfn-response';
-import { ExampleEnv } from '../../src/contract';
 
 const TASKER = 'integ-test-stack-RSTaskStarterFunction-abc123';
 const lambda = mockClient(LambdaClient);
@@ -181,10 +181,10 @@ describe('when the tasker does not answer, the function answers FAILED with a re
     }));
   });
 
-  test(`the function is misconfigured (${ExampleEnv.TASKER_FUNCTION} unset)`, async () => {
+  test(`the function is misconfigured (${TASKER_FUNCTION_ENV} unset)`, async () => {
     const e = event('Create', tableProperties);
     await handleCustomResource(e, planCreateDrop, deps({ functionName: undefined }));
-    expect(onlyResponse(e).Reason).toMatch(new RegExp(`set the environment variable ${ExampleEnv.TASKER_FUNCTION}`));
+    expect(onlyResponse(e).Reason).toMatch(new RegExp(`set the environment variable ${TASKER_FUNCTION_ENV}`));
   });
 
   test('a very long error is shortened to fit CloudFormation\'s 4,096-byte response', async () => {

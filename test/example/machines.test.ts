@@ -4,13 +4,13 @@
  * prove the paths each machine takes (success, caught FAILED, cancel on timeout, polling, exactly one singleton).
  */
 import { definitionOf, logicalId, synthesizeExample } from './support';
-import { asl as interpreter } from '../../local/stepfunctions/asl';
-import { Action, ErrorName, Field, LATEST } from '../../src/contract';
 import {
   BranchOutcome, CANCELLED_STATEMENT_SECONDS, CancellingStatementMachine, ChainedMachine, FAILING_STATEMENT,
   PARALLEL_BRANCHES, POLLED_STATEMENT_SECONDS, ParallelNoConcurrencyMachine, PollingMachine, SINGLETON_STATEMENT_SECONDS,
   SUCCEEDING_STATEMENT, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, slowStatement,
-} from '../../src/machines';
+} from '../../example/machines';
+import { asl as interpreter } from '../../local/stepfunctions/asl';
+import { Action, ErrorName, Field, LATEST } from '../../src/contract';
 
 const { integ, resources } = synthesizeExample();
 const fnArn = (fn: unknown) => `\${${logicalId(integ.stack, fn)}.Arn}`;

@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { logicalId, synthesizeExample } from './support';
-import { NOT_SET, UserProperties, alterUserSql, createUserSql, dropUserSql } from '../../lambda/cfn-examples/manage-user-sql';
+import { NOT_SET, UserProperties, alterUserSql, createUserSql, dropUserSql } from '../../example/custom-resources/manage-user-sql';
 import {
   FAILING_STATEMENT, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SUCCEEDING_STATEMENT, slowStatement,
-} from '../../src/machines';
+} from '../../example/machines';
 
 interface Outcome { readonly ok: boolean; readonly error?: string; readonly rows?: unknown[] }
 

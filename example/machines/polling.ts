@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action, Field } from '../contract';
 import { ExampleMachineProps, exampleStateMachine, redshiftRequestTask, slowStatement } from './util';
+import { Action, Field } from '../../src/contract';
 
 /** How long the polled statement runs. */
 export const POLLED_STATEMENT_SECONDS = 20;

@@ -8,8 +8,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { Field, LATEST } from '../contract';
+import { Field, LATEST } from '../../src/contract';
 
 /** Name of the slow procedure (created by the example app's `rs_slow_procedure` custom resource). */
 export const SLOW_PROCEDURE = 'public.sp_wait';
@@ -130,28 +131,6 @@ export function latestStatementRequest(action: string): Record<string, unknown> 
   return { [Field.STATEMENT_ID]: LATEST, [Field.EXECUTION_ARN]: EXECUTION_ARN, [Field.ACTION]: action };
 }
 
-/** A finding a suppression covers: its exact text, or a regular expression (`/.../`) for findings that carry tokens. */
-export type NagFinding = string | { readonly regex: string };
-
-/** A cdk-nag suppression with the reason it is acceptable. */
-export interface ExampleNagSuppression {
-  readonly id: string;
-  readonly reason: string;
-  /** The granular findings it covers; all findings of the rule when absent. */
-  readonly appliesTo?: NagFinding[];
-}
-
-/**
- * Records cdk-nag suppressions on a resource as template metadata (the format cdk-nag reads), keeping those it has;
- * the app itself does not depend on cdk-nag.
- */
-export function addNagSuppressions(resource: CfnResource, suppressions: ExampleNagSuppression[]): void {
-  type Recorded = { id: string; reason: string; applies_to?: NagFinding[] };
-  const existing = (resource.getMetadata('cdk_nag') as { rules_to_suppress?: Recorded[] } | undefined)?.rules_to_suppress ?? [];
-  const added = suppressions.map(({ id, reason, appliesTo }) => ({ id, reason, ...appliesTo !== undefined ? { applies_to: appliesTo } : {} }));
-  resource.addMetadata('cdk_nag', { rules_to_suppress: [...existing, ...added] });
-}
-
 export interface ExampleMachineProps {
   /** The tasker's `lambdaFunction` the machine calls. */
   readonly lambdaFunction: lambda.IFunction;
@@ -179,7 +158,7 @@ export function exampleStateMachine(scope: Construct, id: string, definition: sf
   });
   const policy = machine.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
   if (policy !== undefined) {
-    addNagSuppressions(policy.node.defaultChild as iam.CfnPolicy, [{
+    NagSuppressions.addResourceSuppressions(policy, [{
       id: 'AwsSolutions-IAM5',
       reason: 'Step Functions needs the CloudWatch Logs delivery actions (logs:CreateLogDelivery, logs:GetLogDelivery, '
         + 'logs:UpdateLogDelivery, logs:DeleteLogDelivery, logs:ListLogDeliveries, logs:PutResourcePolicy, '
@@ -193,7 +172,7 @@ export function exampleStateMachine(scope: Construct, id: string, definition: sf
 }
 
 /** `LambdaInvoke` grants `lambda:InvokeFunction` on the function and on `<function ARN>:*` (its versions and aliases). */
-function invokeSuppressions(functions: lambda.IFunction[]): ExampleNagSuppression[] {
+function invokeSuppressions(functions: lambda.IFunction[]): NagPackSuppression[] {
   const appliesTo = functions
     .map((fn) => fn.node.defaultChild)
     .filter((child): child is CfnResource => child instanceof CfnResource)

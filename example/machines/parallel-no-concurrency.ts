@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action } from '../contract';
-import { SfnRedshiftTaskerErrors } from '../errors';
 import { ExampleMachineProps, exampleStateMachine, redshiftCallbackTask, slowStatement } from './util';
+import { SfnRedshiftTaskerErrors } from '../../src';
+import { Action } from '../../src/contract';
 
 /** Number of parallel branches that try to start the same statement. */
 export const PARALLEL_BRANCHES = 10;

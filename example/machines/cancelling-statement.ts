@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action } from '../contract';
 import { ExampleMachineProps, exampleStateMachine, latestStatementRequest, redshiftCallbackTask, redshiftRequestTask, slowStatement } from './util';
+import { Action } from '../../src/contract';
 
 /** How long the slow statement would run if nobody cancelled it. */
 export const CANCELLED_STATEMENT_SECONDS = 600;

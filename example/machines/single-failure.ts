@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action } from '../contract';
-import { SfnRedshiftTaskerErrors } from '../errors';
 import {
   ExampleMachineProps, FAILING_STATEMENT, exampleStateMachine, latestStatementRequest, redshiftCallbackTask, redshiftRequestTask,
 } from './util';
+import { SfnRedshiftTaskerErrors } from '../../src';
+import { Action } from '../../src/contract';
 
 /**
  * A failing statement: the task fails with `FAILED` (the cause holds the completion event with Redshift's error text

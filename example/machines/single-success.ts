@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action } from '../contract';
 import {
   ExampleMachineProps, SUCCEEDING_STATEMENT, exampleStateMachine, latestStatementRequest, redshiftCallbackTask, redshiftRequestTask,
 } from './util';
+import { Action } from '../../src/contract';
 
 /**
  * The happy path: run a statement, wait for it to finish (callback), then read its result with `statementId: LATEST`

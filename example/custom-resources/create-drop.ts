@@ -6,10 +6,10 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { planCreateDrop } from './create-drop-sql';
 import { Outcome, handleCustomResource } from './custom-resource';
-import { ExampleEnv } from '../../src/contract';
-import { nodeHttpPut } from '../cfn-callback';
+import { TASKER_FUNCTION_ENV } from './environment';
+import { nodeHttpPut } from '../../lambda/custom-resource-api';
 
 const lambda = new LambdaClient({});
 
 export const handler = (event: CloudFormationCustomResourceEvent): Promise<Outcome> =>
-  handleCustomResource(event, planCreateDrop, { lambda, put: nodeHttpPut, functionName: process.env[ExampleEnv.TASKER_FUNCTION] });
+  handleCustomResource(event, planCreateDrop, { lambda, put: nodeHttpPut, functionName: process.env[TASKER_FUNCTION_ENV] });

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SfnRedshiftTaskerErrors } from '../errors';
 import { ExampleMachineProps, FAILING_STATEMENT, SUCCEEDING_STATEMENT, exampleStateMachine, redshiftCallbackTask } from './util';
+import { SfnRedshiftTaskerErrors } from '../../src';
 
 /** Two statements in a row: the first must succeed, the second must fail with `FAILED` (its success would be a bug). */
 export class SuccessAndFailMachine {
