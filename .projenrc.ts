@@ -88,6 +88,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Local end-to-end run: embedded PostgreSQL and an ASL interpreter.
     '@electric-sql/pglite@0.5.16',
     'aws-local-stepfunctions@3.0.0',
+    // JSONata for the local runner (the interpreter above runs JSONPath states only).
+    'jsonata@2.2.2',
+    // Amazon States Language validation (JSONPath and JSONata) of every definition the constructs render.
+    'asl-validator@4.0.0',
     'aws-cdk@2.1100.0',
     'tsx@4.20.6',
   ],

@@ -2,3 +2,6 @@ export * from './errors';
 export * from './tasker-props';
 export * from './tasker';
 export * from './options';
+export * from './sql-task';
+export * from './statement-task';
+export * from './sql-resource';
