@@ -18,10 +18,9 @@ const MIN_NODE_VERSION = '22.0.0';
 
 // The tasker's handler, bundled at build time into assets/handler/index.js (git-ignored, published).
 const HANDLER_BUNDLE = { name: 'handler', entry: 'lambda/index.ts', outdir: 'assets' };
-// The example app's own custom-resource functions, bundled into example/.bundles/<name>/index.js (git-ignored, and
+// The example app's own custom-resource function, bundled into example/.bundles/<name>/index.js (git-ignored, and
 // never published: the whole example/ folder is npm-ignored).
 const EXAMPLE_BUNDLES = [
-  { name: 'create-drop', entry: 'example/custom-resources/create-drop.ts', outdir: 'example/.bundles' },
   { name: 'manage-user', entry: 'example/custom-resources/manage-user.ts', outdir: 'example/.bundles' },
 ];
 // The example app's entry (the name users of the original know); it lives in src/ but is not part of the library.

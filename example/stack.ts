@@ -18,7 +18,7 @@ import {
   CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SLOW_PROCEDURE_CREATE_SQL,
   SLOW_PROCEDURE_DROP_SQL, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
 } from './machines';
-import { LogLevel, SfnRedshiftTasker } from '../src';
+import { LogLevel, RedshiftSql, RedshiftSqlProps, SfnRedshiftTasker } from '../src';
 
 /** The example's own Lambda bundles (`npx projen bundle:example`; git-ignored, never published). */
 const BUNDLES_DIR = path.join(__dirname, '.bundles');
@@ -40,7 +40,9 @@ export const ExampleCluster = {
 
 /** Resource types of the example custom resources. */
 export const ExampleResourceType = {
-  CREATE_DROP: 'Custom::RedshiftCreateDrop',
+  /** `RedshiftSql`: SQL on Create, Update and Delete, the tasker's function as service token. */
+  SQL: 'Custom::RedshiftSql',
+  /** `manage_user`: a function of its own computes the SQL. */
   MANAGE_USER: 'Custom::RedshiftUser',
 } as const;
 
@@ -63,10 +65,9 @@ export class IntegTesting {
   public readonly rsTask: SfnRedshiftTasker;
   /** Runs SQL as `user2`; shares the first tasker's table and callback infrastructure. */
   public readonly rsTaskUser2: SfnRedshiftTasker;
-  /** The `create_drop` custom-resource function. */
-  public readonly createDropFunction: lambda.Function;
   /** The `manage_user` custom-resource function. */
   public readonly manageUserFunction: lambda.Function;
+  /** The custom resources by construct id (of a `RedshiftSql`, its `customResource`). */
   public readonly customResources: Record<string, CustomResource> = {};
   public readonly stateMachines: Record<string, sfn.StateMachine> = {};
 
@@ -167,45 +168,63 @@ export class IntegTesting {
     });
 
     // ---- CloudFormation custom resources (SQL through the first tasker) ----
-    this.createDropFunction = this.customResourceFunction('RSCreateDrop', 'create-drop',
-      'Example custom resource create_drop: runs create_sql on Create and drop_sql on Delete through SfnRedshiftTasker');
-    this.manageUserFunction = this.customResourceFunction('RSUserManager', 'manage-user',
-      'Example custom resource manage_user: a Redshift user described by its properties, through SfnRedshiftTasker');
-
-    const createDrop = (id: string, createSql: string | string[], dropSql: string | string[]) =>
-      this.customResource(id, this.createDropFunction, ExampleResourceType.CREATE_DROP, { create_sql: createSql, drop_sql: dropSql });
-    const manageUser = (id: string, properties: Record<string, unknown>) =>
-      this.customResource(id, this.manageUserFunction, ExampleResourceType.MANAGE_USER, properties);
-
+    // A lost completion event fails the deployment after 10 minutes instead of CloudFormation's default hour.
+    const serviceTimeout = Duration.minutes(10);
+    const sql = (id: string, props: Omit<RedshiftSqlProps, 'tasker' | 'serviceTimeout'>) => {
+      const resource = new RedshiftSql(stack, id, { tasker: this.rsTask, serviceTimeout, ...props });
+      this.customResources[id] = resource.customResource;
+      return resource;
+    };
     // The slow statement of the polling, cancelling and parallel machines.
-    createDrop('rs_slow_procedure', SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL);
-    const table = createDrop('rs_table', 'create table public.my_table(id int, value varchar(50))', 'drop table if exists public.my_table');
-    createDrop('rs_view', 'create view public.my_view as select id from public.my_table', 'drop view if exists public.my_view')
+    sql('rs_slow_procedure', { onCreate: [SLOW_PROCEDURE_CREATE_SQL], onDelete: [SLOW_PROCEDURE_DROP_SQL] });
+    const table = sql('rs_table', {
+      onCreate: ['create table public.my_table(id int, value varchar(50))'],
+      onDelete: ['drop table if exists public.my_table'],
+    });
+    // An Update runs onUpdate: the view follows a changed definition (and a failed update's rollback restores it).
+    const view = 'create or replace view public.my_view as select id from public.my_table';
+    sql('rs_view', { onCreate: [view], onUpdate: [view], onDelete: ['drop view if exists public.my_view'] })
       .node.addDependency(table);
     // Several statements run in one transaction (BatchExecuteStatement).
-    const groups = createDrop('rs_groups', ['create group group_a', 'create group group_b'], ['drop group group_a', 'drop group group_b']);
-    manageUser('rs_user2', { username: ExampleCluster.SECOND_USER });
-    manageUser('rs_cfncreated_user', {
-      username: 'cfncreated_user',
-      password: 'md5e1c252bf4c426727db9c7bfc726760d8',
-      create_db: true,
-      create_user: false,
-      unrestricted_syslog_access: true,
-      groups: ['group_a', 'group_b'],
-      valid_until: '2035-12-31 23:59:59',
-      connection_limit: 3,
-      session_timeout: 1728000,
-    }).node.addDependency(groups);
+    const groups = sql('rs_groups', {
+      onCreate: ['create group group_a', 'create group group_b'],
+      onDelete: ['drop group group_a', 'drop group group_b'],
+    });
+    sql('rs_user2', {
+      onCreate: [`create user ${ExampleCluster.SECOND_USER} password disable`],
+      onDelete: [`drop user if exists ${ExampleCluster.SECOND_USER}`],
+    });
+    // A custom resource with logic of its own: a function computes the SQL from the old and the new properties.
+    this.manageUserFunction = this.manageUserFunctionOf('RSUserManager');
+    const user = new CustomResource(stack, 'rs_cfncreated_user', {
+      serviceToken: this.manageUserFunction.functionArn,
+      resourceType: ExampleResourceType.MANAGE_USER,
+      serviceTimeout,
+      properties: {
+        username: 'cfncreated_user',
+        password: 'md5e1c252bf4c426727db9c7bfc726760d8',
+        create_db: true,
+        create_user: false,
+        unrestricted_syslog_access: true,
+        groups: ['group_a', 'group_b'],
+        valid_until: '2035-12-31 23:59:59',
+        connection_limit: 3,
+        session_timeout: 1728000,
+      },
+    });
+    // Like a RedshiftSql resource, it depends on the tasker and its callback infrastructure.
+    user.node.addDependency(this.rsTask, groups);
+    this.customResources.rs_cfncreated_user = user;
 
     // ---- State machines ----
     const logGroup = new logs.LogGroup(stack, 'stateMachineLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const common = { lambdaFunction: this.rsTask.lambdaFunction, logGroup };
+    const common = { tasker: this.rsTask, logGroup };
     const cancelling = new CancellingStatementMachine(stack, common);
     const polling = new PollingMachine(stack, common);
     const successAndFail = new SuccessAndFailMachine(stack, common);
     const parallel = new ParallelNoConcurrencyMachine(stack, common);
     const singleSuccess = new SingleSuccessMachine(stack, common);
-    const singleFailure = new SingleFailureMachine(stack, { ...common, lambdaFunction: this.rsTaskUser2.lambdaFunction });
+    const singleFailure = new SingleFailureMachine(stack, { ...common, tasker: this.rsTaskUser2 });
     const machines = [
       { id: CancellingStatementMachine.ID, stateMachine: cancelling.stateMachine },
       { id: PollingMachine.ID, stateMachine: polling.stateMachine },
@@ -224,22 +243,22 @@ export class IntegTesting {
     new CfnOutput(stack, 'ChainedStateMachineArn', { value: chained.stateMachine.stateMachineArn });
   }
 
-  /** A custom-resource function from its bundle, with its own role: write its logs, invoke the first tasker. */
-  private customResourceFunction(id: string, bundle: string, description: string): lambda.Function {
+  /** The `manage_user` function from its bundle, with its own role: write its logs, invoke the first tasker. */
+  private manageUserFunctionOf(id: string): lambda.Function {
     const logGroup = new logs.LogGroup(this.stack, `${id}LogGroup`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    // Its own role, without managed policies: writing its logs, and (below) invoking the tasker.
     const role = new iam.Role(this.stack, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${id}`,
     });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-    // The function itself, not its versions or aliases (`grantInvoke` would add `<arn>:*`).
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.rsTask.lambdaFunction.functionArn] }));
+    this.rsTask.grantInvoke(role);
     return new lambda.Function(this.stack, id, {
-      description,
+      description: 'Example custom resource manage_user: a Redshift user described by its properties, through SfnRedshiftTasker',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(BUNDLES_DIR, bundle)),
+      code: lambda.Code.fromAsset(path.join(BUNDLES_DIR, 'manage-user')),
       // A synchronous call to the tasker (at most its 60-second timeout) plus the response to CloudFormation.
       timeout: Duration.minutes(2),
       memorySize: 256,
@@ -247,24 +266,6 @@ export class IntegTesting {
       logGroup,
       environment: { [TASKER_FUNCTION_ENV]: this.rsTask.lambdaFunction.functionName },
     });
-  }
-
-  /**
-   * A custom resource backed by `fn`. It depends on the first tasker as a whole (function, policies, rule, queue,
-   * event source mapping): on Create the completion event can only be caught once the rule and the queue exist, and
-   * on Delete they must outlive the resource's last statement.
-   */
-  private customResource(id: string, fn: lambda.IFunction, resourceType: string, properties: Record<string, unknown>): CustomResource {
-    const resource = new CustomResource(this.stack, id, {
-      serviceToken: fn.functionArn,
-      resourceType,
-      properties,
-      // A lost completion event fails the deployment after 10 minutes instead of CloudFormation's default hour.
-      serviceTimeout: Duration.minutes(10),
-    });
-    resource.node.addDependency(this.rsTask);
-    this.customResources[id] = resource;
-    return resource;
   }
 }
 

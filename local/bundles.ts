@@ -1,6 +1,6 @@
 /**
  * The Lambda bundles the example app deploys (built by `npx projen bundle:example`: the tasker's handler in assets/,
- * the example's custom-resource functions in example/.bundles/), rebuilt when missing or older than their sources —
+ * the example's custom-resource function in example/.bundles/), rebuilt when missing or older than their sources —
  * for test runs, the local run and the benchmarks started without a full build.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,6 @@ const ROOT = join(__dirname, '..');
 /** The bundles the construct and the example app deploy, by name: their directories. */
 const BUNDLE_DIRS = {
   'handler': join(ROOT, 'assets', 'handler'),
-  'create-drop': join(ROOT, 'example', '.bundles', 'create-drop'),
   'manage-user': join(ROOT, 'example', '.bundles', 'manage-user'),
 } as const;
 export const BUNDLES = Object.keys(BUNDLE_DIRS) as (keyof typeof BUNDLE_DIRS)[];

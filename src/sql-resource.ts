@@ -92,7 +92,9 @@ export class RedshiftSql extends Construct {
     }
     throwIfInvalid('RedshiftSql', this.node.path, errors);
 
-    this.customResource = new CustomResource(this, 'Resource', {
+    // Id `Default`: the resource's logical id is the construct's own (`SalesTable`, not `SalesTableResource1A2B3C4D`),
+    // and it names the statements (`<LogicalResourceId>:<invocationId>`).
+    this.customResource = new CustomResource(this, 'Default', {
       serviceToken: props.tasker.lambdaFunction.functionArn,
       resourceType: CustomResourceNames.SQL_RESOURCE_TYPE,
       serviceTimeout: timeout,

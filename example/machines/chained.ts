@@ -36,7 +36,6 @@ export class ChainedMachine {
       logGroup: props.logGroup,
       timeout: Duration.hours(4),
       comment: 'Runs every example machine, one after the other',
-      invokedFunctions: [],
     });
     NagSuppressions.addResourceSuppressions(this.stateMachine.role.node.findChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',

@@ -1,10 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ExampleMachineProps, FAILING_STATEMENT, SUCCEEDING_STATEMENT, exampleStateMachine, redshiftCallbackTask } from './util';
-import { SfnRedshiftTaskerErrors } from '../../src';
+import { ExampleMachineProps, FAILING_STATEMENT, SUCCEEDING_STATEMENT, exampleStateMachine } from './util';
+import { RedshiftSqlTask, RedshiftStatementTask, SfnRedshiftTaskerErrors, StatementAction } from '../../src';
 
-/** Two statements in a row: the first must succeed, the second must fail with `FAILED` (its success would be a bug). */
+/**
+ * In JSONata: a statement that must succeed, the number of rows of its result, then a statement that must fail with
+ * `FAILED` (its success would be a bug).
+ */
 export class SuccessAndFailMachine {
   public static readonly ID = 'ExampleStateMachineRSIntegration';
   public readonly stateMachine: sfn.StateMachine;
@@ -12,28 +15,33 @@ export class SuccessAndFailMachine {
   constructor(scope: Construct, props: ExampleMachineProps) {
     const failure = new sfn.Fail(scope, 'Failure', {
       error: 'UnexpectedOutcome',
-      cause: 'The valid statement failed, or the invalid statement did not fail with FAILED.',
+      cause: 'The valid statement failed, or its result could not be read, or the invalid statement did not fail with FAILED.',
     });
-    const first = redshiftCallbackTask(scope, 'StartRedshiftStatementAndWaitForCallback', {
-      lambdaFunction: props.lambdaFunction,
-      sqlStatement: SUCCEEDING_STATEMENT,
-      timeout: Duration.hours(1),
-      resultPath: '$.executionDetails',
-    }).addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const second = redshiftCallbackTask(scope, 'StartInvalidRedshiftStatementAndWaitForCallback', {
-      lambdaFunction: props.lambdaFunction,
-      sqlStatement: FAILING_STATEMENT,
-      timeout: Duration.hours(1),
-      resultPath: '$.invalidExecutionDetails',
+    const first = RedshiftSqlTask.jsonata(scope, 'StartRedshiftStatementAndWaitForCallback', {
+      tasker: props.tasker,
+      sql: SUCCEEDING_STATEMENT,
+      taskTimeout: sfn.Timeout.duration(Duration.hours(1)),
+      outputs: { statementId: '{% $states.result.detail.statementId %}' },
+    }).addCatch(failure, { errors: [sfn.Errors.ALL] });
+    const rows = RedshiftStatementTask.jsonata(scope, 'ReadTheFirstStatementsResult', {
+      tasker: props.tasker,
+      action: StatementAction.FETCH_RESULT,
+      statementId: '{% $states.input.statementId %}',
+      outputs: { statementId: '{% $states.input.statementId %}', rows: '{% $states.result.TotalNumRows %}' },
+    }).addCatch(failure, { errors: [sfn.Errors.ALL] });
+    const second = RedshiftSqlTask.jsonata(scope, 'StartInvalidRedshiftStatementAndWaitForCallback', {
+      tasker: props.tasker,
+      sql: FAILING_STATEMENT,
+      taskTimeout: sfn.Timeout.duration(Duration.hours(1)),
     })
-      .addCatch(new sfn.Succeed(scope, 'Succeed'), { errors: [SfnRedshiftTaskerErrors.STATEMENT_FAILED], resultPath: '$.error' })
-      .addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      .addCatch(new sfn.Succeed(scope, 'Succeed'), { errors: [SfnRedshiftTaskerErrors.STATEMENT_FAILED] })
+      .addCatch(failure, { errors: [sfn.Errors.ALL] });
 
-    this.stateMachine = exampleStateMachine(scope, SuccessAndFailMachine.ID, first.next(second).next(failure), {
-      ...props,
+    this.stateMachine = exampleStateMachine(scope, SuccessAndFailMachine.ID, first.next(rows).next(second).next(failure), {
+      logGroup: props.logGroup,
       timeout: Duration.hours(2),
-      comment: 'Runs a valid statement (must succeed), then an invalid one (must fail with FAILED)',
-      invokedFunctions: [props.lambdaFunction],
+      comment: 'In JSONata: a valid statement (must succeed) and its result, then an invalid one (must fail with FAILED)',
+      queryLanguage: sfn.QueryLanguage.JSONATA,
     });
   }
 }

@@ -1,16 +1,15 @@
 /**
- * Building blocks of the example state machines: the two ways a state calls the starter function, and the slow
- * stored procedure the examples use to have a statement that runs for a while.
+ * Building blocks of the example state machines: the statements they run (the slow stored procedure gives a
+ * statement that runs for a while), and the state machine every example is (logging, tracing, cdk-nag).
  */
 import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { Field, LATEST } from '../../src/contract';
+import { SfnRedshiftTasker } from '../../src';
 
 /** Name of the slow procedure (created by the example app's `rs_slow_procedure` custom resource). */
 export const SLOW_PROCEDURE = 'public.sp_wait';
@@ -47,93 +46,9 @@ export const SUCCEEDING_STATEMENT = 'select getdate()';
 /** A statement that fails: `get_date` is not a function (the function is `getdate`). */
 export const FAILING_STATEMENT = 'select get_date()';
 
-/** The current execution's ARN (`$$.Execution.Id`), which the tasker uses to find the `LATEST` statement. */
-export const EXECUTION_ARN = sfn.JsonPath.stringAt('$$.Execution.Id');
-
-/**
- * Data API errors after which the statement did not start and a later attempt can succeed: too many statements
- * running on the cluster or workgroup, a service error, no connection to the database.
- */
-export const DATA_API_TRANSIENT_ERRORS = ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'] as const;
-
-export interface RedshiftCallbackTaskProps {
-  /** The tasker's `lambdaFunction`. */
-  readonly lambdaFunction: lambda.IFunction;
-  /** The SQL to run. */
-  readonly sqlStatement: string;
-  /** `executeSingletonStatement` to refuse starting while the same SQL runs. @default - executeStatement */
-  readonly action?: string;
-  /** How long the state waits for the statement to end before it fails with `States.Timeout`. */
-  readonly timeout: Duration;
-  /** Where the completion event goes in the state's output. @default '$' */
-  readonly resultPath?: string;
-  readonly comment?: string;
-}
-
-/**
- * A task that runs SQL and waits for it to end (`lambda:invoke.waitForTaskToken`): it succeeds with the status-change
- * event when the statement finishes, and fails with `FAILED` when it fails or is aborted.
- *
- * Retries: the Lambda service errors (`LambdaInvoke`'s default, 2 s, 6 attempts, backoff 2) and the Data API's
- * transient errors (`DATA_API_TRANSIENT_ERRORS`: the statement did not start; wait and try again). Nothing else is
- * retried: `FAILED` (the SQL failed; running it again is your decision), `ConcurrentExecution` (an outcome, not an
- * accident) and `States.Timeout` (cancel the statement instead, see the cancelling example).
- */
-export function redshiftCallbackTask(scope: Construct, id: string, props: RedshiftCallbackTaskProps): tasks.LambdaInvoke {
-  const task = new tasks.LambdaInvoke(scope, id, {
-    lambdaFunction: props.lambdaFunction,
-    integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-    payload: sfn.TaskInput.fromObject({
-      [Field.TASK_TOKEN]: sfn.JsonPath.taskToken,
-      [Field.EXECUTION_ARN]: EXECUTION_ARN,
-      [Field.SQL_STATEMENT]: props.sqlStatement,
-      ...props.action !== undefined ? { [Field.ACTION]: props.action } : {},
-    }),
-    taskTimeout: sfn.Timeout.duration(props.timeout),
-    resultPath: props.resultPath,
-    comment: props.comment,
-  });
-  task.addRetry({
-    errors: [...DATA_API_TRANSIENT_ERRORS],
-    interval: Duration.seconds(10),
-    maxAttempts: 5,
-    backoffRate: 2,
-  });
-  return task;
-}
-
-export interface RedshiftRequestTaskProps {
-  /** The tasker's `lambdaFunction`. */
-  readonly lambdaFunction: lambda.IFunction;
-  /** The request (see the invocation API): describe, cancel, fetch results, or execute without a callback. */
-  readonly request: Record<string, unknown>;
-  /** Where the function's answer goes in the state's output. @default '$' */
-  readonly resultPath?: string;
-  /** @default 1 minute */
-  readonly timeout?: Duration;
-  readonly comment?: string;
-}
-
-/** A task that calls the tasker and continues with its answer (a plain synchronous invoke, no callback). */
-export function redshiftRequestTask(scope: Construct, id: string, props: RedshiftRequestTaskProps): tasks.LambdaInvoke {
-  return new tasks.LambdaInvoke(scope, id, {
-    lambdaFunction: props.lambdaFunction,
-    payload: sfn.TaskInput.fromObject(props.request),
-    payloadResponseOnly: true,
-    taskTimeout: sfn.Timeout.duration(props.timeout ?? Duration.minutes(1)),
-    resultPath: props.resultPath,
-    comment: props.comment,
-  });
-}
-
-/** A request about the statement this execution started last (`statementId: LATEST`). */
-export function latestStatementRequest(action: string): Record<string, unknown> {
-  return { [Field.STATEMENT_ID]: LATEST, [Field.EXECUTION_ARN]: EXECUTION_ARN, [Field.ACTION]: action };
-}
-
 export interface ExampleMachineProps {
-  /** The tasker's `lambdaFunction` the machine calls. */
-  readonly lambdaFunction: lambda.IFunction;
+  /** The tasker the machine runs its SQL with. */
+  readonly tasker: SfnRedshiftTasker;
   /** Where the machine logs its executions. */
   readonly logGroup: logs.ILogGroup;
 }
@@ -146,13 +61,16 @@ export function exampleStateMachine(scope: Construct, id: string, definition: sf
   readonly logGroup: logs.ILogGroup;
   readonly timeout: Duration;
   readonly comment: string;
-  /** The functions the machine invokes (for the suppression of their `:*` ARNs). */
-  readonly invokedFunctions: lambda.IFunction[];
+  /** @default JSONPath */
+  readonly queryLanguage?: sfn.QueryLanguage;
+  /** Functions the machine invokes through `tasks.LambdaInvoke` (which grants `<function ARN>:*` too). */
+  readonly lambdaInvokeFunctions?: lambda.IFunction[];
 }): sfn.StateMachine {
   const machine = new sfn.StateMachine(scope, id, {
     definitionBody: sfn.DefinitionBody.fromChainable(definition),
     timeout: props.timeout,
     comment: props.comment,
+    queryLanguage: props.queryLanguage,
     tracingEnabled: true,
     logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
   });
@@ -166,7 +84,7 @@ export function exampleStateMachine(scope: Construct, id: string, definition: sf
         + 'xray:PutTelemetryRecords, xray:GetSamplingRules, xray:GetSamplingTargets) on "*": these actions support '
         + 'no resource-level permissions.',
       appliesTo: ['Resource::*'],
-    }, ...invokeSuppressions(props.invokedFunctions)]);
+    }, ...invokeSuppressions(props.lambdaInvokeFunctions ?? [])]);
   }
   return machine;
 }

@@ -1,5 +1,5 @@
 /**
- * The bundled custom-resource functions as Lambda loads them (example/.bundles/<name>/index.js), with the real Lambda SDK
+ * The bundled manage_user function as Lambda loads it (example/.bundles/manage-user/index.js), with the real Lambda SDK
  * client talking to a local Invoke endpoint on 127.0.0.1 and a local ResponseURL.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
@@ -18,7 +18,6 @@ const invocations: Invocation[] = [];
 let answer: { status: number; headers?: Record<string, string>; body: unknown } = { status: 200, body: { Id: 'statement-1' } };
 let lambdaServer: LoopbackServer;
 let responses: CfnResponseServer;
-let createDrop: Handler;
 let manageUser: Handler;
 const saved = { ...process.env };
 
@@ -41,9 +40,7 @@ beforeAll(async () => {
   process.env[TASKER_FUNCTION_ENV] = TASKER;
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- load the files the way the Lambda runtime does
-  createDrop = require(bundlePath('create-drop')).handler;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- load the file the way the Lambda runtime does
   manageUser = require(bundlePath('manage-user')).handler;
 });
 
@@ -72,13 +69,18 @@ function createEvent(properties: Record<string, unknown>, logicalId: string): Cl
   } as CloudFormationCustomResourceEvent;
 }
 
-test('create_drop: invokes the tasker named in the environment, synchronously, with the SQL; the tasker answers', async () => {
-  const e = createEvent({ create_sql: 'create table t(id int)', drop_sql: 'drop table if exists t' }, 'rstable');
-  await createDrop(e);
+test('manage_user: invokes the tasker named in the environment, synchronously, with the SQL; the tasker answers', async () => {
+  const e = createEvent({ username: 'cfncreated_user', create_db: 'true' }, 'rscfncreateduser');
+  await manageUser(e);
   expect(invocations).toEqual([{
     functionName: TASKER,
     invocationType: 'RequestResponse',
-    payload: expect.objectContaining({ RequestType: 'Create', LogicalResourceId: 'rstable', ResponseURL: e.ResponseURL, sqlStatement: 'create table t(id int)' }),
+    payload: expect.objectContaining({
+      RequestType: 'Create',
+      LogicalResourceId: 'rscfncreateduser',
+      ResponseURL: e.ResponseURL,
+      sqlStatement: 'CREATE USER "cfncreated_user" PASSWORD DISABLE CREATEDB',
+    }),
   }]);
   expect(responses.responsesFor(e.ResponseURL)).toEqual([]);
 });
