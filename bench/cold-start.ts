@@ -8,8 +8,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { median, percentile, round } from './stats';
-import { BUNDLE, ROOT } from '../test/reliability/support/lambda-host';
-import { startLocalAws } from '../test/reliability/support/local-aws';
+import { startLocalAws } from '../local/aws';
+import { PROJECT_ROOT as ROOT } from '../local/bundles';
+import { HANDLER_BUNDLE as BUNDLE } from '../local/lambda/handler';
 
 export interface ColdStartResult {
   readonly runs: number;

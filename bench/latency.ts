@@ -12,11 +12,12 @@
 import { performance } from 'node:perf_hooks';
 import { percentile, round } from './stats';
 import { SingleSuccessMachine } from '../example/machines/single-success';
+import { startLocalAws } from '../local/aws';
 import { LocalCloud } from '../local/cloud';
 import { synthesizeExample } from '../local/example';
+import { startHandlerFunction } from '../local/lambda/handler';
+import { LocalFunction, outcomeOf } from '../local/lambda/runtime';
 import { LocalQueue } from '../local/servers/sqs-queue';
-import { startLambdaPool } from '../test/reliability/support/lambda-host';
-import { startLocalAws } from '../test/reliability/support/local-aws';
 
 export interface LatencyResult {
   readonly samples: number;
@@ -30,12 +31,16 @@ export async function measureLatency(samples = 200): Promise<LatencyResult> {
   // The stand-in's emission delay is set to 0: it is part of start → callback only, and unknown on AWS anyway.
   const aws = await startLocalAws({ dataApi: { eventDelayMs: 0 } });
   // Direct to the services (no counting proxy in the path).
-  const pool = await startLambdaPool(2, aws.env({ AWS_ENDPOINT_URL_DYNAMODB: aws.dynamo.endpoint, AWS_ENDPOINT_URL_SFN: aws.sfn.endpoint }));
+  let fn: LocalFunction | undefined;
   const queue = new LocalQueue({ batchSize: 10, batchingWindowMs: 0, visibilityTimeoutMs: 60_000, maxConcurrency: 2 });
   const emitted = new Map<string, number>();
   const invoked = new Map<string, number>();
   const called = new Map<string, number>();
   try {
+    const direct = aws.env({ AWS_ENDPOINT_URL_DYNAMODB: aws.dynamo.endpoint, AWS_ENDPOINT_URL_SFN: aws.sfn.endpoint });
+    fn = await startHandlerFunction(direct, { environments: 2 });
+    const handler = fn;
+    const pool = { invoke: async (event: unknown) => outcomeOf(await handler.invoke(event)) };
     const stopEvents = aws.dataApi.onEvent((event) => emitted.set(event.detail.statementId, performance.now()));
     const disconnect = aws.dataApi.connectQueue(queue);
     const stopCalls = aws.sfn.onCall((call) => {
@@ -82,7 +87,7 @@ export async function measureLatency(samples = 200): Promise<LatencyResult> {
     };
   } finally {
     queue.close();
-    await pool.close();
+    await fn?.close();
     await aws.close();
   }
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeMachine } from './machine';
-import { ROOT } from '../test/reliability/support/lambda-host';
+import { PROJECT_ROOT as ROOT } from '../local/bundles';
 
 interface Suite {
   readonly suite: string;

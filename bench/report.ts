@@ -1,5 +1,5 @@
 /** Renders `docs/benchmarks.md` from the results of `bench/run.ts`. */
-import type { BenchResults } from './run';
+import type { BenchResults } from './results';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const usd = (n: number) => (n === 0 ? '$0' : n < 0.01 ? `$${n.toFixed(7).replace(/0+$/, '')}` : `$${n.toFixed(2)}`);

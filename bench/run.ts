@@ -9,27 +9,16 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LifecycleCalls, measureCalls } from './calls';
-import { ColdStartResult, measureColdStart } from './cold-start';
-import { CostResult, computeCost } from './cost';
-import { EndToEndLatencyResult, LatencyResult, measureEndToEndLatency, measureLatency } from './latency';
-import { Machine, describeMachine } from './machine';
+import { measureCalls } from './calls';
+import { measureColdStart } from './cold-start';
+import { computeCost } from './cost';
+import { measureEndToEndLatency, measureLatency } from './latency';
+import { describeMachine } from './machine';
 import { renderMarkdown } from './report';
-import { SynthRun, measureSynth } from './synth';
-import { ThroughputResult, measureThroughput } from './throughput';
-import { ROOT } from '../test/reliability/support/lambda-host';
-
-export interface BenchResults {
-  readonly machine: Machine;
-  readonly settings: Record<string, unknown>;
-  readonly calls?: LifecycleCalls[];
-  readonly coldStart?: ColdStartResult;
-  readonly throughput?: ThroughputResult;
-  readonly synth?: SynthRun[];
-  readonly latency?: LatencyResult;
-  readonly endToEndLatency?: EndToEndLatencyResult;
-  readonly cost?: CostResult;
-}
+import { BenchResults } from './results';
+import { measureSynth } from './synth';
+import { measureThroughput } from './throughput';
+import { PROJECT_ROOT as ROOT } from '../local/bundles';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median, round } from './stats';
-import { ROOT } from '../test/reliability/support/lambda-host';
+import { PROJECT_ROOT as ROOT } from '../local/bundles';
 
 export interface SynthRun {
   readonly taskers: number;

@@ -8,9 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { median, round } from './stats';
+import { LocalAws, startLocalAws } from '../local/aws';
+import { startHandlerFunction } from '../local/lambda/handler';
+import { LocalFunction, outcomeOf } from '../local/lambda/runtime';
 import { LocalQueue } from '../local/servers/sqs-queue';
-import { LambdaPool, startLambdaPool } from '../test/reliability/support/lambda-host';
-import { LocalAws, startLocalAws } from '../test/reliability/support/local-aws';
 
 export interface ThroughputRun {
   readonly workers: number;
@@ -38,7 +39,7 @@ export interface ThroughputResult {
   readonly scaling: Array<{ readonly addedLatencyMs: number; readonly ratio4: number; readonly ratio8: number }>;
 }
 
-async function startStatements(aws: LocalAws, pool: LambdaPool, count: number): Promise<{ tokens: Map<string, string>; seconds: number }> {
+async function startStatements(aws: LocalAws, pool: LocalFunction, count: number): Promise<{ tokens: Map<string, string>; seconds: number }> {
   const tokens = new Map<string, string>();
   const started = performance.now();
   let next = 0;
@@ -46,16 +47,16 @@ async function startStatements(aws: LocalAws, pool: LambdaPool, count: number): 
     while (next < count) {
       const i = next++;
       const token = aws.sfn.issueToken();
-      const answer = await pool.invoke({
+      const answer = outcomeOf(await pool.invoke({
         sqlStatement: `select ${i}`,
         taskToken: token,
         executionArn: `arn:aws:states:eu-west-1:123456789012:execution:Throughput:run-${i}`,
-      });
+      }));
       if (!answer.ok) throw new Error(`start ${i} failed: ${answer.errorType}: ${answer.errorMessage}`);
       tokens.set(answer.result.Id, token);
     }
   };
-  await Promise.all(pool.instances.map(() => launch()));
+  await Promise.all(Array.from({ length: pool.maxEnvironments }, () => launch()));
   return { tokens, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -70,7 +71,7 @@ async function waitForEvents(aws: LocalAws, ids: Set<string>, timeoutMs: number)
 }
 
 export async function measureThroughputRun(aws: LocalAws, workers: number, events: number, addedLatencyMs: number): Promise<ThroughputRun> {
-  const pool = await startLambdaPool(workers, aws.env());
+  const pool = await startHandlerFunction(aws.env(), { environments: workers });
   const queue = new LocalQueue({ batchSize: 10, batchingWindowMs: 0, visibilityTimeoutMs: 60_000, maxConcurrency: workers });
   try {
     const { tokens, seconds: startSeconds } = await startStatements(aws, pool, events);
@@ -83,9 +84,10 @@ export async function measureThroughputRun(aws: LocalAws, workers: number, event
     const durations: number[] = [];
     let handlerCpuMs = 0;
     queue.setConsumer(async (event) => {
-      const answer = await pool.invoke(event);
-      durations.push(answer.durationMs);
-      handlerCpuMs += answer.cpuMs;
+      const invoked = await pool.invoke(event);
+      durations.push(invoked.durationMs);
+      handlerCpuMs += invoked.cpuMs;
+      const answer = outcomeOf(invoked);
       if (!answer.ok) throw new Error(`${answer.errorType}: ${answer.errorMessage}`);
       return answer.result;
     });

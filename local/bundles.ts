@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ROOT = join(__dirname, '..');
+/** The project's root directory. */
+export const PROJECT_ROOT = join(__dirname, '..');
+const ROOT = PROJECT_ROOT;
 
 /** The bundles the construct and the example app deploy, by name: their directories. */
 const BUNDLE_DIRS = {

@@ -67,6 +67,7 @@ export class LocalCloud {
 
   private readonly template: LocalTemplate;
   private readonly unsubscribe: Array<() => void> = [];
+  private closing?: Promise<void>;
 
   private constructor(private readonly options: LocalCloudOptions) {
     this.template = options.template;
@@ -77,8 +78,13 @@ export class LocalCloud {
     return this.template.arn(logicalId);
   }
 
-  /** Stops every server, process and worker; nothing keeps running. */
-  async close(): Promise<void> {
+  /** Stops every server, process and worker; nothing keeps running. Later calls wait for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.stopAll();
+    return this.closing;
+  }
+
+  private async stopAll(): Promise<void> {
     for (const stop of this.unsubscribe) stop();
     for (const queue of this.queues.values()) queue.close();
     await Promise.allSettled([
@@ -92,7 +98,7 @@ export class LocalCloud {
 
   private async init(): Promise<void> {
     const { template } = this;
-    const { region, accountId } = template.context;
+    const { accountId } = template.context;
     [this.dynamo, this.callbacks, this.responses] = await Promise.all([startLocalDynamoDb(), startSfnCallbackServer(), startCfnResponseServer()]);
     this.redshift = await startRedshiftDataServer({
       accountId,
@@ -101,6 +107,14 @@ export class LocalCloud {
     });
     if (this.options.onStatement) this.unsubscribe.push(this.redshift.onStatusChange(this.options.onStatement));
 
+    await this.createTables();
+    await this.addFunctions();
+    this.wireQueues();
+    this.registerMachines();
+  }
+
+  private async createTables(): Promise<void> {
+    const { template } = this;
     // ---- DynamoDB tables ----
     for (const id of template.ofType('AWS::DynamoDB::Table')) {
       const p = template.resolve(template.resource(id).Properties as Json) as Record<string, Json>;
@@ -112,6 +126,11 @@ export class LocalCloud {
       } as unknown as CreateTableCommandInput));
     }
 
+  }
+
+  private async addFunctions(): Promise<void> {
+    const { template } = this;
+    const { region, accountId } = template.context;
     // ---- Lambda functions ----
     const invokeEndpoint = await this.lambda.startInvokeServer();
     const endpoints = {
@@ -148,6 +167,10 @@ export class LocalCloud {
       });
     }
 
+  }
+
+  private wireQueues(): void {
+    const { template } = this;
     // ---- Queues, event source mappings, rules ----
     const mappings = template.ofType('AWS::Lambda::EventSourceMapping').map((id) => template.resolve(template.resource(id).Properties as Json) as Record<string, Json>);
     for (const id of template.ofType('AWS::SQS::Queue')) {
@@ -190,6 +213,11 @@ export class LocalCloud {
       }));
     }
 
+  }
+
+  private registerMachines(): void {
+    const { template } = this;
+    const { region, accountId } = template.context;
     // ---- State machines and custom resources ----
     this.stepFunctions = new LocalStepFunctions({ lambda: this.lambda, callbacks: this.callbacks, region, accountId, onTrace: this.options.onTrace });
     for (const id of template.ofType('AWS::StepFunctions::StateMachine')) {
@@ -199,6 +227,11 @@ export class LocalCloud {
         : JSON.stringify(template.resolve(p.Definition));
       this.stepFunctions.register(template.ref(id).split(':').pop()!, definition);
     }
+    const stepFunctions = this.stepFunctions;
+    this.callbacks.setExecutions({
+      describe: (arn) => stepFunctions.describeExecution(arn),
+      stop: async (arn) => (await stepFunctions.stopExecution(arn))?.stopDate,
+    });
     this.cloudFormation = new CloudFormationDriver({
       template, lambda: this.lambda, responses: this.responses, onEvent: this.options.onCustomResource,
     });

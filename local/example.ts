@@ -30,19 +30,24 @@ export interface SynthesizedExample {
 /** Synthesizes the example app offline into a temporary cloud assembly. */
 export function synthesizeExample(): SynthesizedExample {
   const outdir = mkdtempSync(join(tmpdir(), 'local-example-cdk-out-'));
-  const app = new App({ outdir, context: { 'aws:cdk:disable-version-reporting': true } });
-  const example = new IntegTesting({ app, env: LOCAL_ENV });
-  const assembly = app.synth();
-  const artifact = assembly.getStackArtifact(example.stack.artifactId);
-  const assetManifest = artifact.dependencies.find((d) => d.id.endsWith('.assets'));
-  const assets = assetManifest ? assetDirectories(outdir, `${assetManifest.id}.json`) : new Map<string, string>();
-  const template = new LocalTemplate(artifact.template as CfnTemplate, {
-    region: LOCAL_ENV.region,
-    accountId: LOCAL_ENV.account,
-    stackName: artifact.stackName,
-  });
-  const machineLogicalIds = Object.fromEntries(Object.entries(example.stateMachines).map(([id, machine]) => [
-    id, example.stack.getLogicalId(machine.node.defaultChild as never),
-  ]));
-  return { template, assets, app: example, machineLogicalIds, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
+  try {
+    const app = new App({ outdir, context: { 'aws:cdk:disable-version-reporting': true } });
+    const example = new IntegTesting({ app, env: LOCAL_ENV });
+    const assembly = app.synth();
+    const artifact = assembly.getStackArtifact(example.stack.artifactId);
+    const assetManifest = artifact.dependencies.find((d) => d.id.endsWith('.assets'));
+    const assets = assetManifest ? assetDirectories(outdir, `${assetManifest.id}.json`) : new Map<string, string>();
+    const template = new LocalTemplate(artifact.template as CfnTemplate, {
+      region: LOCAL_ENV.region,
+      accountId: LOCAL_ENV.account,
+      stackName: artifact.stackName,
+    });
+    const machineLogicalIds = Object.fromEntries(Object.entries(example.stateMachines).map(([id, machine]) => [
+      id, example.stack.getLogicalId(machine.node.defaultChild as never),
+    ]));
+    return { template, assets, app: example, machineLogicalIds, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -39,6 +39,38 @@ export interface CloudFormationDriverProps {
   readonly onEvent?: (event: { phase: 'request' | 'response'; logicalId: string; requestType: RequestType; outcome?: CustomResourceOutcome }) => void;
 }
 
+/** What a custom-resource request is made of. */
+export interface CustomResourceRequestFields {
+  readonly requestType: RequestType;
+  readonly responseUrl: string;
+  readonly serviceToken: string;
+  readonly stackId: string;
+  readonly requestId: string;
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly properties: Record<string, Json>;
+  /** Update and Delete only. */
+  readonly physicalId?: string;
+  /** Update only. */
+  readonly oldProperties?: Record<string, Json>;
+}
+
+/** The event CloudFormation sends a custom resource's service token (every scalar property as a string). */
+export function customResourceRequest(fields: CustomResourceRequestFields): Record<string, unknown> {
+  return {
+    RequestType: fields.requestType,
+    ServiceToken: fields.serviceToken,
+    ResponseURL: fields.responseUrl,
+    StackId: fields.stackId,
+    RequestId: fields.requestId,
+    LogicalResourceId: fields.logicalId,
+    ResourceType: fields.resourceType,
+    ResourceProperties: asCloudFormationProperties(fields.properties),
+    ...fields.requestType !== 'Create' ? { PhysicalResourceId: fields.physicalId } : {},
+    ...fields.requestType === 'Update' ? { OldResourceProperties: asCloudFormationProperties(fields.oldProperties ?? {}) } : {},
+  };
+}
+
 export class CloudFormationDriver {
   /** Physical ids of the resources that exist. */
   public readonly physicalIds = new Map<string, string>();
@@ -132,18 +164,18 @@ export class CloudFormationDriver {
     const requestId = randomUUID();
     const responseUrl = responses.newResponseUrl({ expect: { StackId: template.stackId, RequestId: requestId, LogicalResourceId: logicalId } });
     const serviceToken = String(properties.ServiceToken);
-    const event = {
-      RequestType: requestType,
-      ServiceToken: serviceToken,
-      ResponseURL: responseUrl,
-      StackId: template.stackId,
-      RequestId: requestId,
-      LogicalResourceId: logicalId,
-      ResourceType: resourceType,
-      ResourceProperties: asCloudFormationProperties(properties),
-      ...requestType !== 'Create' ? { PhysicalResourceId: options.physicalId } : {},
-      ...requestType === 'Update' ? { OldResourceProperties: asCloudFormationProperties(options.old ?? {}) } : {},
-    };
+    const event = customResourceRequest({
+      requestType,
+      responseUrl,
+      serviceToken,
+      requestId,
+      logicalId,
+      resourceType,
+      properties,
+      stackId: template.stackId,
+      physicalId: options.physicalId,
+      oldProperties: options.old,
+    });
     this.props.onEvent?.({ phase: 'request', logicalId, requestType });
     const started = performance.now();
     // CloudFormation invokes the function asynchronously and only listens on the ResponseURL.

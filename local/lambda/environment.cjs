@@ -4,8 +4,8 @@
 // Plain CommonJS on purpose: it runs in a bare `node` process, with only the environment the parent passes.
 //
 // IPC in:  { type: 'invoke', id, event, context: { awsRequestId, deadlineMs, functionName, invokedFunctionArn, memoryLimitInMB } }
-// IPC out: { type: 'ready' } | { type: 'result', id, payload } | { type: 'error', id, error: { errorType, errorMessage, trace } }
-//          | { type: 'initError', error }
+// IPC out: { type: 'ready', initMs } | { type: 'result', id, payload, cpuMs }
+//          | { type: 'error', id, error: { errorType, errorMessage, trace }, cpuMs } | { type: 'initError', error }
 'use strict';
 
 const path = require('node:path');
@@ -22,12 +22,13 @@ function serializeError(error) {
 }
 
 let handler;
+const initStarted = performance.now();
 try {
   const [file, exportName] = splitHandler(process.env._HANDLER);
   const mod = require(path.join(process.env.LAMBDA_TASK_ROOT, file));
   handler = mod[exportName];
   if (typeof handler !== 'function') throw new Error(`${process.env._HANDLER} is undefined or not exported`);
-  process.send({ type: 'ready' });
+  process.send({ type: 'ready', initMs: performance.now() - initStarted });
 } catch (error) {
   const serialized = serializeError(error);
   if (!/is undefined or not exported/.test(serialized.errorMessage)) serialized.errorType = 'Runtime.ImportModuleError';
@@ -58,14 +59,19 @@ process.on('message', async (message) => {
     fail: () => undefined,
     succeed: () => undefined,
   };
+  const cpu = process.cpuUsage();
+  const cpuMs = () => {
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / 1000;
+  };
   try {
     const payload = await new Promise((resolve, reject) => {
       const returned = handler(event, context, (error, result) => (error ? reject(error) : resolve(result)));
       if (returned && typeof returned.then === 'function') returned.then(resolve, reject);
     });
-    process.send({ type: 'result', id, payload: payload === undefined ? null : payload });
+    process.send({ type: 'result', id, payload: payload === undefined ? null : payload, cpuMs: cpuMs() });
   } catch (error) {
-    process.send({ type: 'error', id, error: serializeError(error) });
+    process.send({ type: 'error', id, error: serializeError(error), cpuMs: cpuMs() });
   }
 });
 

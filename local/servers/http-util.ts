@@ -137,7 +137,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A promise with its resolvers (Node 20 has no `Promise.withResolvers`). */
+/** A promise with its resolvers, typed for the compile targets in use (`Promise.withResolvers` needs lib ES2024). */
 export interface Deferred<T> {
   readonly promise: Promise<T>;
   resolve(value: T): void;

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the Step Functions task-callback API (`SendTaskSuccess`, `SendTaskFailure`,
- * `SendTaskHeartbeat`), speaking the service's awsJson1_0 protocol to the real `@aws-sdk/client-sfn` on 127.0.0.1.
+ * `SendTaskHeartbeat`) and for `DescribeExecution`/`StopExecution` of the local runner's executions, speaking the service's awsJson1_0 protocol to the real `@aws-sdk/client-sfn` on 127.0.0.1.
  *
  * It knows which task tokens are waiting (registered by the local Step Functions runner, or by a test), records
  * every call, lets a caller await the callback of a token, answers tokens that are unknown or no longer waiting with
@@ -83,6 +83,14 @@ export interface CallbackCallRequest {
   readonly body: Record<string, unknown>;
 }
 
+/** The executions the server can describe and stop (the local Step Functions runner). */
+export interface ExecutionApi {
+  /** `DescribeExecution`'s answer for an execution, undefined when it does not exist. */
+  describe(executionArn: string): object | undefined;
+  /** Stops a running execution; resolves with its stop time, undefined when it does not exist. */
+  stop(executionArn: string): Promise<Date | undefined>;
+}
+
 export interface SfnCallbackServer {
   /** `http://127.0.0.1:<port>`: use as `SFNClient` `endpoint` or `AWS_ENDPOINT_URL_SFN`. */
   readonly endpoint: string;
@@ -104,6 +112,8 @@ export interface SfnCallbackServer {
   setFaults(faults: FaultInjector<CallbackCallRequest> | undefined): void;
   /** Calls a listener for every recorded call (returns an unsubscribe function). */
   onCall(listener: (call: CallbackCall) => void): () => void;
+  /** Serves `DescribeExecution` and `StopExecution` for these executions (without, both answer ExecutionDoesNotExist). */
+  setExecutions(executions: ExecutionApi | undefined): void;
   close(): Promise<void>;
 }
 
@@ -124,6 +134,7 @@ export async function startSfnCallbackServer(options: SfnCallbackServerOptions =
   const attempts = new Map<string, number>();
   const listeners = new Set<(call: CallbackCall) => void>();
   let faults = options.faults;
+  let executions: ExecutionApi | undefined;
 
   function stateOf(token: string, create: boolean): TokenState | undefined {
     let state = tokens.get(token);
@@ -149,6 +160,10 @@ export async function startSfnCallbackServer(options: SfnCallbackServerOptions =
       body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
     } catch {
       sendAwsJsonError(res, 400, NAMESPACE, 'SerializationException', 'Could not parse the request body as JSON', CONTENT_TYPE);
+      return;
+    }
+    if (operation === 'DescribeExecution' || operation === 'StopExecution') {
+      await handleExecution(res, operation, body, executions);
       return;
     }
     const taskToken = typeof body.taskToken === 'string' ? body.taskToken : '';
@@ -254,10 +269,36 @@ export async function startSfnCallbackServer(options: SfnCallbackServerOptions =
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    setExecutions(next) {
+      executions = next;
+    },
     async close() {
       await server.close();
     },
   };
+}
+
+/** `DescribeExecution` and `StopExecution`, with the service's errors for a malformed or unknown ARN. */
+async function handleExecution(res: ServerResponse, operation: string, body: Record<string, unknown>, executions?: ExecutionApi): Promise<void> {
+  const arn = typeof body.executionArn === 'string' ? body.executionArn : '';
+  if (!arn) {
+    sendAwsJsonError(res, 400, NAMESPACE, 'ValidationException',
+      "1 validation error detected: Value null at 'executionArn' failed to satisfy constraint: Member must not be null", CONTENT_TYPE);
+    return;
+  }
+  if (!/^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/.test(arn)) {
+    sendAwsJsonError(res, 400, NAMESPACE, 'InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, CONTENT_TYPE);
+    return;
+  }
+  if (operation === 'DescribeExecution') {
+    const described = executions?.describe(arn);
+    if (described) sendJson(res, 200, described, CONTENT_TYPE);
+    else sendAwsJsonError(res, 400, NAMESPACE, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`, CONTENT_TYPE);
+    return;
+  }
+  const stopped = await executions?.stop(arn);
+  if (stopped) sendJson(res, 200, { stopDate: stopped.getTime() / 1000 }, CONTENT_TYPE);
+  else sendAwsJsonError(res, 400, NAMESPACE, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`, CONTENT_TYPE);
 }
 
 /** Whether `text` parses as JSON. */

@@ -18,13 +18,16 @@
 import { randomUUID } from 'node:crypto';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
 import { asl } from './asl';
+import {
+  EventLog, forEachTask, Json, JsonObject, reportedStatement, rewriteTaskTokens, TaskState, truncate, valueAt,
+} from './definition';
+import { describeExecution, ExecutionDescription } from './describe';
 import { evaluateTemplate, isJsonataState } from './jsonata';
 import { LocalLambdaRuntime } from '../lambda/runtime';
 import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
 
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type { ExecutionDescription } from './describe';
 
 /** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
 export class TaskError extends Error {
@@ -92,11 +95,11 @@ interface ExecutionScope {
   readonly timers: Set<NodeJS.Timeout>;
 }
 
-const TOKEN_PLACEHOLDER = 'States.UUID()';
 
 export class LocalStepFunctions {
   /** Outcomes of every execution, by ARN. */
   public readonly executions = new Map<string, ExecutionOutcome>();
+  private readonly started = new Map<string, { machine: RegisteredMachine; name: string; input: Json; startDate: Date; abort(): void }>();
   private readonly machines = new Map<string, RegisteredMachine>();
   private readonly region: string;
   private readonly accountId: string;
@@ -149,6 +152,7 @@ export class LocalStepFunctions {
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
+    this.started.set(executionArn, { machine, name, input, startDate, abort: () => execution.abort() });
     const forwarded = this.forwardEvents(scope, execution.eventLogs).catch(() => undefined);
     const result = execution.result.then(
       (output): ExecutionOutcome => ({ executionArn, status: 'SUCCEEDED', output: output as Json, startDate, stopDate: new Date() }),
@@ -172,6 +176,24 @@ export class LocalStepFunctions {
       return outcome;
     });
     return { executionArn, result };
+  }
+
+  /** An execution this runner started, as `DescribeExecution` answers (undefined for an unknown ARN). */
+  describeExecution(executionArn: string): ExecutionDescription | undefined {
+    const started = this.started.get(executionArn);
+    return started && describeExecution(executionArn, { ...started, stateMachineArn: started.machine.arn }, this.executions.get(executionArn));
+  }
+
+  /**
+   * Stops a running execution (`StopExecution`): it ends ABORTED and its waiting task tokens are closed, so their
+   * callbacks and heartbeats get `TaskTimedOut`. Resolves with its outcome; undefined for an unknown ARN.
+   */
+  async stopExecution(executionArn: string): Promise<ExecutionOutcome | undefined> {
+    const started = this.started.get(executionArn);
+    if (!started) return undefined;
+    if (!this.executions.has(executionArn)) started.abort();
+    for (let i = 0; i < 500 && !this.executions.has(executionArn); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    return this.executions.get(executionArn);
   }
 
   private async forwardEvents(scope: ExecutionScope, events: AsyncGenerator<unknown>): Promise<void> {
@@ -386,77 +408,3 @@ export class LocalStepFunctions {
   }
 }
 
-/** The interpreter's event log entries this runner reads. */
-interface EventLog {
-  readonly type: string;
-  readonly timestamp: number;
-  readonly state?: { readonly name: string };
-  readonly Error?: string;
-  readonly retry?: { readonly attempt: number };
-  readonly catch?: { readonly catcher: { readonly Next: string } };
-}
-
-interface TaskState {
-  readonly Type: 'Task';
-  readonly Resource: string;
-  readonly TimeoutSeconds?: number;
-  readonly Parameters?: Json;
-  readonly QueryLanguage?: string;
-  readonly Arguments?: Json;
-  readonly Output?: Json;
-}
-
-/** Visits every Task state, branches and map iterators included. */
-function forEachTask(definition: { States: Record<string, unknown> }, visit: (name: string, state: TaskState) => void): void {
-  for (const [name, raw] of Object.entries(definition.States)) {
-    type Nested = { States: Record<string, unknown> };
-    const state = raw as { Type: string; Branches?: Nested[]; Iterator?: Nested; ItemProcessor?: Nested };
-    if (state.Type === 'Task') visit(name, raw as TaskState);
-    for (const branch of state.Branches ?? []) forEachTask(branch, visit);
-    if (state.Iterator) forEachTask(state.Iterator, visit);
-    if (state.ItemProcessor) forEachTask(state.ItemProcessor, visit);
-  }
-}
-
-/** Replaces `"<key>.$": "$$.Task.Token"` with a fresh UUID per attempt, and records where the token goes. */
-function rewriteTaskTokens(definition: StateMachineDefinition, tokenPaths: Map<string, string[][]>): void {
-  forEachTask(definition as unknown as { States: Record<string, unknown> }, (name, state) => {
-    const paths: string[][] = [];
-    const walk = (node: Json | undefined, path: string[]) => {
-      if (!node || typeof node !== 'object' || Array.isArray(node)) return;
-      for (const [key, value] of Object.entries(node)) {
-        if (key.endsWith('.$') && value === '$$.Task.Token') {
-          node[key] = TOKEN_PLACEHOLDER;
-          paths.push([...path, key.slice(0, -2)]);
-        } else {
-          walk(value, [...path, key]);
-        }
-      }
-    };
-    walk(state.Parameters, []);
-    if (paths.length) tokenPaths.set(name, paths);
-  });
-}
-
-function valueAt(root: Json, path: string[]): Json | undefined {
-  let node: Json | undefined = root;
-  for (const key of path) {
-    if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
-
-/** The statement id in a callback's output or cause (the status-change event), if it carries one. */
-function reportedStatement(text: string): string | undefined {
-  try {
-    const id = (JSON.parse(text) as { detail?: { statementId?: unknown } }).detail?.statementId;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
-}

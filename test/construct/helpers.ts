@@ -1,10 +1,11 @@
 /** Shared helpers of the construct tests. */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { testApp } from '../support/temp';
 
-/** A fresh app and environment-agnostic stack. */
+/** A fresh app (its cloud assembly removed after the test file) and environment-agnostic stack. */
 export function newStack(id = 'TestStack'): Stack {
-  return new Stack(new App(), id);
+  return new Stack(testApp(), id);
 }
 
 /** `arn:${Partition}:<service>:${Region}:${AccountId}:<resource>` as CloudFormation renders `Stack.formatArn`. */

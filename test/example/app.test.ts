@@ -7,6 +7,7 @@ import { logicalId, nag, synthesizeExample } from './support';
 import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
 import { ChainedMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleSuccessMachine } from '../../example/machines';
 import { ExampleCluster, ExampleResourceType, IntegTesting } from '../../example/stack';
+import { testApp } from '../support/temp';
 
 const { integ, template, resources } = synthesizeExample();
 const stack = integ.stack;
@@ -264,7 +265,7 @@ describe('the example app', () => {
   });
 
   test('cdk-nag also passes when the stack is environment-agnostic', () => {
-    const agnostic = new IntegTesting({ env: {} });
+    const agnostic = new IntegTesting({ app: testApp(), env: {} });
     expect(nag(agnostic.stack)).toEqual({ errors: [], warnings: [] });
   });
 

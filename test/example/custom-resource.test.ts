@@ -7,7 +7,7 @@ import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { CREATE_FAILED_SUFFIX, CustomResourceDeps, Outcome, handleCustomResource } from '../../example/custom-resources/custom-resource';
+import { CREATE_FAILED_SUFFIX, CustomResourceDeps, handleCustomResource } from '../../example/custom-resources/custom-resource';
 import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
 import { planManageUser } from '../../example/custom-resources/manage-user-sql';
 import { CloudFormationResponseError, nodeHttpPut } from '../../lambda/cfn-callback';

@@ -3,6 +3,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { IntegTesting } from '../../example/stack';
 import { ensureBundles } from '../../local/bundles';
+import { testApp } from '../support/temp';
 
 /** Bundles the Lambda functions when a bundle is missing or older than its sources. */
 export function ensureExampleBundles(): void {
@@ -12,7 +13,7 @@ export function ensureExampleBundles(): void {
 /** The example app, synthesized for a fixed account and Region. */
 export function synthesizeExample(): { integ: IntegTesting; template: Template; resources: Record<string, any> } {
   ensureExampleBundles();
-  const integ = new IntegTesting({ env: { account: '123456789012', region: 'eu-west-1' } });
+  const integ = new IntegTesting({ app: testApp(), env: { account: '123456789012', region: 'eu-west-1' } });
   const template = Template.fromStack(integ.stack);
   return { integ, template, resources: template.toJSON().Resources };
 }

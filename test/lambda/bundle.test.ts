@@ -6,12 +6,12 @@
  */
 import { join } from 'node:path';
 import { EXECUTION_ARN, cloudFormationEvent } from './support';
+import { handlerEnvironment as handlerEnv } from '../../local/lambda/handler';
 import { CfnResponseServer, startCfnResponseServer } from '../../local/servers/cfn-response';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
 import { RedshiftDataServer, startRedshiftDataServer } from '../../local/servers/redshift-data';
 import { SfnCallbackServer, startSfnCallbackServer } from '../../local/servers/sfn-callbacks';
 import { LocalQueue, until } from '../../local/servers/sqs-queue';
-import { handlerEnv } from '../reliability/support/lambda-host';
 
 type Handler = (event: unknown) => Promise<any>;
 

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand, ExecutionDoesNotExist, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StopExecutionCommand,
+  TaskDoesNotExist, TaskTimedOut,
+} from '@aws-sdk/client-sfn';
 import { LocalLambdaRuntime } from '../../local/lambda/runtime';
 import { SfnCallbackServer, startSfnCallbackServer } from '../../local/servers/sfn-callbacks';
 import { LocalStepFunctions, TraceEvent } from '../../local/stepfunctions/runner';
@@ -60,6 +63,10 @@ beforeAll(async () => {
   lambda = new LocalLambdaRuntime();
   lambda.add({ name: 'Tasker', codeDir, environment: { AWS_ENDPOINT_URL_SFN: callbacks.endpoint }, maxEnvironments: 1 });
   sfn = new LocalStepFunctions({ lambda, callbacks, onTrace: (e) => trace.push(e) });
+  callbacks.setExecutions({
+    describe: (arn) => sfn.describeExecution(arn),
+    stop: async (arn) => (await sfn.stopExecution(arn))?.stopDate,
+  });
 });
 
 afterAll(async () => {
@@ -194,6 +201,77 @@ test('startExecution.sync:2 runs a nested execution; its failure is States.TaskF
   expect(JSON.parse(output.failed.Cause)).toMatchObject({ Status: 'FAILED', Error: 'ChildFailed', Cause: 'asked to fail' });
   const children = [...sfn.executions.values()].filter((e) => e.parentExecutionArn === executionArn);
   expect(children.map((c) => c.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
+});
+
+describe('DescribeExecution, StopExecution and heartbeats of closed tasks', () => {
+  let client: SFNClient;
+  beforeAll(() => {
+    client = new SFNClient({ endpoint: callbacks.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  });
+  afterAll(() => client.destroy());
+
+  /** The token of the task waiting in `executionArn` (the silent tasker heartbeats with it once, after `from` calls). */
+  async function waitingToken(executionArn: string, from: number): Promise<string> {
+    for (let i = 0; i < 500; i++) {
+      const call = callbacks.calls.slice(from).find((c) => c.operation === 'SendTaskHeartbeat');
+      if (call && trace.some((e) => e.executionArn === executionArn && e.kind === 'TaskWaiting')) return call.taskToken;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('no waiting task');
+  }
+
+  test('RUNNING while a task waits (its heartbeat is accepted), then SUCCEEDED with output and stop date', async () => {
+    sfn.register('Described', { StartAt: 'Run', States: { Run: { ...callbackTask('succeed'), TimeoutSeconds: 30, End: true } } } as never);
+    const { executionArn, result } = sfn.startExecution('Described', { value: 1 });
+    const running = await client.send(new DescribeExecutionCommand({ executionArn }));
+    expect(running).toMatchObject({ executionArn, status: 'RUNNING', name: executionArn.split(':').pop(), input: '{"value":1}' });
+    expect(running.stopDate).toBeUndefined();
+    await result;
+    const done = await client.send(new DescribeExecutionCommand({ executionArn }));
+    expect(done).toMatchObject({ status: 'SUCCEEDED', stateMachineArn: sfn.arnOf('Described') });
+    expect(JSON.parse(done.output!)).toMatchObject({ detail: { state: 'FINISHED' } });
+    expect(done.stopDate!.getTime()).toBeGreaterThanOrEqual(done.startDate!.getTime());
+  });
+
+  test('FAILED and TIMED_OUT executions are described with their error', async () => {
+    sfn.register('DescribedFailure', { StartAt: 'Run', States: { Run: { ...callbackTask('fail'), TimeoutSeconds: 30, End: true } } } as never);
+    const failed = sfn.startExecution('DescribedFailure', {});
+    await failed.result;
+    expect(await client.send(new DescribeExecutionCommand({ executionArn: failed.executionArn }))).toMatchObject({ status: 'FAILED', error: 'FAILED' });
+    sfn.register('DescribedTimeout', { StartAt: 'Run', TimeoutSeconds: 1, States: { Run: { ...callbackTask('silent'), End: true } } } as never);
+    const timedOut = sfn.startExecution('DescribedTimeout', {});
+    await timedOut.result;
+    expect(await client.send(new DescribeExecutionCommand({ executionArn: timedOut.executionArn }))).toMatchObject({ status: 'TIMED_OUT' });
+  });
+
+  test('a stopped execution is ABORTED; the heartbeat of its waiting task then gets TaskTimedOut', async () => {
+    sfn.register('Stopped', { StartAt: 'Run', States: { Run: { ...callbackTask('silent'), TimeoutSeconds: 60, End: true } } } as never);
+    const from = callbacks.calls.length;
+    const { executionArn, result } = sfn.startExecution('Stopped', {});
+    const token = await waitingToken(executionArn, from);
+    await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: token }))).resolves.toBeDefined();
+    const stopped = await client.send(new StopExecutionCommand({ executionArn }));
+    expect(stopped.stopDate).toBeInstanceOf(Date);
+    expect((await result).status).toBe('ABORTED');
+    expect(await client.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ status: 'ABORTED' });
+    await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: token }))).rejects.toThrow(TaskTimedOut);
+  });
+
+  test('heartbeats: TaskTimedOut after the task timed out or was called back, TaskDoesNotExist for an unknown token', async () => {
+    const answered = callbacks.issueToken();
+    await client.send(new SendTaskSuccessCommand({ taskToken: answered, output: '{}' }));
+    await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: answered }))).rejects.toThrow(TaskTimedOut);
+    const timedOut = callbacks.issueToken();
+    callbacks.closeToken(timedOut, 'timedOut');
+    await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: timedOut }))).rejects.toThrow(TaskTimedOut);
+    await expect(client.send(new SendTaskHeartbeatCommand({ taskToken: `AQ${'x'.repeat(60)}` }))).rejects.toThrow(TaskDoesNotExist);
+  });
+
+  test('an unknown execution: ExecutionDoesNotExist', async () => {
+    const executionArn = 'arn:aws:states:eu-west-1:123456789012:execution:Nope:missing';
+    await expect(client.send(new DescribeExecutionCommand({ executionArn }))).rejects.toThrow(ExecutionDoesNotExist);
+    await expect(client.send(new StopExecutionCommand({ executionArn }))).rejects.toThrow(ExecutionDoesNotExist);
+  });
 });
 
 test('JSONata Task states: Arguments from $states.input and $states.context (a fresh task token), Output from $states.result', async () => {

@@ -1,6 +1,6 @@
 import { matchesPattern } from '../../local/cloud';
 import { asCloudFormationProperties, LocalTemplate } from '../../local/cloudformation/template';
-import { applyRedshiftRewrites, bindNamedParameters, namedParameters, segments } from '../../local/servers/sql-text';
+import { applyRedshiftRewrites, bindNamedParameters, namedParameters, segments } from '../../local/redshift-data/sql-text';
 
 const template = new LocalTemplate({
   Resources: {

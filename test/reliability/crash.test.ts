@@ -9,11 +9,12 @@
  */
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Handler, invoke, loadBundledHandler } from './support/in-process';
-import { InvokeResult, startLambdaInstance } from './support/lambda-host';
-import { LocalAws, startLocalAws } from './support/local-aws';
 import { outcomes } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario } from './support/scenario';
+import { LocalAws, startLocalAws } from '../../local/aws';
+import { startHandlerFunction } from '../../local/lambda/handler';
+import { InvokeOutcome, outcomeOf } from '../../local/lambda/runtime';
 
 const log = new ResultLog('crash', 'Crash between registration and ExecuteStatement');
 let aws: LocalAws;
@@ -35,15 +36,15 @@ afterAll(async () => {
 });
 
 /** Starts `payload` in a separate instance and kills that process when its ExecuteStatement call arrives. */
-async function crashDuringStart(payload: Record<string, unknown>): Promise<InvokeResult> {
-  const instance = await startLambdaInstance(aws.env());
+async function crashDuringStart(payload: Record<string, unknown>): Promise<InvokeOutcome> {
+  const instance = await startHandlerFunction(aws.env());
   aws.proxies.redshiftData.setFaults(({ operation, body }) => {
     if (operation !== 'ExecuteStatement' || body.StatementName?.startsWith(String(payload.executionArn)) !== true) return undefined;
-    instance.kill('SIGKILL');
+    instance.crash('SIGKILL');
     return { kind: 'hold' };
   });
   try {
-    return await instance.invoke(payload);
+    return outcomeOf(await instance.invoke(payload));
   } finally {
     aws.clearFaults();
     await instance.close();

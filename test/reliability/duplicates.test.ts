@@ -4,23 +4,24 @@
  * handler instances (separate processes) — get exactly 1,000 callbacks, none twice, counted at the Step Functions
  * endpoint.
  */
-import { LambdaPool, startLambdaPool } from './support/lambda-host';
-import { LocalAws, startLocalAws } from './support/local-aws';
 import { outcomes, shuffle } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { completionQueue } from './support/sqs';
+import { LocalAws, startLocalAws } from '../../local/aws';
+import { startHandlerFunction } from '../../local/lambda/handler';
+import { LocalFunction, outcomeOf } from '../../local/lambda/runtime';
 
 const STATEMENTS = 1000;
 const COPIES = 3;
 const INSTANCES = 4;
 const log = new ResultLog('duplicates', 'Duplicate delivery');
 let aws: LocalAws;
-let pool: LambdaPool;
+let pool: LocalFunction;
 
 beforeAll(async () => {
   // The stand-in runs statements one at a time per database; starts outpace it here, so lift its active-statement quota.
   aws = await startLocalAws({ dataApi: { maxActiveStatements: STATEMENTS } });
-  pool = await startLambdaPool(INSTANCES, aws.env());
+  pool = await startHandlerFunction(aws.env(), { environments: INSTANCES });
 });
 afterAll(async () => {
   await pool?.close();
@@ -32,13 +33,13 @@ test(`${STATEMENTS} statements × ${COPIES} copies of their event, ${INSTANCES} 
   // GIVEN 1,000 statements started through the handler, each waiting for its task to be called back
   const started: Array<{ statementId: string; taskToken: string }> = [];
   let next = 0;
-  await Promise.all(pool.instances.map(async () => {
+  await Promise.all(Array.from({ length: INSTANCES }, async () => {
     while (next < STATEMENTS) {
       const i = next++;
       const taskToken = aws.sfn.issueToken();
-      const answer = await pool.invoke({
+      const answer = outcomeOf(await pool.invoke({
         sqlStatement: `select ${i}`, taskToken, executionArn: `arn:aws:states:eu-west-1:123456789012:execution:Duplicates:run-${i}`,
-      });
+      }));
       if (!answer.ok) throw new Error(`start ${i}: ${answer.errorType}: ${answer.errorMessage}`);
       started.push({ statementId: answer.result.Id, taskToken });
     }
@@ -64,7 +65,7 @@ test(`${STATEMENTS} statements × ${COPIES} copies of their event, ${INSTANCES} 
       inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
     }
     try {
-      const answer = await pool.invoke(event);
+      const answer = outcomeOf(await pool.invoke(event));
       if (!answer.ok) throw new Error(`${answer.errorType}: ${answer.errorMessage}`);
       return answer.result;
     } finally {

@@ -5,15 +5,15 @@
  * asserts its expected outcome and that no event is lost: every statement is called back, or its task was already
  * closed, or its event is in the dead-letter queue.
  */
-import { cloudFormationEvent } from '../lambda/support';
-import { ProxyFaultInjector } from './support/fault-proxy';
 import { Handler, invoke, loadBundledHandler } from './support/in-process';
-import { LocalAws, startLocalAws } from './support/local-aws';
 import { Outcomes, outcomes, seededRandom } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario, deliveryStats, redrive } from './support/scenario';
+import { LocalAws, startLocalAws } from '../../local/aws';
 import { ResponseFault } from '../../local/servers/cfn-response';
+import { ProxyFaultInjector } from '../../local/servers/fault-proxy';
 import { LocalQueue } from '../../local/servers/sqs-queue';
+import { cloudFormationEvent } from '../lambda/support';
 
 const log = new ResultLog('faults', 'Fault matrix');
 let aws: LocalAws;

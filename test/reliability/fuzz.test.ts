@@ -9,8 +9,8 @@
  */
 import * as fc from 'fast-check';
 import { Handler, invoke, loadBundledHandler } from './support/in-process';
-import { LocalAws, startLocalAws } from './support/local-aws';
 import { ResultLog } from './support/record';
+import { LocalAws, startLocalAws } from '../../local/aws';
 import { Action, ErrorName, LATEST } from '../../src/contract';
 
 const PAYLOADS = Number(process.env.FUZZ_PAYLOADS ?? 10_000);

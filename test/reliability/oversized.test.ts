@@ -5,10 +5,10 @@
  * (local) service, which enforces those limits.
  */
 import { Handler, invoke, loadBundledHandler } from './support/in-process';
-import { LocalAws, startLocalAws } from './support/local-aws';
 import { outcomes } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario } from './support/scenario';
+import { LocalAws, startLocalAws } from '../../local/aws';
 import { MAX_RESPONSE_BYTES } from '../../local/servers/cfn-response';
 import { SfnLimits, isJson } from '../../local/servers/sfn-callbacks';
 

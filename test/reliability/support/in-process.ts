@@ -3,7 +3,7 @@
  * configuration and SDK endpoints come from `env`, which stays in `process.env` for the rest of the test file
  * (the SDK resolves endpoints lazily, on the first call).
  */
-import { BUNDLE } from './lambda-host';
+import { HANDLER_BUNDLE as BUNDLE } from '../../../local/lambda/handler';
 
 export type Handler = (event: unknown, context?: unknown) => Promise<any>;
 

@@ -4,8 +4,8 @@
  * the task had timed out, did not exist or the token was invalid), dead-lettered (its event is in the DLQ), or
  * lost — none of these. "No event lost" means `lost === 0`.
  */
-import { LocalAws } from './local-aws';
 import { QueueRecord } from './sqs';
+import { LocalAws } from '../../../local/aws';
 
 export interface Tracked {
   readonly statementId: string;

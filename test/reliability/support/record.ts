@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './lambda-host';
+import { PROJECT_ROOT as ROOT } from '../../../local/bundles';
 
 export interface ScenarioResult {
   /** What happens (the injected fault or input). */

@@ -5,9 +5,9 @@
  * dead-letter list) to the handler.
  */
 import { Handler, invoke } from './in-process';
-import { LocalAws } from './local-aws';
 import { Tracked } from './outcomes';
 import { QueueRecord, completionQueue } from './sqs';
+import { LocalAws } from '../../../local/aws';
 import { StatusChangeEvent } from '../../../local/servers/redshift-data';
 import { LocalQueue, LocalQueueOptions } from '../../../local/servers/sqs-queue';
 import { cloudFormationEvent } from '../../lambda/support';

@@ -1,5 +1,6 @@
 /**
- * One local "database": embedded PostgreSQL (PGlite) in a worker thread on a data directory on disk.
+ * The `pglite` engine: one embedded PostgreSQL (PGlite) per database, each in a worker thread on a data directory on
+ * disk.
  *
  * Statements run one at a time, in order. A running statement is cancelled by terminating the worker (WASM has no
  * other way to interrupt PostgreSQL) and starting a new one on the same directory: PostgreSQL's crash recovery
@@ -12,59 +13,11 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { deferred, Deferred } from './http-util';
+import { CancelTiming, Job, PgError, PgResult, queryAsJob, SqlEngine } from './engine';
 import { REDSHIFT_SHIMS } from './sql-text';
+import { deferred, Deferred } from '../servers/http-util';
 
 const WORKER_FILE = join(__dirname, 'pglite-worker.mjs');
-
-/** PostgreSQL's error fields as the worker reports them. */
-export interface PgError {
-  readonly message: string;
-  readonly code?: string;
-  readonly severity?: string;
-  readonly detail?: string;
-  readonly hint?: string;
-  readonly position?: string;
-}
-
-/** Result of one SQL statement: PostgreSQL's text form of every value (`null` for NULL). */
-export interface PgResult {
-  readonly command: string;
-  readonly fields: ReadonlyArray<{ readonly name: string; readonly dataTypeID: number }>;
-  readonly rows: ReadonlyArray<ReadonlyArray<string | null>>;
-  readonly affectedRows: number;
-}
-
-/** What a job reports back while it runs. */
-export interface JobListener {
-  /** The job was handed to the engine (Data API `PICKED`). */
-  onPicked(): void;
-  /** Statement `index` started running (Data API `STARTED` for index 0). */
-  onStarted(index: number, at: number): void;
-  /** Statement `index` ended. */
-  onStatement(index: number, outcome: { result?: PgResult; error?: PgError; ns: number; at: number }): void;
-  /** The job ended (after all its statements, or after the first failure). */
-  onDone(at: number): void;
-  /** The job was stopped: cancelled, or the engine failed. */
-  onAborted(reason: 'cancelled' | 'engineFailed', error?: PgError): void;
-}
-
-export interface Job {
-  readonly id: string;
-  /** SQL texts ready for PostgreSQL (parameters bound, rewrites applied). */
-  readonly sqls: readonly string[];
-  /** Positional parameter values per statement. */
-  readonly params?: ReadonlyArray<readonly string[]>;
-  /** Run all statements in one transaction. */
-  readonly batch: boolean;
-  readonly listener: JobListener;
-}
-
-/** Timing of a cancel, for the reports: worker stopped, and engine ready again. */
-export interface CancelTiming {
-  readonly stoppedMs: number;
-  readonly readyAgainMs: number;
-}
 
 let templatePromise: Promise<string> | undefined;
 
@@ -78,18 +31,21 @@ export function ensureTemplate(): Promise<string> {
     if (existsSync(join(dir, 'PG_VERSION'))) return dir;
     const building = `${dir}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
     const worker = new Worker(WORKER_FILE, { workerData: { dataDir: building, mode: 'init-template', shims: REDSHIFT_SHIMS } });
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: { type: string; error?: PgError }) => {
-        if (message.type === 'ready') resolve();
-        if (message.type === 'fatal') reject(new Error(`PGlite template initialisation failed: ${message.error?.message}`));
-      });
-      worker.on('error', reject);
-    });
-    await worker.terminate();
     try {
+      await new Promise<void>((resolve, reject) => {
+        worker.on('message', (message: { type: string; error?: PgError }) => {
+          if (message.type === 'ready') resolve();
+          if (message.type === 'fatal') reject(new Error(`PGlite template initialisation failed: ${message.error?.message}`));
+        });
+        worker.on('error', reject);
+      });
+      await worker.terminate();
       renameSync(building, dir);
-    } catch {
+    } catch (error) {
+      if (!existsSync(join(dir, 'PG_VERSION'))) throw error;
       // Another process finished first: use its template.
+    } finally {
+      await worker.terminate();
       rmSync(building, { recursive: true, force: true });
     }
     return dir;
@@ -144,7 +100,7 @@ export class PgliteEngine {
    * Cancels a job: removed from the queue if it has not been handed to the engine, otherwise the worker is
    * terminated (the statement's transaction rolls back) and restarted. Resolves once the job is stopped.
    */
-  async cancel(jobId: string): Promise<'dequeued' | 'terminated' | 'notFound'> {
+  async cancel(jobId: string): Promise<'dequeued' | 'cancelled' | 'notFound'> {
     const index = this.queue.findIndex((job) => job.id === jobId);
     if (index >= 0) {
       const [job] = this.queue.splice(index, 1);
@@ -161,7 +117,7 @@ export class PgliteEngine {
     void this.ready.promise.then(() => {
       this.cancelTimings.push({ stoppedMs, readyAgainMs: performance.now() - t0 });
     });
-    return 'terminated';
+    return 'cancelled';
   }
 
   /** Stops the worker and deletes the database files. */
@@ -229,7 +185,7 @@ export class PgliteEngine {
     if (!job || job.id !== message.id) return;
     switch (message.type) {
       case 'started':
-        job.listener.onStarted(message.index, message.at);
+        job.listener.onStarted(message.index, message.at, this.pid);
         return;
       case 'sub':
         job.listener.onStatement(message.index, { result: message.result, error: message.error, ns: message.ns, at: message.at });
@@ -264,7 +220,52 @@ type WorkerMessage =
   | { type: 'sub'; id: string; index: number; ns: number; at: number; result?: PgResult; error?: PgError }
   | { type: 'done'; id: string; at: number };
 
-/** A private parent directory for the databases of one server. */
-export function newDataRoot(): string {
-  return mkdtempSync(join(tmpdir(), 'local-redshift-data-'));
+/** The `pglite` engine: a `PgliteEngine` per database, started on first use, in a private directory. */
+export class PgliteEngines implements SqlEngine {
+  public readonly kind = 'pglite';
+  private readonly dataRoot = mkdtempSync(join(tmpdir(), 'local-redshift-data-'));
+  private readonly engines = new Map<string, Promise<PgliteEngine>>();
+  private readonly started: PgliteEngine[] = [];
+
+  constructor(public readonly note = '') {}
+
+  get cancelTimings(): CancelTiming[] {
+    return this.started.flatMap((engine) => engine.cancelTimings);
+  }
+
+  submit(database: string, job: Job): void {
+    this.engineFor(database).then((engine) => engine.submit(job), (error: Error) => {
+      job.listener.onAborted('engineFailed', { message: `could not start the local database "${database}": ${error.message}` });
+    });
+  }
+
+  async cancel(database: string, jobId: string): Promise<'dequeued' | 'cancelled' | 'notFound'> {
+    const starting = this.engines.get(database);
+    const engine = starting ? await starting.catch(() => undefined) : undefined;
+    return engine ? engine.cancel(jobId) : 'notFound';
+  }
+
+  query(database: string, sql: string): Promise<PgResult> {
+    return queryAsJob((job) => this.submit(database, job), `direct-${randomBytes(8).toString('hex')}`, sql);
+  }
+
+  async close(): Promise<void> {
+    const started = await Promise.allSettled([...this.engines.values()]);
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    rmSync(this.dataRoot, { recursive: true, force: true });
+  }
+
+  private engineFor(database: string): Promise<PgliteEngine> {
+    let engine = this.engines.get(database);
+    if (!engine) {
+      engine = PgliteEngine.start(database, this.dataRoot);
+      this.engines.set(database, engine);
+      engine.then((started) => {
+        this.started.push(started);
+      }, () => {
+        this.engines.delete(database);
+      });
+    }
+    return engine;
+  }
 }

@@ -8,7 +8,7 @@
  *   answer was lost"), which is what makes SDK retries and idempotency matter.
  */
 import { IncomingHttpHeaders, IncomingMessage, ServerResponse, request as httpRequest } from 'node:http';
-import { Fault, LoopbackServer, applyFault, startLoopbackServer } from '../../../local/servers/http-util';
+import { Fault, LoopbackServer, applyFault, startLoopbackServer } from './http-util';
 
 /** A call as the fault injector sees it. */
 export interface ProxiedCall {

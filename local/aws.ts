@@ -1,15 +1,16 @@
 /**
- * The local AWS the reliability suite and the benchmarks run the bundled handler against, every service behind a
- * counting, fault-injecting proxy: DynamoDB (dynalite), the Step Functions callback endpoint, the Redshift Data API
- * stand-in (embedded PostgreSQL), and a CloudFormation ResponseURL server.
+ * The local AWS services on their own (no synthesized stack), every one the handler calls behind a counting,
+ * fault-injecting proxy: DynamoDB (dynalite) with the tracking table, the Step Functions callback endpoint, the Redshift
+ * Data API stand-in, and a CloudFormation ResponseURL server. The reliability suite and the benchmarks run the
+ * bundled handler (`lambda/handler.ts`) against it.
  */
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DYNAMODB_PROTOCOL, FaultProxy, REDSHIFT_DATA_PROTOCOL, SFN_PROTOCOL, startFaultProxy } from './fault-proxy';
-import { handlerEnv } from './lambda-host';
-import { CfnResponseServer, startCfnResponseServer } from '../../../local/servers/cfn-response';
-import { LocalDynamoDb, startLocalDynamoDb } from '../../../local/servers/dynamodb';
-import { RedshiftDataServer, RedshiftDataServerOptions, startRedshiftDataServer } from '../../../local/servers/redshift-data';
-import { SfnCallbackServer, SfnCallbackServerOptions, startSfnCallbackServer } from '../../../local/servers/sfn-callbacks';
+import { handlerEnvironment } from './lambda/handler';
+import { CfnResponseServer, startCfnResponseServer } from './servers/cfn-response';
+import { LocalDynamoDb, startLocalDynamoDb } from './servers/dynamodb';
+import { DYNAMODB_PROTOCOL, FaultProxy, REDSHIFT_DATA_PROTOCOL, SFN_PROTOCOL, startFaultProxy } from './servers/fault-proxy';
+import { RedshiftDataServer, RedshiftDataServerOptions, startRedshiftDataServer } from './servers/redshift-data';
+import { SfnCallbackServer, SfnCallbackServerOptions, startSfnCallbackServer } from './servers/sfn-callbacks';
 
 export interface LocalAws {
   readonly dynamo: LocalDynamoDb;
@@ -37,18 +38,36 @@ export interface LocalAwsOptions {
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
-  const dynamo = await startLocalDynamoDb();
-  const tableName = await dynamo.createTrackingTable();
-  const [sfn, dataApi, cfn] = await Promise.all([
-    startSfnCallbackServer(options.sfn),
-    startRedshiftDataServer(options.dataApi),
-    startCfnResponseServer(),
-  ]);
-  const proxies = {
-    dynamodb: await startFaultProxy({ target: dynamo.endpoint, ...DYNAMODB_PROTOCOL }),
-    sfn: await startFaultProxy({ target: sfn.endpoint, ...SFN_PROTOCOL }),
-    redshiftData: await startFaultProxy({ target: dataApi.endpoint, ...REDSHIFT_DATA_PROTOCOL }),
+  const started: Array<{ close(): Promise<void> }> = [];
+  const track = async <T extends { close(): Promise<void> }>(server: Promise<T>): Promise<T> => {
+    const value = await server;
+    started.push(value);
+    return value;
   };
+  try {
+    const [dynamo, sfn, dataApi, cfn] = await Promise.all([
+      track(startLocalDynamoDb()),
+      track(startSfnCallbackServer(options.sfn)),
+      track(startRedshiftDataServer(options.dataApi)),
+      track(startCfnResponseServer()),
+    ]);
+    const tableName = await dynamo.createTrackingTable();
+    const proxies = {
+      dynamodb: await track(startFaultProxy({ target: dynamo.endpoint, ...DYNAMODB_PROTOCOL })),
+      sfn: await track(startFaultProxy({ target: sfn.endpoint, ...SFN_PROTOCOL })),
+      redshiftData: await track(startFaultProxy({ target: dataApi.endpoint, ...REDSHIFT_DATA_PROTOCOL })),
+    };
+    return localAws(dynamo, tableName, sfn, dataApi, cfn, proxies);
+  } catch (error) {
+    await Promise.allSettled(started.map((server) => server.close()));
+    throw error;
+  }
+}
+
+function localAws(
+  dynamo: LocalDynamoDb, tableName: string, sfn: SfnCallbackServer, dataApi: RedshiftDataServer, cfn: CfnResponseServer,
+  proxies: LocalAws['proxies'],
+): LocalAws {
   const documents = DynamoDBDocumentClient.from(dynamo.client);
   return {
     dynamo,
@@ -58,7 +77,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     cfn,
     proxies,
     env(extra = {}) {
-      return handlerEnv({
+      return handlerEnvironment({
         dynamodb: proxies.dynamodb.endpoint, sfn: proxies.sfn.endpoint, redshiftData: proxies.redshiftData.endpoint,
       }, tableName, extra);
     },

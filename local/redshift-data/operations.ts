@@ -1,0 +1,209 @@
+/**
+ * The Data API operations of the stand-in: each takes the request's JSON input and the caller, and returns the
+ * response's JSON output (or throws an `ApiError`). ExecuteStatement and BatchExecuteStatement (with `ClientToken`
+ * and `WaitTimeSeconds`), DescribeStatement (with `WaitTimeSeconds`), GetStatementResult (paginated), CancelStatement
+ * and ListStatements.
+ */
+import { StatementStore } from './statements';
+import { ApiError, Caller, DataApiLimits, FINAL, StatementRecord, STATUSES, validation } from './types';
+import {
+  bindParameters, optionalString, requiredString, validateParameters, validateSql, validateSqls, validateTarget, validateWaitTime,
+} from './validation';
+
+export interface OperationsOptions {
+  readonly clusters?: readonly string[];
+  readonly workgroups?: readonly string[];
+  readonly pageRows: number;
+  readonly maxActive: number;
+}
+
+const ID_PATTERN = /^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$/;
+
+export class DataApiOperations {
+  constructor(private readonly store: StatementStore, private readonly options: OperationsOptions) {}
+
+  /** ExecuteStatement (`batch` false) and BatchExecuteStatement. */
+  async execute(input: Record<string, unknown>, caller: Caller, batch: boolean): Promise<Record<string, unknown>> {
+    const target = validateTarget(input, this.options);
+    const sqls = batch ? validateSqls(input.Sqls) : [validateSql(input.Sql)];
+    const statementName = optionalString(input.StatementName, 'statementName', DataApiLimits.STATEMENT_NAME_CHARS);
+    const parameters = validateParameters(input.Parameters);
+    const bound = bindParameters(sqls, parameters);
+    const clientToken = optionalString(input.ClientToken, 'clientToken', DataApiLimits.CLIENT_TOKEN_CHARS);
+    const waitSeconds = validateWaitTime(input.WaitTimeSeconds);
+    const withEvent = input.WithEvent === true;
+    const request = JSON.stringify([batch, target, sqls, statementName, parameters, withEvent]);
+    let record = this.store.idempotent(caller, clientToken, request);
+    if (!record) {
+      if (this.store.activeCount() >= this.options.maxActive) {
+        throw new ApiError('ActiveStatementsExceededException', `Active statements exceeded the allowed quota (${this.options.maxActive}).`);
+      }
+      record = this.store.create({
+        ...target, queryStrings: sqls, isBatch: batch, statementName, withEvent, caller, parameters, bound,
+      }, clientToken ? { token: clientToken, request } : undefined);
+    }
+    if (waitSeconds !== undefined) await this.store.waitForEnd(record, waitSeconds);
+    return executeOutput(record, caller, waitSeconds !== undefined);
+  }
+
+  async describe(input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const record = this.find(input.Id);
+    const waitSeconds = validateWaitTime(input.WaitTimeSeconds);
+    if (waitSeconds !== undefined) await this.store.waitForEnd(record.parent ?? record, waitSeconds);
+    return describe(record);
+  }
+
+  getResult(input: Record<string, unknown>): Record<string, unknown> {
+    const record = this.find(input.Id);
+    if (record.status !== 'FINISHED' || !record.result) {
+      throw validation('Query does not have result. Please check query status with DescribeStatement.');
+    }
+    const offset = pageOffset(input.NextToken, (token) => token.id === record.id);
+    const { pageRows } = this.options;
+    const next = offset + pageRows;
+    return compact({
+      Records: record.result.records.slice(offset, next),
+      ColumnMetadata: record.result.columns,
+      TotalNumRows: record.result.records.length,
+      NextToken: next < record.result.records.length ? encodeToken({ id: record.id, offset: next }) : undefined,
+    });
+  }
+
+  async cancel(input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.store.cancel(this.find(input.Id));
+    return { Status: true };
+  }
+
+  list(input: Record<string, unknown>, caller: Caller): Record<string, unknown> {
+    const status = input.Status === undefined ? 'FINISHED' : String(input.Status);
+    if (!STATUSES.includes(status)) {
+      throw validation(`1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: `
+        + `Member must satisfy enum value set: [${STATUSES.join(', ')}]`);
+    }
+    const maxResults = input.MaxResults === undefined || input.MaxResults === 0 ? DataApiLimits.LIST_MAX_RESULTS : Number(input.MaxResults);
+    if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > DataApiLimits.LIST_MAX_RESULTS) {
+      throw validation(`1 validation error detected: Value '${input.MaxResults}' at 'maxResults' failed to satisfy constraint: `
+        + `Member must have value less than or equal to ${DataApiLimits.LIST_MAX_RESULTS}`);
+    }
+    if (input.ClusterIdentifier !== undefined && input.WorkgroupName !== undefined) {
+      throw validation('ClusterIdentifier and WorkgroupName cannot both be specified. Specify one or the other.');
+    }
+    const prefix = input.StatementName === undefined ? undefined : String(input.StatementName);
+    const roleLevel = input.RoleLevel !== false;
+    const filterKey = JSON.stringify([status, prefix, roleLevel, input.ClusterIdentifier, input.WorkgroupName, input.Database]);
+    const offset = pageOffset(input.NextToken, (token) => token.filter === filterKey);
+    const matching = this.store.all()
+      .filter((r) => r.caller.accessKeyId === caller.accessKeyId && (roleLevel || r.caller.sessionToken === caller.sessionToken))
+      .filter((r) => (status === 'ALL' || r.status === status) && (prefix === undefined || (r.statementName ?? '').startsWith(prefix)))
+      .filter((r) => input.ClusterIdentifier === undefined || r.clusterIdentifier === input.ClusterIdentifier)
+      .filter((r) => input.WorkgroupName === undefined || r.workgroupName === input.WorkgroupName)
+      .filter((r) => input.Database === undefined || r.database === input.Database)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+    return compact({
+      Statements: matching.slice(offset, offset + maxResults).map(listEntry),
+      NextToken: offset + maxResults < matching.length ? encodeToken({ filter: filterKey, offset: offset + maxResults }) : undefined,
+    });
+  }
+
+  private find(idInput: unknown): StatementRecord {
+    const id = requiredString(idInput, 'id');
+    if (!ID_PATTERN.test(id)) throw validation('id must satisfy regex pattern: ^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\\d+)?$');
+    return this.store.find(id);
+  }
+}
+
+/** The ExecuteStatement/BatchExecuteStatement answer; with `WaitTimeSeconds`, also the status reached by then. */
+function executeOutput(record: StatementRecord, caller: Caller, withStatus: boolean): Record<string, unknown> {
+  return compact({
+    Id: record.id,
+    CreatedAt: epochSeconds(record.createdAt),
+    ClusterIdentifier: record.clusterIdentifier,
+    WorkgroupName: record.workgroupName,
+    Database: record.database,
+    DbUser: record.dbUser ?? (record.secretArn ? undefined : `IAMR:${caller.accessKeyId}`),
+    SecretArn: record.secretArn,
+    ...withStatus ? {
+      Status: record.status,
+      RedshiftPid: FINAL.includes(record.status) || record.status === 'STARTED' ? record.redshiftPid : undefined,
+      HasResultSet: FINAL.includes(record.status) ? record.hasResultSet : undefined,
+    } : {},
+  });
+}
+
+function describe(record: StatementRecord): Record<string, unknown> {
+  return compact({
+    Id: record.id,
+    SecretArn: record.secretArn,
+    DbUser: record.dbUser,
+    Database: record.database,
+    ClusterIdentifier: record.clusterIdentifier,
+    WorkgroupName: record.workgroupName,
+    Duration: record.duration,
+    Error: record.error,
+    Status: record.status,
+    CreatedAt: epochSeconds(record.createdAt),
+    UpdatedAt: epochSeconds(record.updatedAt),
+    RedshiftPid: record.redshiftPid,
+    HasResultSet: record.hasResultSet,
+    QueryString: record.isBatch ? undefined : record.queryString,
+    ResultRows: record.resultRows,
+    ResultSize: record.resultSize,
+    RedshiftQueryId: record.redshiftQueryId,
+    QueryParameters: record.parameters?.length ? record.parameters : undefined,
+    SubStatements: record.isBatch ? record.subStatements.map((sub) => compact({
+      Id: sub.id,
+      Duration: sub.duration,
+      Error: sub.error,
+      Status: sub.status,
+      CreatedAt: epochSeconds(sub.createdAt),
+      UpdatedAt: epochSeconds(sub.updatedAt),
+      QueryString: sub.queryString,
+      ResultRows: sub.resultRows,
+      ResultSize: sub.resultSize,
+      RedshiftQueryId: sub.redshiftQueryId,
+      HasResultSet: sub.hasResultSet,
+    })) : undefined,
+    ResultFormat: 'JSON',
+  });
+}
+
+function listEntry(r: StatementRecord): Record<string, unknown> {
+  return compact({
+    Id: r.id,
+    QueryString: r.isBatch ? undefined : r.queryString,
+    QueryStrings: r.isBatch ? r.subStatements.map((s) => s.queryString) : undefined,
+    SecretArn: r.secretArn,
+    Status: r.status,
+    StatementName: r.statementName,
+    CreatedAt: epochSeconds(r.createdAt),
+    UpdatedAt: epochSeconds(r.updatedAt),
+    QueryParameters: r.parameters?.length ? r.parameters : undefined,
+    IsBatchStatement: r.isBatch,
+    ResultFormat: 'JSON',
+  });
+}
+
+/** The offset a `NextToken` carries, if it belongs to this request (`ValidationException` otherwise); 0 without one. */
+function pageOffset(nextToken: unknown, belongs: (token: Record<string, unknown>) => boolean): number {
+  if (nextToken === undefined) return 0;
+  let token: Record<string, unknown> | undefined;
+  try {
+    token = JSON.parse(Buffer.from(String(nextToken), 'base64url').toString('utf8'));
+  } catch {
+    token = undefined;
+  }
+  if (!token || !belongs(token) || typeof token.offset !== 'number') throw validation('Invalid NextToken.');
+  return token.offset;
+}
+
+function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function epochSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
+
+function compact(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}

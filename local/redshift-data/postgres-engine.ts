@@ -1,0 +1,190 @@
+/**
+ * The `postgres` engine: a real PostgreSQL server (`postgres-server.ts`), one session (connection) per Data API
+ * statement, like the Data API's sessions on Redshift. Independent statements run at the same time, up to
+ * `maxSessions`; later ones wait as SUBMITTED. A batch runs in one transaction. `cancel` stops a waiting job at
+ * once, and a running one with `pg_cancel_backend` (its transaction rolls back; the database stays usable). Each
+ * database is created on first use from `template1`, which holds the Redshift shims.
+ */
+import { Client, QueryArrayConfig } from 'pg';
+import { CancelTiming, Job, PgError, PgResult, queryAsJob, SqlEngine } from './engine';
+import { PostgresInstallation, PostgresServer, startPostgresServer } from './postgres-server';
+
+/** PostgreSQL's SQLSTATE for a statement stopped by a cancel request. */
+const QUERY_CANCELED = '57014';
+
+/** Every value in PostgreSQL's text form: the Data API layer maps it by type OID. */
+const TEXT = { getTypeParser: () => (value: string) => value };
+
+interface Running {
+  readonly database: string;
+  readonly job: Job;
+  pid?: number;
+  cancelRequestedAt?: number;
+  readonly done: Promise<void>;
+}
+
+export class PostgresEngine implements SqlEngine {
+  /** Starts a server from `installation`. */
+  static async start(installation: PostgresInstallation, note = '', maxSessions = 100): Promise<PostgresEngine> {
+    const server = await startPostgresServer(installation);
+    const engine = new PostgresEngine(server, note, maxSessions);
+    try {
+      await engine.admin.connect();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return engine;
+  }
+
+  public readonly kind = 'postgres';
+  public readonly cancelTimings: CancelTiming[] = [];
+  private readonly admin: Client;
+  private readonly databases = new Map<string, Promise<void>>();
+  private readonly queue: Array<{ database: string; job: Job }> = [];
+  private readonly running = new Map<string, Running>();
+  private closed = false;
+
+  private constructor(private readonly server: PostgresServer, public readonly note: string, private readonly maxSessions: number) {
+    this.admin = this.client('postgres');
+  }
+
+  submit(database: string, job: Job): void {
+    this.queue.push({ database, job });
+    this.pump();
+  }
+
+  async cancel(_database: string, jobId: string): Promise<'dequeued' | 'cancelled' | 'notFound'> {
+    const index = this.queue.findIndex((entry) => entry.job.id === jobId);
+    if (index >= 0) {
+      const [{ job }] = this.queue.splice(index, 1);
+      job.listener.onAborted('cancelled');
+      return 'dequeued';
+    }
+    const running = this.running.get(jobId);
+    if (!running) return 'notFound';
+    const started = performance.now();
+    running.cancelRequestedAt = started;
+    if (running.pid !== undefined) await this.admin.query('select pg_cancel_backend($1)', [running.pid]).catch(() => undefined);
+    await running.done;
+    const stoppedMs = performance.now() - started;
+    this.cancelTimings.push({ stoppedMs, readyAgainMs: stoppedMs });
+    return 'cancelled';
+  }
+
+  query(database: string, sql: string): Promise<PgResult> {
+    return queryAsJob((job) => this.submit(database, job), `direct-${Math.random().toString(36).slice(2)}`, sql);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const { job } of this.queue.splice(0)) job.listener.onAborted('engineFailed', { message: 'the local database was shut down' });
+    await Promise.all([...this.running.keys()].map((id) => this.cancel('', id)));
+    await this.admin.end().catch(() => undefined);
+    await this.server.stop();
+  }
+
+  private client(database: string): Client {
+    const client = new Client({ host: '127.0.0.1', port: this.server.port, user: 'postgres', database, types: TEXT });
+    client.on('error', () => undefined);
+    return client;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.maxSessions && this.queue.length) {
+      const { database, job } = this.queue.shift()!;
+      let finish!: () => void;
+      const running: Running = { database, job, done: new Promise<void>((resolve) => { finish = resolve; }) };
+      this.running.set(job.id, running);
+      void this.run(running).finally(() => {
+        this.running.delete(job.id);
+        finish();
+        this.pump();
+      });
+    }
+  }
+
+  /** Creates a database from template1 on first use. */
+  private ensureDatabase(database: string): Promise<void> {
+    let created = this.databases.get(database);
+    if (!created) {
+      created = this.admin.query(`create database "${database.replace(/"/g, '""')}"`).then(() => undefined, (error: PgError) => {
+        if (error.code !== '42P04') throw error; // already exists
+      });
+      this.databases.set(database, created);
+      created.catch(() => this.databases.delete(database));
+    }
+    return created;
+  }
+
+  private async run(running: Running): Promise<void> {
+    const { job, database } = running;
+    const client = this.client(database);
+    try {
+      await this.ensureDatabase(database);
+      await client.connect();
+    } catch (error) {
+      job.listener.onAborted('engineFailed', describe(error));
+      await client.end().catch(() => undefined);
+      return;
+    }
+    running.pid = (client as unknown as { processID: number }).processID;
+    try {
+      if (running.cancelRequestedAt !== undefined) {
+        job.listener.onAborted('cancelled');
+        return;
+      }
+      job.listener.onPicked();
+      await this.statements(client, running);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs the job's statements in the session (one transaction for a batch) and reports each. A cancel stops the
+   * running statement, or the next one; a single statement that ended before the cancel took effect stays FINISHED
+   * (its transaction had committed), a batch not yet committed rolls back.
+   */
+  private async statements(client: Client, running: Running): Promise<void> {
+    const { job } = running;
+    const cancelled = () => running.cancelRequestedAt !== undefined;
+    if (job.batch) await client.query('BEGIN');
+    let failed = false;
+    let ran = 0;
+    for (let index = 0; index < job.sqls.length && !failed && !cancelled(); index++) {
+      job.listener.onStarted(index, Date.now(), running.pid!);
+      const t0 = process.hrtime.bigint();
+      const query: QueryArrayConfig & { queryMode: 'extended' } = {
+        text: job.sqls[index], values: [...job.params?.[index] ?? []], rowMode: 'array', queryMode: 'extended',
+      };
+      try {
+        const result = await client.query(query);
+        ran += 1;
+        job.listener.onStatement(index, { result: shape(result), ns: Number(process.hrtime.bigint() - t0), at: Date.now() });
+      } catch (error) {
+        if (cancelled() && (error as PgError).code === QUERY_CANCELED) break;
+        failed = true;
+        job.listener.onStatement(index, { error: describe(error), ns: Number(process.hrtime.bigint() - t0), at: Date.now() });
+      }
+    }
+    const aborted = cancelled() && !failed && (job.batch || ran < job.sqls.length);
+    if (job.batch) await client.query(failed || aborted ? 'ROLLBACK' : 'COMMIT').catch(() => undefined);
+    if (aborted) job.listener.onAborted('cancelled');
+    else job.listener.onDone(Date.now());
+  }
+}
+
+function shape(result: { command: string; fields: Array<{ name: string; dataTypeID: number }>; rows: unknown[]; rowCount: number | null }): PgResult {
+  return {
+    command: result.command ?? '',
+    fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+    rows: result.rows as Array<Array<string | null>>,
+    affectedRows: result.fields.length ? 0 : result.rowCount ?? 0,
+  };
+}
+
+function describe(error: unknown): PgError {
+  const e = error as Partial<PgError> & { message?: string };
+  return { message: String(e?.message ?? error), code: e?.code, severity: e?.severity, detail: e?.detail, hint: e?.hint, position: e?.position };
+}
