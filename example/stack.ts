@@ -170,8 +170,8 @@ export class IntegTesting {
     // ---- CloudFormation custom resources (SQL through the first tasker) ----
     // A lost completion event fails the deployment after 10 minutes instead of CloudFormation's default hour.
     const serviceTimeout = Duration.minutes(10);
-    const sql = (id: string, props: Omit<RedshiftSqlProps, 'tasker' | 'serviceTimeout'>) => {
-      const resource = new RedshiftSql(stack, id, { tasker: this.rsTask, serviceTimeout, ...props });
+    const sql = (id: string, statements: Omit<RedshiftSqlProps, 'tasker' | 'serviceTimeout'>) => {
+      const resource = new RedshiftSql(stack, id, { tasker: this.rsTask, serviceTimeout, ...statements });
       this.customResources[id] = resource.customResource;
       return resource;
     };
