@@ -96,6 +96,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'jsonata@2.2.2',
     // Amazon States Language validation (JSONPath and JSONata) of every definition the constructs render.
     'asl-validator@4.0.0',
+    // The integration test (test/integ.*.ts): IntegTest and its assertions (the newest release whose aws-cdk-lib peer
+    // range includes CDK_VERSION), and the runner that deploys it, or checks its snapshot offline.
+    '@aws-cdk/integ-tests-alpha@2.214.0-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
     'aws-cdk@2.1100.0',
     'tsx@4.20.6',
   ],
@@ -222,6 +226,22 @@ const checkGenerated = project.addTask('check:generated', {
 project.testTask.spawn(checkGenerated);
 // Snapshots are never rewritten by a task: an updated snapshot is a reviewed, hand-run `jest -u`.
 project.removeTask('test:update');
+
+// The integration test (test/integ.*.ts, integ-runner): CI verifies its snapshot offline (synthesized and compared
+// with the committed one, asset hashes ignored; nothing is deployed). `integ:deploy` needs an AWS account: it deploys
+// the test, runs its assertions, destroys it and updates the snapshot.
+const INTEG_RUNNER = 'integ-runner --language typescript --app "tsx {filePath}" --directory test';
+// Its snapshot is committed without the asset bodies (the bundles; integ-runner ignores their hashes).
+project.gitignore.addPatterns('/test/*.snapshot/asset.*');
+project.testTask.spawn(project.addTask('integ', {
+  description: 'Verify the integration test\'s snapshot offline (nothing is deployed)',
+  exec: INTEG_RUNNER,
+}));
+project.addTask('integ:deploy', {
+  description: 'Deploy the integration test to the AWS account of the current credentials, run its assertions, destroy it, update its snapshot',
+  exec: `${INTEG_RUNNER} --update-on-failed --parallel-regions \${AWS_REGION:-us-east-1}`,
+  receiveArgs: true,
+});
 
 // Offline-friendly defaults for every task (tests never reach AWS or the internet).
 project.tasks.addEnvironment('CDK_DISABLE_CLI_TELEMETRY', 'true');
