@@ -47,7 +47,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // ---- CDK / jsii ----
   cdkVersion: CDK_VERSION,
-  constructsVersion: '10.5.1',
+  // The lowest constructs the library supports, which the build also uses: the version aws-cdk-lib CDK_VERSION was
+  // built with. The Go binding of aws-cdk-lib before 2.239 does not compile with constructs 10.5 or later (ambiguous
+  // `With` method), and the Go module requires the constructs the build used, so a newer one breaks it.
+  constructsVersion: '10.4.2',
   jsiiVersion: '~6.0.0',
   // Bindings for the other jsii languages. Their registries are not reachable from the build machines, so CI
   // generates their code only (see the `bindings` task) to prove the API stays jsii-compatible.
@@ -81,8 +84,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@4.1.0',
     // DynamoDB implementation for tests: pure JS, listens on 127.0.0.1 only, starts in milliseconds.
     'dynalite@4.0.0',
-    // cdk-nag 3.x needs aws-cdk-lib >= 2.257; 2.38.x works from the CDK_VERSION above.
-    'cdk-nag@2.38.2',
+    // cdk-nag 3.x needs aws-cdk-lib >= 2.257, and 2.38.x constructs >= 10.5.1 (see constructsVersion); 2.37.55 is the
+    // newest that fits both.
+    'cdk-nag@2.37.55',
     'fast-check@4.10.2',
     // Local end-to-end run: embedded PostgreSQL and an ASL interpreter.
     '@electric-sql/pglite@0.5.16',
@@ -156,6 +160,27 @@ const bindings = project.addTask('bindings', {
   exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist/bindings',
 });
 project.postCompileTask.spawn(bindings);
+
+// ---------------------------------------------------------------------------------------------
+// Language bindings in use (docs/bindings.md): `test:bindings` builds the Python wheel, the Java jar and the Go
+// module with jsii-pacmak, runs the small apps in test/bindings/{python,java,go} against them (each installs
+// aws-cdk-lib from its own registry), and lints every template they and the construct variants synthesize with
+// cfn-lint; `lint:templates` runs only the cfn-lint part. Not part of `build` (they need Python, Java with Maven and
+// Go, and their registries): CI runs them after the build. A missing toolchain is reported as NOT RUN with the
+// reason; `--strict` (CI) makes that a failure. Downloads are cached: .bindings/venv (pip), ~/.m2 and Go's caches.
+// ---------------------------------------------------------------------------------------------
+project.addTask('test:bindings', {
+  description: 'Build the Python, Java and Go packages, use each from its own language, cfn-lint every synthesized template',
+  exec: 'tsx test/bindings/run.ts',
+  receiveArgs: true,
+});
+project.addTask('lint:templates', {
+  description: 'Synthesize the construct variants and the example app, lint every template with cfn-lint (needs Python)',
+  exec: 'tsx test/bindings/run.ts --only cfn-lint',
+  receiveArgs: true,
+});
+project.addGitIgnore('/.bindings/');
+project.addPackageIgnore('/.bindings/');
 
 // ---------------------------------------------------------------------------------------------
 // The example app (example/, entry src/integ.default.ts), the flow picture and the README samples.

@@ -89,70 +89,44 @@ interface UrlState {
 
 const PATH_PREFIX = '/cloudformation-custom-resource-response-local/';
 
-/** Starts the server on a free loopback port. */
-export async function startCfnResponseServer(): Promise<CfnResponseServer> {
-  const urls = new Map<string, UrlState>();
-  const requests: RecordedResponse[] = [];
-  let faults: ((put: ResponsePut) => ResponseFault | undefined) | undefined;
-  const failures: Array<{ left: number; status: number; url?: string }> = [];
-  let endpoint = '';
+const SIGNATURE_MISMATCH = 'The request signature we calculated does not match the signature you provided.';
 
-  function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
-    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>`
-      + `<RequestId>${randomBytes(8).toString('hex').toUpperCase()}</RequestId></Error>`;
-    res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
-    res.end(xml);
-  }
+function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>`
+    + `<RequestId>${randomBytes(8).toString('hex').toUpperCase()}</RequestId></Error>`;
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+  res.end(xml);
+}
 
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-    const parsed = new URL(req.url ?? '/', endpoint);
+/** The response URLs and what was PUT to them; the server below speaks HTTP around it. */
+class ResponseBucket {
+  readonly urls = new Map<string, UrlState>();
+  readonly requests: RecordedResponse[] = [];
+  readonly failures: Array<{ left: number; status: number; url?: string }> = [];
+  faults: ((put: ResponsePut) => ResponseFault | undefined) | undefined;
+  endpoint = '';
+
+  async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const parsed = new URL(req.url ?? '/', this.endpoint);
     const id = parsed.pathname.startsWith(PATH_PREFIX) ? parsed.pathname.slice(PATH_PREFIX.length) : '';
-    const state = urls.get(id);
+    const state = this.urls.get(id);
     const rawBody = raw.toString('utf8');
     const at = new Date();
     const record = (status: number, problems: string[], body?: CustomResourceResponse): RecordedResponse => {
       const entry: RecordedResponse = {
-        url: state?.url ?? `${endpoint}${req.url}`, method: req.method ?? '', headers: req.headers, rawBody, body, status, problems, at,
+        url: state?.url ?? `${this.endpoint}${req.url}`, method: req.method ?? '', headers: req.headers, rawBody, body, status, problems, at,
       };
-      requests.push(entry);
+      this.requests.push(entry);
       return entry;
     };
 
-    if (!state || parsed.searchParams.get('X-Amz-Signature') !== state.signature) {
-      record(403, ['unknown or altered response URL']);
-      s3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+    const refused = this.refusal(req, parsed, state);
+    if (refused !== undefined || state === undefined) {
+      record(403, [refused ?? 'unknown or altered response URL']);
+      s3Error(res, 403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
       return;
     }
-    state.attempts += 1;
-    if (req.method !== 'PUT') {
-      record(403, [`method ${req.method} is not allowed on a pre-signed PUT URL`]);
-      s3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
-      return;
-    }
-    const contentType = req.headers['content-type'];
-    if (contentType !== undefined && contentType !== '') {
-      record(403, [`Content-Type "${contentType}" was sent; the URL is signed without one (send it empty or omit it)`]);
-      s3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
-      return;
-    }
-
-    const fault = faults?.({ url: state.url, attempt: state.attempts });
-    if (fault?.kind === 'delay') await sleep(fault.ms);
-    if (fault?.kind === 'disconnect') {
-      record(0, ['connection dropped (injected)']);
-      res.socket?.destroy();
-      return;
-    }
-    const failure = failures.find((f) => f.left > 0 && (!f.url || f.url === state.url));
-    const faultStatus = fault?.kind === 'serverError' ? fault.status ?? 500 : undefined;
-    if (failure || faultStatus) {
-      if (failure) failure.left -= 1;
-      const status = faultStatus ?? failure!.status;
-      record(status, [`answered ${status} (injected)`]);
-      if (status === 503) s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
-      else s3Error(res, status, 'InternalError', 'We encountered an internal error. Please try again.');
-      return;
-    }
+    if (await this.injectFault(res, state, record)) return;
 
     const { body, problems } = checkResponse(rawBody, req.headers, state.options);
     const entry = record(200, problems, body);
@@ -164,33 +138,68 @@ export async function startCfnResponseServer(): Promise<CfnResponseServer> {
     }
   }
 
-  const server: LoopbackServer = await startLoopbackServer(handle);
-  endpoint = server.endpoint;
+  /** Why S3 would refuse the PUT as not matching the pre-signed URL, if it would (counts the attempt otherwise). */
+  private refusal(req: IncomingMessage, parsed: URL, state: UrlState | undefined): string | undefined {
+    if (!state || parsed.searchParams.get('X-Amz-Signature') !== state.signature) return 'unknown or altered response URL';
+    state.attempts += 1;
+    if (req.method !== 'PUT') return `method ${req.method} is not allowed on a pre-signed PUT URL`;
+    const contentType = req.headers['content-type'];
+    if (contentType !== undefined && contentType !== '') {
+      return `Content-Type "${contentType}" was sent; the URL is signed without one (send it empty or omit it)`;
+    }
+    return undefined;
+  }
+
+  /** Applies an injected delay, disconnect or server error; `true` when the request was answered by the fault. */
+  private async injectFault(res: ServerResponse, state: UrlState, record: (status: number, problems: string[]) => unknown): Promise<boolean> {
+    const fault = this.faults?.({ url: state.url, attempt: state.attempts });
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+    if (fault?.kind === 'disconnect') {
+      record(0, ['connection dropped (injected)']);
+      res.socket?.destroy();
+      return true;
+    }
+    const failure = this.failures.find((f) => f.left > 0 && (!f.url || f.url === state.url));
+    const faultStatus = fault?.kind === 'serverError' ? fault.status ?? 500 : undefined;
+    if (!failure && !faultStatus) return false;
+    if (failure) failure.left -= 1;
+    const status = faultStatus ?? failure!.status;
+    record(status, [`answered ${status} (injected)`]);
+    if (status === 503) s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
+    else s3Error(res, status, 'InternalError', 'We encountered an internal error. Please try again.');
+    return true;
+  }
+}
+
+/** Starts the server on a free loopback port. */
+export async function startCfnResponseServer(): Promise<CfnResponseServer> {
+  const bucket = new ResponseBucket();
+  const server: LoopbackServer = await startLoopbackServer((req, res, raw) => bucket.handle(req, res, raw));
+  const endpoint = server.endpoint;
+  bucket.endpoint = endpoint;
 
   return {
     endpoint,
-    requests,
+    requests: bucket.requests,
     newResponseUrl(options = {}) {
       const id = `${Date.now()}/${randomUUID()}`;
       const signature = randomBytes(32).toString('hex');
       const url = `${endpoint}${PATH_PREFIX}${id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${isoBasic(new Date())}`
         + `&X-Amz-SignedHeaders=host&X-Amz-Expires=7200&X-Amz-Signature=${signature}`;
-      urls.set(id, { url, signature, options, accepted: deferred(), attempts: 0, done: false });
+      bucket.urls.set(id, { url, signature, options, accepted: deferred(), attempts: 0, done: false });
       return url;
     },
     waitForResponse(url, timeoutMs) {
-      const state = [...urls.values()].find((s) => s.url === url);
+      const state = [...bucket.urls.values()].find((s) => s.url === url);
       if (!state) return Promise.reject(new Error(`Not a response URL of this server: ${url}`));
       return timeoutMs === undefined ? state.accepted.promise : withTimeout(state.accepted.promise, timeoutMs, 'a CloudFormation response');
     },
-    responsesFor(url) {
-      return requests.filter((r) => r.url === url);
-    },
+    responsesFor: (url) => bucket.requests.filter((r) => r.url === url),
     failNext(times, status = 500, url) {
-      failures.push({ left: times, status, url });
+      bucket.failures.push({ left: times, status, url });
     },
     setFaults(next) {
-      faults = next;
+      bucket.faults = next;
     },
     close: () => server.close(),
   };

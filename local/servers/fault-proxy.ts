@@ -95,7 +95,6 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const numbers = new Map<string, number>();
   const successes = new Map<string, number>();
   let faults = options.faults;
-
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const targetHeader = String(req.headers['x-amz-target'] ?? '');
     const operation = targetHeader.includes('.') ? targetHeader.slice(targetHeader.lastIndexOf('.') + 1) : targetHeader || req.method || '';
@@ -150,12 +149,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   return {
     endpoint: server.endpoint,
     calls,
-    count(operation) {
-      return operation === undefined ? calls.length : calls.filter((call) => call.operation === operation).length;
-    },
-    succeeded(operation) {
-      return successes.get(operation) ?? 0;
-    },
+    count: (operation) => (operation === undefined ? calls.length : calls.filter((call) => call.operation === operation).length),
+    succeeded: (operation) => successes.get(operation) ?? 0,
     counts() {
       const result: Record<string, number> = {};
       for (const call of calls) result[call.operation] = (result[call.operation] ?? 0) + 1;

@@ -127,32 +127,36 @@ export class TaskClosedError extends Error {
 
 const TOKEN_SHAPE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|AQ[A-Za-z0-9+/=_-]{40,})$/;
 
-/** Starts the server on a free loopback port. */
-export async function startSfnCallbackServer(options: SfnCallbackServerOptions = {}): Promise<SfnCallbackServer> {
-  const tokens = new Map<string, TokenState>();
-  const calls: CallbackCall[] = [];
-  const attempts = new Map<string, number>();
-  const listeners = new Set<(call: CallbackCall) => void>();
-  let faults = options.faults;
-  let executions: ExecutionApi | undefined;
+/** The tokens, the calls and how each call is answered; the server below speaks the protocol around it. */
+class CallbackEndpoint {
+  readonly tokens = new Map<string, TokenState>();
+  readonly calls: CallbackCall[] = [];
+  readonly listeners = new Set<(call: CallbackCall) => void>();
+  private readonly attempts = new Map<string, number>();
+  faults: FaultInjector<CallbackCallRequest> | undefined;
+  executions: ExecutionApi | undefined;
 
-  function stateOf(token: string, create: boolean): TokenState | undefined {
-    let state = tokens.get(token);
+  constructor(private readonly acceptUnregisteredTokens: boolean, faults: FaultInjector<CallbackCallRequest> | undefined) {
+    this.faults = faults;
+  }
+
+  stateOf(token: string, create: boolean): TokenState | undefined {
+    let state = this.tokens.get(token);
     if (!state && create) {
       state = { waiter: deferred<TaskCallback>(), registeredAt: new Date(), heartbeats: 0 };
       // Nobody may be waiting yet: keep an unobserved rejection from crashing the process.
       state.waiter.promise.catch(() => undefined);
-      tokens.set(token, state);
+      this.tokens.set(token, state);
     }
     return state;
   }
 
-  function record(call: CallbackCall): void {
-    calls.push(call);
-    for (const listener of listeners) listener(call);
+  private record(call: CallbackCall): void {
+    this.calls.push(call);
+    for (const listener of this.listeners) listener(call);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+  async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
     let body: Record<string, unknown>;
@@ -163,13 +167,13 @@ export async function startSfnCallbackServer(options: SfnCallbackServerOptions =
       return;
     }
     if (operation === 'DescribeExecution' || operation === 'StopExecution') {
-      await handleExecution(res, operation, body, executions);
+      await handleExecution(res, operation, body, this.executions);
       return;
     }
     const taskToken = typeof body.taskToken === 'string' ? body.taskToken : '';
-    const attempt = (attempts.get(taskToken) ?? 0) + 1;
-    attempts.set(taskToken, attempt);
-    const base = {
+    const attempt = (this.attempts.get(taskToken) ?? 0) + 1;
+    this.attempts.set(taskToken, attempt);
+    const call = {
       operation,
       taskToken,
       output: typeof body.output === 'string' ? body.output : undefined,
@@ -178,53 +182,24 @@ export async function startSfnCallbackServer(options: SfnCallbackServerOptions =
       at: new Date(),
       attempt,
     };
-    const reject = (answer: CallbackAnswer, status: number, message: string) => {
-      record({ ...base, answer });
-      sendAwsJsonError(res, status, NAMESPACE, answer, message, CONTENT_TYPE);
-    };
-
-    const fault = faults?.({ operation, taskToken, attempt, body });
-    if (fault && fault.kind !== 'delay') {
-      record({ ...base, answer: 'fault' });
-    }
+    const fault = this.faults?.({ operation, taskToken, attempt, body });
+    if (fault && fault.kind !== 'delay') this.record({ ...call, answer: 'fault' });
     if (await applyFault(fault, res, NAMESPACE, CONTENT_TYPE)) return;
 
-    if (operation !== 'SendTaskSuccess' && operation !== 'SendTaskFailure' && operation !== 'SendTaskHeartbeat') {
-      reject('UnknownOperationException', 400, `Operation ${operation || '(none)'} is not supported by this local endpoint`);
+    const refusal = this.refusal(operation, body, call.output);
+    if (refusal !== undefined) {
+      this.record({ ...call, answer: refusal.answer });
+      sendAwsJsonError(res, refusal.status, NAMESPACE, refusal.answer, refusal.message, CONTENT_TYPE);
       return;
     }
-    const problems = validate(operation, body);
-    if (problems.length) {
-      reject('ValidationException', 400, `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`);
-      return;
-    }
-    if (operation === 'SendTaskSuccess' && !isJson(base.output ?? '')) {
-      reject('InvalidOutput', 400, "Invalid Output: 'The provided output is not valid JSON'");
-      return;
-    }
-
-    let state = stateOf(taskToken, false);
-    if (!state && options.acceptUnregisteredTokens) state = stateOf(taskToken, true);
-    if (!state) {
-      if (TOKEN_SHAPE.test(taskToken)) {
-        reject('TaskDoesNotExist', 400, "Task Does Not Exist: 'Provided task does not exist'");
-      } else {
-        reject('InvalidToken', 400, "Invalid Token: 'Invalid token'");
-      }
-      return;
-    }
-    if (state.closed) {
-      reject('TaskTimedOut', 400, "Task Timed Out: 'Provided task does not exist anymore'");
-      return;
-    }
-
-    record({ ...base, answer: 'accepted' });
+    this.record({ ...call, answer: 'accepted' });
+    const state = this.stateOf(taskToken, false)!;
     if (operation === 'SendTaskHeartbeat') {
       state.heartbeats += 1;
     } else {
       const callback: TaskCallback = operation === 'SendTaskSuccess'
-        ? { kind: 'success', taskToken, output: base.output ?? '', at: base.at }
-        : { kind: 'failure', taskToken, error: base.error ?? '', cause: base.cause ?? '', at: base.at };
+        ? { kind: 'success', taskToken, output: call.output ?? '', at: call.at }
+        : { kind: 'failure', taskToken, error: call.error ?? '', cause: call.cause ?? '', at: call.at };
       state.closed = callback.kind === 'success' ? 'succeeded' : 'failed';
       state.callback = callback;
       state.waiter.resolve(callback);
@@ -232,49 +207,74 @@ export async function startSfnCallbackServer(options: SfnCallbackServerOptions =
     sendJson(res, 200, {}, CONTENT_TYPE);
   }
 
-  const server: LoopbackServer = await startLoopbackServer(handle);
+  /** Why Step Functions would refuse the call (unknown operation, invalid members, a token that does not wait), if it would. */
+  private refusal(operation: string, body: Record<string, unknown>, output: string | undefined):
+  { answer: CallbackAnswer; status: number; message: string } | undefined {
+    if (operation !== 'SendTaskSuccess' && operation !== 'SendTaskFailure' && operation !== 'SendTaskHeartbeat') {
+      return { answer: 'UnknownOperationException', status: 400, message: `Operation ${operation || '(none)'} is not supported by this local endpoint` };
+    }
+    const problems = validate(operation, body);
+    if (problems.length) {
+      return {
+        answer: 'ValidationException',
+        status: 400,
+        message: `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`,
+      };
+    }
+    if (operation === 'SendTaskSuccess' && !isJson(output ?? '')) {
+      return { answer: 'InvalidOutput', status: 400, message: "Invalid Output: 'The provided output is not valid JSON'" };
+    }
+    const taskToken = String(body.taskToken);
+    const state = this.stateOf(taskToken, this.acceptUnregisteredTokens);
+    if (!state) {
+      return TOKEN_SHAPE.test(taskToken)
+        ? { answer: 'TaskDoesNotExist', status: 400, message: "Task Does Not Exist: 'Provided task does not exist'" }
+        : { answer: 'InvalidToken', status: 400, message: "Invalid Token: 'Invalid token'" };
+    }
+    if (state.closed) return { answer: 'TaskTimedOut', status: 400, message: "Task Timed Out: 'Provided task does not exist anymore'" };
+    return undefined;
+  }
+}
 
+/** Starts the server on a free loopback port. */
+export async function startSfnCallbackServer(options: SfnCallbackServerOptions = {}): Promise<SfnCallbackServer> {
+  const endpoint = new CallbackEndpoint(options.acceptUnregisteredTokens ?? false, options.faults);
+  const server: LoopbackServer = await startLoopbackServer((req, res, raw) => endpoint.handle(req, res, raw));
   return {
     endpoint: server.endpoint,
-    calls,
+    calls: endpoint.calls,
     issueToken() {
       const token = `AQ${Buffer.from(`${randomUUID()}${randomUUID()}`).toString('base64url')}`;
-      stateOf(token, true);
+      endpoint.stateOf(token, true);
       return token;
     },
     registerToken(token) {
-      stateOf(token, true);
+      endpoint.stateOf(token, true);
     },
     closeToken(token, reason) {
-      const state = stateOf(token, true)!;
+      const state = endpoint.stateOf(token, true)!;
       if (state.closed) return;
       state.closed = reason;
       state.waiter.reject(new TaskClosedError(token, reason));
     },
     waitForCallback(token, timeoutMs) {
-      const state = stateOf(token, true)!;
+      const state = endpoint.stateOf(token, true)!;
       if (state.callback) return Promise.resolve(state.callback);
       return timeoutMs === undefined ? state.waiter.promise : withTimeout(state.waiter.promise, timeoutMs, 'a task callback');
     },
-    callbackFor(token) {
-      return tokens.get(token)?.callback;
-    },
-    callsFor(token) {
-      return calls.filter((call) => call.taskToken === token);
-    },
+    callbackFor: (token) => endpoint.tokens.get(token)?.callback,
+    callsFor: (token) => endpoint.calls.filter((call) => call.taskToken === token),
     setFaults(next) {
-      faults = next;
+      endpoint.faults = next;
     },
     onCall(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      endpoint.listeners.add(listener);
+      return () => endpoint.listeners.delete(listener);
     },
     setExecutions(next) {
-      executions = next;
+      endpoint.executions = next;
     },
-    async close() {
-      await server.close();
-    },
+    close: () => server.close(),
   };
 }
 
