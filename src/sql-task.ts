@@ -8,17 +8,12 @@ import { checkParameters, checkSql, checkStatementList, throwIfInvalid } from '.
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
 } from './private/task-support';
-import { SfnRedshiftTasker } from './tasker';
+import { RedshiftTaskOptions } from './task-options';
 
 /**
- * What `RedshiftSqlTask` runs, and how it retries.
+ * What `RedshiftSqlTask` runs.
  */
-export interface RedshiftSqlTaskOptions {
-  /**
-   * The tasker that runs the SQL: the state invokes its starter function (`lambdaFunction`).
-   */
-  readonly tasker: SfnRedshiftTasker;
-
+export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
   /**
    * One SQL statement (at most 100,000 bytes), run with the Data API's `ExecuteStatement`. It may come from the state
    * input: `sfn.JsonPath.stringAt('$.sql')` in JSONPath, `'{% $states.input.sql %}'` in JSONata. Give exactly one of
@@ -52,16 +47,6 @@ export interface RedshiftSqlTaskOptions {
    * @default false
    */
   readonly singleton?: boolean;
-
-  /**
-   * Whether to retry the errors after which the statement did not start: the Lambda service errors
-   * (`Lambda.ServiceException`, ...; 2 seconds, backoff 2, 6 attempts) and the Data API's retryable errors
-   * (`SfnRedshiftTaskerErrors.RETRYABLE_DATA_API_ERRORS`; 10 seconds, backoff 2, 5 attempts). Set it to `false`
-   * to write your own with `addRetry`.
-   *
-   * @default true
-   */
-  readonly retryOnServiceExceptions?: boolean;
 }
 
 /**

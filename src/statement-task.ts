@@ -6,7 +6,7 @@ import { isLiteral, throwIfInvalid } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata,
 } from './private/task-support';
-import { SfnRedshiftTasker } from './tasker';
+import { RedshiftTaskOptions } from './task-options';
 
 /**
  * What `RedshiftStatementTask` asks the tasker about a statement.
@@ -42,13 +42,7 @@ export class StatementAction {
 /**
  * What `RedshiftStatementTask` asks, and about which statement.
  */
-export interface RedshiftStatementTaskOptions {
-  /**
-   * The tasker that started the statement (the Data API lets only the role that started a statement describe,
-   * cancel or read it).
-   */
-  readonly tasker: SfnRedshiftTasker;
-
+export interface RedshiftStatementTaskOptions extends RedshiftTaskOptions {
   /**
    * What to do: `StatementAction.DESCRIBE`, `StatementAction.CANCEL` or `StatementAction.FETCH_RESULT`.
    */
@@ -68,14 +62,6 @@ export interface RedshiftStatementTaskOptions {
    * @default - the first page
    */
   readonly nextToken?: string;
-
-  /**
-   * Whether to retry the Lambda service errors (2 seconds, backoff 2, 6 attempts) and the Data API's retryable
-   * errors (10 seconds, backoff 2, 5 attempts).
-   *
-   * @default true
-   */
-  readonly retryOnServiceExceptions?: boolean;
 }
 
 /**

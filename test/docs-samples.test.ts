@@ -9,8 +9,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as ts from 'typescript';
-import { testApp } from './support/temp';
 import { RedshiftSqlTask, RedshiftStatementTask, SfnRedshiftTasker, StatementAction } from '../src';
+import { testApp } from './support/temp';
 
 const ROOT = join(__dirname, '..');
 const GUIDES = ['docs/stepfunction_redshift_integration.md', 'docs/cloudformation_redshift_integration.md'];
@@ -36,8 +36,14 @@ test.each(GUIDES)('the TypeScript samples of %s compile', (guide) => {
   expect(blocks.length).toBeGreaterThan(0);
   const files = new Map(blocks.map((block, index) => [join(ROOT, 'test', `.sample-${index}.ts`), inFixture(block)]));
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.Node16,
-    moduleResolution: ts.ModuleResolutionKind.Node16, esModuleInterop: true, skipLibCheck: true, noUnusedLocals: false,
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    noUnusedLocals: false,
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);

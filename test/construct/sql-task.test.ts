@@ -8,21 +8,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { getAttArn, newStack } from './helpers';
 import { RedshiftSqlTask, RedshiftSqlTaskProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors } from '../../src';
-import { aslErrors, definitionOf } from '../support/asl';
+import { DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
 
 const CALLBACK = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke.waitForTaskToken']] };
-const LAMBDA_RETRY = {
-  ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-};
-const DATA_API_RETRY = {
-  ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
-  IntervalSeconds: 10,
-  MaxAttempts: 5,
-  BackoffRate: 2,
-};
 const HOUR = sfn.Timeout.duration(Duration.hours(1));
 
 function setup(): { stack: Stack; tasker: SfnRedshiftTasker; fnArn: unknown } {
@@ -99,7 +87,7 @@ describe.each(CASES)('$name', ({ jsonPath, jsonata, payload }) => {
         Payload: { ...payload.jsonPath, 'taskToken.$': '$$.Task.Token', 'executionArn.$': '$$.Execution.Id' },
       },
       TimeoutSeconds: 3600,
-      Retry: [LAMBDA_RETRY, DATA_API_RETRY],
+      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
       End: true,
     });
   });
@@ -116,7 +104,7 @@ describe.each(CASES)('$name', ({ jsonPath, jsonata, payload }) => {
         Payload: { ...payload.jsonata, taskToken: '{% $states.context.Task.Token %}', executionArn: '{% $states.context.Execution.Id %}' },
       },
       TimeoutSeconds: 3600,
-      Retry: [LAMBDA_RETRY, DATA_API_RETRY],
+      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
       End: true,
     });
   });
@@ -196,7 +184,7 @@ describe('task options', () => {
     const { stack, tasker, fnArn } = setup();
     const task = create(stack, tasker);
     expect(stack.resolve(task.toStateJson())).toEqual({
-      Type: 'Task', Resource: fnArn, ...expected, Retry: [LAMBDA_RETRY, DATA_API_RETRY], End: true,
+      Type: 'Task', Resource: fnArn, ...expected, Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY], End: true,
     });
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });

@@ -11,25 +11,13 @@ import {
 } from '../../example/machines';
 import { asl as interpreter } from '../../local/stepfunctions/asl';
 import { Action, ErrorName, Field, LATEST } from '../../src/contract';
-import { aslErrors } from '../support/asl';
+import { DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors } from '../support/asl';
 
 const { integ, resources } = synthesizeExample();
 const fnArn = (fn: unknown) => `\${${logicalId(integ.stack, fn)}.Arn}`;
 const RSTASK = fnArn(integ.rsTask.lambdaFunction);
 const RSTASK_USER2 = fnArn(integ.rsTaskUser2.lambdaFunction);
 const CALLBACK_RESOURCE = 'arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken';
-const LAMBDA_SERVICE_RETRY = {
-  ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-};
-const DATA_API_RETRY = {
-  ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
-  IntervalSeconds: 10,
-  MaxAttempts: 5,
-  BackoffRate: 2,
-};
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Example:run-1';
 
 const definition = (id: string) => definitionOf(resources, logicalId(integ.stack, integ.stateMachines[id]));

@@ -6,7 +6,7 @@
 import { ExecuteStatementCommand, BatchExecuteStatementCommand, RedshiftDataClient, ValidationException } from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { TestDeps, makeDeps, tableItems } from './support';
+import { TestDeps, cloudFormationEvent, makeDeps, tableItems } from './support';
 import { InvalidRequest } from '../../lambda/errors';
 import { isResourcePropertiesRequest, resourceRequest } from '../../lambda/resource-properties';
 import { route } from '../../lambda/router';
@@ -19,19 +19,15 @@ const PHYSICAL_ID = 'SalesTable:1764000000.123000000001';
 
 /** CloudFormation's request for a `Custom::RedshiftSql` resource, as CloudFormation sends it. */
 function request(requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return {
-    RequestType: requestType,
+  return cloudFormationEvent(requestType, RESPONSE_URL, {
     ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:Tasker',
-    ResponseURL: RESPONSE_URL,
-    StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/example-stack/1a2b3c4d',
-    RequestId: `request-${requestType}`,
     LogicalResourceId: 'SalesTable',
     ResourceType: CustomResource.SQL_RESOURCE_TYPE,
     ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:Tasker', ServiceTimeout: '600', ...properties },
     ...requestType !== 'Create' ? { PhysicalResourceId: PHYSICAL_ID } : {},
     ...requestType === 'Update' ? { OldResourceProperties: { OnCreate: 'select 0' } } : {},
     ...extra,
-  };
+  });
 }
 
 const TABLE = { OnCreate: 'create table sales(id int)', OnDelete: 'drop table if exists sales' };

@@ -27,3 +27,19 @@ export function aslErrors(definition: unknown): string {
   const result = aslValidator(JSON.parse(JSON.stringify(definition)), { checkPaths: true, checkArn: true });
   return result.isValid ? '' : result.errorsText('\n');
 }
+
+/** The retry of the Lambda service errors (`tasks.LambdaInvoke`'s, and the first of the tasker's tasks). */
+export const LAMBDA_SERVICE_RETRY = {
+  ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
+  IntervalSeconds: 2,
+  MaxAttempts: 6,
+  BackoffRate: 2,
+};
+
+/** The retry of the Data API's errors after which the statement did not start (the second of the tasker's tasks). */
+export const DATA_API_RETRY = {
+  ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
+  IntervalSeconds: 10,
+  MaxAttempts: 5,
+  BackoffRate: 2,
+};
