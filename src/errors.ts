@@ -1,4 +1,4 @@
-import { ErrorName } from './contract';
+import { ErrorName, RETRYABLE_DATA_API_ERRORS } from './contract';
 
 /**
  * Error names a Step Functions state can `Catch` or `Retry` on when it calls the tasker's function.
@@ -16,6 +16,12 @@ export class SfnRedshiftTaskerErrors {
   public static readonly CONFIGURATION_ERROR = ErrorName.CONFIGURATION_ERROR;
   /** The waiting task's error when its SQL statement ends FAILED or ABORTED. */
   public static readonly STATEMENT_FAILED = ErrorName.STATEMENT_FAILED;
+  /**
+   * The Data API's errors after which the statement did not start and a later attempt can succeed
+   * (`ActiveStatementsExceededException`, `InternalServerException`, `DatabaseConnectionException`): retry them with
+   * backoff (`RedshiftSqlTask` does by default).
+   */
+  public static readonly RETRYABLE_DATA_API_ERRORS: string[] = [...RETRYABLE_DATA_API_ERRORS];
 
   private constructor() {}
 }
