@@ -16,13 +16,15 @@ const DEV_NODE_VERSION = '24.21.0';
 // The oldest Node.js the library supports (package.json `engines`); CI also runs the library's tests on it.
 const MIN_NODE_VERSION = '22.0.0';
 
-// Lambda entry points bundled at build time into assets/<name>/index.js (git-ignored, published).
-const LAMBDA_BUNDLES: Record<string, string> = {
-  'handler': 'lambda/index.ts',
-  // Example custom-resource functions of the example app (src/integ.default.ts).
-  'cfn-create-drop': 'lambda/cfn-examples/create-drop.ts',
-  'cfn-manage-user': 'lambda/cfn-examples/manage-user.ts',
-};
+// The tasker's handler, bundled at build time into assets/handler/index.js (git-ignored, published).
+const HANDLER_BUNDLE = { name: 'handler', entry: 'lambda/index.ts', outdir: 'assets' };
+// The example app's own custom-resource function, bundled into example/.bundles/<name>/index.js (git-ignored, and
+// never published: the whole example/ folder is npm-ignored).
+const EXAMPLE_BUNDLES = [
+  { name: 'manage-user', entry: 'example/custom-resources/manage-user.ts', outdir: 'example/.bundles' },
+];
+// The example app's entry (the name users of the original know); it lives in src/ but is not part of the library.
+const EXAMPLE_ENTRY = 'src/integ.default.ts';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   // ---- Artifact ----
@@ -40,6 +42,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   stability: 'experimental',
   minNodeVersion: MIN_NODE_VERSION,
+  // The example app's entry is type-checked with the example (example/tsconfig.json), never compiled into lib/.
+  excludeTypescript: [EXAMPLE_ENTRY],
 
   // ---- CDK / jsii ----
   cdkVersion: CDK_VERSION,
@@ -92,6 +96,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'pg@8.23.1',
     '@types/pg@8.23.1',
     'aws-local-stepfunctions@3.0.0',
+    // JSONata for the local runner (the interpreter above runs JSONPath states only).
+    'jsonata@2.2.2',
+    // Amazon States Language validation (JSONPath and JSONata) of every definition the constructs render.
+    'asl-validator@4.0.0',
+    // The integration test (test/integ.*.ts): IntegTest and its assertions (the newest release whose aws-cdk-lib peer
+    // range includes CDK_VERSION), and the runner that deploys it, or checks its snapshot offline.
+    '@aws-cdk/integ-tests-alpha@2.214.0-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
     'aws-cdk@2.1100.0',
     'tsx@4.20.6',
   ],
@@ -112,8 +124,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   // ---- Docs / lint ----
-  eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test', 'local', 'bench', 'lambda'] },
-  gitignore: ['/assets/', '/cdk.out/', '/.bench/', '/local/.work/', '.jsii.tabl.json'],
+  eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test', 'local', 'bench', 'lambda', 'example'] },
+  gitignore: ['/assets/', '/example/.bundles/', '/cdk.out/', '/.bench/', '/local/.work/', '.jsii.tabl.json'],
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -123,23 +135,22 @@ const typecheckLambda = project.addTask('typecheck:lambda', {
   description: 'Type-check the Lambda handler sources (esbuild does not type-check)',
   exec: 'tsc --noEmit -p lambda/tsconfig.json',
 });
+/** The esbuild command that bundles one Lambda entry point (minified, SDK v3 included) for the Lambda runtime. */
+const esbuild = ({ name, entry, outdir }: { name: string; entry: string; outdir: string }) => [
+  'esbuild', entry, '--bundle', '--platform=node', `--target=${LAMBDA_NODE_TARGET}`, '--format=cjs', '--minify',
+  '--legal-comments=external', `--outfile=${outdir}/${name}/index.js`, '--log-level=warning',
+].join(' ');
 const bundleLambda = project.addTask('bundle:lambda', {
-  description: 'Bundle the Lambda handlers with esbuild into assets/<name>/index.js',
+  description: 'Bundle the tasker\'s Lambda handler with esbuild into assets/handler/index.js',
+  exec: esbuild(HANDLER_BUNDLE),
 });
-for (const [name, entry] of Object.entries(LAMBDA_BUNDLES)) {
-  bundleLambda.exec([
-    'esbuild', entry, '--bundle', '--platform=node', `--target=${LAMBDA_NODE_TARGET}`, '--format=cjs', '--minify',
-    '--legal-comments=external', `--outfile=assets/${name}/index.js`, '--log-level=warning',
-  ].join(' '));
-}
 project.preCompileTask.spawn(typecheckLambda);
 // ts-jest only transpiles (isolatedModules) and tsx does not type-check: check the tests, the local run and the
 // benchmarks here (each folder's tsconfig.json also serves eslint's project service).
 project.preCompileTask.spawn(project.addTask('typecheck:dev', {
-  description: 'Type-check the tests, the local run and the benchmarks',
-  steps: ['test', 'local', 'bench'].map((dir) => ({ exec: `tsc --noEmit -p ${dir}/tsconfig.json` })),
+  description: 'Type-check the tests, the example app, the local run and the benchmarks',
+  steps: ['test', 'example', 'local', 'bench'].map((dir) => ({ exec: `tsc --noEmit -p ${dir}/tsconfig.json` })),
 }));
-project.preCompileTask.spawn(bundleLambda);
 
 // ---------------------------------------------------------------------------------------------
 // jsii bindings: generate (not build) Python, Java, .NET and Go code so a jsii-incompatible API fails CI.
@@ -172,14 +183,42 @@ project.addGitIgnore('/.bindings/');
 project.addPackageIgnore('/.bindings/');
 
 // ---------------------------------------------------------------------------------------------
-// The example app (src/integ.default.ts), the flow picture and the README samples.
+// The example app (example/, entry src/integ.default.ts), the flow picture and the README samples.
 // ---------------------------------------------------------------------------------------------
-const synthExample = project.addTask('synth:example', {
-  description: 'Bundle, compile and synthesize the example app into cdk.out/: offline, no notices, no telemetry',
+// The example's own tsconfig: its folder and its entry in src/ (jsii compiles neither).
+new javascript.TypescriptConfig(project, {
+  fileName: 'example/tsconfig.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+  include: ['**/*.ts', `../${EXAMPLE_ENTRY}`],
+  exclude: ['.bundles'],
+  compilerOptions: { rootDir: '..', noEmit: true, declaration: false, isolatedModules: true, types: ['node'] },
 });
-synthExample.spawn(project.preCompileTask);
-synthExample.spawn(project.compileTask);
-synthExample.exec('cdk synth --app "node lib/integ.default.js" --no-notices --no-version-reporting --no-lookups --quiet -o cdk.out');
+project.eslint?.allowDevDeps('example/**');
+project.eslint?.allowDevDeps(EXAMPLE_ENTRY);
+// The root tsconfig.json (the library's) leaves the entry out; eslint's project service lints it on its own.
+project.tryFindObjectFile('.eslintrc.json')?.addToArray('parserOptions.projectService.allowDefaultProject', EXAMPLE_ENTRY);
+// Everything the example app deploys: the tasker's handler and the example's custom-resource functions.
+const bundleExample = project.addTask('bundle:example', {
+  description: 'Bundle the Lambda functions the example app deploys (the handler, and the example\'s own into example/.bundles/)',
+});
+bundleExample.spawn(bundleLambda);
+for (const bundle of EXAMPLE_BUNDLES) bundleExample.exec(esbuild(bundle));
+// The tests load the bundles: every compile builds them (after the type checks above).
+project.preCompileTask.spawn(bundleExample);
+// `npx cdk synth` / `npx cdk deploy` from the repository root: the example app, offline-friendly (no notices, no
+// version reporting, no telemetry); the CLI bundles the functions first (`build`).
+const cdkConfig = new awscdk.CdkConfig(project, {
+  app: `npx tsx ${EXAMPLE_ENTRY}`,
+  buildCommand: 'npx projen bundle:example',
+  context: { 'cli-telemetry': false },
+  watchExcludes: ['node_modules', 'cdk.out', 'assets', 'example/.bundles', 'lib', 'dist'],
+});
+cdkConfig.json.addOverride('notices', false);
+cdkConfig.json.addOverride('versionReporting', false);
+project.addTask('synth:example', {
+  description: 'Bundle and synthesize the example app into cdk.out/ (cdk.json): offline, no notices, no telemetry',
+  exec: 'cdk synth --quiet',
+});
 // The example app end to end on this machine (local stand-ins for AWS, see docs/local-run.md).
 project.addTask('demo', {
   description: 'Run the example app end to end locally: every state machine and custom resource, no AWS account',
@@ -213,6 +252,22 @@ project.testTask.spawn(checkGenerated);
 // Snapshots are never rewritten by a task: an updated snapshot is a reviewed, hand-run `jest -u`.
 project.removeTask('test:update');
 
+// The integration test (test/integ.*.ts, integ-runner): CI verifies its snapshot offline (synthesized and compared
+// with the committed one, asset hashes ignored; nothing is deployed). `integ:deploy` needs an AWS account: it deploys
+// the test, runs its assertions, destroys it and updates the snapshot.
+const INTEG_RUNNER = 'integ-runner --language typescript --app "tsx {filePath}" --directory test';
+// Its snapshot is committed without the asset bodies (the bundles; integ-runner ignores their hashes).
+project.gitignore.addPatterns('/test/*.snapshot/asset.*');
+project.testTask.spawn(project.addTask('integ', {
+  description: 'Verify the integration test\'s snapshot offline (nothing is deployed)',
+  exec: INTEG_RUNNER,
+}));
+project.addTask('integ:deploy', {
+  description: 'Deploy the integration test to the AWS account of the current credentials, run its assertions, destroy it, update its snapshot',
+  exec: `${INTEG_RUNNER} --update-on-failed --parallel-regions \${AWS_REGION:-us-east-1}`,
+  receiveArgs: true,
+});
+
 // Offline-friendly defaults for every task (tests never reach AWS or the internet).
 project.tasks.addEnvironment('CDK_DISABLE_CLI_TELEMETRY', 'true');
 
@@ -229,7 +284,7 @@ project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 // (test/package.test.ts asserts the list).
 for (const pattern of [
   '/lambda/', '/local/', '/bench/', '/.bench/', '/.ci/', '/cdk.out/', '/rosetta/', '.jsii.tabl.json',
-  '/docs/', '/images/*.dot', '/assets/cfn-*/', '/lib/integ.default.*', '/lib/machines/',
+  '/docs/', '/images/*.dot', '/example/', '/cdk.json',
 ]) {
   project.addPackageIgnore(pattern);
 }

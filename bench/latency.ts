@@ -11,13 +11,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { percentile, round } from './stats';
+import { SingleSuccessMachine } from '../example/machines/single-success';
 import { startLocalAws } from '../local/aws';
 import { LocalCloud } from '../local/cloud';
 import { synthesizeExample } from '../local/example';
 import { startHandlerFunction } from '../local/lambda/handler';
 import { LocalFunction, outcomeOf } from '../local/lambda/runtime';
 import { LocalQueue } from '../local/servers/sqs-queue';
-import { SingleSuccessMachine } from '../src/machines/single-success';
 
 export interface LatencyResult {
   readonly samples: number;

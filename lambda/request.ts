@@ -5,7 +5,7 @@
 import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
-import { Action, Defaults, Field, LATEST, Limits, show } from '../src/contract';
+import { Action, Defaults, Field, LATEST, Limits, PARAMETER_NAME, show } from '../src/contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -13,8 +13,6 @@ const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 export const MAX_TASK_TOKEN_LENGTH = 2048;
 /** Longest caller id (execution ARN) that still leaves room for the invocation id in a 500-character name. */
 export const MAX_EXECUTION_ARN_LENGTH = 450;
-
-const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** The six fields that make an event a CloudFormation custom-resource request. */
 export const CLOUDFORMATION_FIELDS = [
@@ -77,7 +75,8 @@ function has(event: Record<string, unknown>, field: string): boolean {
   return Object.prototype.hasOwnProperty.call(event, field) && event[field] !== undefined;
 }
 
-function sqlText(value: unknown, what: string): string {
+/** One statement's SQL: a non-empty string of at most 100,000 bytes. */
+export function sqlText(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new InvalidRequest(`${what} must be a non-empty string of SQL; got ${show(value)}.`);
   }
@@ -129,7 +128,8 @@ export function cloudFormationRequest(event: unknown): CloudFormationRequest | u
   };
 }
 
-function callbackOf(event: Record<string, unknown>): Callback {
+/** Who waits for the statement: CloudFormation, a Step Functions task, or nobody. */
+export function callbackOf(event: Record<string, unknown>): Callback {
   const cfn = cloudFormationRequest(event);
   if (cfn) {
     if (!['Create', 'Update', 'Delete'].includes(cfn.RequestType)) {

@@ -1,46 +1,61 @@
 /**
  * Routes one invocation to the module that handles it. A CloudFormation request that cannot be started is answered
- * `FAILED` at once, so CloudFormation is never left waiting.
+ * `FAILED` at once, so CloudFormation is never left waiting; the rollback Delete of a failed Create, and a request
+ * whose resource has no SQL for it, are answered `SUCCESS` at once, without SQL.
  */
 import { cancelStatement, describeStatement, getStatementResult } from './actions';
 import { CloudFormationRequest } from './callback-details';
-import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
+import { cloudFormationResponse, failedCreatePhysicalId, sendCloudFormationResponse } from './cfn-callback';
 import { completeBatch } from './completion';
 import { Deps } from './deps';
 import { describeError } from './errors';
 import { startStatement } from './execute';
 import { reconcile } from './reconcile';
 import { Request, cloudFormationRequest, parseRequest } from './request';
+import { NoSqlRequest, isResourcePropertiesRequest, resourceRequest } from './resource-properties';
 
-/** What the tasker returns after answering a CloudFormation request `FAILED` itself. */
-export interface CloudFormationFailure {
-  readonly Status: 'FAILED';
+/** What the tasker returns after answering a CloudFormation request itself (no statement started). */
+export interface CloudFormationAnswer {
+  readonly Status: 'SUCCESS' | 'FAILED';
   readonly Reason: string;
   readonly PhysicalResourceId: string;
 }
 
-async function answerCloudFormationFailure(deps: Deps, request: CloudFormationRequest, error: unknown): Promise<CloudFormationFailure> {
-  const response = cloudFormationResponse(request, 'FAILED', `The SQL could not be started: ${describeError(error)}`);
-  deps.log.warn('Answering CloudFormation FAILED: the statement could not be started', {
-    logicalResourceId: request.LogicalResourceId, requestType: request.RequestType, error: describeError(error),
-  });
+/** Answers a CloudFormation request at once: `SUCCESS` without SQL, or `FAILED` when its SQL could not be started. */
+async function answerCloudFormation(
+  deps: Deps, request: CloudFormationRequest, status: 'SUCCESS' | 'FAILED', reason: string,
+): Promise<CloudFormationAnswer> {
+  const response = cloudFormationResponse(request, status, reason);
+  const fields = { logicalResourceId: request.LogicalResourceId, requestType: request.RequestType, reason: response.Reason };
+  if (status === 'FAILED') deps.log.warn('Answering CloudFormation FAILED: the statement could not be started', fields);
+  else deps.log.info('Answering CloudFormation SUCCESS without SQL', fields);
   await sendCloudFormationResponse(deps.httpPut, request.ResponseURL, response);
-  return { Status: 'FAILED', Reason: response.Reason, PhysicalResourceId: response.PhysicalResourceId };
+  return { Status: status, Reason: response.Reason, PhysicalResourceId: response.PhysicalResourceId };
+}
+
+/** The rollback Delete of a failed Create: nothing was created, and SQL could drop an object the stack does not own. */
+function isFailedCreateDelete(request: CloudFormationRequest | undefined): request is CloudFormationRequest {
+  return request?.RequestType === 'Delete' && request.PhysicalResourceId === failedCreatePhysicalId(request.LogicalResourceId);
 }
 
 export async function route(deps: Deps, event: unknown): Promise<unknown> {
-  let request: Request | undefined;
+  const cfn = cloudFormationRequest(event);
+  if (isFailedCreateDelete(cfn)) {
+    return answerCloudFormation(deps, cfn, 'SUCCESS', 'Nothing to delete: the Create failed, so no SQL runs.');
+  }
+  let request: Request | NoSqlRequest | undefined;
   try {
-    request = parseRequest(event);
+    request = isResourcePropertiesRequest(event) ? resourceRequest(event) : parseRequest(event);
     if (request.type === 'execute') return await startStatement(deps, request);
   } catch (error) {
-    const cfn = cloudFormationRequest(event);
     if (cfn !== undefined && (request === undefined || request.type === 'execute')) {
-      return answerCloudFormationFailure(deps, cfn, error);
+      return answerCloudFormation(deps, cfn, 'FAILED', `The SQL could not be started: ${describeError(error)}`);
     }
     throw error;
   }
   switch (request.type) {
+    case 'noSql':
+      return answerCloudFormation(deps, request.request, 'SUCCESS', request.reason);
     case 'completion':
       return completeBatch(deps, request.records);
     case 'describeStatement':

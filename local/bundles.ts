@@ -1,6 +1,7 @@
 /**
- * The Lambda bundles in assets/ (built by `npx projen bundle:lambda`), rebuilt when missing or older than their
- * sources — for test runs, the local run and the benchmarks started without a full build.
+ * The Lambda bundles the example app deploys (built by `npx projen bundle:example`: the tasker's handler in assets/,
+ * the example's custom-resource function in example/.bundles/), rebuilt when missing or older than their sources —
+ * for test runs, the local run and the benchmarks started without a full build.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -10,12 +11,16 @@ import { join } from 'node:path';
 export const PROJECT_ROOT = join(__dirname, '..');
 const ROOT = PROJECT_ROOT;
 
-/** The bundles the construct and the example app deploy (`assets/<name>/index.js`). */
-export const BUNDLES = ['handler', 'cfn-create-drop', 'cfn-manage-user'] as const;
+/** The bundles the construct and the example app deploy, by name: their directories. */
+const BUNDLE_DIRS = {
+  'handler': join(ROOT, 'assets', 'handler'),
+  'manage-user': join(ROOT, 'example', '.bundles', 'manage-user'),
+} as const;
+export const BUNDLES = Object.keys(BUNDLE_DIRS) as (keyof typeof BUNDLE_DIRS)[];
 
 /** The bundled file of `name`. */
 export function bundlePath(name: typeof BUNDLES[number]): string {
-  return join(ROOT, 'assets', name, 'index.js');
+  return join(BUNDLE_DIRS[name], 'index.js');
 }
 
 function newestSource(dir: string): number {
@@ -28,12 +33,13 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** Builds the bundles if any is missing or older than `lambda/` or `src/contract.ts`; returns whether it did. */
+/** Builds the bundles if any is missing or older than its sources (or `src/contract.ts`); returns whether it did. */
 export function ensureBundles(log: (line: string) => void = () => undefined): boolean {
-  const sources = Math.max(newestSource(join(ROOT, 'lambda')), statSync(join(ROOT, 'src', 'contract.ts')).mtimeMs);
+  const sources = Math.max(newestSource(join(ROOT, 'lambda')), newestSource(join(ROOT, 'example', 'custom-resources')),
+    statSync(join(ROOT, 'src', 'contract.ts')).mtimeMs);
   const stale = BUNDLES.some((name) => !existsSync(bundlePath(name)) || statSync(bundlePath(name)).mtimeMs < sources);
   if (!stale) return false;
-  log('Building the Lambda bundles (npx projen bundle:lambda)...');
-  execFileSync('npx', ['projen', 'bundle:lambda'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  log('Building the Lambda bundles (npx projen bundle:example)...');
+  execFileSync('npx', ['projen', 'bundle:example'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   return true;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { assetDirectories, CfnTemplate, LocalTemplate } from './cloudformation/template';
-import { IntegTesting } from '../src/integ.default';
+import { IntegTesting } from '../example/stack';
 
 
 /** Region and account the local run uses (nothing reaches AWS; they only appear in ARNs). */

@@ -13,7 +13,7 @@ import { ExecutionOutcome, TraceEvent } from './stepfunctions/runner';
 import {
   CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SingleFailureMachine,
   SingleSuccessMachine, SuccessAndFailMachine,
-} from '../src/machines';
+} from '../example/machines';
 
 export interface ScenarioResult {
   readonly name: string;
@@ -44,7 +44,7 @@ const DATABASE = 'dev';
 const MACHINES: Array<{ id: string; expected: string }> = [
   { id: SingleSuccessMachine.ID, expected: 'SUCCEEDED: statement FINISHED, result read with LATEST' },
   { id: SingleFailureMachine.ID, expected: 'SUCCEEDED: FAILED caught, statement described as FAILED with Redshift\'s error' },
-  { id: SuccessAndFailMachine.ID, expected: 'SUCCEEDED: first statement FINISHED, second FAILED and caught' },
+  { id: SuccessAndFailMachine.ID, expected: 'SUCCEEDED (JSONata): first statement FINISHED, the first one\'s result read, second FAILED and caught' },
   { id: PollingMachine.ID, expected: 'SUCCEEDED: statement polled (DescribeStatement) until FINISHED' },
   { id: CancellingStatementMachine.ID, expected: 'SUCCEEDED: States.Timeout, statement cancelled, verified ABORTED' },
   { id: ParallelNoConcurrencyMachine.ID, expected: 'SUCCEEDED: exactly 1 of 10 branches ran the statement, 9 got ConcurrentExecution' },
@@ -176,18 +176,69 @@ async function updates(context: ScenarioContext, record: (r: ScenarioResult) => 
       durationMs: performance.now() - started,
     });
   }
-  // create_drop: a changed create_sql runs nothing and keeps the object (the Update must not fail the stack).
+  await Promise.all([sqlWithoutOnUpdate(context, record), sqlWithOnUpdate(context, record)]);
+}
+
+/** The statements the tasker started for a custom resource (named after its logical id) since `from`. */
+function statementsFor(context: ScenarioContext, logicalId: string, from: number) {
+  return context.cloud.redshift.statements().slice(from).filter((statement) => (statement.statementName ?? '').startsWith(`${logicalId}:`));
+}
+
+/** RedshiftSql without OnUpdate: a changed OnCreate runs nothing and keeps the object (the Update must not fail the stack). */
+async function sqlWithoutOnUpdate(context: ScenarioContext, record: (r: ScenarioResult) => void): Promise<void> {
+  const driver = context.cloud.cloudFormation;
+  const started = performance.now();
+  const from = context.cloud.redshift.statements().length;
+  const before = driver.templateProperties('rstable');
+  const outcome = await driver.update('rstable', { ...before, OnCreate: 'create table public.my_table(id int, value varchar(100))' });
+  const kept = await exists(context, relationExists('public.my_table'));
+  const ran = statementsFor(context, 'rstable', from).length;
+  record({
+    name: 'rstable (RedshiftSql Update without OnUpdate: changed OnCreate)',
+    kind: 'custom resource',
+    expected: 'Update SUCCESS without SQL; table kept',
+    actual: `${describeOutcome(outcome)}; ${ran} statements; ${kept ? 'table kept' : 'table missing'}`,
+    ok: outcome.status === 'SUCCESS' && ran === 0 && kept && outcome.problems.length === 0,
+    durationMs: performance.now() - started,
+  });
+}
+
+/** RedshiftSql with OnUpdate: an Update runs it; a failing one is FAILED with Redshift's error, and its rollback restores. */
+async function sqlWithOnUpdate(context: ScenarioContext, record: (r: ScenarioResult) => void): Promise<void> {
+  const driver = context.cloud.cloudFormation;
+  const viewColumns = 'select count(*)::text from information_schema.columns where table_schema = \'public\' and table_name = \'my_view\'';
+  const columns = async () => (await context.cloud.redshift.query(DATABASE, viewColumns)).rows[0]?.[0];
   {
     const started = performance.now();
-    const before = driver.templateProperties('rstable');
-    const outcome = await driver.update('rstable', { ...before, create_sql: 'create table public.my_table(id int, value varchar(100))' });
-    const kept = await exists(context, relationExists('public.my_table'));
+    const from = context.cloud.redshift.statements().length;
+    const view = 'create or replace view public.my_view as select id, value from public.my_table';
+    const outcome = await driver.update('rsview', { ...driver.templateProperties('rsview'), OnCreate: view, OnUpdate: view });
+    const ran = statementsFor(context, 'rsview', from).map((statement) => statement.status).join(', ');
+    const count = await columns();
     record({
-      name: 'rstable (Update: changed create_sql)',
+      name: 'rsview (RedshiftSql Update: OnUpdate)',
       kind: 'custom resource',
-      expected: 'Update SUCCESS without SQL; table kept',
-      actual: `${describeOutcome(outcome)}; ${kept ? 'table kept' : 'table missing'}`,
-      ok: outcome.status === 'SUCCESS' && kept && outcome.problems.length === 0,
+      expected: 'Update SUCCESS; OnUpdate ran (FINISHED); the view has 2 columns',
+      actual: `${describeOutcome(outcome)}; OnUpdate ${ran || 'not run'}; the view has ${count} columns`,
+      ok: outcome.status === 'SUCCESS' && ran === 'FINISHED' && count === '2' && outcome.problems.length === 0,
+      durationMs: performance.now() - started,
+    });
+  }
+  {
+    const started = performance.now();
+    const from = context.cloud.redshift.statements().length;
+    const before = driver.templateProperties('rsview');
+    const broken = 'create or replace view public.my_view as select id, no_such_column from public.my_table';
+    const outcome = await driver.update('rsview', { ...before, OnUpdate: broken });
+    const ran = statementsFor(context, 'rsview', from).map((statement) => statement.status).join(', ');
+    const count = await columns();
+    record({
+      name: 'rsview (RedshiftSql Update with failing SQL, then its rollback)',
+      kind: 'custom resource',
+      expected: 'Update FAILED with Redshift\'s error; the rollback Update runs the previous OnUpdate: SUCCESS; the view unchanged',
+      actual: `${describeOutcome(outcome)}: ${truncate(outcome.reason, 120)}; statements ${ran}; the view has ${count} columns`,
+      ok: outcome.status === 'FAILED' && /no_such_column/.test(outcome.reason) && /rollback Update: SUCCESS/.test(outcome.reason)
+        && ran === 'FAILED, FINISHED' && count === '2' && outcome.problems.length === 0,
       durationMs: performance.now() - started,
     });
   }
@@ -195,26 +246,30 @@ async function updates(context: ScenarioContext, record: (r: ScenarioResult) => 
 
 async function failures(context: ScenarioContext, record: (r: ScenarioResult) => void): Promise<void> {
   const driver = context.cloud.cloudFormation;
-  const createDropToken = driver.templateProperties('rstable').ServiceToken;
-  const manageUserToken = driver.templateProperties('rsuser2').ServiceToken;
-  // Failing SQL: the tasker starts it, Redshift fails it, the tasker answers FAILED with Redshift's error text.
+  const taskerToken = driver.templateProperties('rstable').ServiceToken;
+  const manageUserToken = driver.templateProperties('rscfncreateduser').ServiceToken;
+  // Failing SQL: the tasker starts it, Redshift fails it, the tasker answers FAILED with Redshift's error text; the
+  // rollback Delete of the failed-Create id runs no SQL (its OnDelete would drop a table the stack does not own).
   {
     const started = performance.now();
+    const from = context.cloud.redshift.statements().length;
     const outcome = await driver.create('rs_broken_table', {
       like: 'rstable',
       properties: {
-        ServiceToken: createDropToken,
-        create_sql: 'create table public.broken_example(id int, value varchar(50)',
-        drop_sql: 'drop table if exists public.broken_example',
+        ServiceToken: taskerToken,
+        OnCreate: 'create table public.broken_example(id int, value varchar(50)',
+        OnDelete: 'drop table if exists public.my_table',
       },
     });
     const readable = /syntax error/.test(outcome.reason);
+    const ran = statementsFor(context, 'rs_broken_table', from).length;
     record({
-      name: 'rs_broken_table (Create with failing SQL)',
+      name: 'rs_broken_table (RedshiftSql Create with failing SQL)',
       kind: 'custom resource',
-      expected: 'Create FAILED with Redshift\'s error as reason; rollback Delete SUCCESS',
-      actual: `${describeOutcome(outcome)}: ${truncate(outcome.reason, 160)}`,
-      ok: outcome.status === 'FAILED' && readable && /rollback Delete: SUCCESS/.test(outcome.reason) && outcome.problems.length === 0,
+      expected: 'Create FAILED with Redshift\'s error as reason; rollback Delete SUCCESS without SQL',
+      actual: `${describeOutcome(outcome)}: ${truncate(outcome.reason, 160)}; ${ran} statement(s)`,
+      ok: outcome.status === 'FAILED' && readable && /rollback Delete: SUCCESS/.test(outcome.reason) && ran === 1
+        && outcome.problems.length === 0,
       durationMs: performance.now() - started,
     });
   }
@@ -227,7 +282,7 @@ async function failures(context: ScenarioContext, record: (r: ScenarioResult) =>
       (statement.statementName ?? '').startsWith('rs_plaintext_password_user')
       || [statement, ...statement.subStatements].some((unit) => unit.queryString.includes('plain_user')));
     const outcome = await driver.create('rs_plaintext_password_user', {
-      like: 'rsuser2',
+      like: 'rscfncreateduser',
       properties: { ServiceToken: manageUserToken, username: 'plain_user', password: 'not-a-hash' },
     });
     const noSql = !ranForIt();
@@ -298,9 +353,11 @@ function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOu
       return { actual: `SUCCEEDED: statement ${states}, described ${details?.Status}: ${details?.Error}`, ok };
     }
     case SuccessAndFailMachine.ID: {
-      const error = (output?.error as { Error?: string } | undefined)?.Error;
-      const ok = states === 'FINISHED, FAILED' && error === 'FAILED';
-      return { actual: `SUCCEEDED: statements ${states}, caught ${error}`, ok };
+      // JSONata: the Catch's output is the error output ({ Error, Cause }).
+      const error = output?.Error as string | undefined;
+      const read = entered(context, outcome.executionArn, /^ReadTheFirstStatementsResult$/);
+      const ok = states === 'FINISHED, FAILED' && error === 'FAILED' && read === 1;
+      return { actual: `SUCCEEDED: statements ${states}, the first one's result read, caught ${error}`, ok };
     }
     case PollingMachine.ID: {
       const status = (output?.executionDetails as { Status?: string } | undefined)?.Status;

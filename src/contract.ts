@@ -101,6 +101,9 @@ export const Limits = {
   MAX_BATCH_STATEMENTS: 40,
 } as const;
 
+/** A named parameter (`:name` in the SQL): a letter or underscore, then letters, digits or underscores. */
+export const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
 /** The states a statement ends in: the `state` of a status-change event, the final `Status` of `DescribeStatement`. */
 export const FINAL_STATES = ['FINISHED', 'FAILED', 'ABORTED'] as const;
 export type FinalState = typeof FINAL_STATES[number];
@@ -143,6 +146,14 @@ export const ErrorName = {
   STATEMENT_NOT_FOUND: 'StatementNotFound',
 } as const;
 
+/**
+ * Data API errors the handler passes on with their SDK names after which the statement did not start and a later
+ * attempt can succeed: too many statements running on the target, a service error, no connection to the database.
+ */
+export const RETRYABLE_DATA_API_ERRORS = [
+  'ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException',
+] as const;
+
 /** CloudFormation custom resources answered by the tasker. */
 export const CustomResource = {
   /**
@@ -151,7 +162,23 @@ export const CustomResource = {
    * and a drop could remove an object the stack does not own).
    */
   CREATE_FAILED_SUFFIX: ':CREATE_FAILED',
+  /** Resource type of `RedshiftSql` (any `Custom::` type works: the handler reads the properties, not the type). */
+  SQL_RESOURCE_TYPE: 'Custom::RedshiftSql',
 } as const;
+
+/**
+ * Properties of a custom resource whose service token is the tasker's function itself (`RedshiftSql`): the SQL for
+ * each request type (a statement, or a list run as one transaction) and the named parameters (name → value).
+ */
+export const ResourceProperty = {
+  ON_CREATE: 'OnCreate',
+  ON_UPDATE: 'OnUpdate',
+  ON_DELETE: 'OnDelete',
+  PARAMETERS: 'Parameters',
+} as const;
+
+/** Properties CloudFormation adds to every custom resource; they are not the resource's own. */
+export const CLOUDFORMATION_PROPERTIES: readonly string[] = ['ServiceToken', 'ServiceTimeout'];
 
 /** The EventBridge event the Data API emits for statements started with `WithEvent: true`. */
 export const StatusChangeEvent = {
@@ -162,10 +189,4 @@ export const StatusChangeEvent = {
    * completion rule admits only these.
    */
   STATEMENT_NAME_WILDCARD: '*:*.*',
-} as const;
-
-/** Environment of the example CloudFormation custom-resource functions (`lambda/cfn-examples`, the example app). */
-export const ExampleEnv = {
-  /** Name or ARN of the starter function the custom-resource functions invoke (the original's variable name). */
-  TASKER_FUNCTION: 'CDK_STEPFUNCTIONS_REDSHIFT_LAMBDA',
 } as const;

@@ -1,4 +1,4 @@
-import { ErrorName } from './contract';
+import { ErrorName, RETRYABLE_DATA_API_ERRORS } from './contract';
 
 /**
  * Error names a Step Functions state can `Catch` or `Retry` on when it calls the tasker's function.
@@ -21,6 +21,12 @@ export class SfnRedshiftTaskerErrors {
    * are kept 24 hours) or that it never started: its outcome is unknown.
    */
   public static readonly STATEMENT_NOT_FOUND = ErrorName.STATEMENT_NOT_FOUND;
+  /**
+   * The Data API's errors after which the statement did not start and a later attempt can succeed
+   * (`ActiveStatementsExceededException`, `InternalServerException`, `DatabaseConnectionException`): retry them with
+   * backoff (`RedshiftSqlTask` does by default).
+   */
+  public static readonly RETRYABLE_DATA_API_ERRORS: string[] = [...RETRYABLE_DATA_API_ERRORS];
 
   private constructor() {}
 }

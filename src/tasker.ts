@@ -1,6 +1,7 @@
 import { Annotations, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,6 +17,7 @@ import {
   reconcilerSuppressions,
 } from './private/reconciler';
 import { allowSharedCompleter, registerCompleter } from './private/shared-completers';
+import { invokeStatement } from './private/task-support';
 import { hasSeparateCompleter, validateProps, wholeDays } from './private/validate';
 import { SfnRedshiftTaskerProps, TrackingTableProps } from './tasker-props';
 
@@ -131,6 +133,18 @@ export class SfnRedshiftTasker extends Construct {
     });
     // Lambda checks the consumer's permissions when it creates the mapping.
     if (completerPolicy !== undefined) eventSource.node.addDependency(completerPolicy);
+  }
+
+  /**
+   * Grants `grantee` permission to invoke the starter function: `lambda:InvokeFunction` on its ARN, not on its
+   * versions and aliases (`<ARN>:*`), which nothing of the tasker uses. For a principal with an identity policy (a
+   * role, a user, a group); the state machines of `RedshiftSqlTask` and `RedshiftStatementTask` get it by themselves.
+   *
+   * Whoever may invoke the function can run SQL as the tasker's database user.
+   */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    const statement = invokeStatement(this.lambdaFunction);
+    return iam.Grant.addToPrincipal({ grantee, actions: statement.actions, resourceArns: statement.resources });
   }
 
   private createTable(tableProps: TrackingTableProps): dynamodb.ITable {

@@ -3,8 +3,8 @@
  * functions the way CloudFormation does (asynchronous invoke, a pre-signed-style `ResponseURL`, every scalar
  * property as a string, `OldResourceProperties` and `PhysicalResourceId` on Update/Delete), waits for the answer
  * (up to the resource's `ServiceTimeout`), and follows CloudFormation's rules: a failed Create is rolled back with a
- * Delete of the physical id it reported, an Update that returns a new physical id is a replacement (the old one is
- * deleted afterwards).
+ * Delete of the physical id it reported, a failed Update with an Update back to the old properties, an Update that
+ * returns a new physical id is a replacement (the old one is deleted afterwards).
  */
 import { randomUUID } from 'node:crypto';
 import { asCloudFormationProperties, Json, LocalTemplate } from './template';
@@ -122,12 +122,19 @@ export class CloudFormationDriver {
     return outcome;
   }
 
-  /** Updates a resource to new properties; a new physical id in the answer replaces it (the old one is deleted). */
+  /**
+   * Updates a resource to new properties; a new physical id in the answer replaces it (the old one is deleted). A
+   * FAILED Update is rolled back as CloudFormation does: a second Update from the new properties back to the old ones.
+   */
   async update(logicalId: string, properties: Record<string, Json>, options: { like?: string } = {}): Promise<CustomResourceOutcome> {
     const old = this.properties.get(logicalId);
     const physicalId = this.physicalIds.get(logicalId);
     if (!old || !physicalId) throw new Error(`${logicalId} does not exist; create it first`);
     const outcome = await this.send(logicalId, 'Update', properties, { old, physicalId, like: options.like });
+    if (outcome.status === 'FAILED') {
+      const rollback = await this.send(logicalId, 'Update', old, { old: properties, physicalId, like: options.like });
+      return { ...outcome, reason: `${outcome.reason} (rollback Update: ${rollback.status})` };
+    }
     if (outcome.status === 'SUCCESS') {
       this.properties.set(logicalId, properties);
       if (outcome.physicalResourceId && outcome.physicalResourceId !== physicalId) {

@@ -22,6 +22,10 @@ export interface TaskState {
   readonly Resource: string;
   readonly TimeoutSeconds?: number;
   readonly Parameters?: Json;
+  /** JSONata states (see `jsonata.ts`). */
+  readonly QueryLanguage?: string;
+  readonly Arguments?: Json;
+  readonly Output?: Json;
 }
 
 /** Visits every Task state, branches and map iterators included. */

@@ -12,6 +12,8 @@
  *
  * Function errors fail the task with the function's `errorType` as error and the error payload (JSON) as cause, like
  * Step Functions; `Retry`, `Catch`, `Parallel`, `Map`, `Wait`, `Choice` and `TimeoutSeconds` are the interpreter's.
+ * Task states in JSONata: the runner evaluates their `Arguments` and `Output` (see `jsonata.ts`; `$states.context.Task.Token`
+ * is a fresh token per attempt, as `$$.Task.Token` is in JSONPath).
  */
 import { randomUUID } from 'node:crypto';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
@@ -20,6 +22,7 @@ import {
   EventLog, forEachTask, Json, JsonObject, reportedStatement, rewriteTaskTokens, TaskState, truncate, valueAt,
 } from './definition';
 import { describeExecution, ExecutionDescription } from './describe';
+import { evaluateTemplate, isJsonataState } from './jsonata';
 import { LocalLambdaRuntime } from '../lambda/runtime';
 import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
 
@@ -78,6 +81,8 @@ interface RegisteredMachine {
   readonly name: string;
   readonly arn: string;
   readonly definition: StateMachineDefinition;
+  /** The machine's `QueryLanguage` (JSONata Task states are evaluated by the runner, see `jsonata.ts`). */
+  readonly queryLanguage?: string;
   /** Paths (in Parameters) whose value was `$$.Task.Token`, per Task state name. */
   readonly tokenPaths: Map<string, string[][]>;
 }
@@ -115,7 +120,8 @@ export class LocalStepFunctions {
     const tokenPaths = new Map<string, string[][]>();
     rewriteTaskTokens(parsed, tokenPaths);
     const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
-    this.machines.set(arn, { name, arn, definition: parsed, tokenPaths });
+    const queryLanguage = (parsed as { QueryLanguage?: string }).QueryLanguage;
+    this.machines.set(arn, { name, arn, definition: parsed, tokenPaths, queryLanguage });
     return arn;
   }
 
@@ -248,10 +254,30 @@ export class LocalStepFunctions {
   }
 
   private async runTask(scope: ExecutionScope, machine: RegisteredMachine, stateName: string, state: TaskState, input: Json): Promise<Json> {
+    if (!isJsonataState(state, machine.queryLanguage)) {
+      const token = (machine.tokenPaths.get(stateName) ?? []).map((path) => valueAt(input, path)).find((v): v is string => typeof v === 'string');
+      return this.callResource(scope, stateName, state, (input ?? {}) as JsonObject, token);
+    }
+    // JSONata: the interpreter passed the state input through; Arguments and Output are evaluated here.
+    const token = state.Resource.endsWith('.waitForTaskToken') ? randomUUID() : undefined;
+    const context = {
+      Execution: { Id: scope.arn, Name: scope.arn.split(':').pop()! },
+      StateMachine: { Id: machine.arn, Name: machine.name },
+      State: { Name: stateName },
+      ...token !== undefined ? { Task: { Token: token } } : {},
+    };
+    const args = state.Arguments === undefined ? input : await evaluateTemplate(state.Arguments, { input, context });
+    const result = await this.callResource(scope, stateName, state, (args ?? {}) as JsonObject, token);
+    if (state.Output === undefined) return result;
+    return (await evaluateTemplate(state.Output, { input, context, result })) ?? null;
+  }
+
+  private async callResource(
+    scope: ExecutionScope, stateName: string, state: TaskState, params: JsonObject, token: string | undefined,
+  ): Promise<Json> {
     const resource = state.Resource;
-    const params = (input ?? {}) as JsonObject;
     if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
-      return this.invokeAndWait(scope, machine, stateName, state, params);
+      return this.invokeAndWait(scope, stateName, state, params, token);
     }
     if (resource === 'arn:aws:states:::lambda:invoke') {
       const result = await this.invoke(scope, stateName, String(params.FunctionName), params.Payload ?? {});
@@ -266,7 +292,7 @@ export class LocalStepFunctions {
     if (resource.startsWith('arn:aws:states:::states:startExecution')) {
       return this.startNested(scope, stateName, resource, params);
     }
-    if (/^arn:aws[a-z-]*:lambda:/.test(resource)) return this.invoke(scope, stateName, resource, input);
+    if (/^arn:aws[a-z-]*:lambda:/.test(resource)) return this.invoke(scope, stateName, resource, params);
     throw new TaskError('States.Runtime', `The local runner does not support the resource ${resource} (state ${stateName}).`);
   }
 
@@ -283,10 +309,8 @@ export class LocalStepFunctions {
   }
 
   private async invokeAndWait(
-    scope: ExecutionScope, machine: RegisteredMachine, stateName: string, state: TaskState, params: JsonObject,
+    scope: ExecutionScope, stateName: string, state: TaskState, params: JsonObject, token: string | undefined,
   ): Promise<Json> {
-    const tokens = (machine.tokenPaths.get(stateName) ?? []).map((path) => valueAt(params, path)).filter((v): v is string => typeof v === 'string');
-    const token = tokens[0];
     if (!token) throw new TaskError('States.Runtime', `State ${stateName} waits for a task token but passes none ($$.Task.Token) to the function.`);
     const { callbacks } = this.props;
     callbacks.registerToken(token);

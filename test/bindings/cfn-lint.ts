@@ -39,10 +39,11 @@ interface TemplateResult {
   accepted: number;
 }
 
-/** Synthesizes the example app (src/integ.default.ts) as `npx projen synth:example` does, into `outdir`. */
+/** Synthesizes the example app (entry src/integ.default.ts) as `npx cdk synth` does (cdk.json), into `outdir`. */
 function synthesizeExample(outdir: string): string {
   run(path.join(ROOT, 'node_modules', '.bin', 'cdk'), [
-    'synth', '--app', 'node lib/integ.default.js', '--no-notices', '--no-version-reporting', '--no-lookups', '--quiet', '-o', outdir,
+    'synth', '--app', `${path.join(ROOT, 'node_modules', '.bin', 'tsx')} src/integ.default.ts`, '--no-notices', '--no-version-reporting',
+    '--no-lookups', '--quiet', '-o', outdir,
   ], { env: { CDK_DISABLE_CLI_TELEMETRY: 'true' } });
   return path.join(outdir, 'integ-test-stack.template.json');
 }

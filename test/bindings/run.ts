@@ -61,7 +61,8 @@ function newest(dir: string, suffix: string): number {
 
 /** The compiled library (.jsii, lib/) and the handler bundle must exist and be newer than src/. */
 function checkCompiled(): void {
-  const missing = ['.jsii', 'lib/index.js', 'lib/integ.default.js', 'assets/handler/index.js'].filter((f) => !fs.existsSync(path.join(ROOT, f)));
+  const missing = ['.jsii', 'lib/index.js', 'assets/handler/index.js', 'example/.bundles/manage-user/index.js']
+    .filter((f) => !fs.existsSync(path.join(ROOT, f)));
   if (missing.length > 0) {
     throw new Error(`The library is not compiled (missing ${missing.join(', ')}). Run \`npx projen build\` (or \`npx projen pre-compile && npx projen compile\`) first.`);
   }

@@ -4,9 +4,9 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { logicalId, nag, synthesizeExample } from './support';
-import { ExampleEnv } from '../../src/contract';
-import { ExampleCluster, ExampleResourceType, IntegTesting } from '../../src/integ.default';
-import { ChainedMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL } from '../../src/machines';
+import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
+import { ChainedMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleSuccessMachine } from '../../example/machines';
+import { ExampleCluster, ExampleResourceType, IntegTesting } from '../../example/stack';
 import { testApp } from '../support/temp';
 
 const { integ, template, resources } = synthesizeExample();
@@ -41,8 +41,8 @@ describe('the example app', () => {
       'AWS::Redshift::ClusterSubnetGroup': 1,
       'AWS::Redshift::ClusterParameterGroup': 1,
       'AWS::Redshift::Cluster': 1,
-      // Two taskers (one function each), the two custom-resource functions.
-      'AWS::Lambda::Function': 4,
+      // Two taskers (one function each), the manage_user custom-resource function.
+      'AWS::Lambda::Function': 3,
       'AWS::Lambda::EventSourceMapping': 1,
       // each schedule may invoke its starter; the first tasker's completer may invoke the second one's starter
       'AWS::Lambda::Permission': 3,
@@ -53,11 +53,11 @@ describe('the example app', () => {
       'AWS::SQS::QueuePolicy': 2,
       'AWS::KMS::Key': 1,
       'AWS::StepFunctions::StateMachine': 7,
-      'AWS::IAM::Role': 12,
-      'AWS::IAM::Policy': 15,
-      'AWS::Logs::LogGroup': 6,
-      [ExampleResourceType.CREATE_DROP]: 4,
-      [ExampleResourceType.MANAGE_USER]: 2,
+      'AWS::IAM::Role': 11,
+      'AWS::IAM::Policy': 14,
+      'AWS::Logs::LogGroup': 5,
+      [ExampleResourceType.SQL]: 5,
+      [ExampleResourceType.MANAGE_USER]: 1,
     });
   });
 
@@ -130,35 +130,40 @@ describe('the example app', () => {
     expect(integ.rsTaskUser2.rule).toBeUndefined();
   });
 
-  test('the second user exists: the rs_user2 custom resource creates it', () => {
+  test('the second user exists: the rs_user2 custom resource creates it (RedshiftSql: the tasker\'s own function runs it)', () => {
     const user2 = resources[idOf(integ.customResources.rs_user2)];
-    expect(user2.Type).toBe(ExampleResourceType.MANAGE_USER);
+    expect(user2.Type).toBe(ExampleResourceType.SQL);
     expect(user2.Properties).toEqual({
-      ServiceToken: { 'Fn::GetAtt': [idOf(integ.manageUserFunction), 'Arn'] },
+      ServiceToken: { 'Fn::GetAtt': [idOf(integ.rsTask.lambdaFunction), 'Arn'] },
       ServiceTimeout: '600',
-      username: ExampleCluster.SECOND_USER,
+      OnCreate: `create user ${ExampleCluster.SECOND_USER} password disable`,
+      OnDelete: `drop user if exists ${ExampleCluster.SECOND_USER}`,
     });
   });
 
-  test('the custom resources: SQL, properties and functions', () => {
-    const createDropToken = { 'Fn::GetAtt': [idOf(integ.createDropFunction), 'Arn'] };
+  test('the custom resources: SQL, properties and service tokens; logical ids are the construct ids', () => {
+    const taskerToken = { 'Fn::GetAtt': [idOf(integ.rsTask.lambdaFunction), 'Arn'] };
     const manageUserToken = { 'Fn::GetAtt': [idOf(integ.manageUserFunction), 'Arn'] };
     const props = (id: string) => resources[idOf(integ.customResources[id])].Properties;
     expect(Object.keys(integ.customResources).sort()).toEqual(
       ['rs_cfncreated_user', 'rs_groups', 'rs_slow_procedure', 'rs_table', 'rs_user2', 'rs_view']);
+    expect(Object.values(integ.customResources).map(idOf).sort())
+      .toEqual(['rscfncreateduser', 'rsgroups', 'rsslowprocedure', 'rstable', 'rsuser2', 'rsview']);
     expect(props('rs_slow_procedure')).toEqual({
-      ServiceToken: createDropToken, ServiceTimeout: '600', create_sql: SLOW_PROCEDURE_CREATE_SQL, drop_sql: SLOW_PROCEDURE_DROP_SQL,
+      ServiceToken: taskerToken, ServiceTimeout: '600', OnCreate: SLOW_PROCEDURE_CREATE_SQL, OnDelete: SLOW_PROCEDURE_DROP_SQL,
     });
     expect(props('rs_table')).toEqual(expect.objectContaining({
-      ServiceToken: createDropToken,
-      create_sql: 'create table public.my_table(id int, value varchar(50))',
-      drop_sql: 'drop table if exists public.my_table',
+      ServiceToken: taskerToken,
+      OnCreate: 'create table public.my_table(id int, value varchar(50))',
+      OnDelete: 'drop table if exists public.my_table',
     }));
     expect(props('rs_view')).toEqual(expect.objectContaining({
-      create_sql: 'create view public.my_view as select id from public.my_table', drop_sql: 'drop view if exists public.my_view',
+      OnCreate: 'create or replace view public.my_view as select id from public.my_table',
+      OnUpdate: 'create or replace view public.my_view as select id from public.my_table',
+      OnDelete: 'drop view if exists public.my_view',
     }));
     expect(props('rs_groups')).toEqual(expect.objectContaining({
-      create_sql: ['create group group_a', 'create group group_b'], drop_sql: ['drop group group_a', 'drop group group_b'],
+      OnCreate: ['create group group_a', 'create group group_b'], OnDelete: ['drop group group_a', 'drop group group_b'],
     }));
     expect(props('rs_cfncreated_user')).toEqual({
       ServiceToken: manageUserToken,
@@ -195,23 +200,21 @@ describe('the example app', () => {
     expect(dependsOn('rs_cfncreated_user')).toContain(idOf(integ.customResources.rs_groups));
   });
 
-  test('the custom-resource functions: bundled handler, timeout, the tasker name, and only their own permissions', () => {
-    for (const fn of [integ.createDropFunction, integ.manageUserFunction]) {
-      const fnId = idOf(fn);
-      expect(resources[fnId].Properties).toEqual(expect.objectContaining({
-        Runtime: 'nodejs24.x',
-        Handler: 'index.handler',
-        Timeout: 120,
-        Environment: { Variables: { [ExampleEnv.TASKER_FUNCTION]: { Ref: idOf(integ.rsTask.lambdaFunction) } } },
-      }));
-      const roleId = roleOf(fnId);
-      expect(resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
-      const logGroupId = resources[fnId].Properties.LoggingConfig.LogGroup.Ref;
-      expect(roleStatements(roleId)).toEqual([
-        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
-        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [idOf(integ.rsTask.lambdaFunction), 'Arn'] } },
-      ]);
-    }
+  test('the manage_user function: bundled code, timeout, the tasker\'s name, and only its own permissions (grantInvoke)', () => {
+    const fnId = idOf(integ.manageUserFunction);
+    expect(resources[fnId].Properties).toEqual(expect.objectContaining({
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Timeout: 120,
+      Environment: { Variables: { [TASKER_FUNCTION_ENV]: { Ref: idOf(integ.rsTask.lambdaFunction) } } },
+    }));
+    const roleId = roleOf(fnId);
+    expect(resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+    const logGroupId = resources[fnId].Properties.LoggingConfig.LogGroup.Ref;
+    expect(roleStatements(roleId)).toEqual([
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [idOf(integ.rsTask.lambdaFunction), 'Arn'] } },
+    ]);
   });
 
   test('each state machine role may invoke only the tasker it uses (plus log delivery and tracing)', () => {
@@ -223,8 +226,10 @@ describe('the example app', () => {
       const machine = resources[idOf(integ.stateMachines[id])];
       const statements = roleStatements(machine.Properties.RoleArn['Fn::GetAtt'][0]);
       const fnArn = { 'Fn::GetAtt': [idOf(fn), 'Arn'] };
+      // RedshiftSqlTask and RedshiftStatementTask need the function itself; the hand-written LambdaInvoke adds `:*`.
+      const resource = id === SingleSuccessMachine.ID ? [fnArn, { 'Fn::Join': ['', [fnArn, ':*']] }] : fnArn;
       expect(statements).toEqual([
-        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [fnArn, { 'Fn::Join': ['', [fnArn, ':*']] }] },
+        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: resource },
         expect.objectContaining({ Action: expect.arrayContaining(['logs:CreateLogDelivery']), Resource: '*' }),
         { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], Effect: 'Allow', Resource: '*' },
       ]);

@@ -1,13 +1,13 @@
 /**
- * The bundled custom-resource functions as Lambda loads them (assets/<name>/index.js), with the real Lambda SDK
+ * The bundled manage_user function as Lambda loads it (example/.bundles/manage-user/index.js), with the real Lambda SDK
  * client talking to a local Invoke endpoint on 127.0.0.1 and a local ResponseURL.
  */
-import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { ensureExampleBundles } from './support';
+import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
+import { bundlePath } from '../../local/bundles';
 import { CfnResponseServer, startCfnResponseServer } from '../../local/servers/cfn-response';
 import { LoopbackServer, startLoopbackServer } from '../../local/servers/http-util';
-import { ExampleEnv } from '../../src/contract';
 
 interface Invocation { readonly functionName: string; readonly invocationType?: string; readonly payload: any }
 type Handler = (event: CloudFormationCustomResourceEvent) => Promise<unknown>;
@@ -18,7 +18,6 @@ const invocations: Invocation[] = [];
 let answer: { status: number; headers?: Record<string, string>; body: unknown } = { status: 200, body: { Id: 'statement-1' } };
 let lambdaServer: LoopbackServer;
 let responses: CfnResponseServer;
-let createDrop: Handler;
 let manageUser: Handler;
 const saved = { ...process.env };
 
@@ -38,13 +37,11 @@ beforeAll(async () => {
   });
   process.env.AWS_ENDPOINT_URL_LAMBDA = lambdaServer.endpoint;
   process.env.AWS_MAX_ATTEMPTS = '1';
-  process.env[ExampleEnv.TASKER_FUNCTION] = TASKER;
+  process.env[TASKER_FUNCTION_ENV] = TASKER;
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- load the files the way the Lambda runtime does
-  createDrop = require(join(__dirname, '..', '..', 'assets', 'cfn-create-drop', 'index.js')).handler;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  manageUser = require(join(__dirname, '..', '..', 'assets', 'cfn-manage-user', 'index.js')).handler;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- load the file the way the Lambda runtime does
+  manageUser = require(bundlePath('manage-user')).handler;
 });
 
 afterAll(async () => {
@@ -72,13 +69,18 @@ function createEvent(properties: Record<string, unknown>, logicalId: string): Cl
   } as CloudFormationCustomResourceEvent;
 }
 
-test('create_drop: invokes the tasker named in the environment, synchronously, with the SQL; the tasker answers', async () => {
-  const e = createEvent({ create_sql: 'create table t(id int)', drop_sql: 'drop table if exists t' }, 'rstable');
-  await createDrop(e);
+test('manage_user: invokes the tasker named in the environment, synchronously, with the SQL; the tasker answers', async () => {
+  const e = createEvent({ username: 'cfncreated_user', create_db: 'true' }, 'rscfncreateduser');
+  await manageUser(e);
   expect(invocations).toEqual([{
     functionName: TASKER,
     invocationType: 'RequestResponse',
-    payload: expect.objectContaining({ RequestType: 'Create', LogicalResourceId: 'rstable', ResponseURL: e.ResponseURL, sqlStatement: 'create table t(id int)' }),
+    payload: expect.objectContaining({
+      RequestType: 'Create',
+      LogicalResourceId: 'rscfncreateduser',
+      ResponseURL: e.ResponseURL,
+      sqlStatement: 'CREATE USER "cfncreated_user" PASSWORD DISABLE CREATEDB',
+    }),
   }]);
   expect(responses.responsesFor(e.ResponseURL)).toEqual([]);
 });

@@ -1,17 +1,16 @@
 /**
- * The SQL the example custom resources build (pure functions, no AWS): property parsing as CloudFormation sends
- * it (strings), identifier and literal safety, create_drop's plan, and manage_user's CREATE / ALTER / DROP.
+ * The SQL the example's manage_user function builds (pure functions, no AWS): property parsing as CloudFormation
+ * sends it (strings), identifier and literal safety, and manage_user's CREATE / ALTER / DROP.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as fc from 'fast-check';
-import { planCreateDrop } from '../../lambda/cfn-examples/create-drop-sql';
 import {
   NOT_SET, UserProperties, alterUserSql, createUserSql, dropUserSql, parseUserProperties, planManageUser,
-} from '../../lambda/cfn-examples/manage-user-sql';
+} from '../../example/custom-resources/manage-user-sql';
 import {
   IDENTIFIER_PATTERN, PropertyError, parseBoolean, parseIdentifier, parseIdentifierList, parseInteger, parseSql,
   quoteIdentifier, quoteLiteral, rejectUnknown,
-} from '../../lambda/cfn-examples/properties';
+} from '../../example/custom-resources/properties';
 
 const base = {
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:wrapper',
@@ -123,32 +122,6 @@ describe('properties', () => {
       expect(inner.replace(/''/g, '')).not.toContain("'");
       expect(inner.replace(/''/g, "'")).toBe(value);
     }));
-  });
-});
-
-describe('create_drop', () => {
-  const properties = { create_sql: 'create table t(id int)', drop_sql: 'drop table if exists t' };
-
-  test('Create runs create_sql; Delete runs drop_sql', () => {
-    expect(planCreateDrop(create(properties))).toEqual({ kind: 'sql', statements: ['create table t(id int)'] });
-    expect(planCreateDrop(remove(properties))).toEqual({ kind: 'sql', statements: ['drop table if exists t'] });
-  });
-
-  test('a list of statements runs in one transaction', () => {
-    const groups = { create_sql: ['create group a', 'create group b'], drop_sql: ['drop group a', 'drop group b'] };
-    expect(planCreateDrop(create(groups))).toEqual({ kind: 'sql', statements: ['create group a', 'create group b'] });
-  });
-
-  test('Update runs no SQL and says why (so neither the update nor its rollback can fail on SQL)', () => {
-    expect(planCreateDrop(update({ ...properties, create_sql: 'create table t(id bigint)' }, properties)))
-      .toEqual({ kind: 'none', reason: expect.stringMatching(/runs no SQL on Update.*replace the resource/) });
-    expect(planCreateDrop(update(properties, properties))).toEqual({ kind: 'none', reason: expect.stringMatching(/create_sql is unchanged/) });
-  });
-
-  test('fails when a property is missing or unknown', () => {
-    expect(() => planCreateDrop(create({ create_sql: 'select 1' }))).toThrow(/"drop_sql" is required/);
-    expect(() => planCreateDrop(create({ ...properties, dropsql: 'x' }))).toThrow(/unknown property "dropsql"/);
-    expect(() => planCreateDrop(update({ create_sql: 'x' }, properties))).toThrow(/"drop_sql" is required/);
   });
 });
 

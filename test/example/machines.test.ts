@@ -4,31 +4,20 @@
  * prove the paths each machine takes (success, caught FAILED, cancel on timeout, polling, exactly one singleton).
  */
 import { definitionOf, logicalId, synthesizeExample } from './support';
-import { asl as interpreter } from '../../local/stepfunctions/asl';
-import { Action, ErrorName, Field, LATEST } from '../../src/contract';
 import {
   BranchOutcome, CANCELLED_STATEMENT_SECONDS, CancellingStatementMachine, ChainedMachine, FAILING_STATEMENT,
   PARALLEL_BRANCHES, POLLED_STATEMENT_SECONDS, ParallelNoConcurrencyMachine, PollingMachine, SINGLETON_STATEMENT_SECONDS,
   SUCCEEDING_STATEMENT, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, slowStatement,
-} from '../../src/machines';
+} from '../../example/machines';
+import { asl as interpreter } from '../../local/stepfunctions/asl';
+import { Action, ErrorName, Field, LATEST } from '../../src/contract';
+import { DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors } from '../support/asl';
 
 const { integ, resources } = synthesizeExample();
 const fnArn = (fn: unknown) => `\${${logicalId(integ.stack, fn)}.Arn}`;
 const RSTASK = fnArn(integ.rsTask.lambdaFunction);
 const RSTASK_USER2 = fnArn(integ.rsTaskUser2.lambdaFunction);
 const CALLBACK_RESOURCE = 'arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken';
-const LAMBDA_SERVICE_RETRY = {
-  ErrorEquals: ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'],
-  IntervalSeconds: 2,
-  MaxAttempts: 6,
-  BackoffRate: 2,
-};
-const DATA_API_RETRY = {
-  ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
-  IntervalSeconds: 10,
-  MaxAttempts: 5,
-  BackoffRate: 2,
-};
 const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:Example:run-1';
 
 const definition = (id: string) => definitionOf(resources, logicalId(integ.stack, integ.stateMachines[id]));
@@ -63,10 +52,29 @@ function callbackTask(functionArn: string, payload: Record<string, unknown>, tim
   });
 }
 
-/** A request task's expected shape (a direct invoke whose result is the function's answer). */
+/** A hand-written request task's expected shape (`tasks.LambdaInvoke`, `payloadResponseOnly`: the function's answer). */
 function requestTask(functionArn: string, parameters: Record<string, unknown>) {
   return expect.objectContaining({
     Type: 'Task', Resource: functionArn, Parameters: parameters, TimeoutSeconds: 60, Retry: [LAMBDA_SERVICE_RETRY],
+  });
+}
+
+/** A direct invoke as `RedshiftStatementTask` (or `RedshiftSqlTask` without callback) renders it: both retries. */
+function statementTask(functionArn: string, parameters: Record<string, unknown>) {
+  return expect.objectContaining({ Type: 'Task', Resource: functionArn, Parameters: parameters, Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY] });
+}
+
+/** A JSONata callback task's expected shape (`RedshiftSqlTask.jsonata`). */
+function jsonataCallbackTask(functionArn: string, payload: Record<string, unknown>, timeoutSeconds: number) {
+  return expect.objectContaining({
+    Type: 'Task',
+    Resource: CALLBACK_RESOURCE,
+    Arguments: {
+      FunctionName: functionArn,
+      Payload: { ...payload, [Field.TASK_TOKEN]: '{% $states.context.Task.Token %}', [Field.EXECUTION_ARN]: '{% $states.context.Execution.Id %}' },
+    },
+    TimeoutSeconds: timeoutSeconds,
+    Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
   });
 }
 
@@ -143,14 +151,20 @@ function sequence(...values: unknown[]): Handler & { inputs: any[] } {
 // ---------------------------------------------------------------------------------------------
 
 describe('every example machine', () => {
-  test('uses TimeoutSeconds, never HeartbeatSeconds (nothing sends heartbeats), and has an overall timeout', () => {
+  test('waits for callbacks with TimeoutSeconds, never HeartbeatSeconds (nothing sends heartbeats), and has an overall timeout', () => {
     for (const id of Object.keys(integ.stateMachines)) {
       const asl = definition(id);
       expect(asl.TimeoutSeconds).toBeGreaterThan(0);
       for (const [name, state] of Object.entries(allStates(asl))) {
         expect({ name, heartbeat: state.HeartbeatSeconds }).toEqual({ name, heartbeat: undefined });
-        if (state.Type === 'Task') expect({ name, timeout: state.TimeoutSeconds > 0 }).toEqual({ name, timeout: true });
+        if (String(state.Resource).endsWith('.waitForTaskToken')) expect({ name, timeout: state.TimeoutSeconds > 0 }).toEqual({ name, timeout: true });
       }
+    }
+  });
+
+  test('is valid ASL (asl-validator)', () => {
+    for (const id of Object.keys(integ.stateMachines)) {
+      expect({ id, errors: aslErrors(deployed(definition(id))) }).toEqual({ id, errors: '' });
     }
   });
 
@@ -244,7 +258,7 @@ describe(`${SingleFailureMachine.ID} (failure caught as FAILED, then described)`
       Next: 'testFailed',
       Catch: [catchTo([ErrorName.STATEMENT_FAILED], 'simpleFailureDescribeTaskProcedure'), catchTo(['States.ALL'], 'testFailed')],
     }));
-    expect(asl.States.simpleFailureDescribeTaskProcedure).toEqual(requestTask(RSTASK_USER2, latest(Action.DESCRIBE_STATEMENT)));
+    expect(asl.States.simpleFailureDescribeTaskProcedure).toEqual(statementTask(RSTASK_USER2, latest(Action.DESCRIBE_STATEMENT)));
     expect(asl.States.verifyStatementFailed).toEqual({
       Type: 'Choice',
       Choices: [{ Variable: '$.executionDetails.Status', StringEquals: 'FAILED', Next: 'testSucceeded' }],
@@ -272,16 +286,29 @@ describe(`${SingleFailureMachine.ID} (failure caught as FAILED, then described)`
   });
 });
 
-describe(`${SuccessAndFailMachine.ID} (a success, then an expected failure)`, () => {
+describe(`${SuccessAndFailMachine.ID} (in JSONata: a success and its result, then an expected failure)`, () => {
   const asl = definition(SuccessAndFailMachine.ID);
 
   test('states', () => {
+    expect(asl.QueryLanguage).toBe('JSONata');
     expect(asl.StartAt).toBe('StartRedshiftStatementAndWaitForCallback');
-    expect(asl.States.StartRedshiftStatementAndWaitForCallback).toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: SUCCEEDING_STATEMENT }, 3600));
+    expect(asl.States.StartRedshiftStatementAndWaitForCallback)
+      .toEqual(jsonataCallbackTask(RSTASK, { [Field.SQL_STATEMENT]: SUCCEEDING_STATEMENT }, 3600));
+    expect(asl.States.StartRedshiftStatementAndWaitForCallback.Output).toEqual({ statementId: '{% $states.result.detail.statementId %}' });
+    expect(asl.States.ReadTheFirstStatementsResult).toEqual(expect.objectContaining({
+      Resource: RSTASK,
+      Arguments: {
+        [Field.ACTION]: Action.GET_STATEMENT_RESULT,
+        [Field.STATEMENT_ID]: '{% $states.input.statementId %}',
+        [Field.EXECUTION_ARN]: '{% $states.context.Execution.Id %}',
+      },
+      Next: 'StartInvalidRedshiftStatementAndWaitForCallback',
+    }));
     expect(asl.States.StartInvalidRedshiftStatementAndWaitForCallback)
-      .toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: FAILING_STATEMENT }, 3600));
+      .toEqual(jsonataCallbackTask(RSTASK, { [Field.SQL_STATEMENT]: FAILING_STATEMENT }, 3600));
     expect(asl.States.StartInvalidRedshiftStatementAndWaitForCallback).toEqual(expect.objectContaining({
-      Next: 'Failure', Catch: [catchTo([ErrorName.STATEMENT_FAILED], 'Succeed'), catchTo(['States.ALL'], 'Failure')],
+      Next: 'Failure',
+      Catch: [{ ErrorEquals: [ErrorName.STATEMENT_FAILED], Next: 'Succeed' }, { ErrorEquals: ['States.ALL'], Next: 'Failure' }],
     }));
   });
 
@@ -290,19 +317,35 @@ describe(`${SuccessAndFailMachine.ID} (a success, then an expected failure)`, ()
     ['fails when the second statement succeeds', returns(completionEvent('FINISHED')), returns(completionEvent('FINISHED')), 'FAILED'],
     ['fails when the first statement fails', throws(ErrorName.STATEMENT_FAILED), throws(ErrorName.STATEMENT_FAILED), 'FAILED'],
   ])('runs: %s', async (_, first, second, status) => {
-    const result = await run(asl, { StartRedshiftStatementAndWaitForCallback: first, StartInvalidRedshiftStatementAndWaitForCallback: second });
+    const result = await run(asl, {
+      StartRedshiftStatementAndWaitForCallback: first,
+      ReadTheFirstStatementsResult: returns({ TotalNumRows: 1 }),
+      StartInvalidRedshiftStatementAndWaitForCallback: second,
+    });
     expect(result.status).toBe(status);
+  });
+
+  test('runs: fails when the result cannot be read', async () => {
+    const result = await run(asl, {
+      StartRedshiftStatementAndWaitForCallback: returns(completionEvent('FINISHED')),
+      ReadTheFirstStatementsResult: throws('ValidationException'),
+      StartInvalidRedshiftStatementAndWaitForCallback: throws(ErrorName.STATEMENT_FAILED),
+    });
+    expect(result).toEqual(expect.objectContaining({ status: 'FAILED', error: 'UnexpectedOutcome' }));
+    expect(result.entered).not.toContain('StartInvalidRedshiftStatementAndWaitForCallback');
   });
 });
 
 describe(`${PollingMachine.ID} (no callback: start, then poll with describe)`, () => {
   const asl = definition(PollingMachine.ID);
 
-  test('states: the execute request carries no task token and no execution ARN; the describe has a Catch', () => {
-    expect(asl.States.executeBeforePolling).toEqual(requestTask(RSTASK, { [Field.SQL_STATEMENT]: slowStatement(POLLED_STATEMENT_SECONDS) }));
+  test('states: the execute request carries no task token (no completion event); the describe has a Catch', () => {
+    expect(asl.States.executeBeforePolling).toEqual(statementTask(RSTASK, {
+      [Field.SQL_STATEMENT]: slowStatement(POLLED_STATEMENT_SECONDS), [`${Field.EXECUTION_ARN}.$`]: '$$.Execution.Id',
+    }));
     expect(asl.States.WaitBetweenPolls).toEqual({ Type: 'Wait', Seconds: 5, Next: 'checkExecutionStateRSTask' });
-    expect(asl.States.checkExecutionStateRSTask).toEqual(requestTask(RSTASK, {
-      [`${Field.STATEMENT_ID}.$`]: '$.executionDetails.Id', [Field.ACTION]: Action.DESCRIBE_STATEMENT,
+    expect(asl.States.checkExecutionStateRSTask).toEqual(statementTask(RSTASK, {
+      [`${Field.STATEMENT_ID}.$`]: '$.executionDetails.Id', [Field.ACTION]: Action.DESCRIBE_STATEMENT, [`${Field.EXECUTION_ARN}.$`]: '$$.Execution.Id',
     }));
     expect(asl.States.checkExecutionStateRSTask.Catch).toEqual([catchTo(['States.ALL'], 'StatementFailed_')]);
     expect(asl.States.choiceExecutionResult.Default).toBe('WaitBetweenPolls');
@@ -312,7 +355,7 @@ describe(`${PollingMachine.ID} (no callback: start, then poll with describe)`, (
     const check = sequence({ Id: 'statement-1', Status: 'SUBMITTED' }, { Id: 'statement-1', Status: 'STARTED' }, { Id: 'statement-1', Status: 'FINISHED' });
     const result = await run(asl, { executeBeforePolling: returns({ Id: 'statement-1' }), checkExecutionStateRSTask: check });
     expect(result.status).toBe('SUCCEEDED');
-    expect(check.inputs).toEqual(Array(3).fill({ statementId: 'statement-1', action: Action.DESCRIBE_STATEMENT }));
+    expect(check.inputs).toEqual(Array(3).fill({ statementId: 'statement-1', action: Action.DESCRIBE_STATEMENT, executionArn: EXECUTION_ARN }));
     expect(result.entered.filter((name) => name === 'WaitBetweenPolls')).toHaveLength(3);
   });
 
@@ -334,8 +377,8 @@ describe(`${CancellingStatementMachine.ID} (time budget, cancel LATEST, verify A
   test('states: a 10-second TimeoutSeconds on a 10-minute statement; cancel and describe LATEST; a Wait between checks', () => {
     expect(asl.States.startSlowQuery).toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: slowStatement(CANCELLED_STATEMENT_SECONDS) }, 10));
     expect(asl.States.startSlowQuery.Catch).toEqual([catchTo(['States.Timeout'], 'cancelSlowQuery'), catchTo(['States.ALL'], 'cancelingFailed')]);
-    expect(asl.States.cancelSlowQuery).toEqual(requestTask(RSTASK, latest(Action.CANCEL_STATEMENT)));
-    expect(asl.States.describeCanceledSlowQuery).toEqual(requestTask(RSTASK, latest(Action.DESCRIBE_STATEMENT)));
+    expect(asl.States.cancelSlowQuery).toEqual(statementTask(RSTASK, latest(Action.CANCEL_STATEMENT)));
+    expect(asl.States.describeCanceledSlowQuery).toEqual(statementTask(RSTASK, latest(Action.DESCRIBE_STATEMENT)));
     expect(asl.States.waitBeforeDescribingAgain).toEqual({ Type: 'Wait', Seconds: 3, Next: 'describeCanceledSlowQuery' });
   });
 

@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { logicalId, synthesizeExample } from './support';
-import { NOT_SET, UserProperties, alterUserSql, createUserSql, dropUserSql } from '../../lambda/cfn-examples/manage-user-sql';
+import { NOT_SET, UserProperties, alterUserSql, createUserSql, dropUserSql } from '../../example/custom-resources/manage-user-sql';
 import {
   FAILING_STATEMENT, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SUCCEEDING_STATEMENT, slowStatement,
-} from '../../src/machines';
+} from '../../example/machines';
 
 interface Outcome { readonly ok: boolean; readonly error?: string; readonly rows?: unknown[] }
 
@@ -39,11 +39,12 @@ function runOnPostgres(statements: string[]): Outcome[] {
 }
 
 const { integ, resources } = synthesizeExample();
-const sqlOf = (id: string, property: 'create_sql' | 'drop_sql'): string[] =>
-  [resources[logicalId(integ.stack, integ.customResources[id])].Properties[property]].flat();
+const sqlOf = (id: string, property: 'OnCreate' | 'OnUpdate' | 'OnDelete'): string[] =>
+  [resources[logicalId(integ.stack, integ.customResources[id])].Properties[property] ?? []].flat();
 
-// In the order CloudFormation creates them (dependencies first); deleted in reverse.
-const createDropResources = ['rs_slow_procedure', 'rs_table', 'rs_view', 'rs_groups'];
+// The RedshiftSql resources in the order CloudFormation creates them (dependencies first); deleted in reverse.
+// rs_user2's `PASSWORD DISABLE` is Redshift's own syntax (the local Data API stand-in accepts it; PostgreSQL does not).
+const sqlResources = ['rs_slow_procedure', 'rs_table', 'rs_view', 'rs_groups'];
 const GETDATE_STAND_IN = 'create function getdate() returns timestamp language sql as \'select localtimestamp\'';
 const HASH = 'md5e1c252bf4c426727db9c7bfc726760d8';
 const user = (overrides: Partial<UserProperties>): UserProperties => ({
@@ -59,14 +60,14 @@ const user = (overrides: Partial<UserProperties>): UserProperties => ({
   ...overrides,
 });
 
-const creates = createDropResources.flatMap((id) => sqlOf(id, 'create_sql'));
+const creates = [...sqlResources.flatMap((id) => sqlOf(id, 'OnCreate')), ...sqlResources.flatMap((id) => sqlOf(id, 'OnUpdate'))];
 const userStatements = [
   createUserSql(user({})),
   ...alterUserSql(user({}), user({ username: 'renamed_user', createDb: false, groups: ['group_b'], connectionLimit: 5, validUntil: undefined })),
   dropUserSql(user({ username: 'renamed_user' })),
   dropUserSql(user({ username: 'renamed_user' })),
 ];
-const drops = [...createDropResources].reverse().flatMap((id) => sqlOf(id, 'drop_sql'));
+const drops = [...sqlResources].reverse().flatMap((id) => sqlOf(id, 'OnDelete'));
 const statements = [
   ...creates,
   SLOW_PROCEDURE_CREATE_SQL, // CREATE OR REPLACE: running it again is fine

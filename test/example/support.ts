@@ -1,8 +1,8 @@
 /** Shared helpers of the example-app tests: the bundles the app loads, a synthesized app, parsed state machines. */
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { IntegTesting } from '../../example/stack';
 import { ensureBundles } from '../../local/bundles';
-import { IntegTesting } from '../../src/integ.default';
 import { testApp } from '../support/temp';
 
 /** Bundles the Lambda functions when a bundle is missing or older than its sources. */

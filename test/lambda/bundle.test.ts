@@ -159,9 +159,61 @@ test('CloudFormation: Create answers SUCCESS with the statement name; failing SQ
   expect(updated.body!.Reason).toMatch(/^FAILED: .*"cfn_table" already exists/);
 });
 
+test('RedshiftSql: CloudFormation\'s own requests, the SQL in the properties: create, update, failing update and its rollback, delete', async () => {
+  const viewExists = async () => (await dataApi.query('dev', 'select to_regclass(\'public.sql_resource_view\') is not null')).rows[0]?.[0];
+  let requests = 0;
+  const sqlResource = (requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    // Every CloudFormation request has its own RequestId (a rollback Update too).
+    const RequestId = `request-${requestType}-${++requests}`;
+    const url = cfn.newResponseUrl({ expect: { LogicalResourceId: 'SqlView', RequestId } });
+    const event = {
+      ...cloudFormationEvent(requestType, url, { LogicalResourceId: 'SqlView', RequestId, ...extra }),
+      ResourceProperties: { ServiceToken: 'tasker', ...properties },
+    };
+    return { url, event };
+  };
+  const answered = async (requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const { url, event } = sqlResource(requestType, properties, extra);
+    await handler(event);
+    const answer = await cfn.waitForResponse(url, 20_000);
+    expect(answer.problems).toEqual([]);
+    return answer.body!;
+  };
+  const v1 = {
+    OnCreate: 'create or replace view public.sql_resource_view as select 1 as one',
+    OnUpdate: 'create or replace view public.sql_resource_view as select 1 as one',
+    OnDelete: 'drop view if exists public.sql_resource_view',
+  };
+  const created = await answered('Create', v1);
+  expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: expect.stringMatching(/^SqlView:\d{12}\.\d{15}$/) });
+  expect(await viewExists()).toBe('t');
+  const physical = { PhysicalResourceId: created.PhysicalResourceId };
+
+  // An Update whose SQL fails: FAILED with Redshift's error text; CloudFormation's rollback Update runs the old SQL.
+  const broken = { ...v1, OnUpdate: 'create or replace view public.sql_resource_view as select no_such_column' };
+  const failed = await answered('Update', broken, physical);
+  expect(failed).toMatchObject({ Status: 'FAILED', PhysicalResourceId: created.PhysicalResourceId });
+  expect(failed.Reason).toMatch(/^FAILED: .*no_such_column/);
+  const rolledBack = await answered('Update', v1, physical);
+  expect(rolledBack).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.PhysicalResourceId });
+  expect(await viewExists()).toBe('t');
+
+  const deleted = await answered('Delete', v1, physical);
+  expect(deleted).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: created.PhysicalResourceId });
+  expect(await viewExists()).toBe('f');
+
+  // A failed Create (SQL error) reports the failed-Create id; its rollback Delete runs no SQL.
+  const failedCreate = await answered('Create', { OnCreate: 'create view public.sql_resource_view as select nope', OnDelete: 'drop table if exists public.my_table' });
+  expect(failedCreate).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'SqlView:CREATE_FAILED' });
+  const before = dataApi.statements().length;
+  const rollback = await answered('Delete', { OnCreate: 'x', OnDelete: 'drop table if exists public.my_table' }, { PhysicalResourceId: 'SqlView:CREATE_FAILED' });
+  expect(rollback).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'SqlView:CREATE_FAILED' });
+  expect(dataApi.statements()).toHaveLength(before);
+});
+
 test('CloudFormation: a request that cannot start is answered FAILED at once', async () => {
   const url = cfn.newResponseUrl();
-  const result = await handler(cloudFormationEvent('Delete', url));
+  const result = await handler({ ...cloudFormationEvent('Delete', url), ResourceProperties: { OnCreate: 'select 1', OnDelete: ' ' } });
   expect(result).toMatchObject({ Status: 'FAILED' });
   const answer = await cfn.waitForResponse(url, 5_000);
   expect(answer.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ExampleTable:1764000000.123000000001' });

@@ -335,11 +335,12 @@ describe('CloudFormation callbacks', () => {
   });
 
   test('a request that cannot be started is answered FAILED at once (no SQL)', async () => {
+    // The example properties are not RedshiftSql's, and no SQL came with the request.
     const result = await route(deps, cloudFormationEvent('Create', RESPONSE_URL));
     expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ExampleTable:CREATE_FAILED' });
     const body = JSON.parse(deps.puts[0].body);
     expect(body.Status).toBe('FAILED');
-    expect(body.Reason).toMatch(/^The SQL could not be started: InvalidRequest: Unsupported invocation/);
+    expect(body.Reason).toMatch(/^The SQL could not be started: InvalidRequest: Unknown resource properties "create_sql", "password"/);
     expect(await tableItems(dynamo, deps)).toEqual([]);
     expect(redshiftData).not.toHaveReceivedCommand(ExecuteStatementCommand);
   });

@@ -273,3 +273,34 @@ describe('DescribeExecution, StopExecution and heartbeats of closed tasks', () =
     await expect(client.send(new StopExecutionCommand({ executionArn }))).rejects.toThrow(ExecutionDoesNotExist);
   });
 });
+
+test('JSONata Task states: Arguments from $states.input and $states.context (a fresh task token), Output from $states.result', async () => {
+  sfn.register('Jsonata', {
+    StartAt: 'Wait',
+    States: {
+      Wait: {
+        Type: 'Task',
+        QueryLanguage: 'JSONata',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Arguments: {
+          FunctionName: FN,
+          Payload: { taskToken: '{% $states.context.Task.Token %}', executionArn: '{% $states.context.Execution.Id %}', mode: '{% $states.input.mode %}' },
+        },
+        Output: '{% $merge([$states.input, { "waited": $states.result.detail.state }]) %}',
+        TimeoutSeconds: 30,
+        Next: 'Direct',
+      },
+      Direct: {
+        Type: 'Task',
+        QueryLanguage: 'JSONata',
+        Resource: FN,
+        Arguments: { mode: 'none', value: '{% $states.input.waited & "!" %}', missing: '{% $states.input.nothing %}' },
+        End: true,
+      },
+    },
+  } as never);
+  const { executionArn, result } = sfn.startExecution('Jsonata', { mode: 'succeed' });
+  const outcome = await result;
+  expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { started: true, echo: 'FINISHED!' } });
+  expect(trace.find((e) => e.executionArn === executionArn && e.kind === 'TaskCallback')).toMatchObject({ state: 'Wait', detail: 'SendTaskSuccess' });
+});

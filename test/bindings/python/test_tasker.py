@@ -1,4 +1,4 @@
-"""cdk-stepfunctions-redshift used from Python: the README's taskers and state machine, synthesized and checked.
+"""cdk-stepfunctions-redshift used from Python: the README's taskers, state machine and SQL resource, synthesized and checked.
 
 The wheel under test is the one built from this repository (npm run test:bindings installs it). The cloud assembly
 is written to $BINDINGS_CDK_OUT/python when that variable is set (the bindings run lints it with cfn-lint), else to
@@ -15,8 +15,7 @@ import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
-from cdk_stepfunctions_redshift import RedshiftTargetProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors
+from cdk_stepfunctions_redshift import RedshiftSql, RedshiftSqlTask, RedshiftTargetProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors
 
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/analytics-AbCdEf"
 SQL = "call refresh_sales_summary()"
@@ -41,23 +40,23 @@ TASKER_WITH_MACHINE = {
 
 def run_sql_machine(scope, tasker):
     """The README's state machine: a task that runs SQL on the tasker and waits for the callback."""
-    run_sql = tasks.LambdaInvoke(
-        scope, "RunSql",
-        lambda_function=tasker.lambda_function,
-        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        payload=sfn.TaskInput.from_object({
-            "taskToken": sfn.JsonPath.task_token,
-            "executionArn": sfn.JsonPath.string_at("$$.Execution.Id"),
-            "sqlStatement": SQL,
-        }),
+    run_sql = RedshiftSqlTask.json_path(scope, "RunSql",
+        tasker=tasker,
+        sql=SQL,
         task_timeout=sfn.Timeout.duration(cdk.Duration.hours(2)),
     )
     run_sql.add_catch(sfn.Fail(scope, "SqlFailed"), errors=[SfnRedshiftTaskerErrors.STATEMENT_FAILED])
     return sfn.StateMachine(scope, "Machine", definition_body=sfn.DefinitionBody.from_chainable(run_sql))
 
 
-# Place for the RedshiftSqlTask state machine task and the RedshiftSql custom resource once the library has them:
-# a stack using both, with the same checks (resource counts, the task's parameters, the function's environment).
+def sales_table(scope, tasker):
+    """The README's SQL in a stack: a custom resource whose service token is the tasker's function."""
+    return RedshiftSql(scope, "SalesTable",
+        tasker=tasker,
+        on_create=["create table if not exists sales (id int, region varchar(20))"],
+        on_delete=["drop table if exists sales"],
+        service_timeout=cdk.Duration.minutes(10),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +70,7 @@ def synthesized():
     cluster_tasker = SfnRedshiftTasker(cluster, "RSTask", redshift_target_props=RedshiftTargetProps(
         cluster_identifier="my-cluster", db_name="dev", db_user="etl_user"))
     run_sql_machine(cluster, cluster_tasker)
+    sales_table(cluster, cluster_tasker)
 
     serverless = cdk.Stack(app, "PythonServerlessStack")
     credentials = secretsmanager.Secret.from_secret_complete_arn(serverless, "Credentials", SECRET_ARN)
@@ -140,13 +140,14 @@ def check_run_sql_state(template, function_id):
         "sqlStatement": SQL,
     }
     assert run_sql["TimeoutSeconds"] == 7200
+    assert [retry["ErrorEquals"][0] for retry in run_sql["Retry"]] == ["Lambda.ClientExecutionTimeoutException", "ActiveStatementsExceededException"]
     assert run_sql["Catch"] == [{"ErrorEquals": ["FAILED"], "Next": "SqlFailed"}]
     assert states["States"]["SqlFailed"] == {"Type": "Fail"}
 
 
 def test_cluster_tasker_and_machine(synthesized):
     template, tasker = synthesized["cluster"]
-    assert resource_counts(template) == TASKER_WITH_MACHINE
+    assert resource_counts(template) == dict(TASKER_WITH_MACHINE, **{"Custom::RedshiftSql": 1})
     function_id, function = only_resource(template, "AWS::Lambda::Function", "RSTaskStarterFunction")
     table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
     assert function["Environment"]["Variables"] == {
@@ -159,11 +160,21 @@ def test_cluster_tasker_and_machine(synthesized):
     }
     assert function["Runtime"] == "nodejs24.x"
     check_run_sql_state(template, function_id)
-    # The machine may invoke the tasker function (and its versions), nothing else.
+    # The machine may invoke the tasker function, nothing else.
     _, machine_policy = only_resource(template, "AWS::IAM::Policy", "MachineRoleDefaultPolicy")
     statements = machine_policy["PolicyDocument"]["Statement"]
     assert [s["Action"] for s in statements] == ["lambda:InvokeFunction"]
-    assert {"Fn::GetAtt": [function_id, "Arn"]} in statements[0]["Resource"]
+    assert statements[0]["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    # The SQL resource: the tasker's function as service token, the SQL as properties, the callback infrastructure first.
+    table = template.to_json()["Resources"]["SalesTable"]
+    assert table["Type"] == "Custom::RedshiftSql"
+    assert table["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
+        "ServiceTimeout": "600",
+        "OnCreate": "create table if not exists sales (id int, region varchar(20))",
+        "OnDelete": "drop table if exists sales",
+    }
+    assert only_resource(template, "AWS::Lambda::EventSourceMapping", "RSTask")[0] in table["DependsOn"]
     # The attributes the construct exposes reach Python, typed.
     assert tasker.queue is not None and tasker.dead_letter_queue is not None
     assert tasker.rule is not None and tasker.encryption_key is not None

@@ -5,7 +5,7 @@
  * so booleans and numbers are parsed from both forms. Identifiers are checked against a strict pattern before they
  * are written into SQL, and literals are quoted; nothing from the event is spliced into SQL unchecked.
  */
-import { Limits, show } from '../../src/contract';
+import { Limits, show } from '../../lambda/custom-resource-api';
 
 export { show };
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;

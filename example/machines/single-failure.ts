@@ -1,11 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action } from '../contract';
-import { SfnRedshiftTaskerErrors } from '../errors';
-import {
-  ExampleMachineProps, FAILING_STATEMENT, exampleStateMachine, latestStatementRequest, redshiftCallbackTask, redshiftRequestTask,
-} from './util';
+import { ExampleMachineProps, FAILING_STATEMENT, exampleStateMachine } from './util';
+import { RedshiftSqlTask, RedshiftStatementTask, SfnRedshiftTaskerErrors, StatementAction } from '../../src';
 
 /**
  * A failing statement: the task fails with `FAILED` (the cause holds the completion event with Redshift's error text
@@ -21,16 +18,16 @@ export class SingleFailureMachine {
       error: 'UnexpectedOutcome',
       cause: 'The invalid statement did not fail with FAILED, or it could not be described.',
     });
-    const describe = redshiftRequestTask(scope, 'simpleFailureDescribeTaskProcedure', {
-      lambdaFunction: props.lambdaFunction,
-      request: latestStatementRequest(Action.DESCRIBE_STATEMENT),
+    const describe = RedshiftStatementTask.jsonPath(scope, 'simpleFailureDescribeTaskProcedure', {
+      tasker: props.tasker,
+      action: StatementAction.DESCRIBE,
       resultPath: '$.executionDetails',
       comment: 'Describes the statement this execution started last (status, error text)',
     }).addCatch(testFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const run = redshiftCallbackTask(scope, 'SimpleFailureRsTaskProcedure', {
-      lambdaFunction: props.lambdaFunction,
-      sqlStatement: FAILING_STATEMENT,
-      timeout: Duration.hours(1),
+    const run = RedshiftSqlTask.jsonPath(scope, 'SimpleFailureRsTaskProcedure', {
+      tasker: props.tasker,
+      sql: FAILING_STATEMENT,
+      taskTimeout: sfn.Timeout.duration(Duration.hours(1)),
       comment: 'Runs a statement that fails; the task fails with FAILED',
     })
       .addCatch(describe, { errors: [SfnRedshiftTaskerErrors.STATEMENT_FAILED], resultPath: '$.error' })
@@ -41,10 +38,9 @@ export class SingleFailureMachine {
     describe.next(verify);
 
     this.stateMachine = exampleStateMachine(scope, SingleFailureMachine.ID, run.next(testFailed), {
-      ...props,
+      logGroup: props.logGroup,
       timeout: Duration.hours(2),
       comment: 'Runs a failing statement, catches FAILED and describes the statement with statementId LATEST',
-      invokedFunctions: [props.lambdaFunction],
     });
   }
 }

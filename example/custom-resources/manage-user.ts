@@ -5,11 +5,11 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { Outcome, handleCustomResource } from './custom-resource';
+import { TASKER_FUNCTION_ENV } from './environment';
 import { planManageUser } from './manage-user-sql';
-import { ExampleEnv } from '../../src/contract';
-import { nodeHttpPut } from '../cfn-callback';
+import { nodeHttpPut } from '../../lambda/custom-resource-api';
 
 const lambda = new LambdaClient({});
 
 export const handler = (event: CloudFormationCustomResourceEvent): Promise<Outcome> =>
-  handleCustomResource(event, planManageUser, { lambda, put: nodeHttpPut, functionName: process.env[ExampleEnv.TASKER_FUNCTION] });
+  handleCustomResource(event, planManageUser, { lambda, put: nodeHttpPut, functionName: process.env[TASKER_FUNCTION_ENV] });

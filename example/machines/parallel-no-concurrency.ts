@@ -1,9 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action } from '../contract';
-import { SfnRedshiftTaskerErrors } from '../errors';
-import { ExampleMachineProps, exampleStateMachine, redshiftCallbackTask, slowStatement } from './util';
+import { ExampleMachineProps, exampleStateMachine, slowStatement } from './util';
+import { RedshiftSqlTask, SfnRedshiftTaskerErrors } from '../../src';
 
 /** Number of parallel branches that try to start the same statement. */
 export const PARALLEL_BRANCHES = 10;
@@ -28,11 +27,11 @@ export class ParallelNoConcurrencyMachine {
       const outcome = (id: string, value: string) => new sfn.Pass(scope, id, {
         result: sfn.Result.fromObject({ branch: i, outcome: value }),
       });
-      const start = redshiftCallbackTask(scope, `startSlowQuery${i}`, {
-        lambdaFunction: props.lambdaFunction,
-        sqlStatement: slowStatement(SINGLETON_STATEMENT_SECONDS),
-        action: Action.EXECUTE_SINGLETON_STATEMENT,
-        timeout: Duration.minutes(5),
+      const start = RedshiftSqlTask.jsonPath(scope, `startSlowQuery${i}`, {
+        tasker: props.tasker,
+        sql: slowStatement(SINGLETON_STATEMENT_SECONDS),
+        singleton: true,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(5)),
         resultPath: '$.executionDetails',
       })
         .addCatch(outcome(`successAlreadyRunning${i}`, BranchOutcome.ALREADY_RUNNING), {
@@ -72,10 +71,9 @@ export class ParallelNoConcurrencyMachine {
       .otherwise(noBranchRan));
 
     this.stateMachine = exampleStateMachine(scope, ParallelNoConcurrencyMachine.ID, definition, {
-      ...props,
+      logGroup: props.logGroup,
       timeout: Duration.minutes(15),
       comment: 'Ten branches start the same statement with executeSingletonStatement; exactly one may run it',
-      invokedFunctions: [props.lambdaFunction],
     });
   }
 }

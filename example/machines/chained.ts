@@ -1,9 +1,10 @@
-import { CfnResource, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { addNagSuppressions, exampleStateMachine } from './util';
+import { exampleStateMachine } from './util';
 
 export interface ChainedMachineProps {
   /** The machines to run, in this order, each one after the previous one succeeded. */
@@ -35,9 +36,8 @@ export class ChainedMachine {
       logGroup: props.logGroup,
       timeout: Duration.hours(4),
       comment: 'Runs every example machine, one after the other',
-      invokedFunctions: [],
     });
-    addNagSuppressions(this.stateMachine.role.node.findChild('DefaultPolicy').node.defaultChild as CfnResource, [{
+    NagSuppressions.addResourceSuppressions(this.stateMachine.role.node.findChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
       reason: 'states:DescribeExecution and states:StopExecution (added by StepFunctionsStartExecution .sync) act on '
         + 'executions; "execution:<state machine name>:*" covers the executions of the chained machines only.',

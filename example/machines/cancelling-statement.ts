@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action } from '../contract';
-import { ExampleMachineProps, exampleStateMachine, latestStatementRequest, redshiftCallbackTask, redshiftRequestTask, slowStatement } from './util';
+import { ExampleMachineProps, exampleStateMachine, slowStatement } from './util';
+import { RedshiftSqlTask, RedshiftStatementTask, StatementAction } from '../../src';
 
 /** How long the slow statement would run if nobody cancelled it. */
 export const CANCELLED_STATEMENT_SECONDS = 600;
@@ -24,24 +24,24 @@ export class CancellingStatementMachine {
       error: 'CancellingFailed',
       cause: 'The slow statement ended on its own, or it could not be cancelled or described, or it did not end ABORTED.',
     });
-    const cancel = redshiftRequestTask(scope, 'cancelSlowQuery', {
-      lambdaFunction: props.lambdaFunction,
-      request: latestStatementRequest(Action.CANCEL_STATEMENT),
+    const cancel = RedshiftStatementTask.jsonPath(scope, 'cancelSlowQuery', {
+      tasker: props.tasker,
+      action: StatementAction.CANCEL,
       resultPath: '$.executionCancelDetails',
       comment: 'Cancels the statement this execution started last',
     }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const start = redshiftCallbackTask(scope, 'startSlowQuery', {
-      lambdaFunction: props.lambdaFunction,
-      sqlStatement: slowStatement(CANCELLED_STATEMENT_SECONDS),
-      timeout: CANCEL_AFTER,
+    const start = RedshiftSqlTask.jsonPath(scope, 'startSlowQuery', {
+      tasker: props.tasker,
+      sql: slowStatement(CANCELLED_STATEMENT_SECONDS),
+      taskTimeout: sfn.Timeout.duration(CANCEL_AFTER),
       resultPath: '$.executionDetails',
       comment: 'Runs a statement that takes longer than the task may wait',
     })
       .addCatch(cancel, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.error' })
       .addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const describe = redshiftRequestTask(scope, 'describeCanceledSlowQuery', {
-      lambdaFunction: props.lambdaFunction,
-      request: latestStatementRequest(Action.DESCRIBE_STATEMENT),
+    const describe = RedshiftStatementTask.jsonPath(scope, 'describeCanceledSlowQuery', {
+      tasker: props.tasker,
+      action: StatementAction.DESCRIBE,
       resultPath: '$.executionDetails',
     }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const waitBeforeDescribing = new sfn.Wait(scope, 'waitBeforeDescribingAgain', { time: sfn.WaitTime.duration(CANCEL_CHECK_INTERVAL) });
@@ -55,10 +55,9 @@ export class CancellingStatementMachine {
     cancel.next(describe).next(verify);
 
     this.stateMachine = exampleStateMachine(scope, CancellingStatementMachine.ID, start.next(failed), {
-      ...props,
+      logGroup: props.logGroup,
       timeout: Duration.minutes(15),
       comment: 'Gives a slow statement a time budget, cancels it on States.Timeout and verifies it ends ABORTED',
-      invokedFunctions: [props.lambdaFunction],
     });
   }
 }

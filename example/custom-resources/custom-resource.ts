@@ -12,11 +12,13 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { TASKER_FUNCTION_ENV } from './environment';
 import { Plan } from './plan';
 import { PropertyError } from './properties';
 import { invokeTasker } from './tasker';
-import { CustomResource, ExampleEnv, Field } from '../../src/contract';
-import { HttpPut, cloudFormationResponse, failedCreatePhysicalId, sendCloudFormationResponse } from '../cfn-callback';
+import {
+  CustomResource, Field, HttpPut, cloudFormationResponse, failedCreatePhysicalId, sendCloudFormationResponse,
+} from '../../lambda/custom-resource-api';
 
 /**
  * Suffix of the physical id reported when a Create fails (by this function, or by the tasker when the SQL fails).
@@ -97,7 +99,7 @@ export async function handleCustomResource(
   if (planned.kind === 'none') return answer('SUCCESS', planned.reason);
 
   if (deps.functionName === undefined || deps.functionName === '') {
-    return answer('FAILED', `The function is misconfigured: set the environment variable ${ExampleEnv.TASKER_FUNCTION} `
+    return answer('FAILED', `The function is misconfigured: set the environment variable ${TASKER_FUNCTION_ENV} `
       + 'to the name of the SfnRedshiftStarter function.');
   }
   const invoked = await invokeTasker(deps.lambda, deps.functionName, taskerPayload(event, planned.statements));

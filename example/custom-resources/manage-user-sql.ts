@@ -2,7 +2,7 @@
  * `manage_user`: a Redshift database user described by the resource properties (CREATE on Create, the ALTER
  * statements that turn the old properties into the new ones on Update, DROP on Delete).
  *
- * Groups must exist (create them with a `create_drop` resource the user resource depends on): Redshift has no
+ * Groups must exist (create them with a `RedshiftSql` resource the user resource depends on): Redshift has no
  * `CREATE GROUP IF NOT EXISTS`, and a group this resource created on the side would have no owner to drop it.
  * Passwords are accepted only as MD5 hashes (`'md5' || md5(password || username)`), never in plain text.
  */

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action, Field } from '../contract';
-import { ExampleMachineProps, exampleStateMachine, redshiftRequestTask, slowStatement } from './util';
+import { ExampleMachineProps, exampleStateMachine, slowStatement } from './util';
+import { RedshiftSqlTask, RedshiftStatementTask, StatementAction } from '../../src';
 
 /** How long the polled statement runs. */
 export const POLLED_STATEMENT_SECONDS = 20;
@@ -23,19 +23,18 @@ export class PollingMachine {
       cause: 'The statement failed or was aborted, or the tasker could not be called.',
     });
     const succeeded = new sfn.Succeed(scope, 'StatementSucceeded_');
-    const execute = redshiftRequestTask(scope, 'executeBeforePolling', {
-      lambdaFunction: props.lambdaFunction,
-      request: { [Field.SQL_STATEMENT]: slowStatement(POLLED_STATEMENT_SECONDS) },
+    const execute = RedshiftSqlTask.jsonPath(scope, 'executeBeforePolling', {
+      tasker: props.tasker,
+      sql: slowStatement(POLLED_STATEMENT_SECONDS),
+      integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
       resultPath: '$.executionDetails',
       comment: 'Starts the statement and returns its id at once (no callback)',
     }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const wait = new sfn.Wait(scope, 'WaitBetweenPolls', { time: sfn.WaitTime.duration(POLL_INTERVAL) });
-    const check = redshiftRequestTask(scope, 'checkExecutionStateRSTask', {
-      lambdaFunction: props.lambdaFunction,
-      request: {
-        [Field.STATEMENT_ID]: sfn.JsonPath.stringAt('$.executionDetails.Id'),
-        [Field.ACTION]: Action.DESCRIBE_STATEMENT,
-      },
+    const check = RedshiftStatementTask.jsonPath(scope, 'checkExecutionStateRSTask', {
+      tasker: props.tasker,
+      action: StatementAction.DESCRIBE,
+      statementId: sfn.JsonPath.stringAt('$.executionDetails.Id'),
       resultPath: '$.executionDetails',
     }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     const status = (value: string) => sfn.Condition.stringEquals('$.executionDetails.Status', value);
@@ -45,10 +44,9 @@ export class PollingMachine {
       .otherwise(wait);
 
     this.stateMachine = exampleStateMachine(scope, PollingMachine.ID, execute.next(wait).next(check).next(choice), {
-      ...props,
+      logGroup: props.logGroup,
       timeout: Duration.minutes(30),
       comment: 'Starts a statement without a callback and polls its status until it ends',
-      invokedFunctions: [props.lambdaFunction],
     });
   }
 }

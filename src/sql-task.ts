@@ -1,0 +1,174 @@
+import { Annotations, Aws } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { Action, Field } from './contract';
+import { WARNING_PREFIX } from './private/defaults';
+import { checkParameters, checkSql, checkStatementList, throwIfInvalid } from './private/sql-validation';
+import {
+  addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
+} from './private/task-support';
+import { RedshiftTaskOptions } from './task-options';
+
+/**
+ * What `RedshiftSqlTask` runs.
+ */
+export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
+  /**
+   * One SQL statement (at most 100,000 bytes), run with the Data API's `ExecuteStatement`. It may come from the state
+   * input: `sfn.JsonPath.stringAt('$.sql')` in JSONPath, `'{% $states.input.sql %}'` in JSONata. Give exactly one of
+   * `sql` and `sqlStatements`.
+   *
+   * @default - none: `sqlStatements` must be given
+   */
+  readonly sql?: string;
+
+  /**
+   * 1 to 40 SQL statements run in order as one transaction (`BatchExecuteStatement`): any failure rolls them all
+   * back. Give exactly one of `sql` and `sqlStatements`; `parameters` only work with `sql`.
+   *
+   * @default - none: `sql` must be given
+   */
+  readonly sqlStatements?: string[];
+
+  /**
+   * Named parameters of `sql`, name → value: `{ region: 'EMEA' }` binds `:region`. The Data API binds the values
+   * (they are never spliced into the SQL) and converts them to the column's type. Values may come from the state
+   * input (JSONPath or JSONata, as `sql`); a value must not be empty (write `NULL` in the SQL instead).
+   *
+   * @default - no parameters
+   */
+  readonly parameters?: { [name: string]: string };
+
+  /**
+   * Whether to refuse starting while the same SQL text already runs on the same target and database
+   * (`executeSingletonStatement`): the state then fails with `ConcurrentExecution` and starts nothing.
+   *
+   * @default false
+   */
+  readonly singleton?: boolean;
+}
+
+/**
+ * Properties of `RedshiftSqlTask` in JSONPath.
+ */
+export interface RedshiftSqlTaskJsonPathProps extends RedshiftSqlTaskOptions, sfn.TaskStateJsonPathBaseProps {}
+
+/**
+ * Properties of `RedshiftSqlTask` in JSONata.
+ */
+export interface RedshiftSqlTaskJsonataProps extends RedshiftSqlTaskOptions, sfn.TaskStateJsonataBaseProps {}
+
+/**
+ * Properties of `RedshiftSqlTask`.
+ */
+export interface RedshiftSqlTaskProps extends RedshiftSqlTaskOptions, sfn.TaskStateBaseProps {}
+
+/**
+ * A Step Functions task that runs SQL on Amazon Redshift through a `SfnRedshiftTasker` and waits until Redshift
+ * reports that it ended, without polling (`lambda:invoke.waitForTaskToken`; the task token and the execution id are
+ * added to the tasker's payload).
+ *
+ * The task succeeds with the statement's completion event (`detail.statementId`, `detail.state` = `FINISHED`,
+ * `detail.rows`, ...) and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
+ * Redshift's error text in `detail.error`), `ConcurrentExecution` for a singleton already running, or
+ * `States.Timeout` when `taskTimeout` passes (the statement keeps running: cancel it with `RedshiftStatementTask`).
+ *
+ * With `integrationPattern: IntegrationPattern.REQUEST_RESPONSE` the task starts the statement without a callback
+ * and succeeds at once with the Data API's answer (`Id`, `CreatedAt`, ...): poll it with `RedshiftStatementTask`.
+ */
+export class RedshiftSqlTask extends sfn.TaskStateBase {
+  /**
+   * A task that runs SQL, in JSONPath.
+   */
+  public static jsonPath(scope: Construct, id: string, props: RedshiftSqlTaskJsonPathProps): RedshiftSqlTask {
+    return new RedshiftSqlTask(scope, id, props);
+  }
+
+  /**
+   * A task that runs SQL, in JSONata.
+   */
+  public static jsonata(scope: Construct, id: string, props: RedshiftSqlTaskJsonataProps): RedshiftSqlTask {
+    return new RedshiftSqlTask(scope, id, { ...props, queryLanguage: sfn.QueryLanguage.JSONATA });
+  }
+
+  protected readonly taskMetrics?: sfn.TaskMetricsConfig;
+  protected readonly taskPolicies?: iam.PolicyStatement[];
+  private readonly callback: boolean;
+
+  constructor(scope: Construct, id: string, private readonly props: RedshiftSqlTaskProps) {
+    super(scope, id, props);
+    const pattern = props.integrationPattern ?? sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN;
+    const errors: string[] = [];
+    if (pattern === sfn.IntegrationPattern.RUN_JOB) {
+      errors.push('integrationPattern RUN_JOB is not supported; use WAIT_FOR_TASK_TOKEN (the default: wait until the '
+        + 'statement ends) or REQUEST_RESPONSE (start it and go on with its id).');
+    }
+    checkRunProps(props, errors);
+    throwIfInvalid('RedshiftSqlTask', this.node.path, errors);
+    this.callback = pattern === sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN;
+    this.warn();
+
+    this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
+    this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
+    if (props.retryOnServiceExceptions ?? true) addServiceRetries(this);
+  }
+
+  /**
+   * @internal
+   */
+  protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
+    const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
+    const { sql, sqlStatements, parameters, singleton } = this.props;
+    const payload = {
+      ...sql !== undefined ? { [Field.SQL_STATEMENT]: sql } : { [Field.SQL_STATEMENTS]: sqlStatements },
+      ...parameters !== undefined
+        ? { [Field.PARAMETERS]: Object.entries(parameters).map(([name, value]) => ({ name, value })) } : {},
+      ...singleton ? { [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT } : {},
+      ...this.callback ? { [Field.TASK_TOKEN]: taskTokenValue(queryLanguage) } : {},
+      [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),
+    };
+    rejectJsonPathInJsonata(queryLanguage, { sql, sqlStatements, parameters }, this.node.path);
+    const functionArn = this.props.tasker.lambdaFunction.functionArn;
+    if (!this.callback) return { Resource: functionArn, ...this._renderParametersOrArguments(payload, queryLanguage) };
+    return {
+      Resource: `arn:${Aws.PARTITION}:states:::lambda:invoke.waitForTaskToken`,
+      ...this._renderParametersOrArguments({ FunctionName: functionArn, Payload: payload }, queryLanguage),
+    };
+  }
+
+  /** Soft problems: a callback that could wait a year, a heartbeat nothing sends. */
+  private warn(): void {
+    if (!this.callback) return;
+    if (this.props.taskTimeout === undefined && this.props.timeout === undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:taskTimeout`, `${this.node.path} has no taskTimeout: if the `
+        + 'statement\'s completion event is lost, the state waits up to a year (the execution\'s limit). Set taskTimeout '
+        + 'to the time the statement may take, and catch States.Timeout.');
+    }
+    if (this.props.heartbeatTimeout !== undefined || this.props.heartbeat !== undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:heartbeatTimeout`, `${this.node.path} has a heartbeat `
+        + 'timeout, but nothing sends heartbeats while a statement runs: every statement that runs longer fails with '
+        + 'States.HeartbeatTimeout. Use taskTimeout for the time budget instead.');
+    }
+  }
+}
+
+/** The SQL props of a task: exactly one of `sql` and `sqlStatements`, a valid list, valid parameters. */
+function checkRunProps(props: RedshiftSqlTaskOptions, errors: string[]): void {
+  if (props.tasker === undefined) errors.push('tasker is required; got undefined. Pass the SfnRedshiftTasker that runs the SQL.');
+  if (props.sql === undefined && props.sqlStatements === undefined) {
+    errors.push('Give exactly one of sql (one statement) and sqlStatements (a transaction of several); got neither.');
+  } else if (props.sql !== undefined && props.sqlStatements !== undefined) {
+    errors.push('Give exactly one of sql (one statement) and sqlStatements (a transaction of several); got both. '
+      + 'Remove one of them.');
+  }
+  if (props.sql !== undefined) checkSql('sql', props.sql, errors);
+  if (props.sqlStatements !== undefined) {
+    checkStatementList('sqlStatements', props.sqlStatements, errors);
+    if (props.parameters !== undefined) {
+      errors.push('parameters cannot be used with sqlStatements: the Data API\'s BatchExecuteStatement takes no '
+        + 'parameters. Use sql for a parameterised statement.');
+    }
+  }
+  checkParameters('parameters', props.parameters, errors);
+}

@@ -1,0 +1,285 @@
+/**
+ * RedshiftSqlTask: the state it renders for every option in JSONPath and JSONata, its retries, the permission it gives
+ * the state machine's role, the synth-time checks and warnings; every rendered machine is valid ASL (asl-validator).
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { getAttArn, newStack } from './helpers';
+import { RedshiftSqlTask, RedshiftSqlTaskProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors } from '../../src';
+import { DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
+
+const CALLBACK = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke.waitForTaskToken']] };
+const HOUR = sfn.Timeout.duration(Duration.hours(1));
+
+function setup(): { stack: Stack; tasker: SfnRedshiftTasker; fnArn: unknown } {
+  const stack = newStack();
+  const tasker = new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev' } });
+  return { stack, tasker, fnArn: getAttArn(stack.resolve((tasker.lambdaFunction.node.defaultChild as any).logicalId)) };
+}
+
+/** The JSONPath and JSONata forms of the same props, with the payload each renders (besides the callback fields). */
+interface Case {
+  readonly name: string;
+  readonly jsonPath: Partial<RedshiftSqlTaskProps>;
+  readonly jsonata: Partial<RedshiftSqlTaskProps>;
+  readonly payload: { jsonPath: Record<string, unknown>; jsonata: Record<string, unknown> };
+}
+
+const CASES: Case[] = [
+  {
+    name: 'one statement',
+    jsonPath: { sql: 'call refresh_sales()' },
+    jsonata: { sql: 'call refresh_sales()' },
+    payload: { jsonPath: { sqlStatement: 'call refresh_sales()' }, jsonata: { sqlStatement: 'call refresh_sales()' } },
+  },
+  {
+    name: 'the statement from the state input',
+    jsonPath: { sql: sfn.JsonPath.stringAt('$.sql') },
+    jsonata: { sql: '{% $states.input.sql %}' },
+    payload: { jsonPath: { 'sqlStatement.$': '$.sql' }, jsonata: { sqlStatement: '{% $states.input.sql %}' } },
+  },
+  {
+    name: 'a transaction of several statements',
+    jsonPath: { sqlStatements: ['delete from staging', 'insert into staging select * from source'] },
+    jsonata: { sqlStatements: ['delete from staging', '{% $states.input.insert %}'] },
+    payload: {
+      jsonPath: { sqlStatements: ['delete from staging', 'insert into staging select * from source'] },
+      jsonata: { sqlStatements: ['delete from staging', '{% $states.input.insert %}'] },
+    },
+  },
+  {
+    name: 'named parameters, literal and from the input',
+    jsonPath: { sql: 'select * from sales where region = :region and year = :year', parameters: { region: sfn.JsonPath.stringAt('$.region'), year: '2026' } },
+    jsonata: { sql: 'select * from sales where region = :region and year = :year', parameters: { region: '{% $states.input.region %}', year: '2026' } },
+    payload: {
+      jsonPath: {
+        sqlStatement: 'select * from sales where region = :region and year = :year',
+        parameters: [{ 'name': 'region', 'value.$': '$.region' }, { name: 'year', value: '2026' }],
+      },
+      jsonata: {
+        sqlStatement: 'select * from sales where region = :region and year = :year',
+        parameters: [{ name: 'region', value: '{% $states.input.region %}' }, { name: 'year', value: '2026' }],
+      },
+    },
+  },
+  {
+    name: 'a singleton statement',
+    jsonPath: { sql: 'call nightly_load()', singleton: true },
+    jsonata: { sql: 'call nightly_load()', singleton: true },
+    payload: {
+      jsonPath: { sqlStatement: 'call nightly_load()', action: 'executeSingletonStatement' },
+      jsonata: { sqlStatement: 'call nightly_load()', action: 'executeSingletonStatement' },
+    },
+  },
+];
+
+describe.each(CASES)('$name', ({ jsonPath, jsonata, payload }) => {
+  test('JSONPath: lambda:invoke.waitForTaskToken with the task token and the execution id added', () => {
+    const { stack, tasker, fnArn } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'RunSql', { tasker, taskTimeout: HOUR, ...jsonPath } as any);
+    expect(stack.resolve(task.toStateJson())).toEqual({
+      Type: 'Task',
+      Resource: CALLBACK,
+      Parameters: {
+        FunctionName: fnArn,
+        Payload: { ...payload.jsonPath, 'taskToken.$': '$$.Task.Token', 'executionArn.$': '$$.Execution.Id' },
+      },
+      TimeoutSeconds: 3600,
+      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
+      End: true,
+    });
+  });
+
+  test('JSONata: the same with Arguments and $states.context', () => {
+    const { stack, tasker, fnArn } = setup();
+    const task = RedshiftSqlTask.jsonata(stack, 'RunSql', { tasker, taskTimeout: HOUR, ...jsonata } as any);
+    expect(stack.resolve(task.toStateJson())).toEqual({
+      Type: 'Task',
+      QueryLanguage: 'JSONata',
+      Resource: CALLBACK,
+      Arguments: {
+        FunctionName: fnArn,
+        Payload: { ...payload.jsonata, taskToken: '{% $states.context.Task.Token %}', executionArn: '{% $states.context.Execution.Id %}' },
+      },
+      TimeoutSeconds: 3600,
+      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
+      End: true,
+    });
+  });
+});
+
+describe('task options', () => {
+  test('JSONPath: input, result and output processing, comment, assign, credentials and a Catch on the exported error names', () => {
+    const { stack, tasker } = setup();
+    const role = iam.Role.fromRoleArn(stack, 'CrossAccount', 'arn:aws:iam::210987654321:role/redshift-runner');
+    const task = RedshiftSqlTask.jsonPath(stack, 'RunSql', {
+      tasker,
+      sql: 'select count(*) from sales',
+      comment: 'Counts the sales',
+      inputPath: '$.request',
+      resultSelector: { 'rows.$': '$.detail.rows', 'statementId.$': '$.detail.statementId' },
+      resultPath: '$.count',
+      outputPath: '$.count',
+      assign: { counted: '$.count' },
+      taskTimeout: sfn.Timeout.at('$.budgetSeconds'),
+      credentials: { role: sfn.TaskRole.fromRole(role) },
+      stateName: 'Count sales',
+    });
+    task.addCatch(new sfn.Pass(stack, 'SqlFailed'), { errors: [SfnRedshiftTaskerErrors.STATEMENT_FAILED], resultPath: '$.error' });
+    task.addCatch(new sfn.Pass(stack, 'TooLong'), { errors: [sfn.Errors.TIMEOUT] });
+    expect(stack.resolve(task.toStateJson())).toEqual(expect.objectContaining({
+      Comment: 'Counts the sales',
+      InputPath: '$.request',
+      ResultSelector: { 'rows.$': '$.detail.rows', 'statementId.$': '$.detail.statementId' },
+      ResultPath: '$.count',
+      OutputPath: '$.count',
+      Assign: { counted: '$.count' },
+      TimeoutSecondsPath: '$.budgetSeconds',
+      Credentials: { RoleArn: 'arn:aws:iam::210987654321:role/redshift-runner' },
+      Catch: [
+        { ErrorEquals: ['FAILED'], ResultPath: '$.error', Next: 'SqlFailed' },
+        { ErrorEquals: ['States.Timeout'], Next: 'TooLong' },
+      ],
+    }));
+  });
+
+  test('JSONata: outputs, assign, a dynamic timeout', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonata(stack, 'RunSql', {
+      tasker,
+      sql: 'select count(*) from sales',
+      outputs: { rows: '{% $states.result.detail.rows %}' },
+      assign: { statementId: '{% $states.result.detail.statementId %}' },
+      taskTimeout: sfn.Timeout.jsonata('{% $states.input.budget %}'),
+      comment: 'Counts the sales',
+    });
+    expect(stack.resolve(task.toStateJson())).toEqual(expect.objectContaining({
+      QueryLanguage: 'JSONata',
+      Output: { rows: '{% $states.result.detail.rows %}' },
+      Assign: { statementId: '{% $states.result.detail.statementId %}' },
+      TimeoutSeconds: '{% $states.input.budget %}',
+      Comment: 'Counts the sales',
+    }));
+  });
+
+  test('the state machine\'s query language decides when the state sets none', () => {
+    const { stack, tasker } = setup();
+    const task = new RedshiftSqlTask(stack, 'RunSql', { tasker, sql: 'select 1', taskTimeout: HOUR });
+    expect(stack.resolve(task.toStateJson(sfn.QueryLanguage.JSONATA))).toEqual(expect.objectContaining({
+      Arguments: expect.objectContaining({ Payload: expect.objectContaining({ taskToken: '{% $states.context.Task.Token %}' }) }),
+    }));
+    expect(stack.resolve(task.toStateJson())).toEqual(expect.objectContaining({ Parameters: expect.any(Object) }));
+  });
+
+  test.each([
+    ['JSONPath', (stack: Stack, tasker: SfnRedshiftTasker) => RedshiftSqlTask.jsonPath(stack, 'Start', {
+      tasker, sql: sfn.JsonPath.stringAt('$.sql'), integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE, resultPath: '$.started',
+    }), { Parameters: { 'sqlStatement.$': '$.sql', 'executionArn.$': '$$.Execution.Id' }, ResultPath: '$.started' }],
+    ['JSONata', (stack: Stack, tasker: SfnRedshiftTasker) => RedshiftSqlTask.jsonata(stack, 'Start', {
+      tasker, sql: '{% $states.input.sql %}', integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+    }), { QueryLanguage: 'JSONata', Arguments: { sqlStatement: '{% $states.input.sql %}', executionArn: '{% $states.context.Execution.Id %}' } }],
+  ])('%s, REQUEST_RESPONSE: starts without a callback and returns the Data API\'s answer (the function as resource)', (_, create, expected) => {
+    const { stack, tasker, fnArn } = setup();
+    const task = create(stack, tasker);
+    expect(stack.resolve(task.toStateJson())).toEqual({
+      Type: 'Task', Resource: fnArn, ...expected, Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY], End: true,
+    });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('retryOnServiceExceptions: false leaves the retries to the user', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'RunSql', { tasker, sql: 'select 1', taskTimeout: HOUR, retryOnServiceExceptions: false });
+    task.addRetry({ errors: [SfnRedshiftTaskerErrors.CONCURRENT_EXECUTION], interval: Duration.minutes(1) });
+    expect(stack.resolve(task.toStateJson())).toEqual(expect.objectContaining({
+      Retry: [{ ErrorEquals: ['ConcurrentExecution'], IntervalSeconds: 60 }],
+    }));
+  });
+});
+
+describe('permissions and metrics', () => {
+  test('the state machine\'s role may invoke the tasker\'s function, and nothing else (no :* for versions and aliases)', () => {
+    const { stack, tasker, fnArn } = setup();
+    const run = RedshiftSqlTask.jsonPath(stack, 'RunSql', { tasker, sql: 'select 1', taskTimeout: HOUR });
+    const again = RedshiftSqlTask.jsonata(stack, 'RunAgain', { tasker, sql: 'select 2', taskTimeout: HOUR });
+    new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(run.next(again)) });
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('^MachineRole') } });
+    expect(Object.values(policies).map((policy: any) => policy.Properties.PolicyDocument.Statement)).toEqual([[
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: fnArn },
+    ]]);
+  });
+
+  test('task metrics carry the function', () => {
+    const { stack, tasker, fnArn } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'RunSql', { tasker, sql: 'select 1', taskTimeout: HOUR });
+    expect(stack.resolve(task.metricRunTime().dimensions)).toEqual({ LambdaFunctionArn: fnArn });
+  });
+});
+
+describe('synth-time checks', () => {
+  const long = 'x'.repeat(100_001);
+  test.each<[string, Partial<RedshiftSqlTaskProps>, RegExp]>([
+    ['neither sql nor sqlStatements', {}, /Give exactly one of sql \(one statement\) and sqlStatements .*; got neither/],
+    ['both', { sql: 'select 1', sqlStatements: ['select 2'] }, /got both\. Remove one of them/],
+    ['an empty statement', { sql: '  ' }, /sql must be one SQL statement; got an empty string/],
+    ['an oversized statement', { sql: long }, /sql is 100001 bytes; the Redshift Data API accepts at most 100000/],
+    ['an empty list', { sqlStatements: [] }, /sqlStatements must hold 1 to 40 statements .*; got 0\. Give at least one/],
+    ['41 statements', { sqlStatements: Array(41).fill('select 1') }, /got 41\. Split them/],
+    ['an empty statement in the list', { sqlStatements: ['select 1', ''] }, /sqlStatements\[1\] must be one SQL statement/],
+    ['parameters with a list', { sqlStatements: ['select :a'], parameters: { a: '1' } }, /parameters cannot be used with sqlStatements/],
+    ['a bad parameter name', { sql: 'select :a', parameters: { 'my-param': '1' } }, /parameter name "my-param"; a name is a letter or underscore/],
+    ['an empty parameter value', { sql: 'select :a', parameters: { a: '' } }, /parameters\.a is an empty string; the Data API has no empty or NULL/],
+    ['RUN_JOB', { sql: 'select 1', integrationPattern: sfn.IntegrationPattern.RUN_JOB }, /integrationPattern RUN_JOB is not supported/],
+  ])('fails when %s', (_, props, message) => {
+    const { stack, tasker } = setup();
+    expect(() => new RedshiftSqlTask(stack, 'RunSql', { tasker, taskTimeout: HOUR, ...props })).toThrow(message);
+  });
+
+  test('every problem is reported at once, with the state\'s path', () => {
+    const { stack, tasker } = setup();
+    expect(() => new RedshiftSqlTask(stack, 'RunSql', { tasker, sql: '', parameters: { 1: '' } }))
+      .toThrow(/^Invalid RedshiftSqlTask props \(TestStack\/RunSql\):\n- sql must be .*\n- parameters has .*\n- parameters\.1 is an empty string/);
+  });
+
+  test('JSONPath values in a JSONata state fail at synth with the fix', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonata(stack, 'RunSql', { tasker, sql: sfn.JsonPath.stringAt('$.sql'), taskTimeout: HOUR });
+    expect(() => task.toStateJson()).toThrow(/renders in JSONata but its props use JSONPath values \(\$\.sql\); use JSONata expressions/);
+  });
+
+  test('a waiting task without taskTimeout, or with a heartbeat, gets a warning', () => {
+    const { stack, tasker } = setup();
+    RedshiftSqlTask.jsonPath(stack, 'NoTimeout', { tasker, sql: 'select 1' });
+    RedshiftSqlTask.jsonPath(stack, 'Heartbeat', { tasker, sql: 'select 1', taskTimeout: HOUR, heartbeatTimeout: sfn.Timeout.duration(Duration.minutes(5)) });
+    RedshiftSqlTask.jsonPath(stack, 'Fine', { tasker, sql: 'select 1', taskTimeout: HOUR });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue())
+      .map((w) => `${w.id}: ${String(w.entry.data)}`);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^\/TestStack\/NoTimeout: TestStack\/NoTimeout has no taskTimeout: .* waits up to a year .* \[ack: cdk-stepfunctions-redshift:taskTimeout\]$/),
+      expect.stringMatching(/^\/TestStack\/Heartbeat: .*nothing sends heartbeats .* \[ack: cdk-stepfunctions-redshift:heartbeatTimeout\]$/),
+    ]);
+  });
+});
+
+test('every rendered machine is valid ASL (asl-validator), in both query languages', () => {
+  const { stack, tasker } = setup();
+  const machines = ([['JSONPath', RedshiftSqlTask.jsonPath], ['JSONata', RedshiftSqlTask.jsonata]] as const).map(([language, create]) => {
+    let chain: sfn.Chain | undefined;
+    CASES.forEach((c, index) => {
+      const task = create(stack, `${language}${index}`, { tasker, taskTimeout: HOUR, ...(language === 'JSONPath' ? c.jsonPath : c.jsonata) } as any);
+      task.addCatch(new sfn.Fail(stack, `${language}Failed${index}`, { error: 'SqlFailed' }), { errors: [SfnRedshiftTaskerErrors.STATEMENT_FAILED] });
+      chain = chain === undefined ? sfn.Chain.start(task) : chain.next(task);
+    });
+    return new sfn.StateMachine(stack, `${language}Machine`, {
+      definitionBody: sfn.DefinitionBody.fromChainable(chain!),
+      queryLanguage: language === 'JSONata' ? sfn.QueryLanguage.JSONATA : undefined,
+    });
+  });
+  for (const machine of machines) {
+    const definition = definitionOf(stack, machine);
+    expect(Object.keys(definition.States)).toHaveLength(CASES.length * 2);
+    expect(aslErrors(definition)).toBe('');
+  }
+});
