@@ -20,6 +20,10 @@ export interface ReconcilerResult {
 
 const FINAL = ['FINISHED', 'FAILED', 'ABORTED'];
 
+function result(name: string, expected: string, ok: boolean, actual: string, started: number): ReconcilerResult {
+  return { name, kind: 'reconciler', expected, actual, ok, durationMs: Date.now() - started };
+}
+
 /** The local function name of the example app's first starter function. */
 function starterOf(example: SynthesizedExample): string {
   const { app } = example;
@@ -56,14 +60,8 @@ async function lostEvent(cloud: LocalCloud, starter: string): Promise<Reconciler
   } finally {
     cloud.redshift.setEventDrops(undefined);
   }
-  return {
-    name: 'a lost completion event',
-    kind: 'reconciler',
-    ok,
-    actual,
-    durationMs: Date.now() - started,
-    expected: 'the task is called back by the next sweep, once, with the event the Data API would have sent',
-  };
+  return result('a lost completion event', 'the task is called back by the next sweep, once, with the event the Data API would have sent',
+    ok, actual, started);
 }
 
 /** A statement whose task timed out while it ran: the sweep cancels it and calls nobody back. */
@@ -88,14 +86,8 @@ async function orphan(cloud: LocalCloud, starter: string): Promise<ReconcilerRes
   } catch (error) {
     actual = `error: ${(error as Error).message}`;
   }
-  return {
-    name: 'an orphaned statement',
-    kind: 'reconciler',
-    ok,
-    actual,
-    durationMs: Date.now() - started,
-    expected: 'the statement is cancelled by the next sweep (its caller no longer waits), and nobody is called back',
-  };
+  return result('an orphaned statement', 'the statement is cancelled by the next sweep (its caller no longer waits), and nobody is called back',
+    ok, actual, started);
 }
 
 /** Both scenarios, one after the other. */
