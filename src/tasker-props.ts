@@ -204,7 +204,7 @@ export interface SfnRedshiftTaskerProps {
    * Options for the starter function the construct creates (memory, timeout, VPC, reserved concurrency, role ...).
    * They override the defaults one by one. `environment` entries are added to the handler's environment; they cannot
    * replace the variables the construct manages (`DDB_TABLE_NAME`, `CLUSTER_IDENTIFIER`, `WORKGROUP_NAME`, `DATABASE`,
-   * `DB_USER`, `SECRET_ARN`, `TTL`, `LOG_LEVEL`).
+   * `DB_USER`, `SECRET_ARN`, `TTL`, `LOG_LEVEL`, `CANCEL_ORPHANS`).
    *
    * Defaults: Node.js 24 on arm64, 256 MB, 60-second timeout, X-Ray tracing active, a log group with one month of
    * retention, a role with only the permissions the handler needs, no reserved concurrency.
