@@ -63,7 +63,7 @@ export interface RedshiftSqlProps {
  * updated or deleted, and the stack waits for each statement through the tasker's callback, without a function of
  * its own (the service token is the tasker's starter function).
  *
- * The resource depends on the tasker and on its callback infrastructure (for a tasker with
+ * The resource depends on the tasker's resources and on its callback infrastructure (for a tasker with
  * `createCallbackInfra: false`, the infrastructure of the tasker that owns its tracking table), so the completion
  * events of its statements are caught on create and on delete.
  */
@@ -113,7 +113,11 @@ export class RedshiftSql extends Construct {
    * Delete they must outlive the resource's last statement.
    */
   private dependOnCallbackInfrastructure(tasker: SfnRedshiftTasker): void {
-    this.customResource.node.addDependency(tasker);
+    // Everything of the tasker but its starter function, which the service token already references (Fn::GetAtt): a
+    // DependsOn on it would be redundant (cfn-lint W3005). The function depends on its policy itself.
+    for (const child of tasker.node.children) {
+      if (child !== tasker.lambdaFunction) this.customResource.node.addDependency(child);
+    }
     const owner = callbackInfrastructureOwner(tasker);
     if (owner !== undefined) {
       if (owner !== tasker) this.customResource.node.addDependency(owner);

@@ -60,16 +60,19 @@ test('lists (one transaction each), an OnUpdate, parameters (tokens too) and the
   }));
 });
 
-test('depends on the whole tasker: function, policies, table, rule, queues, key and event source mapping', () => {
+test('depends on the whole tasker but the function its service token references: policies, table, rule, queues, key and event source mapping', () => {
   const { stack, tasker } = setup();
   const sql = new RedshiftSql(stack, 'Sql', { tasker, onCreate: ['select 1'] });
   const resources = Template.fromStack(stack).toJSON().Resources;
   const taskerResources = Object.keys(resources).filter((id) => id.startsWith('RSTask'));
-  expect(taskerResources.map((id) => resources[id].Type)).toEqual(expect.arrayContaining([
-    'AWS::Lambda::Function', 'AWS::IAM::Policy', 'AWS::DynamoDB::Table', 'AWS::Events::Rule', 'AWS::SQS::Queue',
+  const functionId = logicalIdOf(stack, tasker.lambdaFunction);
+  const dependsOn = resourceOf(stack, sql).DependsOn;
+  expect(dependsOn.map((id: string) => resources[id].Type)).toEqual(expect.arrayContaining([
+    'AWS::IAM::Policy', 'AWS::DynamoDB::Table', 'AWS::Events::Rule', 'AWS::SQS::Queue',
     'AWS::SQS::QueuePolicy', 'AWS::KMS::Key', 'AWS::Lambda::EventSourceMapping',
   ]));
-  expect([...resourceOf(stack, sql).DependsOn].sort()).toEqual(taskerResources.sort());
+  expect([...dependsOn].sort()).toEqual(taskerResources.filter((id) => id !== functionId).sort());
+  expect(resourceOf(stack, sql).Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
 });
 
 test('a tasker sharing another\'s callback infrastructure: the resource also depends on the tasker that owns it', () => {
@@ -80,8 +83,9 @@ test('a tasker sharing another\'s callback infrastructure: the resource also dep
   const sql = new RedshiftSql(stack, 'Sql', { tasker: second, onCreate: ['select 1'] });
   const dependsOn: string[] = resourceOf(stack, sql).DependsOn;
   expect(dependsOn).toEqual(expect.arrayContaining([
-    logicalIdOf(stack, tasker.rule as any), logicalIdOf(stack, tasker.queue as any), logicalIdOf(stack, second.lambdaFunction),
+    logicalIdOf(stack, tasker.rule as any), logicalIdOf(stack, tasker.queue as any),
   ]));
+  expect(dependsOn).not.toContain(logicalIdOf(stack, second.lambdaFunction));
   expect(dependsOn.some((id) => id.startsWith('RSTaskCompletionEventSource'))).toBe(true);
   expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
 });
