@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from cdk_stepfunctions_redshift import (
     LogLevel,
     RedshiftSqlTask,
+    RedshiftStatementTask,
     RedshiftTargetProps,
     SfnRedshiftTasker,
     SfnRedshiftTaskerErrors,
@@ -256,15 +257,26 @@ def test_enum_like_classes():
     assert LogLevel.WARN.to_string() == "WARN"
 
 
+def test_a_statement_action_read_in_python_is_the_library_object():
+    """The library compares the action with StatementAction.FETCH_RESULT by identity: each read of a constant gives a
+    new Python object (so compare .value in Python), with the library's one object behind it."""
+    stack = cdk.Stack(cdk.App(), "Actions")
+    tasker = SfnRedshiftTasker(stack, "Tasker", redshift_target_props=RedshiftTargetProps(cluster_identifier="my-cluster", db_name="dev"))
+    RedshiftStatementTask.json_path(stack, "NextPage", tasker=tasker, action=StatementAction.FETCH_RESULT, next_token="token")
+    with pytest.raises(RuntimeError, match="nextToken pages a result"):
+        RedshiftStatementTask.json_path(stack, "Cancel", tasker=tasker, action=StatementAction.CANCEL, next_token="token")
+
+
 def test_invalid_props_fail_with_the_library_message():
     stack = cdk.Stack(cdk.App(), "Invalid")
-    with pytest.raises(Exception, match="got both") as raised:
+    # The library's errors reach Python as RuntimeError: match on the message.
+    with pytest.raises(RuntimeError, match="got both") as raised:
         SfnRedshiftTasker(stack, "RSTask", redshift_target_props=RedshiftTargetProps(
             cluster_identifier="my-cluster", workgroup_name="analytics", db_name="dev"))
     assert "Invalid SfnRedshiftTasker props" in str(raised.value)
     tasker = SfnRedshiftTasker(stack, "Valid", redshift_target_props=RedshiftTargetProps(
         cluster_identifier="my-cluster", db_name="dev"))
-    with pytest.raises(Exception, match="Invalid RedshiftSqlTask props") as raised:
+    with pytest.raises(RuntimeError, match="Invalid RedshiftSqlTask props") as raised:
         RedshiftSqlTask.jsonata(stack, "Both", tasker=tasker, sql="select 1", sql_statements=["select 2"])
     assert "got both" in str(raised.value)
     # Nothing of the failed constructs was created.

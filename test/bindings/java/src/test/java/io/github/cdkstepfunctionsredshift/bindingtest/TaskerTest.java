@@ -26,6 +26,8 @@ import io.github.cdkstepfunctionsredshift.LogLevel;
 import io.github.cdkstepfunctionsredshift.RedshiftSql;
 import io.github.cdkstepfunctionsredshift.RedshiftSqlTask;
 import io.github.cdkstepfunctionsredshift.RedshiftSqlTaskJsonataProps;
+import io.github.cdkstepfunctionsredshift.RedshiftStatementTask;
+import io.github.cdkstepfunctionsredshift.RedshiftStatementTaskJsonPathProps;
 import io.github.cdkstepfunctionsredshift.RedshiftTargetProps;
 import io.github.cdkstepfunctionsredshift.SfnRedshiftTasker;
 import io.github.cdkstepfunctionsredshift.SfnRedshiftTaskerErrors;
@@ -346,6 +348,20 @@ class TaskerTest {
         assertEquals(List.of("describeStatement", "cancelStatement", "getStatementResult"), Stream.of(
                 StatementAction.DESCRIBE, StatementAction.CANCEL, StatementAction.FETCH_RESULT)
                 .map(StatementAction::getValue).collect(Collectors.toList()));
+    }
+
+    /** The library compares the action with StatementAction.FETCH_RESULT by identity: the Java constant is that object. */
+    @Test
+    void aStatementActionReadInJavaIsTheLibraryObject() {
+        Stack stack = new Stack(new App(), "Actions");
+        SfnRedshiftTasker tasker = SfnRedshiftTasker.Builder.create(stack, "Tasker")
+                .redshiftTargetProps(RedshiftTargetProps.builder().clusterIdentifier("my-cluster").dbName("dev").build())
+                .build();
+        RedshiftStatementTask.jsonPath(stack, "NextPage", RedshiftStatementTaskJsonPathProps.builder()
+                .tasker(tasker).action(StatementAction.FETCH_RESULT).nextToken("token").build());
+        RuntimeException error = assertThrows(RuntimeException.class, () -> RedshiftStatementTask.jsonPath(stack, "Cancel",
+                RedshiftStatementTaskJsonPathProps.builder().tasker(tasker).action(StatementAction.CANCEL).nextToken("token").build()));
+        assertTrue(error.getMessage().contains("nextToken pages a result"), error.getMessage());
     }
 
     @Test
