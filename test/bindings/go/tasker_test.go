@@ -330,7 +330,7 @@ func TestEnumLikeClasses(t *testing.T) {
 
 // The library compares the action with StatementAction.FETCH_RESULT by identity: the Go constant is that object.
 func TestAStatementActionReadInGoIsTheLibraryObject(t *testing.T) {
-	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Actions"), nil)
+	stack := awscdk.NewStack(scratchApp(t), jsii.String("Actions"), nil)
 	tasker := redshift.NewSfnRedshiftTasker(stack, jsii.String("Tasker"), &redshift.SfnRedshiftTaskerProps{
 		RedshiftTargetProps: &redshift.RedshiftTargetProps{ClusterIdentifier: jsii.String("my-cluster"), DbName: jsii.String("dev")},
 	})
@@ -352,6 +352,12 @@ func TestAStatementActionReadInGoIsTheLibraryObject(t *testing.T) {
 	}
 }
 
+// scratchApp is an app whose cloud assembly is not kept: in a temporary directory the test removes (an app without
+// Outdir leaves one behind in the system's temporary directory).
+func scratchApp(t *testing.T) awscdk.App {
+	return awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+}
+
 // panicMessage runs f and returns what it panicked with ("" if it did not), and the panic value's type.
 func panicMessage(f func()) (message string, kind string) {
 	defer func() {
@@ -364,7 +370,7 @@ func panicMessage(f func()) (message string, kind string) {
 }
 
 func TestInvalidPropsFailWithTheLibraryMessage(t *testing.T) {
-	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Invalid"), nil)
+	stack := awscdk.NewStack(scratchApp(t), jsii.String("Invalid"), nil)
 	message, kind := panicMessage(func() {
 		redshift.NewSfnRedshiftTasker(stack, jsii.String("RSTask"), &redshift.SfnRedshiftTaskerProps{
 			RedshiftTargetProps: &redshift.RedshiftTargetProps{
@@ -389,6 +395,13 @@ func TestInvalidPropsFailWithTheLibraryMessage(t *testing.T) {
 	})
 	if !strings.Contains(message, "Invalid RedshiftSqlTask props") || !strings.Contains(message, "got both") {
 		t.Errorf("want the library's validation message, got %q", message)
+	}
+	// A missing required prop is the binding's error (a panic with a string), before the library sees the props.
+	message, kind = panicMessage(func() {
+		redshift.RedshiftSqlTask_JsonPath(stack, jsii.String("NoTasker"), &redshift.RedshiftSqlTaskJsonPathProps{Sql: jsii.String("select 1")})
+	})
+	if kind != "string" || !strings.Contains(message, "Tasker is required") {
+		t.Errorf("want the binding's required-field panic, got a %s: %q", kind, message)
 	}
 	// Nothing of the failed constructs was created.
 	for id := range resources(*assertions.Template_FromStack(stack, nil).ToJSON()) {

@@ -1,6 +1,10 @@
 """Reading synthesized templates: resource counts, one named resource, a state machine's states."""
 import collections
+import contextlib
 import json
+import tempfile
+
+import aws_cdk as cdk
 
 # The resources a default tasker creates (README: "What a default tasker creates"). Each stack's expected counts are
 # this table plus what the stack adds, so a change to the tasker's resources is one edit here.
@@ -27,6 +31,14 @@ TASKER_WITHOUT_CALLBACK_INFRA = {
 STATE_MACHINE = {"AWS::StepFunctions::StateMachine": 1, "AWS::IAM::Role": 1, "AWS::IAM::Policy": 1}
 # A grant on a role of the tasker or the app that had no policy yet: its default policy.
 ROLE_POLICY = {"AWS::IAM::Policy": 1}
+
+
+@contextlib.contextmanager
+def scratch_app():
+    """An app whose cloud assembly is not kept: in a temporary directory removed afterwards (an App without outdir
+    leaves one behind in the system's temporary directory)."""
+    with tempfile.TemporaryDirectory(prefix="cdk-sfn-redshift-python-") as outdir:
+        yield cdk.App(outdir=outdir)
 
 
 def counts(*tables):

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import assertions
 
 import readme_samples as readme
+from templates import scratch_app
 
 README = pathlib.Path(__file__).resolve().parents[3] / "README.md"
 
@@ -29,9 +30,10 @@ SAMPLES = python_samples()
 
 def synthesize(build):
     """The template of a new stack that `build(stack)` fills."""
-    stack = cdk.Stack(cdk.App(), "Sample")
-    build(stack)
-    return assertions.Template.from_stack(stack).to_json()
+    with scratch_app() as app:
+        stack = cdk.Stack(app, "Sample")
+        build(stack)
+        return assertions.Template.from_stack(stack).to_json()
 
 
 def test_every_python_sample_has_its_function():

@@ -27,7 +27,7 @@ from cdk_stepfunctions_redshift import (
 import readme_samples as readme
 from templates import (
     DEFAULT_TASKER, ROLE_POLICY, STATE_MACHINE, TASKER_WITHOUT_CALLBACK_INFRA,
-    arn, counts, environment, only_resource, policy_statements, resource_counts, states,
+    arn, counts, environment, only_resource, policy_statements, resource_counts, scratch_app, states,
 )
 
 WAIT_FOR_TASK_TOKEN = "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
@@ -260,24 +260,29 @@ def test_enum_like_classes():
 def test_a_statement_action_read_in_python_is_the_library_object():
     """The library compares the action with StatementAction.FETCH_RESULT by identity: each read of a constant gives a
     new Python object (so compare .value in Python), with the library's one object behind it."""
-    stack = cdk.Stack(cdk.App(), "Actions")
-    tasker = SfnRedshiftTasker(stack, "Tasker", redshift_target_props=RedshiftTargetProps(cluster_identifier="my-cluster", db_name="dev"))
-    RedshiftStatementTask.json_path(stack, "NextPage", tasker=tasker, action=StatementAction.FETCH_RESULT, next_token="token")
-    with pytest.raises(RuntimeError, match="nextToken pages a result"):
-        RedshiftStatementTask.json_path(stack, "Cancel", tasker=tasker, action=StatementAction.CANCEL, next_token="token")
+    with scratch_app() as scratch:
+        stack = cdk.Stack(scratch, "Actions")
+        tasker = SfnRedshiftTasker(stack, "Tasker", redshift_target_props=RedshiftTargetProps(cluster_identifier="my-cluster", db_name="dev"))
+        RedshiftStatementTask.json_path(stack, "NextPage", tasker=tasker, action=StatementAction.FETCH_RESULT, next_token="token")
+        with pytest.raises(RuntimeError, match="nextToken pages a result"):
+            RedshiftStatementTask.json_path(stack, "Cancel", tasker=tasker, action=StatementAction.CANCEL, next_token="token")
 
 
 def test_invalid_props_fail_with_the_library_message():
-    stack = cdk.Stack(cdk.App(), "Invalid")
-    # The library's errors reach Python as RuntimeError: match on the message.
-    with pytest.raises(RuntimeError, match="got both") as raised:
-        SfnRedshiftTasker(stack, "RSTask", redshift_target_props=RedshiftTargetProps(
-            cluster_identifier="my-cluster", workgroup_name="analytics", db_name="dev"))
-    assert "Invalid SfnRedshiftTasker props" in str(raised.value)
-    tasker = SfnRedshiftTasker(stack, "Valid", redshift_target_props=RedshiftTargetProps(
-        cluster_identifier="my-cluster", db_name="dev"))
-    with pytest.raises(RuntimeError, match="Invalid RedshiftSqlTask props") as raised:
-        RedshiftSqlTask.jsonata(stack, "Both", tasker=tasker, sql="select 1", sql_statements=["select 2"])
-    assert "got both" in str(raised.value)
-    # Nothing of the failed constructs was created.
-    assert [r for r in assertions.Template.from_stack(stack).to_json()["Resources"] if not r.startswith("Valid")] == []
+    with scratch_app() as scratch:
+        stack = cdk.Stack(scratch, "Invalid")
+        # The library's errors reach Python as RuntimeError: match on the message.
+        with pytest.raises(RuntimeError, match="got both") as raised:
+            SfnRedshiftTasker(stack, "RSTask", redshift_target_props=RedshiftTargetProps(
+                cluster_identifier="my-cluster", workgroup_name="analytics", db_name="dev"))
+        assert "Invalid SfnRedshiftTasker props" in str(raised.value)
+        tasker = SfnRedshiftTasker(stack, "Valid", redshift_target_props=RedshiftTargetProps(
+            cluster_identifier="my-cluster", db_name="dev"))
+        with pytest.raises(RuntimeError, match="Invalid RedshiftSqlTask props") as raised:
+            RedshiftSqlTask.jsonata(stack, "Both", tasker=tasker, sql="select 1", sql_statements=["select 2"])
+        assert "got both" in str(raised.value)
+        # A missing required prop is the binding's error, before the library sees the props.
+        with pytest.raises(TypeError, match="tasker"):
+            RedshiftSqlTask.json_path(stack, "NoTasker", sql="select 1")
+        # Nothing of the failed constructs was created.
+        assert [r for r in assertions.Template.from_stack(stack).to_json()["Resources"] if not r.startswith("Valid")] == []

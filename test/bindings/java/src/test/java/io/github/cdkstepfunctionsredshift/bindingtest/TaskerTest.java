@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.cdkstepfunctionsredshift.LogLevel;
 import io.github.cdkstepfunctionsredshift.RedshiftSql;
 import io.github.cdkstepfunctionsredshift.RedshiftSqlTask;
+import io.github.cdkstepfunctionsredshift.RedshiftSqlTaskJsonPathProps;
 import io.github.cdkstepfunctionsredshift.RedshiftSqlTaskJsonataProps;
 import io.github.cdkstepfunctionsredshift.RedshiftStatementTask;
 import io.github.cdkstepfunctionsredshift.RedshiftStatementTaskJsonPathProps;
@@ -45,6 +46,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.Stack;
@@ -352,8 +354,8 @@ class TaskerTest {
 
     /** The library compares the action with StatementAction.FETCH_RESULT by identity: the Java constant is that object. */
     @Test
-    void aStatementActionReadInJavaIsTheLibraryObject() {
-        Stack stack = new Stack(new App(), "Actions");
+    void aStatementActionReadInJavaIsTheLibraryObject(@TempDir final Path scratch) {
+        Stack stack = new Stack(App.Builder.create().outdir(scratch.toString()).build(), "Actions");
         SfnRedshiftTasker tasker = SfnRedshiftTasker.Builder.create(stack, "Tasker")
                 .redshiftTargetProps(RedshiftTargetProps.builder().clusterIdentifier("my-cluster").dbName("dev").build())
                 .build();
@@ -365,8 +367,8 @@ class TaskerTest {
     }
 
     @Test
-    void invalidPropsFailWithTheLibraryMessage() {
-        Stack stack = new Stack(new App(), "Invalid");
+    void invalidPropsFailWithTheLibraryMessage(@TempDir final Path scratch) {
+        Stack stack = new Stack(App.Builder.create().outdir(scratch.toString()).build(), "Invalid");
         RuntimeException error = assertThrows(RuntimeException.class, () -> SfnRedshiftTasker.Builder.create(stack, "RSTask")
                 .redshiftTargetProps(RedshiftTargetProps.builder()
                         .clusterIdentifier("my-cluster").workgroupName("analytics").dbName("dev").build())
@@ -382,6 +384,10 @@ class TaskerTest {
         assertTrue(taskError.getMessage().contains("got both"), taskError.getMessage());
         // The library's errors reach Java as jsii's unchecked exception: match on the message.
         assertEquals("software.amazon.jsii.JsiiError", error.getClass().getName());
+        // A missing required prop is the binding's error, before the library sees the props.
+        NullPointerException missing = assertThrows(NullPointerException.class,
+                () -> RedshiftSqlTaskJsonPathProps.builder().sql("select 1").build());
+        assertEquals("tasker is required", missing.getMessage());
         // Nothing of the failed constructs was created.
         assertTrue(Templates.resources(Template.fromStack(stack).toJSON()).keySet().stream().allMatch(id -> id.startsWith("Valid")));
     }
