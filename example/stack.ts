@@ -15,8 +15,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { TASKER_FUNCTION_ENV } from './custom-resources/environment';
 import {
-  CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SLOW_PROCEDURE_CREATE_SQL,
-  SLOW_PROCEDURE_DROP_SQL, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
+  CancellingStatementMachine, ChainedMachine, DEFAULT_TIMING, ExampleTiming, ParallelNoConcurrencyMachine, PollingMachine,
+  SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
 } from './machines';
 import { LogLevel, RedshiftSql, RedshiftSqlProps, SfnRedshiftTasker } from '../src';
 
@@ -53,6 +53,8 @@ export interface IntegTestingProps {
   readonly stackName?: string;
   /** @default - the account and Region of the CLI (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION) */
   readonly env?: Environment;
+  /** Durations of the machines' slow statements, budgets and waits. @default DEFAULT_TIMING */
+  readonly timing?: ExampleTiming;
 }
 
 /** The example app's stack and its parts (state machines and custom resources by construct id). */
@@ -218,7 +220,7 @@ export class IntegTesting {
 
     // ---- State machines ----
     const logGroup = new logs.LogGroup(stack, 'stateMachineLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const common = { tasker: this.rsTask, logGroup };
+    const common = { tasker: this.rsTask, logGroup, timing: props.timing ?? DEFAULT_TIMING };
     const cancelling = new CancellingStatementMachine(stack, common);
     const polling = new PollingMachine(stack, common);
     const successAndFail = new SuccessAndFailMachine(stack, common);

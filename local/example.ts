@@ -8,8 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { assetDirectories, CfnTemplate, LocalTemplate } from './cloudformation/template';
+import { ExampleTiming } from '../example/machines';
 import { IntegTesting } from '../example/stack';
 
+
+/**
+ * The local run's durations: the machines behave the same with shorter slow statements, budgets and waits, and the
+ * chain of six machines, which runs them one after the other, takes seconds instead of a minute. The singleton and
+ * the polled statement keep different SQL texts.
+ */
+export const LOCAL_TIMING: ExampleTiming = {
+  cancelAfterSeconds: 3,
+  cancelCheckIntervalSeconds: 1,
+  polledStatementSeconds: 3,
+  pollIntervalSeconds: 1,
+  singletonStatementSeconds: 4,
+};
 
 /** Region and account the local run uses (nothing reaches AWS; they only appear in ARNs). */
 export const LOCAL_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
@@ -32,7 +46,7 @@ export function synthesizeExample(): SynthesizedExample {
   const outdir = mkdtempSync(join(tmpdir(), 'local-example-cdk-out-'));
   try {
     const app = new App({ outdir, context: { 'aws:cdk:disable-version-reporting': true } });
-    const example = new IntegTesting({ app, env: LOCAL_ENV });
+    const example = new IntegTesting({ app, env: LOCAL_ENV, timing: LOCAL_TIMING });
     const assembly = app.synth();
     const artifact = assembly.getStackArtifact(example.stack.artifactId);
     const assetManifest = artifact.dependencies.find((d) => d.id.endsWith('.assets'));

@@ -6,13 +6,9 @@ import { RedshiftSqlTask, RedshiftStatementTask, StatementAction } from '../../s
 
 /** How long the slow statement would run if nobody cancelled it. */
 export const CANCELLED_STATEMENT_SECONDS = 600;
-/** How long the machine waits for it before it cancels it. */
-export const CANCEL_AFTER = Duration.seconds(10);
-/** The wait between two checks of the cancelled statement's status. */
-export const CANCEL_CHECK_INTERVAL = Duration.seconds(3);
 
 /**
- * A time budget: the task waits at most `CANCEL_AFTER` (`TimeoutSeconds`); on `States.Timeout` the machine cancels the
+ * A time budget: the task waits at most `timing.cancelAfterSeconds` (`TimeoutSeconds`); on `States.Timeout` the machine cancels the
  * statement (`statementId: LATEST`), then describes it, waiting between checks, until Redshift reports ABORTED.
  */
 export class CancellingStatementMachine {
@@ -33,7 +29,7 @@ export class CancellingStatementMachine {
     const start = RedshiftSqlTask.jsonPath(scope, 'startSlowQuery', {
       tasker: props.tasker,
       sql: slowStatement(CANCELLED_STATEMENT_SECONDS),
-      taskTimeout: sfn.Timeout.duration(CANCEL_AFTER),
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(props.timing.cancelAfterSeconds)),
       resultPath: '$.executionDetails',
       comment: 'Runs a statement that takes longer than the task may wait',
     })
@@ -44,7 +40,7 @@ export class CancellingStatementMachine {
       action: StatementAction.DESCRIBE,
       resultPath: '$.executionDetails',
     }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const waitBeforeDescribing = new sfn.Wait(scope, 'waitBeforeDescribingAgain', { time: sfn.WaitTime.duration(CANCEL_CHECK_INTERVAL) });
+    const waitBeforeDescribing = new sfn.Wait(scope, 'waitBeforeDescribingAgain', { time: sfn.WaitTime.duration(Duration.seconds(props.timing.cancelCheckIntervalSeconds)) });
     const status = (value: string) => sfn.Condition.stringEquals('$.executionDetails.Status', value);
     const verify = new sfn.Choice(scope, 'verifyCancelledQuery')
       .when(sfn.Condition.booleanEquals('$.executionCancelDetails.Status', false), failed)

@@ -6,8 +6,6 @@ import { RedshiftSqlTask, SfnRedshiftTaskerErrors } from '../../src';
 
 /** Number of parallel branches that try to start the same statement. */
 export const PARALLEL_BRANCHES = 10;
-/** How long the statement runs: long enough for every branch to try while it runs (and not the polled statement's text). */
-export const SINGLETON_STATEMENT_SECONDS = 15;
 
 /** Branch outcomes, as recorded in each branch's output `outcome`. */
 export const BranchOutcome = { RAN: 'ran', ALREADY_RUNNING: 'alreadyRunning' } as const;
@@ -29,7 +27,7 @@ export class ParallelNoConcurrencyMachine {
       });
       const start = RedshiftSqlTask.jsonPath(scope, `startSlowQuery${i}`, {
         tasker: props.tasker,
-        sql: slowStatement(SINGLETON_STATEMENT_SECONDS),
+        sql: slowStatement(props.timing.singletonStatementSeconds),
         singleton: true,
         taskTimeout: sfn.Timeout.duration(Duration.minutes(5)),
         resultPath: '$.executionDetails',

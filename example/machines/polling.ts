@@ -4,11 +4,6 @@ import { Construct } from 'constructs';
 import { ExampleMachineProps, exampleStateMachine, slowStatement } from './util';
 import { RedshiftSqlTask, RedshiftStatementTask, StatementAction } from '../../src';
 
-/** How long the polled statement runs. */
-export const POLLED_STATEMENT_SECONDS = 20;
-/** The wait between two polls. */
-export const POLL_INTERVAL = Duration.seconds(5);
-
 /**
  * The alternative without a callback: start the statement (no task token, so no completion event is requested),
  * then describe it in a Wait/Choice loop until it finished, failed or was aborted.
@@ -25,12 +20,12 @@ export class PollingMachine {
     const succeeded = new sfn.Succeed(scope, 'StatementSucceeded_');
     const execute = RedshiftSqlTask.jsonPath(scope, 'executeBeforePolling', {
       tasker: props.tasker,
-      sql: slowStatement(POLLED_STATEMENT_SECONDS),
+      sql: slowStatement(props.timing.polledStatementSeconds),
       integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
       resultPath: '$.executionDetails',
       comment: 'Starts the statement and returns its id at once (no callback)',
     }).addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    const wait = new sfn.Wait(scope, 'WaitBetweenPolls', { time: sfn.WaitTime.duration(POLL_INTERVAL) });
+    const wait = new sfn.Wait(scope, 'WaitBetweenPolls', { time: sfn.WaitTime.duration(Duration.seconds(props.timing.pollIntervalSeconds)) });
     const check = RedshiftStatementTask.jsonPath(scope, 'checkExecutionStateRSTask', {
       tasker: props.tasker,
       action: StatementAction.DESCRIBE,

@@ -51,7 +51,36 @@ export interface ExampleMachineProps {
   readonly tasker: SfnRedshiftTasker;
   /** Where the machine logs its executions. */
   readonly logGroup: logs.ILogGroup;
+  /** The durations of the slow statements, the budgets and the waits. */
+  readonly timing: ExampleTiming;
 }
+
+/**
+ * The durations the example machines play with, in whole seconds (Step Functions' `TimeoutSeconds` and `Wait` take
+ * whole seconds). The deployed example uses `DEFAULT_TIMING`; the local run shortens them, since the machines show
+ * the same behaviour whatever the durations.
+ */
+export interface ExampleTiming {
+  /** How long the cancelling machine waits for its slow statement before it cancels it (`TimeoutSeconds`). */
+  readonly cancelAfterSeconds: number;
+  /** The wait between two checks of the cancelled statement's status. */
+  readonly cancelCheckIntervalSeconds: number;
+  /** How long the polled statement runs. */
+  readonly polledStatementSeconds: number;
+  /** The wait between two polls. */
+  readonly pollIntervalSeconds: number;
+  /** How long the singleton statement runs: long enough for every parallel branch to try while it runs. */
+  readonly singletonStatementSeconds: number;
+}
+
+/** The durations of the deployed example. */
+export const DEFAULT_TIMING: ExampleTiming = {
+  cancelAfterSeconds: 10,
+  cancelCheckIntervalSeconds: 3,
+  polledStatementSeconds: 20,
+  pollIntervalSeconds: 5,
+  singletonStatementSeconds: 15,
+};
 
 /**
  * A standard state machine with execution logging (level ALL, without execution data: the input and output hold

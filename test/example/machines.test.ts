@@ -6,7 +6,7 @@
 import { definitionOf, logicalId, synthesizeExample } from './support';
 import {
   BranchOutcome, CANCELLED_STATEMENT_SECONDS, CancellingStatementMachine, ChainedMachine, FAILING_STATEMENT,
-  PARALLEL_BRANCHES, POLLED_STATEMENT_SECONDS, ParallelNoConcurrencyMachine, PollingMachine, SINGLETON_STATEMENT_SECONDS,
+  PARALLEL_BRANCHES, DEFAULT_TIMING, ParallelNoConcurrencyMachine, PollingMachine,
   SUCCEEDING_STATEMENT, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, slowStatement,
 } from '../../example/machines';
 import { asl as interpreter } from '../../local/stepfunctions/asl';
@@ -341,7 +341,7 @@ describe(`${PollingMachine.ID} (no callback: start, then poll with describe)`, (
 
   test('states: the execute request carries no task token (no completion event); the describe has a Catch', () => {
     expect(asl.States.executeBeforePolling).toEqual(statementTask(RSTASK, {
-      [Field.SQL_STATEMENT]: slowStatement(POLLED_STATEMENT_SECONDS), [`${Field.EXECUTION_ARN}.$`]: '$$.Execution.Id',
+      [Field.SQL_STATEMENT]: slowStatement(DEFAULT_TIMING.polledStatementSeconds), [`${Field.EXECUTION_ARN}.$`]: '$$.Execution.Id',
     }));
     expect(asl.States.WaitBetweenPolls).toEqual({ Type: 'Wait', Seconds: 5, Next: 'checkExecutionStateRSTask' });
     expect(asl.States.checkExecutionStateRSTask).toEqual(statementTask(RSTASK, {
@@ -407,13 +407,13 @@ describe(`${ParallelNoConcurrencyMachine.ID} (executeSingletonStatement under co
 
   test('states: ten branches start the same statement with executeSingletonStatement', () => {
     // A different text than the polled statement, so the two examples never share a singleton lock.
-    expect(slowStatement(SINGLETON_STATEMENT_SECONDS)).not.toBe(slowStatement(POLLED_STATEMENT_SECONDS));
+    expect(slowStatement(DEFAULT_TIMING.singletonStatementSeconds)).not.toBe(slowStatement(DEFAULT_TIMING.polledStatementSeconds));
     const parallel = asl.States.parallelExecutions;
     expect(parallel.Branches).toHaveLength(PARALLEL_BRANCHES);
     parallel.Branches.forEach((branch: any, i: number) => {
       expect(branch.StartAt).toBe(`startSlowQuery${i}`);
       expect(branch.States[`startSlowQuery${i}`]).toEqual(callbackTask(RSTASK, {
-        [Field.SQL_STATEMENT]: slowStatement(SINGLETON_STATEMENT_SECONDS), [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT,
+        [Field.SQL_STATEMENT]: slowStatement(DEFAULT_TIMING.singletonStatementSeconds), [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT,
       }, 300));
       expect(branch.States[`startSlowQuery${i}`].Catch).toEqual([
         catchTo([ErrorName.CONCURRENT_EXECUTION], `successAlreadyRunning${i}`), catchTo(['States.ALL'], `testFail${i}`),
