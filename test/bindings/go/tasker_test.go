@@ -125,6 +125,7 @@ func TestClusterTaskerMachineAndGrant(t *testing.T) {
 		"TTL":                "1",
 		"LOG_LEVEL":          "INFO",
 	}, environment(t, cluster, "RSTaskStarterFunction"))
+	expectEqual(t, "Runtime", "nodejs24.x", properties(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")["Runtime"])
 	// RedshiftSqlTask_JsonPath: the callback task, its payload, time budget, retries and catch.
 	machine := states(t, cluster, "Machine")
 	expectEqual(t, "StartAt", "RefreshSales", machine["StartAt"])

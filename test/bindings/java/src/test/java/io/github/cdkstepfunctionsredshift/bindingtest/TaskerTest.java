@@ -12,6 +12,7 @@ import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.getArn;
 import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.map;
 import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.onlyId;
 import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.policyStatements;
+import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.properties;
 import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.resource;
 import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.resourceCounts;
 import static io.github.cdkstepfunctionsredshift.bindingtest.Templates.states;
@@ -170,6 +171,7 @@ class TaskerTest {
                 "DB_USER", "etl_user",
                 "TTL", "1",
                 "LOG_LEVEL", "INFO"), environment(cluster, "RSTaskStarterFunction"));
+        assertEquals("nodejs24.x", properties(cluster, "AWS::Lambda::Function", "RSTaskStarterFunction").get("Runtime"));
         // RedshiftSqlTask.jsonPath: the callback task, its payload, time budget, retries and catch.
         Map<String, Object> machine = states(cluster, "Machine");
         assertEquals("RefreshSales", machine.get("StartAt"));
