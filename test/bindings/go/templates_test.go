@@ -4,6 +4,8 @@ package bindingtest
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -14,31 +16,29 @@ type template = map[string]interface{}
 type object = map[string]interface{}
 type list = []interface{}
 
-// defaultTasker: the resources a default tasker creates (README: "What a default tasker creates"). Each stack's
-// expected counts are this table plus what the stack adds, so a change to the tasker's resources is one edit here.
-var defaultTasker = map[string]int{
-	"AWS::DynamoDB::Table":            1,
-	"AWS::Lambda::Function":           1,
-	"AWS::IAM::Role":                  1,
-	"AWS::IAM::Policy":                2,
-	"AWS::Logs::LogGroup":             1,
-	"AWS::Events::Rule":               1,
-	"AWS::SQS::Queue":                 2,
-	"AWS::SQS::QueuePolicy":           2,
-	"AWS::KMS::Key":                   1,
-	"AWS::Lambda::EventSourceMapping": 1,
+// The resources of each part of a stack (test/bindings/resource-counts.json, shared by the three apps): a default
+// tasker, a tasker without callback infrastructure, a state machine with its role and policy, and rolePolicy, a grant
+// on a role of the tasker or the app that had no policy yet (its default policy). Each stack's expected counts are a
+// sum of these, so a change to what a default tasker creates is one edit there.
+var defaultTasker, taskerWithoutCallbackInfra, stateMachine, rolePolicy = readCounts()
+
+// readCounts reads the count tables of resource-counts.json, next to this app's folder (go test runs in it).
+func readCounts() (defaultTasker, taskerWithoutCallbackInfra, stateMachine, rolePolicy map[string]int) {
+	data, err := os.ReadFile(filepath.Join("..", "resource-counts.json"))
+	if err != nil {
+		panic(err)
+	}
+	var tables struct {
+		DefaultTasker              map[string]int `json:"defaultTasker"`
+		TaskerWithoutCallbackInfra map[string]int `json:"taskerWithoutCallbackInfra"`
+		StateMachine               map[string]int `json:"stateMachine"`
+		RolePolicy                 map[string]int `json:"rolePolicy"`
+	}
+	if err := json.Unmarshal(data, &tables); err != nil {
+		panic(err)
+	}
+	return tables.DefaultTasker, tables.TaskerWithoutCallbackInfra, tables.StateMachine, tables.RolePolicy
 }
-
-// taskerWithoutCallbackInfra: a tasker with createCallbackInfra: false: its function, role, log group and one policy.
-var taskerWithoutCallbackInfra = map[string]int{
-	"AWS::Lambda::Function": 1, "AWS::IAM::Role": 1, "AWS::IAM::Policy": 1, "AWS::Logs::LogGroup": 1,
-}
-
-// stateMachine: a state machine with its role and the role's policy.
-var stateMachine = map[string]int{"AWS::StepFunctions::StateMachine": 1, "AWS::IAM::Role": 1, "AWS::IAM::Policy": 1}
-
-// rolePolicy: a grant on a role of the tasker or the app that had no policy yet: its default policy.
-var rolePolicy = map[string]int{"AWS::IAM::Policy": 1}
 
 // counts is the sum of resource-count tables.
 func counts(tables ...map[string]int) map[string]int {

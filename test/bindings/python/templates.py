@@ -2,35 +2,20 @@
 import collections
 import contextlib
 import json
+import pathlib
 import tempfile
 
 import aws_cdk as cdk
 
-# The resources a default tasker creates (README: "What a default tasker creates"). Each stack's expected counts are
-# this table plus what the stack adds, so a change to the tasker's resources is one edit here.
-DEFAULT_TASKER = {
-    "AWS::DynamoDB::Table": 1,
-    "AWS::Lambda::Function": 1,
-    "AWS::IAM::Role": 1,
-    "AWS::IAM::Policy": 2,
-    "AWS::Logs::LogGroup": 1,
-    "AWS::Events::Rule": 1,
-    "AWS::SQS::Queue": 2,
-    "AWS::SQS::QueuePolicy": 2,
-    "AWS::KMS::Key": 1,
-    "AWS::Lambda::EventSourceMapping": 1,
-}
-# A tasker with createCallbackInfra: false: its function, role, log group and one policy.
-TASKER_WITHOUT_CALLBACK_INFRA = {
-    "AWS::Lambda::Function": 1,
-    "AWS::IAM::Role": 1,
-    "AWS::IAM::Policy": 1,
-    "AWS::Logs::LogGroup": 1,
-}
-# A state machine with its role and the role's policy.
-STATE_MACHINE = {"AWS::StepFunctions::StateMachine": 1, "AWS::IAM::Role": 1, "AWS::IAM::Policy": 1}
+# The resources of each part of a stack (test/bindings/resource-counts.json, shared by the three apps): a default
+# tasker, a tasker without callback infrastructure, a state machine with its role and policy, a role's default policy.
+# Each stack's expected counts are a sum of these, so a change to what a default tasker creates is one edit there.
+_COUNTS = json.loads((pathlib.Path(__file__).resolve().parent.parent / "resource-counts.json").read_text(encoding="utf-8"))
+DEFAULT_TASKER = _COUNTS["defaultTasker"]
+TASKER_WITHOUT_CALLBACK_INFRA = _COUNTS["taskerWithoutCallbackInfra"]
+STATE_MACHINE = _COUNTS["stateMachine"]
 # A grant on a role of the tasker or the app that had no policy yet: its default policy.
-ROLE_POLICY = {"AWS::IAM::Policy": 1}
+ROLE_POLICY = _COUNTS["rolePolicy"]
 
 
 @contextlib.contextmanager

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,30 +14,30 @@ import java.util.stream.Collectors;
 /** Reading synthesized templates: resource counts, one named resource, a state machine's states. */
 final class Templates {
     /**
-     * The resources a default tasker creates (README: "What a default tasker creates"). Each stack's expected counts
-     * are this table plus what the stack adds, so a change to the tasker's resources is one edit here.
+     * The resources of each part of a stack (test/bindings/resource-counts.json, shared by the three apps): a default
+     * tasker, a tasker without callback infrastructure, a state machine with its role and policy, a role's default
+     * policy. Each stack's expected counts are a sum of these, so a change to what a default tasker creates is one
+     * edit there.
      */
-    static final Map<String, Integer> DEFAULT_TASKER = Map.of(
-            "AWS::DynamoDB::Table", 1,
-            "AWS::Lambda::Function", 1,
-            "AWS::IAM::Role", 1,
-            "AWS::IAM::Policy", 2,
-            "AWS::Logs::LogGroup", 1,
-            "AWS::Events::Rule", 1,
-            "AWS::SQS::Queue", 2,
-            "AWS::SQS::QueuePolicy", 2,
-            "AWS::KMS::Key", 1,
-            "AWS::Lambda::EventSourceMapping", 1);
-    /** A tasker with createCallbackInfra: false: its function, role, log group and one policy. */
-    static final Map<String, Integer> TASKER_WITHOUT_CALLBACK_INFRA = Map.of(
-            "AWS::Lambda::Function", 1, "AWS::IAM::Role", 1, "AWS::IAM::Policy", 1, "AWS::Logs::LogGroup", 1);
-    /** A state machine with its role and the role's policy. */
-    static final Map<String, Integer> STATE_MACHINE = Map.of(
-            "AWS::StepFunctions::StateMachine", 1, "AWS::IAM::Role", 1, "AWS::IAM::Policy", 1);
+    private static final Map<String, Map<String, Integer>> COUNTS = readCounts();
+    static final Map<String, Integer> DEFAULT_TASKER = COUNTS.get("defaultTasker");
+    static final Map<String, Integer> TASKER_WITHOUT_CALLBACK_INFRA = COUNTS.get("taskerWithoutCallbackInfra");
+    static final Map<String, Integer> STATE_MACHINE = COUNTS.get("stateMachine");
     /** A grant on a role of the tasker or the app that had no policy yet: its default policy. */
-    static final Map<String, Integer> ROLE_POLICY = Map.of("AWS::IAM::Policy", 1);
+    static final Map<String, Integer> ROLE_POLICY = COUNTS.get("rolePolicy");
 
     private Templates() {
+    }
+
+    /** The count tables of resource-counts.json, next to this app's folder (Maven runs the tests in the app's folder). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Integer>> readCounts() {
+        Path file = Path.of(System.getProperty("basedir", "."), "..", "resource-counts.json");
+        try {
+            return new ObjectMapper().readValue(file.toFile(), Map.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
     }
 
     /** The sum of resource-count tables. */
