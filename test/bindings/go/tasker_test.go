@@ -1,21 +1,20 @@
-// cdk-stepfunctions-redshift used from Go: the README's taskers and state machine, synthesized and checked.
+// cdk-stepfunctions-redshift used from Go: the README's samples (readme_samples_test.go) in four stacks, and a state
+// machine written with LambdaInvoke and the raw payload of the invocation API, synthesized and checked.
 //
 // The cloud assembly is written to $BINDINGS_CDK_OUT/go when that variable is set (the bindings run lints it with
 // cfn-lint), else to a temporary directory removed afterwards.
 package bindingtest
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -23,60 +22,44 @@ import (
 	redshift "github.com/cdk-stepfunctions-redshift/cdk-stepfunctions-redshift-go/cdkstepfunctionsredshift"
 )
 
-const (
-	secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/analytics-AbCdEf"
-	sql       = "call refresh_sales_summary()"
-)
-
-type template = map[string]interface{}
+const waitForTaskToken = "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
 
 var (
-	cluster, serverless, shared template
-	clusterTasker               redshift.SfnRedshiftTasker
-	etl, reporting              redshift.SfnRedshiftTasker
+	cluster, serverless, options, shared template
+	clusterTasker, etl, reporting        redshift.SfnRedshiftTasker
+	grant                                awsiam.Grant
+	salesTable                           redshift.RedshiftSql
 )
 
-// taskerWithMachine: the resources of one tasker with its callback infrastructure and reconciler schedule, plus the
-// state machine, its role and policy.
-func taskerWithMachine() map[string]int {
-	return map[string]int{
-		"AWS::DynamoDB::Table":             1,
-		"AWS::Lambda::Function":            1,
-		"AWS::IAM::Role":                   2,
-		"AWS::IAM::Policy":                 4,
-		"AWS::Logs::LogGroup":              1,
-		"AWS::Events::Rule":                2,
-		"AWS::Lambda::Permission":          1,
-		"AWS::SQS::Queue":                  2,
-		"AWS::SQS::QueuePolicy":            2,
-		"AWS::KMS::Key":                    1,
-		"AWS::Lambda::EventSourceMapping":  1,
-		"AWS::StepFunctions::StateMachine": 1,
+// retries: the retries every task of the library adds: the Lambda service errors, then the Data API's retryable errors.
+func retries() list {
+	return list{
+		object{"ErrorEquals": []string{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException",
+			"Lambda.AWSLambdaException", "Lambda.SdkClientException"}, "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2},
+		object{"ErrorEquals": redshift.SfnRedshiftTaskerErrors_RETRYABLE_DATA_API_ERRORS(), "IntervalSeconds": 10, "MaxAttempts": 5, "BackoffRate": 2},
 	}
 }
 
-// runSqlMachine is the README's state machine: a task that runs SQL on the tasker and waits for the callback.
-func runSqlMachine(scope constructs.Construct, tasker redshift.SfnRedshiftTasker) awsstepfunctions.StateMachine {
+// rawPayloadMachine: the invocation API's payload written out with LambdaInvoke, as a state machine written without
+// the library's tasks does.
+func rawPayloadMachine(scope constructs.Construct, tasker redshift.SfnRedshiftTasker) awsstepfunctions.StateMachine {
 	runSql := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String("RunSql"), &awsstepfunctionstasks.LambdaInvokeProps{
 		LambdaFunction:     tasker.LambdaFunction(),
 		IntegrationPattern: awsstepfunctions.IntegrationPattern_WAIT_FOR_TASK_TOKEN,
 		Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
 			"taskToken":    awsstepfunctions.JsonPath_TaskToken(),
 			"executionArn": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
-			"sqlStatement": sql,
+			"sqlStatement": "call refresh_sales_summary()",
 		}),
 		TaskTimeout: awsstepfunctions.Timeout_Duration(awscdk.Duration_Hours(jsii.Number(2))),
 	})
-	runSql.AddCatch(awsstepfunctions.NewFail(scope, jsii.String("SqlFailed"), nil), &awsstepfunctions.CatchProps{
-		Errors: jsii.Strings(*redshift.SfnRedshiftTaskerErrors_STATEMENT_FAILED()),
+	runSql.AddCatch(awsstepfunctions.NewFail(scope, jsii.String("RawSqlFailed"), nil), &awsstepfunctions.CatchProps{
+		Errors: &[]*string{redshift.SfnRedshiftTaskerErrors_STATEMENT_FAILED()},
 	})
-	return awsstepfunctions.NewStateMachine(scope, jsii.String("Machine"), &awsstepfunctions.StateMachineProps{
+	return awsstepfunctions.NewStateMachine(scope, jsii.String("RawMachine"), &awsstepfunctions.StateMachineProps{
 		DefinitionBody: awsstepfunctions.DefinitionBody_FromChainable(runSql),
 	})
 }
-
-// Place for the RedshiftSqlTask state machine task and the RedshiftSql custom resource once the library has them:
-// a stack using both, with the same checks (resource counts, the task's parameters, the function's environment).
 
 func TestMain(m *testing.M) {
 	base := os.Getenv("BINDINGS_CDK_OUT")
@@ -101,164 +84,73 @@ func synthesize(outdir string) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
 
 	clusterStack := awscdk.NewStack(app, jsii.String("GoClusterStack"), nil)
-	clusterTasker = redshift.NewSfnRedshiftTasker(clusterStack, jsii.String("RSTask"), &redshift.SfnRedshiftTaskerProps{
-		RedshiftTargetProps: &redshift.RedshiftTargetProps{
-			ClusterIdentifier: jsii.String("my-cluster"), DbName: jsii.String("dev"), DbUser: jsii.String("etl_user"),
-		},
+	clusterTasker = provisionedCluster(clusterStack)
+	// A function of the app that invokes the tasker itself gets the permission from GrantInvoke.
+	reportingRole := awsiam.NewRole(clusterStack, jsii.String("ReportingRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
-	runSqlMachine(clusterStack, clusterTasker)
+	grant = clusterTasker.GrantInvoke(reportingRole)
 
 	serverlessStack := awscdk.NewStack(app, jsii.String("GoServerlessStack"), nil)
-	credentials := awssecretsmanager.Secret_FromSecretCompleteArn(serverlessStack, jsii.String("Credentials"), jsii.String(secretArn))
-	serverlessTasker := redshift.NewSfnRedshiftTasker(serverlessStack, jsii.String("AnalyticsTask"), &redshift.SfnRedshiftTaskerProps{
-		RedshiftTargetProps: &redshift.RedshiftTargetProps{
-			WorkgroupName: jsii.String("analytics"), DbName: jsii.String("dev"), Secret: credentials,
-		},
-	})
-	runSqlMachine(serverlessStack, serverlessTasker)
+	serverlessTasker := serverlessWorkgroup(serverlessStack)
+	salesTable = sqlInAStack(serverlessStack, serverlessTasker)
+	rawPayloadMachine(serverlessStack, serverlessTasker)
+
+	optionsStack := awscdk.NewStack(app, jsii.String("GoOptionsStack"), nil)
+	stepFunctionsOptions(optionsStack, declaredTasker(optionsStack))
 
 	sharedStack := awscdk.NewStack(app, jsii.String("GoSharedStack"), nil)
-	etl = redshift.NewSfnRedshiftTasker(sharedStack, jsii.String("EtlTask"), &redshift.SfnRedshiftTaskerProps{
-		RedshiftTargetProps: &redshift.RedshiftTargetProps{
-			ClusterIdentifier: jsii.String("my-cluster"), DbName: jsii.String("dev"), DbUser: jsii.String("etl_user"),
-		},
-	})
-	reporting = redshift.NewSfnRedshiftTasker(sharedStack, jsii.String("ReportingTask"), &redshift.SfnRedshiftTaskerProps{
-		RedshiftTargetProps: &redshift.RedshiftTargetProps{WorkgroupName: jsii.String("reporting"), DbName: jsii.String("dev")},
-		CreateCallbackInfra: jsii.Bool(false),
-		ExistingTableObj:    etl.TrackingTable(),
-	})
+	etl, reporting = sharedCallbackInfrastructure(sharedStack)
 
 	app.Synth(nil)
 	cluster = *assertions.Template_FromStack(clusterStack, nil).ToJSON()
 	serverless = *assertions.Template_FromStack(serverlessStack, nil).ToJSON()
+	options = *assertions.Template_FromStack(optionsStack, nil).ToJSON()
 	shared = *assertions.Template_FromStack(sharedStack, nil).ToJSON()
 }
 
-func resources(t template) map[string]interface{} {
-	return t["Resources"].(map[string]interface{})
+func invokeOnly(functionID string) list {
+	return list{object{"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": getArn(functionID)}}
 }
 
-func resourceCounts(t template) map[string]int {
-	counts := map[string]int{}
-	for _, r := range resources(t) {
-		counts[r.(map[string]interface{})["Type"].(string)]++
-	}
-	return counts
-}
-
-// onlyResource returns the logical id and properties of the one resource of that type whose id starts with prefix.
-func onlyResource(tb *testing.T, t template, resourceType, prefix string) (string, map[string]interface{}) {
-	tb.Helper()
-	var ids []string
-	var props map[string]interface{}
-	for id, r := range resources(t) {
-		resource := r.(map[string]interface{})
-		if resource["Type"] == resourceType && strings.HasPrefix(id, prefix) {
-			ids = append(ids, id)
-			props, _ = resource["Properties"].(map[string]interface{})
-		}
-	}
-	if len(ids) != 1 {
-		tb.Fatalf("expected one %s %s*, found %v", resourceType, prefix, ids)
-	}
-	return ids[0], props
-}
-
-// asJSON normalizes a value to what encoding/json decodes (numbers as float64, slices as []interface{}).
-func asJSON(tb *testing.T, v interface{}) interface{} {
-	tb.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out interface{}
-	if err := json.Unmarshal(data, &out); err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
-func expectEqual(tb *testing.T, what string, want, got interface{}) {
-	tb.Helper()
-	if w, g := asJSON(tb, want), asJSON(tb, got); !reflect.DeepEqual(w, g) {
-		tb.Errorf("%s:\n want %v\n got  %v", what, w, g)
-	}
-}
-
-// definition returns the state machine's definition; CloudFormation expressions become ${Token[i]} (returned too).
-func definition(tb *testing.T, t template) (map[string]interface{}, []interface{}) {
-	tb.Helper()
-	_, machine := onlyResource(tb, t, "AWS::StepFunctions::StateMachine", "Machine")
-	parts := machine["DefinitionString"].(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{})
-	var text strings.Builder
-	var tokens []interface{}
-	for _, part := range parts {
-		if s, ok := part.(string); ok {
-			text.WriteString(s)
-		} else {
-			fmt.Fprintf(&text, "${Token[%d]}", len(tokens))
-			tokens = append(tokens, part)
-		}
-	}
-	var states map[string]interface{}
-	if err := json.Unmarshal([]byte(text.String()), &states); err != nil {
-		tb.Fatal(err)
-	}
-	return states, tokens
-}
-
-func checkRunSqlState(tb *testing.T, t template, functionID string) {
-	tb.Helper()
-	states, tokens := definition(tb, t)
-	expectEqual(tb, "StartAt", "RunSql", states["StartAt"])
-	runSql := states["States"].(map[string]interface{})["RunSql"].(map[string]interface{})
-	expectEqual(tb, "Type", "Task", runSql["Type"])
-	expectEqual(tb, "Resource", "arn:${Token[0]}:states:::lambda:invoke.waitForTaskToken", runSql["Resource"])
-	expectEqual(tb, "token 0", map[string]interface{}{"Ref": "AWS::Partition"}, tokens[0])
-	parameters := runSql["Parameters"].(map[string]interface{})
-	expectEqual(tb, "FunctionName", "${Token[1]}", parameters["FunctionName"])
-	expectEqual(tb, "token 1", map[string]interface{}{"Fn::GetAtt": []string{functionID, "Arn"}}, tokens[1])
-	expectEqual(tb, "Payload", map[string]interface{}{
-		"taskToken.$":    "$$.Task.Token",
-		"executionArn.$": "$$.Execution.Id",
-		"sqlStatement":   sql,
-	}, parameters["Payload"])
-	expectEqual(tb, "TimeoutSeconds", 7200, runSql["TimeoutSeconds"])
-	expectEqual(tb, "Catch", []interface{}{map[string]interface{}{"ErrorEquals": []string{"FAILED"}, "Next": "SqlFailed"}}, runSql["Catch"])
-	expectEqual(tb, "SqlFailed", map[string]interface{}{"Type": "Fail"}, states["States"].(map[string]interface{})["SqlFailed"])
-}
-
-func environment(tb *testing.T, t template, prefix string) map[string]interface{} {
-	tb.Helper()
-	_, fn := onlyResource(tb, t, "AWS::Lambda::Function", prefix)
-	return fn["Environment"].(map[string]interface{})["Variables"].(map[string]interface{})
-}
-
-func TestClusterTaskerAndMachine(t *testing.T) {
-	expectEqual(t, "resource counts", taskerWithMachine(), resourceCounts(cluster))
-	functionID, fn := onlyResource(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")
-	tableID, _ := onlyResource(t, cluster, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
-	expectEqual(t, "environment", map[string]interface{}{
-		"DDB_TABLE_NAME":     map[string]string{"Ref": tableID},
+func TestClusterTaskerMachineAndGrant(t *testing.T) {
+	expectEqual(t, "resource counts", counts(defaultTasker, stateMachine, map[string]int{"AWS::IAM::Role": 1}, rolePolicy), resourceCounts(cluster))
+	functionID := onlyID(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")
+	tableID := onlyID(t, cluster, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
+	expectEqual(t, "environment", object{
+		"DDB_TABLE_NAME":     object{"Ref": tableID},
 		"CLUSTER_IDENTIFIER": "my-cluster",
 		"DATABASE":           "dev",
 		"DB_USER":            "etl_user",
 		"TTL":                "1",
 		"LOG_LEVEL":          "INFO",
 	}, environment(t, cluster, "RSTaskStarterFunction"))
-	expectEqual(t, "Runtime", "nodejs24.x", fn["Runtime"])
-	checkRunSqlState(t, cluster, functionID)
-	// The machine may invoke the tasker function (and its versions), nothing else.
-	_, policy := onlyResource(t, cluster, "AWS::IAM::Policy", "MachineRoleDefaultPolicy")
-	statements := policy["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{})
-	if len(statements) != 1 {
-		t.Fatalf("machine policy: want 1 statement, got %v", statements)
+	expectEqual(t, "Runtime", "nodejs24.x", properties(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")["Runtime"])
+	// RedshiftSqlTask_JsonPath: the callback task, its payload, time budget, retries and catch.
+	machine := states(t, cluster, "Machine")
+	expectEqual(t, "StartAt", "RefreshSales", machine["StartAt"])
+	expectStates(t, object{
+		"RefreshSales": object{
+			"Type":     "Task",
+			"Resource": waitForTaskToken,
+			"Parameters": object{"FunctionName": arn(functionID), "Payload": object{
+				"sqlStatement":   "call refresh_sales_summary()",
+				"taskToken.$":    "$$.Task.Token",
+				"executionArn.$": "$$.Execution.Id",
+			}},
+			"TimeoutSeconds": 7200,
+			"Retry":          retries(),
+			"Catch":          list{object{"ErrorEquals": list{"FAILED"}, "Next": "SqlFailed"}},
+			"End":            true,
+		},
+		"SqlFailed": object{"Type": "Fail"},
+	}, machine)
+	// The machine may invoke the tasker function, nothing else; so may the role given GrantInvoke.
+	expectEqual(t, "machine policy", invokeOnly(functionID), policyStatements(t, cluster, "MachineRoleDefaultPolicy"))
+	expectEqual(t, "granted role's policy", invokeOnly(functionID), policyStatements(t, cluster, "ReportingRoleDefaultPolicy"))
+	if !*grant.Success() {
+		t.Error("GrantInvoke: the grant did not succeed")
 	}
-	statement := statements[0].(map[string]interface{})
-	expectEqual(t, "machine policy action", "lambda:InvokeFunction", statement["Action"])
-	expectEqual(t, "machine policy first resource", map[string]interface{}{"Fn::GetAtt": []string{functionID, "Arn"}},
-		statement["Resource"].([]interface{})[0])
 	// The attributes the construct exposes reach Go, typed.
 	if clusterTasker.Queue() == nil || clusterTasker.DeadLetterQueue() == nil || clusterTasker.Rule() == nil || clusterTasker.EncryptionKey() == nil {
 		t.Error("a default tasker exposes its queue, dead-letter queue, rule and key")
@@ -268,41 +160,152 @@ func TestClusterTaskerAndMachine(t *testing.T) {
 	}
 }
 
-func TestServerlessTaskerWithSecret(t *testing.T) {
-	expected := taskerWithMachine()
-	expected["AWS::IAM::Policy"] = 5 // + the secret's read grant on the role
-	expectEqual(t, "resource counts", expected, resourceCounts(serverless))
-	functionID, _ := onlyResource(t, serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
-	tableID, _ := onlyResource(t, serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
-	expectEqual(t, "environment", map[string]interface{}{
-		"DDB_TABLE_NAME": map[string]string{"Ref": tableID},
+func TestServerlessTaskerSqlResourcesAndRawPayload(t *testing.T) {
+	// + the secret's read grant on the starter role, the two custom resources, the LambdaInvoke machine.
+	expectEqual(t, "resource counts", counts(defaultTasker, rolePolicy, map[string]int{"Custom::RedshiftSql": 2}, stateMachine), resourceCounts(serverless))
+	functionID := onlyID(t, serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
+	tableID := onlyID(t, serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
+	expectEqual(t, "environment", object{
+		"DDB_TABLE_NAME": object{"Ref": tableID},
 		"WORKGROUP_NAME": "analytics",
 		"DATABASE":       "dev",
 		"SECRET_ARN":     secretArn,
 		"TTL":            "1",
 		"LOG_LEVEL":      "INFO",
 	}, environment(t, serverless, "AnalyticsTaskStarterFunction"))
-	_, grant := onlyResource(t, serverless, "AWS::IAM::Policy", "AnalyticsTaskStarterRoleDefaultPolicy")
-	expectEqual(t, "secret grant", []interface{}{map[string]interface{}{
-		"Action":   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+	expectEqual(t, "secret grant", list{object{
+		"Action":   list{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
 		"Effect":   "Allow",
 		"Resource": secretArn,
-	}}, grant["PolicyDocument"].(map[string]interface{})["Statement"])
-	checkRunSqlState(t, serverless, functionID)
+	}}, policyStatements(t, serverless, "AnalyticsTaskStarterRoleDefaultPolicy"))
+
+	// RedshiftSql: the tasker's function as service token, the SQL as properties, the callback infrastructure first.
+	_, table := onlyResource(t, serverless, "Custom::RedshiftSql", "SalesTable")
+	expectEqual(t, "SalesTable", object{
+		"ServiceToken":   getArn(functionID),
+		"ServiceTimeout": "600",
+		"OnCreate":       "create table if not exists sales (id int, region varchar(20))",
+		"OnDelete":       "drop table if exists sales",
+	}, table["Properties"])
+	dependsOn := fmt.Sprint(table["DependsOn"])
+	if eventSource := onlyID(t, serverless, "AWS::Lambda::EventSourceMapping", "AnalyticsTask"); !strings.Contains(dependsOn, eventSource) || strings.Contains(dependsOn, functionID) {
+		t.Errorf("SalesTable depends on the event source mapping %s, not on the function %s: %s", eventSource, functionID, dependsOn)
+	}
+	view := "create or replace view emea_sales as select * from sales where region = 'EMEA'"
+	_, emeaSales := onlyResource(t, serverless, "Custom::RedshiftSql", "EmeaSales")
+	expectEqual(t, "EmeaSales", object{
+		"ServiceToken": getArn(functionID),
+		"OnCreate":     view,
+		"OnUpdate":     view,
+		"OnDelete":     "drop view if exists emea_sales",
+	}, emeaSales["Properties"])
+	if !strings.Contains(fmt.Sprint(emeaSales["DependsOn"]), "SalesTable") {
+		t.Errorf("EmeaSales depends on SalesTable: %v", emeaSales["DependsOn"])
+	}
+	expectEqual(t, "custom resource path", "GoServerlessStack/SalesTable/Default", *salesTable.CustomResource().Node().Path())
+
+	// LambdaInvoke with the raw payload, as the invocation API documents it.
+	task := states(t, serverless, "RawMachine")["States"].(object)["RunSql"].(object)
+	expectEqual(t, "Resource", waitForTaskToken, task["Resource"])
+	expectEqual(t, "Parameters", object{"FunctionName": arn(functionID), "Payload": object{
+		"taskToken.$":    "$$.Task.Token",
+		"executionArn.$": "$$.Execution.Id",
+		"sqlStatement":   "call refresh_sales_summary()",
+	}}, task["Parameters"])
+	expectEqual(t, "TimeoutSeconds", 7200, task["TimeoutSeconds"])
+	expectEqual(t, "Catch", list{object{"ErrorEquals": list{"FAILED"}, "Next": "RawSqlFailed"}}, task["Catch"])
+	// LambdaInvoke grants the function and its versions.
+	statement := policyStatements(t, serverless, "RawMachineRoleDefaultPolicy")[0].(object)
+	expectEqual(t, "raw machine policy action", "lambda:InvokeFunction", statement["Action"])
+	expectEqual(t, "raw machine policy first resource", getArn(functionID), statement["Resource"].(list)[0])
+}
+
+func TestOptionsMachineInBothQueryLanguages(t *testing.T) {
+	// + the extra table grant (TablePermission) on the starter role.
+	expectEqual(t, "resource counts", counts(defaultTasker, stateMachine, rolePolicy), resourceCounts(options))
+	functionID := onlyID(t, options, "AWS::Lambda::Function", "ReportTaskStarterFunction")
+	tableID := onlyID(t, options, "AWS::DynamoDB::Table", "ReportTaskTrackingTable")
+	expectEqual(t, "LOG_LEVEL", "DEBUG", environment(t, options, "ReportTaskStarterFunction")["LOG_LEVEL"])
+	// TablePermission_Of("ReadWrite"): table.grantReadWriteData on the starter role, beyond the handler's own grant.
+	grants := policyStatements(t, options, "ReportTaskStarterRoleDefaultPolicy")
+	if len(grants) != 1 {
+		t.Fatalf("one extra table grant, got %v", grants)
+	}
+	tableGrant := fmt.Sprint(grants[0])
+	for _, want := range []string{tableID, "dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:PutItem"} {
+		if !strings.Contains(tableGrant, want) {
+			t.Errorf("the table grant names %s: %s", want, tableGrant)
+		}
+	}
+
+	function := arn(functionID)
+	machine := states(t, options, "Report")
+	expectEqual(t, "StartAt", "RegionSales", machine["StartAt"])
+	expectStates(t, object{
+		// JSONPath: Parameters, the token and the execution from the context object, a parameter from the input.
+		"RegionSales": object{
+			"Type":     "Task",
+			"Resource": waitForTaskToken,
+			"Parameters": object{"FunctionName": function, "Payload": object{
+				"sqlStatement":   "insert into report select * from sales where region = :region",
+				"parameters":     list{object{"name": "region", "value.$": "$.region"}},
+				"taskToken.$":    "$$.Task.Token",
+				"executionArn.$": "$$.Execution.Id",
+			}},
+			"TimeoutSeconds": 1800,
+			"ResultPath":     "$.insert",
+			"Retry":          retries(),
+			"Catch":          list{object{"ErrorEquals": list{"States.Timeout"}, "Next": "CancelIt"}},
+			"Next":           "SwapTables",
+		},
+		// RedshiftStatementTask: a plain invocation of the function with the action and statementId LATEST.
+		"CancelIt": object{
+			"Type":       "Task",
+			"Resource":   function,
+			"Parameters": object{"action": "cancelStatement", "statementId": "LATEST", "executionArn.$": "$$.Execution.Id"},
+			"Retry":      retries(),
+			"Next":       "DescribeIt",
+		},
+		"DescribeIt": object{
+			"Type":       "Task",
+			"Resource":   function,
+			"Parameters": object{"action": "describeStatement", "statementId": "LATEST", "executionArn.$": "$$.Execution.Id"},
+			"Retry":      retries(),
+			"End":        true,
+		},
+		// JSONata: Arguments, the token and the execution as JSONata expressions.
+		"SwapTables": object{
+			"Type":          "Task",
+			"QueryLanguage": "JSONata",
+			"Resource":      waitForTaskToken,
+			"Arguments": object{"FunctionName": function, "Payload": object{
+				"sqlStatements": list{"delete from report_live", "insert into report_live select * from report"},
+				"action":        "executeSingletonStatement",
+				"taskToken":     "{% $states.context.Task.Token %}",
+				"executionArn":  "{% $states.context.Execution.Id %}",
+			}},
+			"TimeoutSeconds": 1800,
+			"Retry":          retries(),
+			"Next":           "ReadRows",
+		},
+		"ReadRows": object{
+			"Type":          "Task",
+			"QueryLanguage": "JSONata",
+			"Resource":      function,
+			"Arguments":     object{"action": "getStatementResult", "statementId": "LATEST", "executionArn": "{% $states.context.Execution.Id %}"},
+			"Output":        object{"rows": "{% $states.result.Records %}"},
+			"Retry":         retries(),
+			"End":           true,
+		},
+	}, machine)
+	expectEqual(t, "machine policy", invokeOnly(functionID), policyStatements(t, options, "ReportRoleDefaultPolicy"))
 }
 
 func TestSecondTaskerSharesTheCallbackInfrastructure(t *testing.T) {
-	counts := resourceCounts(shared)
-	for resourceType, want := range map[string]int{
-		"AWS::DynamoDB::Table": 1, "AWS::Lambda::Function": 2, "AWS::SQS::Queue": 2, "AWS::Events::Rule": 3,
-	} {
-		if counts[resourceType] != want {
-			t.Errorf("%s: want %d, got %d", resourceType, want, counts[resourceType])
-		}
-	}
-	tableID, _ := onlyResource(t, shared, "AWS::DynamoDB::Table", "EtlTaskTrackingTable")
+	expectEqual(t, "resource counts", counts(defaultTasker, taskerWithoutCallbackInfra), resourceCounts(shared))
+	tableID := onlyID(t, shared, "AWS::DynamoDB::Table", "EtlTaskTrackingTable")
 	env := environment(t, shared, "ReportingTaskStarterFunction")
-	expectEqual(t, "DDB_TABLE_NAME", map[string]string{"Ref": tableID}, env["DDB_TABLE_NAME"])
+	expectEqual(t, "DDB_TABLE_NAME", object{"Ref": tableID}, env["DDB_TABLE_NAME"])
 	expectEqual(t, "WORKGROUP_NAME", "reporting", env["WORKGROUP_NAME"])
 	// Optional attributes arrive as nil where the tasker created nothing.
 	if reporting.Queue() != nil || reporting.CompleterFunction() != nil || reporting.Rule() != nil {
@@ -313,22 +316,98 @@ func TestSecondTaskerSharesTheCallbackInfrastructure(t *testing.T) {
 	}
 }
 
+func TestEnumLikeClasses(t *testing.T) {
+	expectEqual(t, "LogLevel_DEBUG", "DEBUG", *redshift.LogLevel_DEBUG().Value())
+	expectEqual(t, "LogLevel_Of", "debug", *redshift.LogLevel_Of(jsii.String("debug")).Value())
+	expectEqual(t, "ToString", "WARN", *redshift.LogLevel_WARN().ToString())
+	expectEqual(t, "TablePermission_Of", *redshift.TablePermission_READ_WRITE().Value(), *redshift.TablePermission_Of(jsii.String("ReadWrite")).Value())
+	expectEqual(t, "StatementAction values", []string{"describeStatement", "cancelStatement", "getStatementResult"}, []string{
+		*redshift.StatementAction_DESCRIBE().Value(), *redshift.StatementAction_CANCEL().Value(), *redshift.StatementAction_FETCH_RESULT().Value(),
+	})
+	if redshift.LogLevel_WARN() != redshift.LogLevel_WARN() {
+		t.Error("each call of a constant's function returns the same object")
+	}
+}
+
+// The library compares the action with StatementAction.FETCH_RESULT by identity: the Go constant is that object.
+func TestAStatementActionReadInGoIsTheLibraryObject(t *testing.T) {
+	stack := awscdk.NewStack(scratchApp(t), jsii.String("Actions"), nil)
+	tasker := redshift.NewSfnRedshiftTasker(stack, jsii.String("Tasker"), &redshift.SfnRedshiftTaskerProps{
+		RedshiftTargetProps: &redshift.RedshiftTargetProps{ClusterIdentifier: jsii.String("my-cluster"), DbName: jsii.String("dev")},
+	})
+	message, _ := panicMessage(func() {
+		redshift.RedshiftStatementTask_JsonPath(stack, jsii.String("NextPage"), &redshift.RedshiftStatementTaskJsonPathProps{
+			Tasker: tasker, Action: redshift.StatementAction_FETCH_RESULT(), NextToken: jsii.String("token"),
+		})
+	})
+	if message != "" {
+		t.Errorf("FETCH_RESULT with a next token: %s", message)
+	}
+	message, _ = panicMessage(func() {
+		redshift.RedshiftStatementTask_JsonPath(stack, jsii.String("Cancel"), &redshift.RedshiftStatementTaskJsonPathProps{
+			Tasker: tasker, Action: redshift.StatementAction_CANCEL(), NextToken: jsii.String("token"),
+		})
+	})
+	if !strings.Contains(message, "nextToken pages a result") {
+		t.Errorf("CANCEL with a next token: want the library's message, got %q", message)
+	}
+}
+
+// scratchApp is an app whose cloud assembly is not kept: in a temporary directory the test removes (an app without
+// Outdir leaves one behind in the system's temporary directory).
+func scratchApp(t *testing.T) awscdk.App {
+	return awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+}
+
+// panicMessage runs f and returns what it panicked with ("" if it did not), and the panic value's type.
+func panicMessage(f func()) (message string, kind string) {
+	defer func() {
+		if r := recover(); r != nil {
+			message, kind = fmt.Sprint(r), fmt.Sprintf("%T", r)
+		}
+	}()
+	f()
+	return "", ""
+}
+
 func TestInvalidPropsFailWithTheLibraryMessage(t *testing.T) {
-	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Invalid"), nil)
-	message := func() (message string) {
-		defer func() { message = fmt.Sprint(recover()) }()
+	stack := awscdk.NewStack(scratchApp(t), jsii.String("Invalid"), nil)
+	message, kind := panicMessage(func() {
 		redshift.NewSfnRedshiftTasker(stack, jsii.String("RSTask"), &redshift.SfnRedshiftTaskerProps{
 			RedshiftTargetProps: &redshift.RedshiftTargetProps{
 				ClusterIdentifier: jsii.String("my-cluster"), WorkgroupName: jsii.String("analytics"), DbName: jsii.String("dev"),
 			},
 		})
-		return ""
-	}()
+	})
 	if !strings.Contains(message, "Invalid SfnRedshiftTasker props") || !strings.Contains(message, "got both") {
 		t.Errorf("want the library's validation message, got %q", message)
 	}
-	// Nothing was created.
-	if _, ok := (*assertions.Template_FromStack(stack, nil).ToJSON())["Resources"]; ok {
-		t.Error("an invalid tasker created resources")
+	// A validation error panics with a plain error value (*errors.errorString): match on the message.
+	if kind != "*errors.errorString" {
+		t.Errorf("a validation error panics with a %s", kind)
+	}
+	tasker := redshift.NewSfnRedshiftTasker(stack, jsii.String("Valid"), &redshift.SfnRedshiftTaskerProps{
+		RedshiftTargetProps: &redshift.RedshiftTargetProps{ClusterIdentifier: jsii.String("my-cluster"), DbName: jsii.String("dev")},
+	})
+	message, _ = panicMessage(func() {
+		redshift.RedshiftSqlTask_Jsonata(stack, jsii.String("Both"), &redshift.RedshiftSqlTaskJsonataProps{
+			Tasker: tasker, Sql: jsii.String("select 1"), SqlStatements: jsii.Strings("select 2"),
+		})
+	})
+	if !strings.Contains(message, "Invalid RedshiftSqlTask props") || !strings.Contains(message, "got both") {
+		t.Errorf("want the library's validation message, got %q", message)
+	}
+	// A missing required prop is the binding's error (a panic with a string), before the library sees the props.
+	message, kind = panicMessage(func() {
+		redshift.RedshiftSqlTask_JsonPath(stack, jsii.String("NoTasker"), &redshift.RedshiftSqlTaskJsonPathProps{Sql: jsii.String("select 1")})
+	})
+	if kind != "string" || !strings.Contains(message, "Tasker is required") {
+		t.Errorf("want the binding's required-field panic, got a %s: %q", kind, message)
+	}
+	// Nothing of the failed constructs was created.
+	for id := range resources(*assertions.Template_FromStack(stack, nil).ToJSON()) {
+		if !strings.HasPrefix(id, "Valid") {
+			t.Errorf("an invalid construct created %s", id)
+		}
 	}
 }

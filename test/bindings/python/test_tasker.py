@@ -1,11 +1,10 @@
-"""cdk-stepfunctions-redshift used from Python: the README's taskers, state machine and SQL resource, synthesized and checked.
+"""cdk-stepfunctions-redshift used from Python: the README's samples (readme_samples.py) in four stacks, synthesized
+and checked.
 
 The wheel under test is the one built from this repository (npm run test:bindings installs it). The cloud assembly
 is written to $BINDINGS_CDK_OUT/python when that variable is set (the bindings run lints it with cfn-lint), else to
 a temporary directory removed afterwards.
 """
-import collections
-import json
 import os
 import shutil
 import tempfile
@@ -13,144 +12,74 @@ import tempfile
 import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
-from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_stepfunctions as sfn
-from cdk_stepfunctions_redshift import RedshiftSql, RedshiftSqlTask, RedshiftTargetProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors
+from aws_cdk import aws_iam as iam
+from cdk_stepfunctions_redshift import (
+    LogLevel,
+    RedshiftSqlTask,
+    RedshiftStatementTask,
+    RedshiftTargetProps,
+    SfnRedshiftTasker,
+    SfnRedshiftTaskerErrors,
+    StatementAction,
+    TablePermission,
+)
 
-SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/analytics-AbCdEf"
-SQL = "call refresh_sales_summary()"
+import readme_samples as readme
+from templates import (
+    DEFAULT_TASKER, ROLE_POLICY, STATE_MACHINE, TASKER_WITHOUT_CALLBACK_INFRA,
+    arn, counts, environment, only_resource, policy_statements, resource_counts, scratch_app, states,
+)
 
-# The resources of one tasker with its callback infrastructure and reconciler schedule, plus the state machine, its
-# role and policy.
-TASKER_WITH_MACHINE = {
-    "AWS::DynamoDB::Table": 1,
-    "AWS::Lambda::Function": 1,
-    "AWS::IAM::Role": 2,
-    "AWS::IAM::Policy": 4,
-    "AWS::Logs::LogGroup": 1,
-    "AWS::Events::Rule": 2,
-    "AWS::Lambda::Permission": 1,
-    "AWS::SQS::Queue": 2,
-    "AWS::SQS::QueuePolicy": 2,
-    "AWS::KMS::Key": 1,
-    "AWS::Lambda::EventSourceMapping": 1,
-    "AWS::StepFunctions::StateMachine": 1,
-}
-
-
-def run_sql_machine(scope, tasker):
-    """The README's state machine: a task that runs SQL on the tasker and waits for the callback."""
-    run_sql = RedshiftSqlTask.json_path(scope, "RunSql",
-        tasker=tasker,
-        sql=SQL,
-        task_timeout=sfn.Timeout.duration(cdk.Duration.hours(2)),
-    )
-    run_sql.add_catch(sfn.Fail(scope, "SqlFailed"), errors=[SfnRedshiftTaskerErrors.STATEMENT_FAILED])
-    return sfn.StateMachine(scope, "Machine", definition_body=sfn.DefinitionBody.from_chainable(run_sql))
-
-
-def sales_table(scope, tasker):
-    """The README's SQL in a stack: a custom resource whose service token is the tasker's function."""
-    return RedshiftSql(scope, "SalesTable",
-        tasker=tasker,
-        on_create=["create table if not exists sales (id int, region varchar(20))"],
-        on_delete=["drop table if exists sales"],
-        service_timeout=cdk.Duration.minutes(10),
-    )
+WAIT_FOR_TASK_TOKEN = "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
+# The retries every task of the library adds: the Lambda service errors, then the Data API's retryable errors.
+RETRIES = [
+    {"ErrorEquals": ["Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+                     "Lambda.SdkClientException"], "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2},
+    {"ErrorEquals": SfnRedshiftTaskerErrors.RETRYABLE_DATA_API_ERRORS, "IntervalSeconds": 10, "MaxAttempts": 5, "BackoffRate": 2},
+]
 
 
 @pytest.fixture(scope="module")
-def synthesized():
-    """Synthesizes the app once: a cluster stack, a Serverless stack and a shared-infrastructure stack."""
+def app():
+    """Synthesizes the app once: the README's samples in a cluster, a Serverless, an options and a shared stack."""
     base = os.environ.get("BINDINGS_CDK_OUT")
     outdir = os.path.join(base, "python") if base else tempfile.mkdtemp(prefix="cdk-sfn-redshift-python-")
     app = cdk.App(outdir=outdir)
 
     cluster = cdk.Stack(app, "PythonClusterStack")
-    cluster_tasker = SfnRedshiftTasker(cluster, "RSTask", redshift_target_props=RedshiftTargetProps(
-        cluster_identifier="my-cluster", db_name="dev", db_user="etl_user"))
-    run_sql_machine(cluster, cluster_tasker)
-    sales_table(cluster, cluster_tasker)
+    cluster_tasker, _ = readme.provisioned_cluster(cluster)
+    # A function of the app that invokes the tasker itself gets the permission from grant_invoke.
+    reporting_role = iam.Role(cluster, "ReportingRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    grant = cluster_tasker.grant_invoke(reporting_role)
 
     serverless = cdk.Stack(app, "PythonServerlessStack")
-    credentials = secretsmanager.Secret.from_secret_complete_arn(serverless, "Credentials", SECRET_ARN)
-    serverless_tasker = SfnRedshiftTasker(serverless, "AnalyticsTask", redshift_target_props=RedshiftTargetProps(
-        workgroup_name="analytics", db_name="dev", secret=credentials))
-    run_sql_machine(serverless, serverless_tasker)
+    serverless_tasker = readme.serverless_workgroup(serverless)
+    sales_table, _ = readme.sql_in_a_stack(serverless, serverless_tasker)
+
+    options = cdk.Stack(app, "PythonOptionsStack")
+    readme.step_functions_options(options, readme.declared_tasker(options))
 
     shared = cdk.Stack(app, "PythonSharedStack")
-    etl = SfnRedshiftTasker(shared, "EtlTask", redshift_target_props=RedshiftTargetProps(
-        cluster_identifier="my-cluster", db_name="dev", db_user="etl_user"))
-    reporting = SfnRedshiftTasker(
-        shared, "ReportingTask",
-        redshift_target_props=RedshiftTargetProps(workgroup_name="reporting", db_name="dev"),
-        create_callback_infra=False,
-        existing_table_obj=etl.tracking_table,
-    )
+    etl, reporting = readme.shared_callback_infrastructure(shared)
 
     app.synth()
     yield {
-        "cluster": (assertions.Template.from_stack(cluster), cluster_tasker),
-        "serverless": (assertions.Template.from_stack(serverless), serverless_tasker),
-        "shared": (assertions.Template.from_stack(shared), etl, reporting),
+        "cluster": assertions.Template.from_stack(cluster).to_json(),
+        "serverless": assertions.Template.from_stack(serverless).to_json(),
+        "options": assertions.Template.from_stack(options).to_json(),
+        "shared": assertions.Template.from_stack(shared).to_json(),
+        "cluster_tasker": cluster_tasker, "grant": grant, "sales_table": sales_table, "etl": etl, "reporting": reporting,
     }
     if not base:
         shutil.rmtree(outdir, ignore_errors=True)
 
 
-def resource_counts(template):
-    return dict(collections.Counter(r["Type"] for r in template.to_json()["Resources"].values()))
-
-
-def only_resource(template, resource_type, prefix):
-    """(logical id, properties) of the one resource of that type whose logical id starts with prefix."""
-    found = [(rid, r.get("Properties", {})) for rid, r in template.find_resources(resource_type).items()
-             if rid.startswith(prefix)]
-    assert len(found) == 1, f"expected one {resource_type} {prefix}*, found {[rid for rid, _ in found]}"
-    return found[0]
-
-
-def definition(template):
-    """The state machine's definition as a dict; CloudFormation expressions become ${Token[i]} (returned too)."""
-    _, machine = only_resource(template, "AWS::StepFunctions::StateMachine", "Machine")
-    parts = machine["DefinitionString"]["Fn::Join"][1]
-    tokens = [p for p in parts if not isinstance(p, str)]
-    text, i = "", 0
-    for part in parts:
-        if isinstance(part, str):
-            text += part
-        else:
-            text += "${Token[%d]}" % i
-            i += 1
-    return json.loads(text), tokens
-
-
-def check_run_sql_state(template, function_id):
-    states, tokens = definition(template)
-    assert states["StartAt"] == "RunSql"
-    run_sql = states["States"]["RunSql"]
-    assert run_sql["Type"] == "Task"
-    assert run_sql["Resource"] == "arn:${Token[0]}:states:::lambda:invoke.waitForTaskToken"
-    assert tokens[0] == {"Ref": "AWS::Partition"}
-    assert run_sql["Parameters"]["FunctionName"] == "${Token[1]}"
-    assert tokens[1] == {"Fn::GetAtt": [function_id, "Arn"]}
-    assert run_sql["Parameters"]["Payload"] == {
-        "taskToken.$": "$$.Task.Token",
-        "executionArn.$": "$$.Execution.Id",
-        "sqlStatement": SQL,
-    }
-    assert run_sql["TimeoutSeconds"] == 7200
-    assert [retry["ErrorEquals"][0] for retry in run_sql["Retry"]] == ["Lambda.ClientExecutionTimeoutException", "ActiveStatementsExceededException"]
-    assert run_sql["Catch"] == [{"ErrorEquals": ["FAILED"], "Next": "SqlFailed"}]
-    assert states["States"]["SqlFailed"] == {"Type": "Fail"}
-
-
-def test_cluster_tasker_and_machine(synthesized):
-    template, tasker = synthesized["cluster"]
-    assert resource_counts(template) == dict(TASKER_WITH_MACHINE, **{"Custom::RedshiftSql": 1})
+def test_cluster_tasker_machine_and_grant(app):
+    template, tasker = app["cluster"], app["cluster_tasker"]
+    assert resource_counts(template) == counts(DEFAULT_TASKER, STATE_MACHINE, {"AWS::IAM::Role": 1}, ROLE_POLICY)
     function_id, function = only_resource(template, "AWS::Lambda::Function", "RSTaskStarterFunction")
     table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
-    assert function["Environment"]["Variables"] == {
+    assert function["Properties"]["Environment"]["Variables"] == {
         "DDB_TABLE_NAME": {"Ref": table_id},
         "CLUSTER_IDENTIFIER": "my-cluster",
         "DATABASE": "dev",
@@ -158,73 +87,202 @@ def test_cluster_tasker_and_machine(synthesized):
         "TTL": "1",
         "LOG_LEVEL": "INFO",
     }
-    assert function["Runtime"] == "nodejs24.x"
-    check_run_sql_state(template, function_id)
-    # The machine may invoke the tasker function, nothing else.
-    _, machine_policy = only_resource(template, "AWS::IAM::Policy", "MachineRoleDefaultPolicy")
-    statements = machine_policy["PolicyDocument"]["Statement"]
-    assert [s["Action"] for s in statements] == ["lambda:InvokeFunction"]
-    assert statements[0]["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    # The SQL resource: the tasker's function as service token, the SQL as properties, the callback infrastructure first.
-    table = template.to_json()["Resources"]["SalesTable"]
-    assert table["Type"] == "Custom::RedshiftSql"
-    assert table["Properties"] == {
-        "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
-        "ServiceTimeout": "600",
-        "OnCreate": "create table if not exists sales (id int, region varchar(20))",
-        "OnDelete": "drop table if exists sales",
+    assert function["Properties"]["Runtime"] == "nodejs24.x"
+    # RedshiftSqlTask.json_path: the callback task, its payload, time budget, retries and catch.
+    machine = states(template, "Machine")
+    assert machine["StartAt"] == "RefreshSales"
+    assert machine["States"]["RefreshSales"] == {
+        "Type": "Task",
+        "Resource": WAIT_FOR_TASK_TOKEN,
+        "Parameters": {
+            "FunctionName": arn(function_id),
+            "Payload": {
+                "sqlStatement": "call refresh_sales_summary()",
+                "taskToken.$": "$$.Task.Token",
+                "executionArn.$": "$$.Execution.Id",
+            },
+        },
+        "TimeoutSeconds": 7200,
+        "Retry": RETRIES,
+        "Catch": [{"ErrorEquals": ["FAILED"], "Next": "SqlFailed"}],
+        "End": True,
     }
-    assert only_resource(template, "AWS::Lambda::EventSourceMapping", "RSTask")[0] in table["DependsOn"]
+    assert machine["States"]["SqlFailed"] == {"Type": "Fail"}
+    # The machine may invoke the tasker function, nothing else; so may the role given grant_invoke.
+    invoke = [{"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Fn::GetAtt": [function_id, "Arn"]}}]
+    assert policy_statements(template, "MachineRoleDefaultPolicy") == invoke
+    assert policy_statements(template, "ReportingRoleDefaultPolicy") == invoke
+    assert app["grant"].success
     # The attributes the construct exposes reach Python, typed.
     assert tasker.queue is not None and tasker.dead_letter_queue is not None
     assert tasker.rule is not None and tasker.encryption_key is not None
     assert tasker.completer_function.node.path == tasker.lambda_function.node.path
 
 
-def test_serverless_tasker_with_secret(synthesized):
-    template, _ = synthesized["serverless"]
-    expected = dict(TASKER_WITH_MACHINE, **{"AWS::IAM::Policy": 5})  # + the secret's read grant on the role
-    assert resource_counts(template) == expected
-    function_id, function = only_resource(template, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
+def test_serverless_tasker_and_sql_resources(app):
+    template = app["serverless"]
+    # + the secret's read grant on the starter role; the two custom resources.
+    assert resource_counts(template) == counts(DEFAULT_TASKER, ROLE_POLICY, {"Custom::RedshiftSql": 2})
+    function_id, _ = only_resource(template, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
     table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
-    assert function["Environment"]["Variables"] == {
+    assert environment(template, "AnalyticsTaskStarterFunction") == {
         "DDB_TABLE_NAME": {"Ref": table_id},
         "WORKGROUP_NAME": "analytics",
         "DATABASE": "dev",
-        "SECRET_ARN": SECRET_ARN,
+        "SECRET_ARN": readme.SECRET_ARN,
         "TTL": "1",
         "LOG_LEVEL": "INFO",
     }
-    _, grant = only_resource(template, "AWS::IAM::Policy", "AnalyticsTaskStarterRoleDefaultPolicy")
-    assert grant["PolicyDocument"]["Statement"] == [{
+    assert policy_statements(template, "AnalyticsTaskStarterRoleDefaultPolicy") == [{
         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
         "Effect": "Allow",
-        "Resource": SECRET_ARN,
+        "Resource": readme.SECRET_ARN,
     }]
-    check_run_sql_state(template, function_id)
+    # RedshiftSql: the tasker's function as service token, the SQL as properties, the callback infrastructure first.
+    service_token = {"Fn::GetAtt": [function_id, "Arn"]}
+    _, table = only_resource(template, "Custom::RedshiftSql", "SalesTable")
+    assert table["Properties"] == {
+        "ServiceToken": service_token,
+        "ServiceTimeout": "600",
+        "OnCreate": "create table if not exists sales (id int, region varchar(20))",
+        "OnDelete": "drop table if exists sales",
+    }
+    event_source_id, _ = only_resource(template, "AWS::Lambda::EventSourceMapping", "AnalyticsTask")
+    assert event_source_id in table["DependsOn"] and function_id not in table["DependsOn"]
+    view = "create or replace view emea_sales as select * from sales where region = 'EMEA'"
+    _, emea_sales = only_resource(template, "Custom::RedshiftSql", "EmeaSales")
+    assert emea_sales["Properties"] == {
+        "ServiceToken": service_token,
+        "OnCreate": view,
+        "OnUpdate": view,
+        "OnDelete": "drop view if exists emea_sales",
+    }
+    assert "SalesTable" in emea_sales["DependsOn"]
+    assert app["sales_table"].custom_resource.node.path == "PythonServerlessStack/SalesTable/Default"
 
 
-def test_second_tasker_shares_the_callback_infrastructure(synthesized):
-    template, etl, reporting = synthesized["shared"]
-    counts = resource_counts(template)
-    assert counts["AWS::DynamoDB::Table"] == 1
-    assert counts["AWS::Lambda::Function"] == 2
-    assert counts["AWS::SQS::Queue"] == 2
-    assert counts["AWS::Events::Rule"] == 3  # one status-change rule, one reconciler schedule per tasker
+def test_options_machine_in_both_query_languages(app):
+    template = app["options"]
+    # + the extra table grant (TablePermission) on the starter role.
+    assert resource_counts(template) == counts(DEFAULT_TASKER, STATE_MACHINE, ROLE_POLICY)
+    function_id, _ = only_resource(template, "AWS::Lambda::Function", "ReportTaskStarterFunction")
+    table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "ReportTaskTrackingTable")
+    assert environment(template, "ReportTaskStarterFunction")["LOG_LEVEL"] == "DEBUG"
+    # TablePermission.of("ReadWrite"): table.grantReadWriteData on the starter role, beyond the handler's own grant.
+    [grant] = policy_statements(template, "ReportTaskStarterRoleDefaultPolicy")
+    assert {"Fn::GetAtt": [table_id, "Arn"]} in grant["Resource"]
+    assert {"dynamodb:BatchGetItem", "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:PutItem"} <= set(grant["Action"])
+
+    function = arn(function_id)
+    machine = states(template, "Report")
+    assert machine["StartAt"] == "RegionSales"
+    assert machine["States"] == {
+        # JSONPath: Parameters, the token and the execution from the context object, a parameter from the input.
+        "RegionSales": {
+            "Type": "Task",
+            "Resource": WAIT_FOR_TASK_TOKEN,
+            "Parameters": {"FunctionName": function, "Payload": {
+                "sqlStatement": "insert into report select * from sales where region = :region",
+                "parameters": [{"name": "region", "value.$": "$.region"}],
+                "taskToken.$": "$$.Task.Token",
+                "executionArn.$": "$$.Execution.Id",
+            }},
+            "TimeoutSeconds": 1800,
+            "ResultPath": "$.insert",
+            "Retry": RETRIES,
+            "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "CancelIt"}],
+            "Next": "SwapTables",
+        },
+        # RedshiftStatementTask: a plain invocation of the function with the action and statementId LATEST.
+        "CancelIt": {
+            "Type": "Task",
+            "Resource": function,
+            "Parameters": {"action": "cancelStatement", "statementId": "LATEST", "executionArn.$": "$$.Execution.Id"},
+            "Retry": RETRIES,
+            "Next": "DescribeIt",
+        },
+        "DescribeIt": {
+            "Type": "Task",
+            "Resource": function,
+            "Parameters": {"action": "describeStatement", "statementId": "LATEST", "executionArn.$": "$$.Execution.Id"},
+            "Retry": RETRIES,
+            "End": True,
+        },
+        # JSONata: Arguments, the token and the execution as JSONata expressions.
+        "SwapTables": {
+            "Type": "Task",
+            "QueryLanguage": "JSONata",
+            "Resource": WAIT_FOR_TASK_TOKEN,
+            "Arguments": {"FunctionName": function, "Payload": {
+                "sqlStatements": ["delete from report_live", "insert into report_live select * from report"],
+                "action": "executeSingletonStatement",
+                "taskToken": "{% $states.context.Task.Token %}",
+                "executionArn": "{% $states.context.Execution.Id %}",
+            }},
+            "TimeoutSeconds": 1800,
+            "Retry": RETRIES,
+            "Next": "ReadRows",
+        },
+        "ReadRows": {
+            "Type": "Task",
+            "QueryLanguage": "JSONata",
+            "Resource": function,
+            "Arguments": {"action": "getStatementResult", "statementId": "LATEST", "executionArn": "{% $states.context.Execution.Id %}"},
+            "Output": {"rows": "{% $states.result.Records %}"},
+            "Retry": RETRIES,
+            "End": True,
+        },
+    }
+    assert [s["Resource"] for s in policy_statements(template, "ReportRoleDefaultPolicy")] == [{"Fn::GetAtt": [function_id, "Arn"]}]
+
+
+def test_second_tasker_shares_the_callback_infrastructure(app):
+    template, etl, reporting = app["shared"], app["etl"], app["reporting"]
+    assert resource_counts(template) == counts(DEFAULT_TASKER, TASKER_WITHOUT_CALLBACK_INFRA)
     table_id, _ = only_resource(template, "AWS::DynamoDB::Table", "EtlTaskTrackingTable")
-    _, function = only_resource(template, "AWS::Lambda::Function", "ReportingTaskStarterFunction")
-    assert function["Environment"]["Variables"]["DDB_TABLE_NAME"] == {"Ref": table_id}
-    assert function["Environment"]["Variables"]["WORKGROUP_NAME"] == "reporting"
+    variables = environment(template, "ReportingTaskStarterFunction")
+    assert variables["DDB_TABLE_NAME"] == {"Ref": table_id}
+    assert variables["WORKGROUP_NAME"] == "reporting"
     # Optional attributes arrive as None where the tasker created nothing.
     assert reporting.queue is None and reporting.completer_function is None and reporting.rule is None
     assert etl.queue is not None
 
 
+def test_enum_like_classes():
+    assert LogLevel.DEBUG.value == "DEBUG" and LogLevel.of("debug").value == "debug"
+    assert TablePermission.READ_WRITE.value == TablePermission.of("ReadWrite").value == "ReadWrite"
+    assert [a.value for a in (StatementAction.DESCRIBE, StatementAction.CANCEL, StatementAction.FETCH_RESULT)] == [
+        "describeStatement", "cancelStatement", "getStatementResult"]
+    # to_string() is the value; str() is the jsii proxy's (Python does not map toString to __str__).
+    assert LogLevel.WARN.to_string() == "WARN"
+
+
+def test_a_statement_action_read_in_python_is_the_library_object():
+    """The library compares the action with StatementAction.FETCH_RESULT by identity: each read of a constant gives a
+    new Python object (so compare .value in Python), with the library's one object behind it."""
+    with scratch_app() as scratch:
+        stack = cdk.Stack(scratch, "Actions")
+        tasker = SfnRedshiftTasker(stack, "Tasker", redshift_target_props=RedshiftTargetProps(cluster_identifier="my-cluster", db_name="dev"))
+        RedshiftStatementTask.json_path(stack, "NextPage", tasker=tasker, action=StatementAction.FETCH_RESULT, next_token="token")
+        with pytest.raises(RuntimeError, match="nextToken pages a result"):
+            RedshiftStatementTask.json_path(stack, "Cancel", tasker=tasker, action=StatementAction.CANCEL, next_token="token")
+
+
 def test_invalid_props_fail_with_the_library_message():
-    stack = cdk.Stack(cdk.App(), "Invalid")
-    with pytest.raises(Exception, match="got both") as raised:
-        SfnRedshiftTasker(stack, "RSTask", redshift_target_props=RedshiftTargetProps(
-            cluster_identifier="my-cluster", workgroup_name="analytics", db_name="dev"))
-    assert "Invalid SfnRedshiftTasker props" in str(raised.value)
-    # Nothing was created.
-    assert not assertions.Template.from_stack(stack).to_json().get("Resources")
+    with scratch_app() as scratch:
+        stack = cdk.Stack(scratch, "Invalid")
+        # The library's errors reach Python as RuntimeError: match on the message.
+        with pytest.raises(RuntimeError, match="got both") as raised:
+            SfnRedshiftTasker(stack, "RSTask", redshift_target_props=RedshiftTargetProps(
+                cluster_identifier="my-cluster", workgroup_name="analytics", db_name="dev"))
+        assert "Invalid SfnRedshiftTasker props" in str(raised.value)
+        tasker = SfnRedshiftTasker(stack, "Valid", redshift_target_props=RedshiftTargetProps(
+            cluster_identifier="my-cluster", db_name="dev"))
+        with pytest.raises(RuntimeError, match="Invalid RedshiftSqlTask props") as raised:
+            RedshiftSqlTask.jsonata(stack, "Both", tasker=tasker, sql="select 1", sql_statements=["select 2"])
+        assert "got both" in str(raised.value)
+        # A missing required prop is the binding's error, before the library sees the props.
+        with pytest.raises(TypeError, match="tasker"):
+            RedshiftSqlTask.json_path(stack, "NoTasker", sql="select 1")
+        # Nothing of the failed constructs was created.
+        assert [r for r in assertions.Template.from_stack(stack).to_json()["Resources"] if not r.startswith("Valid")] == []

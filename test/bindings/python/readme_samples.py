@@ -1,0 +1,130 @@
+"""The README's Python samples, one function each, in the README's order: the README's code with `scope` for `self`.
+
+test_readme.py runs each README sample and the function of its section in two stacks and compares the templates, so
+a sample that drifts from what this app runs fails there. A function whose sample declares a `tasker` it does not
+create takes it as an argument.
+"""
+from aws_cdk import Duration
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_stepfunctions_redshift import (
+    LogLevel,
+    RedshiftSql,
+    RedshiftSqlTask,
+    RedshiftStatementTask,
+    RedshiftTargetProps,
+    SfnRedshiftTasker,
+    SfnRedshiftTaskerErrors,
+    StatementAction,
+    TablePermission,
+)
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/analytics-AbCdEf"
+
+
+def declared_tasker(scope):
+    """The `tasker` of the samples that declare one: on a cluster, with a log level and an extra table permission
+    given through the enum-like classes (a constant, and `of` for a value held in a string)."""
+    return SfnRedshiftTasker(scope, "ReportTask",
+        redshift_target_props=RedshiftTargetProps(cluster_identifier="report-cluster", db_name="dev", db_user="report_user"),
+        log_level=LogLevel.DEBUG,
+        table_permissions=TablePermission.of("ReadWrite"),
+    )
+
+
+def provisioned_cluster(scope):
+    """### A provisioned cluster: a tasker and a state machine whose task runs SQL and waits (JSONPath)."""
+    tasker = SfnRedshiftTasker(scope, "RSTask",
+        redshift_target_props=RedshiftTargetProps(cluster_identifier="my-cluster", db_name="dev", db_user="etl_user"),
+    )
+
+    # A state that runs the SQL and waits until Redshift reports that it ended.
+    refresh = RedshiftSqlTask.json_path(scope, "RefreshSales",
+        tasker=tasker,
+        sql="call refresh_sales_summary()",
+        task_timeout=sfn.Timeout.duration(Duration.hours(2)),
+    )
+    refresh.add_catch(sfn.Fail(scope, "SqlFailed"), errors=[SfnRedshiftTaskerErrors.STATEMENT_FAILED])
+    machine = sfn.StateMachine(scope, "Machine", definition_body=sfn.DefinitionBody.from_chainable(refresh))
+    return tasker, machine
+
+
+def step_functions_options(scope, tasker):
+    """### Step Functions: the options: parameters, cancel and describe, JSONata, a transaction, a singleton, results."""
+    # Named parameters (bound by the Data API, never spliced into the SQL), from the state input; a time budget.
+    sales = RedshiftSqlTask.json_path(scope, "RegionSales",
+        tasker=tasker,
+        sql="insert into report select * from sales where region = :region",
+        parameters={"region": sfn.JsonPath.string_at("$.region")},
+        task_timeout=sfn.Timeout.duration(Duration.minutes(30)),
+        result_path="$.insert",
+    )
+    # The budget is spent: cancel the statement this execution started last (it keeps running otherwise), then
+    # describe it (its status: ABORTED once the cancel took effect).
+    cancel = RedshiftStatementTask.json_path(scope, "CancelIt", tasker=tasker, action=StatementAction.CANCEL).next(
+        RedshiftStatementTask.json_path(scope, "DescribeIt", tasker=tasker, action=StatementAction.DESCRIBE))
+    sales.add_catch(cancel, errors=[sfn.Errors.TIMEOUT])
+
+    # JSONata; several statements in one transaction; refused (ConcurrentExecution) while the same SQL runs.
+    swap = RedshiftSqlTask.jsonata(scope, "SwapTables",
+        tasker=tasker,
+        sql_statements=["delete from report_live", "insert into report_live select * from report"],
+        singleton=True,
+        task_timeout=sfn.Timeout.duration(Duration.minutes(30)),
+    )
+
+    # The first page of the result of the statement this execution started last.
+    rows = RedshiftStatementTask.jsonata(scope, "ReadRows",
+        tasker=tasker,
+        action=StatementAction.FETCH_RESULT,
+        outputs={"rows": "{% $states.result.Records %}"},
+    )
+    return sfn.StateMachine(scope, "Report", definition_body=sfn.DefinitionBody.from_chainable(sales.next(swap).next(rows)))
+
+
+def sql_in_a_stack(scope, tasker):
+    """### CloudFormation: SQL in a stack: a table, and a view that depends on it and follows its definition."""
+    table = RedshiftSql(scope, "SalesTable",
+        tasker=tasker,
+        on_create=["create table if not exists sales (id int, region varchar(20))"],
+        on_delete=["drop table if exists sales"],
+        service_timeout=Duration.minutes(10),
+    )
+    # on_update runs when a property changes: here the view follows a changed definition.
+    view = "create or replace view emea_sales as select * from sales where region = 'EMEA'"
+    emea_sales = RedshiftSql(scope, "EmeaSales",
+        tasker=tasker, on_create=[view], on_update=[view], on_delete=["drop view if exists emea_sales"])
+    emea_sales.node.add_dependency(table)
+    return table, emea_sales
+
+
+def serverless_workgroup(scope):
+    """### A Redshift Serverless workgroup with a Secrets Manager secret."""
+    credentials = secretsmanager.Secret.from_secret_complete_arn(scope, "Credentials", SECRET_ARN)
+    serverless_tasker = SfnRedshiftTasker(scope, "AnalyticsTask",
+        redshift_target_props=RedshiftTargetProps(workgroup_name="analytics", db_name="dev", secret=credentials),
+    )
+    return serverless_tasker
+
+
+def shared_callback_infrastructure(scope):
+    """### Several taskers, one callback infrastructure."""
+    etl = SfnRedshiftTasker(scope, "EtlTask",
+        redshift_target_props=RedshiftTargetProps(cluster_identifier="my-cluster", db_name="dev", db_user="etl_user"),
+    )
+    reporting = SfnRedshiftTasker(scope, "ReportingTask",
+        redshift_target_props=RedshiftTargetProps(workgroup_name="reporting", db_name="dev"),
+        create_callback_infra=False,
+        existing_table_obj=etl.tracking_table,
+    )
+    return etl, reporting
+
+
+# The README's section heading (### ...) of each sample → the function that runs it here.
+BY_SECTION = {
+    "A provisioned cluster": provisioned_cluster,
+    "Step Functions: the options": step_functions_options,
+    "CloudFormation: SQL in a stack": sql_in_a_stack,
+    "A Redshift Serverless workgroup with a Secrets Manager secret": serverless_workgroup,
+    "Several taskers, one callback infrastructure": shared_callback_infrastructure,
+}
