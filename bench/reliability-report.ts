@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeMachine } from './machine';
+import { renderDesign } from './reliability-design';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
 
 interface Suite {
@@ -15,8 +16,9 @@ interface Suite {
   readonly results: Array<{ scenario: string; expected: string; measured: Record<string, number | string | boolean> }>;
 }
 
-const ORDER = ['duplicates', 'faults', 'crash', 'fuzz', 'oversized'];
+const ORDER = ['duplicates', 'faults', 'crash', 'fuzz', 'oversized', 'reconcile'];
 const FILES: Record<string, string> = {
+  reconcile: 'test/reliability/reconcile.test.ts',
   duplicates: 'test/reliability/duplicates.test.ts',
   faults: 'test/reliability/faults.test.ts',
   crash: 'test/reliability/crash.test.ts',
@@ -65,6 +67,8 @@ export function renderReliability(suites: Suite[]): string {
   out.push('npx tsx bench/reliability-report.ts          # rewrites this page from them');
   out.push('```');
   out.push('');
+
+  out.push(...renderDesign(suites.find((s) => s.suite === 'reconcile')));
 
   for (const suite of suites) {
     out.push(`## ${suite.title}`);

@@ -19,7 +19,7 @@ import { Field, LATEST } from '../src/contract';
 export const MAX_RESULT_PAGE_BYTES = 200 * 1024;
 /** Our page tokens: a Data API page token plus an offset of rows already returned from that page. */
 const TOKEN_PREFIX = 'cdksr1.';
-/** Upper bound on ListStatements pages read to resolve `LATEST` for a statement still running. */
+/** Upper bound on ListStatements pages read to find a statement by its name. */
 const MAX_LIST_PAGES = 10;
 
 interface PageToken {
@@ -54,22 +54,31 @@ export async function resolveStatementId(deps: Deps, request: StatementRequest):
     throw new PreviousExecutionNotFound(`No started statements found for ${executionArn}.`);
   }
   if (latest.statementId !== undefined) return latest.statementId;
-  // Still running (its id is recorded on completion): find it by its exact name. ListStatements matches names by
-  // prefix, so compare the whole name.
+  // Still running (its id is recorded on completion): find it by its exact name.
   const statementName = formatStatementName({ id: executionArn, invocationId: latest.invocationId });
+  const found = await findStatementByName(deps, statementName);
+  if (found !== undefined) return found.id;
+  throw new PreviousExecutionNotFound(
+    `The latest statement of ${executionArn} (${statementName}) is not known to the Data API: statements are kept for `
+    + '24 hours and are visible only to the IAM role that started them.');
+}
+
+/**
+ * A statement of this role by its exact name (`ListStatements` matches names by prefix, so the whole name is
+ * compared); `undefined` when the Data API does not know it.
+ */
+export async function findStatementByName(deps: Deps, statementName: string): Promise<{ id: string; status?: string } | undefined> {
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
     const listed = await deps.redshiftData.send(new ListStatementsCommand({
       StatementName: statementName, Status: 'ALL', MaxResults: 100, NextToken: nextToken,
     }));
     const match = listed.Statements?.find((statement) => statement.StatementName === statementName);
-    if (match?.Id) return match.Id;
+    if (match?.Id) return { id: match.Id, ...match.Status !== undefined ? { status: match.Status } : {} };
     nextToken = listed.NextToken;
     if (!nextToken) break;
   }
-  throw new PreviousExecutionNotFound(
-    `The latest statement of ${executionArn} (${statementName}) is not known to the Data API: statements are kept for `
-    + '24 hours and are visible only to the IAM role that started them.');
+  return undefined;
 }
 
 export async function describeStatement(deps: Deps, request: StatementRequest): Promise<unknown> {

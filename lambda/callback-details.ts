@@ -4,7 +4,8 @@
  *
  * - Step Functions: `{"taskToken": …, "executionArn": …}`;
  * - CloudFormation: the request's response fields (`RequestType`, `ResponseURL`, `StackId`, `RequestId`,
- *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete; no resource properties);
+ *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete), and the resource's
+ *   `ServiceTimeout` when it has one (no other resource properties);
  * - nobody: `{}`.
  */
 
@@ -17,6 +18,8 @@ export interface CloudFormationRequest {
   readonly ResourceType: string;
   readonly LogicalResourceId: string;
   readonly PhysicalResourceId?: string;
+  /** Seconds CloudFormation waits for the response (the custom resource's `ServiceTimeout`, 1-3600). */
+  readonly ServiceTimeout?: number;
 }
 
 export type Callback =

@@ -6,34 +6,15 @@
  * of other sources), its singleton lock is released and its caller is called back once. A failed callback gives the
  * claim back and reports only that record in `batchItemFailures`, so SQS retries it and finally moves it to the DLQ.
  */
-import { DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { SQSBatchResponse } from 'aws-lambda';
 import { decodeCallbackDetails } from './callback-details';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
 import { Deps } from './deps';
+import { withErrorText } from './describe-via';
 import { describeError } from './errors';
-import { truncateBytes } from './plain';
 import { sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
-
-/** Redshift error texts kept with the event (the cause sent to Step Functions is limited to 32,768 characters). */
-export const MAX_ERROR_TEXT_BYTES = 16 * 1024;
-
-/** Adds Redshift's error text (`DescribeStatement.Error`) to a FAILED or ABORTED event as `detail.error`. */
-async function withErrorText(deps: Deps, event: StatusChangeEvent): Promise<StatusChangeEvent> {
-  try {
-    const described = await deps.redshiftData.send(new DescribeStatementCommand({ Id: event.detail.statementId }));
-    const error = described.Error ?? (event.detail.state === 'ABORTED' ? 'The statement was cancelled (ABORTED).' : undefined);
-    return error === undefined ? event : { ...event, detail: { ...event.detail, error: truncateBytes(error, MAX_ERROR_TEXT_BYTES) } };
-  } catch (error) {
-    // Only the role that started a statement may describe it; a tasker sharing this completer has another role.
-    deps.log.warn('Could not read the error text of the statement; calling back without it', {
-      statementId: event.detail.statementId, error: describeError(error),
-    });
-    return event;
-  }
-}
 
 function cloudFormationReason(event: StatusChangeEvent): string {
   const { detail } = event;
@@ -57,32 +38,47 @@ export async function completeRecord(deps: Deps, messageId: string, body: unknow
     log.debug('Ignoring the event of a statement this tasker did not name', { messageId, statementId: received.detail.statementId });
     return;
   }
-  const event = received.detail.state !== 'FINISHED' ? await withErrorText(deps, received) : received;
-  if (!await completeStatement(deps, messageId, name, event)) {
+  if (!await completeStatement(deps, messageId, name, received)) {
     log.debug('Ignoring the event: the statement is not tracked here or its completion was already handled', {
-      messageId, statementName: event.detail.statementName,
+      messageId, statementName: received.detail.statementName,
     });
   }
 }
 
+/** How a source other than an event completes a statement. */
+export interface CompletionOptions {
+  /** The Step Functions error of a failure. @default ErrorName.STATEMENT_FAILED */
+  readonly errorName?: string;
+  /**
+   * Keep the statement in the `inFlight` index until the callback succeeded, so a crash between claim and callback
+   * leaves it to the next sweep (a source without redelivery: the reconciler). @default false
+   */
+  readonly keepInFlight?: boolean;
+}
+
 /**
  * Completes a tracked statement exactly once: claims its completion for `owner` (the claimant, stable across retries
- * of the same source: an SQS message id, say), releases its singleton lock and calls its caller back with `event`.
+ * of the same source: an SQS message id, say), releases its singleton lock and calls its caller back with `event`
+ * (a failure with Redshift's error text in `detail.error`, read as the statement's starter if the event has none).
  * Returns `false`, and does nothing, when the statement is not tracked in this table or another owner claimed it.
  * @throws when the callback failed; the claim is given back first, so a retry (or another source) can complete it
  */
-export async function completeStatement(deps: Deps, owner: string, name: StatementName, event: StatusChangeEvent): Promise<boolean> {
+export async function completeStatement(
+  deps: Deps, owner: string, name: StatementName, received: StatusChangeEvent, options: CompletionOptions = {},
+): Promise<boolean> {
   const { log, table } = deps;
-  const failed = event.detail.state !== 'FINISHED';
+  const failed = received.detail.state !== 'FINISHED';
   const now = deps.now();
   const claimed = await table.claimCompletion(name, {
     owner,
-    statementId: event.detail.statementId,
-    event,
+    statementId: received.detail.statementId,
+    event: received,
     ttl: Math.floor(now / 1000) + deps.config.ttlDays * 86_400,
     completedAt: new Date(now).toISOString(),
+    keepInFlight: options.keepInFlight,
   });
   if (claimed === undefined) return false;
+  const event = failed && received.detail.error === undefined ? await withErrorText(deps, received, claimed.startedBy) : received;
   if (claimed.singletonLock !== undefined) {
     try {
       await table.releaseLock(claimed.singletonLock, event.detail.statementName);
@@ -94,7 +90,7 @@ export async function completeStatement(deps: Deps, owner: string, name: Stateme
   try {
     switch (callback.kind) {
       case 'stepFunctions': {
-        const result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed);
+        const result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, options.errorName);
         if (result === 'taskClosed') {
           log.warn('The task can no longer be called back (timed out, closed or unknown); nothing to retry', {
             statementName: event.detail.statementName, state: event.detail.state,
@@ -117,12 +113,13 @@ export async function completeStatement(deps: Deps, owner: string, name: Stateme
     }
   } catch (error) {
     try {
-      await table.releaseClaim(name, owner);
+      await table.releaseClaim(name, owner, options.keepInFlight ? undefined : claimed.inFlightOf);
     } catch (releaseError) {
       log.error('Could not give the completion claim back; this source retries it', { error: describeError(releaseError) });
     }
     throw error;
   }
+  if (options.keepInFlight) await table.settle(name, owner);
   log.info('Called back', {
     statementName: event.detail.statementName, statementId: event.detail.statementId, state: event.detail.state, callback: callback.kind,
   });

@@ -20,6 +20,13 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** AWS region the function runs in (names ad-hoc statements). */
   readonly region: string;
+  /**
+   * This function's name (`AWS_LAMBDA_FUNCTION_NAME`, set by Lambda): recorded on the statements it starts, so that
+   * its reconciler finds them and a completer in another function can ask it for their error text.
+   */
+  readonly functionName?: string;
+  /** Whether reconciler sweeps cancel statements whose caller no longer waits. */
+  readonly cancelOrphans: boolean;
 }
 
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -85,10 +92,25 @@ export function readConfig(env: Environment): Config {
       `${Env.LOG_LEVEL} must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(env[Env.LOG_LEVEL])}.`);
   }
 
+  const cancelText = (optional(env, Env.CANCEL_ORPHANS) ?? 'true').toLowerCase();
+  if (cancelText !== 'true' && cancelText !== 'false') {
+    throw new ConfigurationError(`${Env.CANCEL_ORPHANS} must be true or false; got ${JSON.stringify(env[Env.CANCEL_ORPHANS])}.`);
+  }
+
   const region = required(env, 'AWS_REGION', 'the AWS region (set by the Lambda runtime)');
+  const functionName = optional(env, 'AWS_LAMBDA_FUNCTION_NAME');
   const target: Target = clusterIdentifier !== undefined ? { clusterIdentifier } : { workgroupName: workgroupName! };
   return {
-    tableName, target, database, dbUser, secretArn, ttlDays, logLevel: logLevelText as LogLevel, region,
+    tableName,
+    target,
+    database,
+    dbUser,
+    secretArn,
+    ttlDays,
+    logLevel: logLevelText as LogLevel,
+    region,
+    ...functionName !== undefined ? { functionName } : {},
+    cancelOrphans: cancelText === 'true',
   };
 }
 

@@ -8,6 +8,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from './cfn-callback';
 import { Config } from './config';
+import { InvokeFunction } from './describe-via';
 import { TrackingTable } from './tracking-table';
 
 /** The logging surface the modules use (Powertools Logger in the function; anything compatible in tests). */
@@ -26,8 +27,12 @@ export interface Deps {
   readonly sfn: SFNClient;
   /** PUTs a CloudFormation response to a pre-signed URL. */
   readonly httpPut: HttpPut;
+  /** Invokes another function of the tasker (a completer asks a statement's starter to describe it). */
+  readonly invoke: InvokeFunction;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
+  /** Milliseconds this invocation has left (Lambda's context); unbounded when unknown. */
+  readonly remainingTimeMs?: () => number;
 }
 
 /** Creates the SDK clients with the SDK's default configuration chain (`AWS_ENDPOINT_URL_<SERVICE>` works). */

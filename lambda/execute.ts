@@ -2,16 +2,18 @@
  * Starting statements: register the statement in the tracking table, then start it with the Data API
  * (`ExecuteStatement`, or `BatchExecuteStatement` for a transaction), with events when someone waits for a callback.
  * Registration comes first, so a completion event always finds its item; a statement that cannot be started leaves
- * nothing behind (its registration and lock are removed).
+ * nothing behind (its registration and lock are removed). A retried start for the same caller reuses its
+ * registration and its Data API client token (`idempotency.ts`), so the SQL runs at most once.
  */
 import { BatchExecuteStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { encodeCallbackDetails } from './callback-details';
 import { targetParameters } from './config';
 import { Deps } from './deps';
 import { InvalidRequest } from './errors';
+import { clientToken, idempotencyKey, keyedInvocationId } from './idempotency';
 import { toPlain, truncateBytes } from './plain';
 import { ExecuteRequest } from './request';
-import { START_LEASE_SECONDS, acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
+import { acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
 import { MAX_STATEMENT_NAME_LENGTH, StatementName, adHocId, formatStatementName, newInvocationId } from './statement-name';
 
 /** How much SQL text the tracking table keeps for diagnostics. */
@@ -26,8 +28,8 @@ export function callerId(deps: Deps, request: ExecuteRequest): string {
   return request.executionArn ?? adHocId(deps.config.region);
 }
 
-export function newStatementName(deps: Deps, id: string): StatementName {
-  const name = { id, invocationId: newInvocationId(deps.now()) };
+export function newStatementName(deps: Deps, id: string, key?: string): StatementName {
+  const name = { id, invocationId: key !== undefined ? keyedInvocationId(key) : newInvocationId(deps.now()) };
   if (formatStatementName(name).length > MAX_STATEMENT_NAME_LENGTH) {
     throw new InvalidRequest(
       `The caller id ${JSON.stringify(id.slice(0, 80))}... is too long for a ${MAX_STATEMENT_NAME_LENGTH}-character Data API statement name.`);
@@ -35,35 +37,80 @@ export function newStatementName(deps: Deps, id: string): StatementName {
   return name;
 }
 
-/** Starts a statement; returns the Data API's answer as plain JSON. */
-export async function startStatement(deps: Deps, request: ExecuteRequest): Promise<unknown> {
-  const { config, table, log } = deps;
-  const id = callerId(deps, request);
-  let name = newStatementName(deps, id);
-  const lockId = request.singleton ? singletonLockId(config, request.sql) : undefined;
-  if (lockId !== undefined) await acquireSingleton(deps, lockId, formatStatementName(name), request.sql);
+/** How a start got its registration. */
+type Registered =
+  | { readonly kind: 'created' | 'reused'; readonly name: StatementName }
+  | { readonly kind: 'completed'; readonly name: StatementName; readonly statementId?: string };
 
-  const nowSeconds = Math.floor(deps.now() / 1000);
+/**
+ * Registers the statement: a new item (a colliding time-based name is retried with a new one), or, for a keyed start
+ * whose registration exists, that registration (a retried invocation of the same caller). Writes nothing when it
+ * refuses the request (the same caller with other SQL).
+ */
+async function register(
+  deps: Deps, request: ExecuteRequest, first: StatementName, key: string | undefined, lockId: string | undefined,
+): Promise<Registered> {
+  const { config, table } = deps;
+  const now = deps.now();
   const sqlText = typeof request.sql === 'string' ? request.sql : request.sql.join(';\n');
   const item = {
     sqlStatement: truncateBytes(sqlText, STORED_SQL_BYTES),
     callbackDetails: encodeCallbackDetails(request.callback),
-    ttl: nowSeconds + IN_FLIGHT_SECONDS + config.ttlDays * 86_400,
+    ttl: Math.floor(now / 1000) + IN_FLIGHT_SECONDS + config.ttlDays * 86_400,
+    registeredAt: now,
     ...lockId !== undefined ? { singletonLock: lockId } : {},
+    ...config.functionName !== undefined ? { startedBy: config.functionName } : {},
+    // Nobody waits for a statement without a callback (and no event comes for it): nothing to reconcile.
+    reconciled: request.callback.kind !== 'none',
+    ...key !== undefined ? { idempotencyKey: key } : {},
   };
-  let registered = false;
-  for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS && !registered; attempt++) {
-    if (attempt > 0) {
-      const previous = formatStatementName(name);
-      name = newStatementName(deps, id);
-      if (lockId !== undefined) await table.takeOverLock(lockId, previous, formatStatementName(name), nowSeconds + START_LEASE_SECONDS);
+  let name = first;
+  for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS; attempt++) {
+    if (attempt > 0) name = newStatementName(deps, name.id);
+    if (await table.register({ ...item, key: name })) return { kind: 'created', name };
+    if (key === undefined) continue;
+    const existing = await table.readRegistration(name);
+    if (existing?.idempotencyKey !== key) break;
+    if (existing.sqlStatement !== item.sqlStatement) {
+      throw new InvalidRequest('This caller (the same task token, or the same CloudFormation request) already started another '
+        + `statement, ${formatStatementName(name)}; a retried invocation must send the same SQL. Give each task its own token.`);
     }
-    registered = await table.register({ ...item, key: name });
+    return existing.completedBy !== undefined
+      ? { kind: 'completed', name, ...existing.statementId !== undefined ? { statementId: existing.statementId } : {} }
+      : { kind: 'reused', name };
   }
-  if (!registered) {
-    if (lockId !== undefined) await table.releaseLock(lockId, formatStatementName(name));
-    throw new Error(`Could not register a unique statement name for ${id} after ${REGISTRATION_ATTEMPTS} attempts.`);
+  throw new Error(`Could not register a unique statement name for ${name.id} after ${REGISTRATION_ATTEMPTS} attempts.`);
+}
+
+/**
+ * Takes the singleton lock for a registered statement; `true` when this call took it (`false`: the retried caller's
+ * own). A refused lock removes a registration this start created.
+ */
+async function lockSingleton(deps: Deps, lockId: string, registered: Registered, sql: string | readonly string[]): Promise<boolean> {
+  try {
+    return await acquireSingleton(deps, lockId, formatStatementName(registered.name), sql);
+  } catch (error) {
+    if (registered.kind === 'created') await deps.table.unregister(registered.name);
+    throw error;
   }
+}
+
+/** Starts a statement; returns the Data API's answer as plain JSON. */
+export async function startStatement(deps: Deps, request: ExecuteRequest): Promise<unknown> {
+  const { config, table, log } = deps;
+  const id = callerId(deps, request);
+  const key = idempotencyKey(request.callback);
+  const lockId = request.singleton ? singletonLockId(config, request.sql) : undefined;
+  const registered = await register(deps, request, newStatementName(deps, id, key), key, lockId);
+  const { name } = registered;
+  if (registered.kind === 'completed') {
+    log.info('A retried start of a statement that already completed: nothing started', {
+      statementName: formatStatementName(name), statementId: registered.statementId,
+    });
+    return registered.statementId !== undefined ? { Id: registered.statementId } : {};
+  }
+  const tookLock = lockId !== undefined && await lockSingleton(deps, lockId, registered, request.sql);
+  if (registered.kind === 'reused') log.info('A retried start: the registration exists', { statementName: formatStatementName(name) });
 
   const statementName = formatStatementName(name);
   const withEvent = request.callback.kind !== 'none';
@@ -75,6 +122,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
         Sql: request.sql,
         StatementName: statementName,
         WithEvent: withEvent,
+        ...key !== undefined ? { ClientToken: clientToken(key) } : {},
         ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
       }))
       : await deps.redshiftData.send(new BatchExecuteStatementCommand({
@@ -82,11 +130,15 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
         Sqls: [...request.sql],
         StatementName: statementName,
         WithEvent: withEvent,
+        ...key !== undefined ? { ClientToken: clientToken(key) } : {},
       }));
   } catch (error) {
+    // A reused registration may belong to a statement the first attempt started: leave it to its event (or the
+    // reconciler, which fails its caller if the statement never started).
+    if (registered.kind === 'reused') throw error;
     const cleanup = await Promise.allSettled([
       table.unregister(name),
-      ...lockId !== undefined ? [table.releaseLock(lockId, statementName)] : [],
+      ...tookLock ? [table.releaseLock(lockId!, statementName)] : [],
     ]);
     for (const result of cleanup) {
       if (result.status === 'rejected') log.error('Could not clean up after a failed start', { statementName, reason: String(result.reason) });

@@ -3,10 +3,12 @@
  * start, then routes each invocation (see `router.ts`). The invocation API is documented in `lambda/README.md`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context } from 'aws-lambda';
 import { nodeHttpPut } from './cfn-callback';
 import { readConfig } from './config';
 import { Deps, createClients } from './deps';
+import { lambdaInvoker } from './describe-via';
 import { describeError } from './errors';
 import { route } from './router';
 import { TrackingTable } from './tracking-table';
@@ -26,12 +28,20 @@ function initialise(): { deps: Deps } | { error: Error } {
         redshiftData,
         sfn,
         httpPut: nodeHttpPut,
-        now: Date.now,
+        invoke: lambdaInvoker(lazyLambdaClient),
+        now: () => Date.now(),
       },
     };
   } catch (error) {
     return { error: error as Error };
   }
+}
+
+let lambdaClient: LambdaClient | undefined;
+/** Only a completer that describes another function's statements invokes it. */
+function lazyLambdaClient(): LambdaClient {
+  lambdaClient ??= new LambdaClient({});
+  return lambdaClient;
 }
 
 const state = initialise();
@@ -43,7 +53,8 @@ export async function handler(event: unknown, context?: Context): Promise<unknow
   }
   if (context) logger.addContext(context);
   try {
-    return await route(state.deps, event);
+    const deps = context ? { ...state.deps, remainingTimeMs: () => context.getRemainingTimeInMillis() } : state.deps;
+    return await route(deps, event);
   } catch (error) {
     logger.info('Invocation failed', { error: describeError(error) });
     throw error;

@@ -5,7 +5,7 @@
 import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
-import { Action, Field, LATEST, Limits, PARAMETER_NAME, show } from '../src/contract';
+import { Action, Defaults, Field, LATEST, Limits, PARAMETER_NAME, show } from '../src/contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -48,7 +48,16 @@ export interface CompletionRequest {
   readonly records: readonly unknown[];
 }
 
-export type Request = ExecuteRequest | StatementRequest | CompletionRequest;
+export interface ReconcileRequest {
+  readonly type: 'reconcile';
+  /** Only statements registered at least this many seconds ago. */
+  readonly olderThanSeconds: number;
+}
+
+export type Request = ExecuteRequest | StatementRequest | CompletionRequest | ReconcileRequest;
+
+/** Longest `olderThanSeconds`: statements live at most 24 hours in the Data API, and their items a few days more. */
+export const MAX_OLDER_THAN_SECONDS = 7 * 86_400;
 
 /** What a value is, without showing it (for values that may be secret: task tokens, parameter values). */
 export function describeType(value: unknown): string {
@@ -105,6 +114,8 @@ export function cloudFormationRequest(event: unknown): CloudFormationRequest | u
     return undefined;
   }
   const physical = event.PhysicalResourceId;
+  const properties = isObject(event.ResourceProperties) ? event.ResourceProperties : {};
+  const serviceTimeout = Number(properties.ServiceTimeout);
   return {
     RequestType: event.RequestType as string,
     ResponseURL: event.ResponseURL as string,
@@ -113,6 +124,7 @@ export function cloudFormationRequest(event: unknown): CloudFormationRequest | u
     ResourceType: event.ResourceType as string,
     LogicalResourceId: event.LogicalResourceId as string,
     ...typeof physical === 'string' && physical !== '' ? { PhysicalResourceId: physical } : {},
+    ...Number.isInteger(serviceTimeout) && serviceTimeout >= 1 && serviceTimeout <= 3600 ? { ServiceTimeout: serviceTimeout } : {},
   };
 }
 
@@ -252,9 +264,19 @@ const STATEMENT_ACTIONS: Record<string, StatementRequest['type']> = {
   [Action.CANCEL_STATEMENT]: 'cancelStatement',
 };
 
+function reconcileRequest(event: Record<string, unknown>): ReconcileRequest {
+  const value = event[Field.OLDER_THAN_SECONDS];
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_OLDER_THAN_SECONDS)) {
+    throw new InvalidRequest(
+      `${Field.OLDER_THAN_SECONDS} must be a whole number of seconds from 0 to ${MAX_OLDER_THAN_SECONDS}; got ${show(value)}.`);
+  }
+  return { type: 'reconcile', olderThanSeconds: value ?? Defaults.RECONCILE_OLDER_THAN_SECONDS };
+}
+
 /**
  * Routes and validates an invocation event (first match wins): `Records` → completion batch; `sqlStatement` /
- * `sqlStatements` → execute; `statementId` + `action` → describe, result or cancel.
+ * `sqlStatements` → execute; `statementId` + `action` → describe, result or cancel; `action: "reconcile"` → a
+ * reconciler sweep.
  * @throws InvalidRequest for anything else
  */
 export function parseRequest(event: unknown): Request {
@@ -280,8 +302,9 @@ export function parseRequest(event: unknown): Request {
     }
     return statementRequest(event, type);
   }
+  if (event[Field.ACTION] === Action.RECONCILE) return reconcileRequest(event);
   throw new InvalidRequest(
-    `Unsupported invocation: expected ${Field.SQL_STATEMENT} or ${Field.SQL_STATEMENTS} (to run SQL), or `
-    + `${Field.STATEMENT_ID} with ${Field.ACTION} (describeStatement, getStatementResult, cancelStatement); got the fields `
-    + `${show(Object.keys(event))}.`);
+    `Unsupported invocation: expected ${Field.SQL_STATEMENT} or ${Field.SQL_STATEMENTS} (to run SQL), `
+    + `${Field.STATEMENT_ID} with ${Field.ACTION} (describeStatement, getStatementResult, cancelStatement), or `
+    + `${Field.ACTION} "${Action.RECONCILE}"; got the fields ${show(Object.keys(event))}.`);
 }

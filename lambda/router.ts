@@ -10,6 +10,7 @@ import { completeBatch } from './completion';
 import { Deps } from './deps';
 import { describeError } from './errors';
 import { startStatement } from './execute';
+import { reconcile } from './reconcile';
 import { Request, cloudFormationRequest, parseRequest } from './request';
 import { NoSqlRequest, isResourcePropertiesRequest, resourceRequest } from './resource-properties';
 
@@ -63,5 +64,7 @@ export async function route(deps: Deps, event: unknown): Promise<unknown> {
       return getStatementResult(deps, request);
     case 'cancelStatement':
       return cancelStatement(deps, request);
+    case 'reconcile':
+      return reconcile(deps, request);
   }
 }

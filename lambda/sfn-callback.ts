@@ -36,11 +36,11 @@ export function taskFailureCause(event: StatusChangeEvent): string {
  * (final, nothing to retry); rejects on anything else (throttling, service errors), so the caller retries.
  */
 export async function sendStepFunctionsCallback(
-  sfn: SFNClient, taskToken: string, event: StatusChangeEvent, failed: boolean,
+  sfn: SFNClient, taskToken: string, event: StatusChangeEvent, failed: boolean, errorName: string = ErrorName.STATEMENT_FAILED,
 ): Promise<CallbackResult> {
   try {
     if (failed) {
-      await sfn.send(new SendTaskFailureCommand({ taskToken, error: ErrorName.STATEMENT_FAILED, cause: taskFailureCause(event) }));
+      await sfn.send(new SendTaskFailureCommand({ taskToken, error: errorName, cause: taskFailureCause(event) }));
     } else {
       await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event) }));
     }

@@ -43,22 +43,25 @@ async function holderHasEnded(deps: Deps, statementId: string): Promise<boolean>
 
 /**
  * Takes the lock for `holder` (the statement name about to start).
+ * @returns `true` when this call took it; `false` when `holder` already held it (a retried start of the same caller)
  * @throws ConcurrentExecution when the same SQL is running
  */
-export async function acquireSingleton(deps: Deps, lockId: string, holder: string, sql: string | readonly string[]): Promise<void> {
+export async function acquireSingleton(deps: Deps, lockId: string, holder: string, sql: string | readonly string[]): Promise<boolean> {
   const now = Math.floor(deps.now() / 1000);
   const lease = now + START_LEASE_SECONDS;
-  if (await deps.table.acquireLock(lockId, holder, lease, now)) return;
+  if (await deps.table.acquireLock(lockId, holder, lease, now)) return true;
   const current = await deps.table.readLock(lockId);
+  // A retried start of the same caller computes the same name: the lock is already its own.
+  if (current?.holder === holder) return false;
   if (current === undefined) {
     // Released between our two calls: try once more.
-    if (await deps.table.acquireLock(lockId, holder, lease, now)) return;
+    if (await deps.table.acquireLock(lockId, holder, lease, now)) return true;
   } else if (current.statementId !== undefined && await holderHasEnded(deps, current.statementId)) {
     if (await deps.table.takeOverLock(lockId, current.holder, holder, lease)) {
       deps.log.warn('Took over a singleton lock whose statement had already ended', {
         previousHolder: current.holder, previousStatementId: current.statementId,
       });
-      return;
+      return true;
     }
   }
   throw new ConcurrentExecution(

@@ -2,9 +2,11 @@
  * The DynamoDB tracking table: one item per started statement (the original's schema) and one item per held singleton
  * lock. Every item carries a TTL, so nothing lives forever.
  *
- * Statement item: `id` (caller id), `invocationId`, `sqlStatement` (truncated), `callback_details` (JSON string, see `callback-details.ts`),
- * `TTL`, optional `singletonLock`; on completion also `completedBy` (the SQS message that claimed it),
- * `completedAt`, `statementId`, `finished_event_details`.
+ * Statement item: `id` (caller id), `invocationId`, `sqlStatement` (truncated), `callback_details` (JSON string, see
+ * `callback-details.ts`), `TTL`, `registeredAt` (epoch ms), optional `singletonLock`, `startedBy` (the starting
+ * function), `inFlightOf` (the same, while a waiting caller's statement is in flight: the sparse `inFlight` index),
+ * `idempotencyKey`; on completion
+ * also `completedBy` (the source that claimed it), `completedAt`, `statementId`, `finished_event_details`.
  * Lock item: `id` = `singleton-lock#<sha256>`, `invocationId` = `lock`, `holder` (statement name), `leaseExpiresAt`,
  * optional `statementId`, `TTL`.
  */
@@ -20,13 +22,43 @@ export interface StatementItem {
   readonly callbackDetails: string;
   /** Epoch seconds after which DynamoDB may delete the item. */
   readonly ttl: number;
+  /** Epoch milliseconds. */
+  readonly registeredAt: number;
   readonly singletonLock?: string;
+  /** The starting function: it can describe the statement for another completer. */
+  readonly startedBy?: string;
+  /** Whether the starter's reconciler sweeps it (someone waits for a callback): `inFlightOf` is set. */
+  readonly reconciled?: boolean;
+  /** SHA-256 of the caller's identity (task token, CloudFormation request): a retried start finds its registration. */
+  readonly idempotencyKey?: string;
+}
+
+/** A registration as read back (a retried start, the reconciler). */
+export interface Registration {
+  readonly idempotencyKey?: string;
+  readonly sqlStatement?: string;
+  readonly callbackDetails?: string;
+  readonly statementId?: string;
+  readonly completedBy?: string;
+  readonly registeredAt?: number;
+}
+
+/** An in-flight statement as the `inFlight` index returns it. */
+export interface InFlightItem {
+  readonly key: StatementName;
+  readonly registeredAt: number;
+  /** `undefined` when the index does not project it (read the item). */
+  readonly callbackDetails?: string;
+  readonly statementId?: string;
 }
 
 /** What the completer learns when it claims a statement's completion. */
 export interface ClaimedStatement {
   readonly callbackDetails?: string;
   readonly singletonLock?: string;
+  readonly startedBy?: string;
+  /** The `inFlight` index entry the claim took the item out of (given back with the claim). */
+  readonly inFlightOf?: string;
 }
 
 export interface Claim {
@@ -36,6 +68,8 @@ export interface Claim {
   readonly event: unknown;
   readonly ttl: number;
   readonly completedAt: string;
+  /** Keep the item in the `inFlight` index until `settle` (a reconciler's claim survives a crash before the callback). */
+  readonly keepInFlight?: boolean;
 }
 
 export interface Lock {
@@ -47,6 +81,17 @@ export interface Lock {
 const LOCK_SORT_KEY = 'lock';
 const TTL = '#ttl';
 const NAMES = { [TTL]: Table.TTL_ATTRIBUTE };
+const IN_FLIGHT = Table.IN_FLIGHT_ATTRIBUTE;
+const REGISTERED_AT = Table.REGISTERED_AT_ATTRIBUTE;
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** When a statement was registered (ms): `registeredAt`, or the time in a time-based invocation id of an older item. */
+function registeredAtOf(item: Record<string, unknown>): number {
+  if (typeof item[REGISTERED_AT] === 'number') return item[REGISTERED_AT];
+  const [seconds, fraction = ''] = String(item[Table.SORT_KEY]).split('.');
+  return Number(seconds) * 1000 + Number(fraction.slice(0, 3).padEnd(3, '0'));
+}
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException
@@ -84,11 +129,30 @@ export class TrackingTable {
         sqlStatement: item.sqlStatement,
         callback_details: item.callbackDetails,
         [Table.TTL_ATTRIBUTE]: item.ttl,
+        [REGISTERED_AT]: item.registeredAt,
         ...item.singletonLock !== undefined ? { singletonLock: item.singletonLock } : {},
+        ...item.startedBy !== undefined ? { startedBy: item.startedBy } : {},
+        ...item.startedBy !== undefined && item.reconciled ? { [IN_FLIGHT]: item.startedBy } : {},
+        ...item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {},
       },
       ConditionExpression: 'attribute_not_exists(#id)',
       ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
     })));
+  }
+
+  /** A statement's registration (consistent read); `undefined` when there is none. */
+  async readRegistration(name: StatementName): Promise<Registration | undefined> {
+    const result = await this.ddb.send(new GetCommand({ TableName: this.tableName, Key: this.key(name), ConsistentRead: true }));
+    const item = result.Item;
+    if (!item) return undefined;
+    return {
+      idempotencyKey: text(item.idempotencyKey),
+      sqlStatement: text(item.sqlStatement),
+      callbackDetails: text(item.callback_details),
+      statementId: text(item.statementId),
+      completedBy: text(item.completedBy),
+      registeredAt: registeredAtOf(item),
+    };
   }
 
   /** Removes the registration of a statement that could not be started (so `LATEST` never points at it). */
@@ -106,18 +170,26 @@ export class TrackingTable {
       const result = await this.ddb.send(new UpdateCommand({
         TableName: this.tableName,
         Key: this.key(name),
-        UpdateExpression: `SET completedBy = :owner, completedAt = :at, statementId = :sid, finished_event_details = :event, ${TTL} = :ttl`,
+        // A statement the Data API does not know has no id to record.
+        UpdateExpression: `SET completedBy = :owner, completedAt = :at, finished_event_details = :event, ${TTL} = :ttl`
+          + (claim.statementId !== '' ? ', statementId = :sid' : '') + (claim.keepInFlight ? '' : ' REMOVE #inFlight'),
         ConditionExpression: 'attribute_exists(callback_details) AND (attribute_not_exists(completedBy) OR completedBy = :owner)',
-        ExpressionAttributeNames: NAMES,
+        ExpressionAttributeNames: { ...NAMES, ...claim.keepInFlight ? {} : { '#inFlight': IN_FLIGHT } },
         ExpressionAttributeValues: {
-          ':owner': claim.owner, ':at': claim.completedAt, ':sid': claim.statementId, ':event': claim.event, ':ttl': claim.ttl,
+          ':owner': claim.owner,
+          ':at': claim.completedAt,
+          ':event': claim.event,
+          ':ttl': claim.ttl,
+          ...claim.statementId !== '' ? { ':sid': claim.statementId } : {},
         },
         ReturnValues: 'ALL_OLD',
       }));
       const old = result.Attributes ?? {};
       return {
-        callbackDetails: typeof old.callback_details === 'string' ? old.callback_details : undefined,
-        singletonLock: typeof old.singletonLock === 'string' ? old.singletonLock : undefined,
+        callbackDetails: text(old.callback_details),
+        singletonLock: text(old.singletonLock),
+        startedBy: text(old.startedBy),
+        inFlightOf: text(old[IN_FLIGHT]),
       };
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
@@ -125,34 +197,101 @@ export class TrackingTable {
     }
   }
 
-  /** Gives a claim back after a failed callback, so another copy of the event (or a retry) can complete it. */
-  async releaseClaim(name: StatementName, owner: string): Promise<void> {
+  /**
+   * Gives a claim back after a failed callback, so another copy of the event (or a retry, or the reconciler) can
+   * complete it; `inFlightOf` puts it back into the `inFlight` index.
+   */
+  async releaseClaim(name: StatementName, owner: string, inFlightOf?: string): Promise<void> {
     await applied(() => this.ddb.send(new UpdateCommand({
       TableName: this.tableName,
       Key: this.key(name),
-      UpdateExpression: 'REMOVE completedBy, completedAt',
+      UpdateExpression: `REMOVE completedBy, completedAt${inFlightOf !== undefined ? ' SET #inFlight = :inFlight' : ''}`,
       ConditionExpression: 'completedBy = :owner',
+      ...inFlightOf !== undefined ? { ExpressionAttributeNames: { '#inFlight': IN_FLIGHT } } : {},
+      ExpressionAttributeValues: { ':owner': owner, ...inFlightOf !== undefined ? { ':inFlight': inFlightOf } : {} },
+    })));
+  }
+
+  /** Takes a claimed statement out of the `inFlight` index once its claim (`keepInFlight`) has been called back. */
+  async settle(name: StatementName, owner: string): Promise<void> {
+    await applied(() => this.ddb.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.key(name),
+      UpdateExpression: 'REMOVE #inFlight',
+      ConditionExpression: 'completedBy = :owner',
+      ExpressionAttributeNames: { '#inFlight': IN_FLIGHT },
       ExpressionAttributeValues: { ':owner': owner },
     })));
   }
 
-  /** The most recent statement registered for a caller id (invocation ids sort by start time). */
-  async latestStatement(id: string): Promise<{ invocationId: string; statementId?: string } | undefined> {
+  /**
+   * One page of the statements `starter` started that are still in flight and were registered before `before`
+   * (epoch ms), oldest first, from the sparse `inFlight` index.
+   */
+  async inFlight(starter: string, before: number, limit: number, startKey?: Record<string, unknown>): Promise<{
+    items: InFlightItem[]; nextKey?: Record<string, unknown>;
+  }> {
     const result = await this.ddb.send(new QueryCommand({
       TableName: this.tableName,
-      KeyConditionExpression: '#id = :id',
-      ExpressionAttributeNames: { '#id': Table.PARTITION_KEY, '#inv': Table.SORT_KEY },
-      ExpressionAttributeValues: { ':id': id },
-      ProjectionExpression: '#inv, statementId',
-      ScanIndexForward: false,
-      Limit: 1,
-      ConsistentRead: true,
+      IndexName: Table.IN_FLIGHT_INDEX,
+      KeyConditionExpression: '#inFlight = :starter AND #registeredAt < :before',
+      ExpressionAttributeNames: { '#inFlight': IN_FLIGHT, '#registeredAt': REGISTERED_AT },
+      ExpressionAttributeValues: { ':starter': starter, ':before': before },
+      Limit: limit,
+      ExclusiveStartKey: startKey,
     }));
-    const item = result.Items?.[0];
-    if (!item) return undefined;
     return {
-      invocationId: String(item[Table.SORT_KEY]),
-      ...typeof item.statementId === 'string' ? { statementId: item.statementId } : {},
+      items: (result.Items ?? []).map((item) => ({
+        key: { id: String(item[Table.PARTITION_KEY]), invocationId: String(item[Table.SORT_KEY]) },
+        registeredAt: registeredAtOf(item),
+        callbackDetails: text(item.callback_details),
+        statementId: text(item.statementId),
+      })),
+      ...result.LastEvaluatedKey ? { nextKey: result.LastEvaluatedKey } : {},
+    };
+  }
+
+  /** Records the Data API id of a statement still in flight (found by name), so later sweeps describe it directly. */
+  async recordStatementId(name: StatementName, statementId: string): Promise<void> {
+    await applied(() => this.ddb.send(new UpdateCommand({
+      TableName: this.tableName,
+      Key: this.key(name),
+      UpdateExpression: 'SET statementId = :sid',
+      ConditionExpression: 'attribute_exists(callback_details) AND attribute_not_exists(completedBy)',
+      ExpressionAttributeValues: { ':sid': statementId },
+    })));
+  }
+
+  /**
+   * The most recent statement registered for a caller id (by `registeredAt`). Reads the caller's items: a retried
+   * start reuses its registration, so invocation ids of callers with a task token are not in time order.
+   */
+  async latestStatement(id: string): Promise<{ invocationId: string; statementId?: string } | undefined> {
+    let latest: Record<string, unknown> | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.ddb.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#id = :id',
+        ExpressionAttributeNames: { '#id': Table.PARTITION_KEY, '#inv': Table.SORT_KEY, '#registeredAt': REGISTERED_AT },
+        ExpressionAttributeValues: { ':id': id },
+        ProjectionExpression: '#inv, #registeredAt, statementId',
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }));
+      for (const item of page.Items ?? []) {
+        if (item[Table.SORT_KEY] === LOCK_SORT_KEY) continue;
+        if (latest === undefined || registeredAtOf(item) > registeredAtOf(latest)
+          || (registeredAtOf(item) === registeredAtOf(latest) && String(item[Table.SORT_KEY]) > String(latest[Table.SORT_KEY]))) {
+          latest = item;
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (!latest) return undefined;
+    return {
+      invocationId: String(latest[Table.SORT_KEY]),
+      ...typeof latest.statementId === 'string' ? { statementId: latest.statementId } : {},
     };
   }
 

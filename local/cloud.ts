@@ -122,6 +122,7 @@ export class LocalCloud {
         TableName: template.ref(id),
         AttributeDefinitions: p.AttributeDefinitions,
         KeySchema: p.KeySchema,
+        ...p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes } : {},
         BillingMode: 'PAY_PER_REQUEST',
       } as unknown as CreateTableCommandInput));
     }
@@ -238,12 +239,22 @@ export class LocalCloud {
   }
 }
 
-/** EventBridge pattern matching for the subset rules use here: lists of exact values, nested objects. */
+/** One value of a pattern's list: an exact value, or `{ "wildcard": "..." }` (`*` matches any characters). */
+function matchesValue(expected: Json, actual: Json | undefined): boolean {
+  if (expected && typeof expected === 'object' && !Array.isArray(expected) && typeof (expected as { wildcard?: unknown }).wildcard === 'string') {
+    if (typeof actual !== 'string') return false;
+    const parts = String((expected as { wildcard: string }).wildcard).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+    return new RegExp(`^${parts.join('.*')}$`, 's').test(actual);
+  }
+  return expected === actual;
+}
+
+/** EventBridge pattern matching for the subset rules use here: lists of exact values and wildcards, nested objects. */
 export function matchesPattern(pattern: Record<string, Json>, event: Record<string, Json> | StatusChangeEvent): boolean {
   const subject = event as Record<string, Json>;
   return Object.entries(pattern).every(([key, expected]) => {
     const actual = subject[key];
-    if (Array.isArray(expected)) return expected.some((value) => value === actual);
+    if (Array.isArray(expected)) return expected.some((value) => matchesValue(value, actual));
     if (expected && typeof expected === 'object') {
       return !!actual && typeof actual === 'object' && !Array.isArray(actual) && matchesPattern(expected as Record<string, Json>, actual as Record<string, Json>);
     }

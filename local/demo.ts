@@ -5,11 +5,12 @@
  * Synthesizes the example app, starts the local stand-ins (DynamoDB, the Redshift Data API on PostgreSQL, the Step
  * Functions callback endpoint, SQS with the event source mapping, the CloudFormation ResponseURL), loads the bundled
  * Lambda handlers as Lambda would, then creates the custom resources, runs every example state machine on its own
- * and the chained machine while it updates custom resources and makes two of them fail, deletes the custom
- * resources, prints a trace and a summary of expected against actual outcomes, and exits non-zero on any mismatch.
+ * and the chained machine while it updates custom resources and makes two of them fail, shows the reconciler (a
+ * completion event lost on purpose, called back by a sweep; a statement whose task timed out, cancelled by a sweep),
+ * deletes the custom resources, prints a trace and a summary of expected against actual outcomes, and exits non-zero on any mismatch.
  * Everything it starts is stopped before it exits.
  *
- * Options: --phases=createStack,machines,chain,updates,failures,deleteStack (default: all)
+ * Options: --phases=createStack,machines,chain,updates,failures,reconciler,deleteStack (default: all)
  *          --sequential (one phase after the other; by default machines, chain, updates and failures run together)
  *          --quiet (no trace, only progress and the summary)   --logs (print every line the functions log)
  */
@@ -31,6 +32,7 @@ const PHASE_TITLES: Record<Phase, string> = {
   chain: 'Step Functions: the chained machine (each machine as a nested startExecution.sync:2)',
   updates: 'CloudFormation: updates',
   failures: 'CloudFormation: failures are reported, never left waiting',
+  reconciler: 'Reconciler: a lost event called back, an orphaned statement cancelled (one sweep each)',
   deleteStack: 'CloudFormation: delete the custom resources',
 };
 

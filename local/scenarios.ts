@@ -8,6 +8,7 @@ import { LocalCloud } from './cloud';
 import { CustomResourceOutcome } from './cloudformation/driver';
 import { Json } from './cloudformation/template';
 import { SynthesizedExample } from './example';
+import { reconcilerScenarios } from './reconciler-demo';
 import { ExecutionOutcome, TraceEvent } from './stepfunctions/runner';
 import {
   CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SingleFailureMachine,
@@ -16,15 +17,15 @@ import {
 
 export interface ScenarioResult {
   readonly name: string;
-  readonly kind: 'custom resource' | 'state machine';
+  readonly kind: 'custom resource' | 'state machine' | 'reconciler';
   readonly expected: string;
   readonly actual: string;
   readonly ok: boolean;
   readonly durationMs: number;
 }
 
-export type Phase = 'createStack' | 'machines' | 'chain' | 'updates' | 'failures' | 'deleteStack';
-export const ALL_PHASES: readonly Phase[] = ['createStack', 'machines', 'chain', 'updates', 'failures', 'deleteStack'];
+export type Phase = 'createStack' | 'machines' | 'chain' | 'updates' | 'failures' | 'reconciler' | 'deleteStack';
+export const ALL_PHASES: readonly Phase[] = ['createStack', 'machines', 'chain', 'updates', 'failures', 'reconciler', 'deleteStack'];
 
 export interface ScenarioContext {
   readonly cloud: LocalCloud;
@@ -89,6 +90,7 @@ async function runPhase(context: ScenarioContext, phase: Phase, record: (r: Scen
     case 'chain': return record(await runChain(context));
     case 'updates': return updates(context, record);
     case 'failures': return failures(context, record);
+    case 'reconciler': for (const result of await reconcilerScenarios(context.cloud, context.example)) record(result); return;
     case 'deleteStack': return deleteStack(context, record);
   }
 }

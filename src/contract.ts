@@ -27,6 +27,8 @@ export const Env = {
   TTL_DAYS: 'TTL',
   /** Log level: DEBUG, INFO, WARN, ERROR, SILENT. */
   LOG_LEVEL: 'LOG_LEVEL',
+  /** `false` turns off the automatic cancel of statements whose caller no longer waits (reconciler sweeps). */
+  CANCEL_ORPHANS: 'CANCEL_ORPHANS',
 } as const;
 
 /** State-table schema: the construct creates the table with these keys; the handler reads and writes them. */
@@ -34,6 +36,17 @@ export const Table = {
   PARTITION_KEY: 'id',
   SORT_KEY: 'invocationId',
   TTL_ATTRIBUTE: 'TTL',
+  /**
+   * Sparse global secondary index of the statements in flight, per starter function: the reconciler's query.
+   * An item is in it from its registration until its completion is claimed.
+   */
+  IN_FLIGHT_INDEX: 'inFlight',
+  /** Partition key of `IN_FLIGHT_INDEX` (string): the name of the function that started the statement. */
+  IN_FLIGHT_ATTRIBUTE: 'inFlightOf',
+  /** Sort key of `IN_FLIGHT_INDEX` (number): when the statement was registered (epoch seconds). */
+  REGISTERED_AT_ATTRIBUTE: 'registeredAt',
+  /** Attributes `IN_FLIGHT_INDEX` projects besides the keys (the reconciler reads them from the index). */
+  IN_FLIGHT_PROJECTION: ['callback_details', 'statementId'],
 } as const;
 
 /** Defaults shared by the construct and the handler. */
@@ -43,6 +56,10 @@ export const Defaults = {
   LOG_LEVEL: 'INFO',
   /** Largest accepted `TTL` (days). */
   MAX_TTL_DAYS: 3650,
+  /** Minutes between two reconciler sweeps the construct schedules. */
+  RECONCILE_INTERVAL_MINUTES: 5,
+  /** A sweep looks at statements registered at least this long ago (`olderThanSeconds`). */
+  RECONCILE_OLDER_THAN_SECONDS: 60,
 } as const;
 
 /** Values `LOG_LEVEL` accepts (case-insensitive); the construct validates `logLevel` against them at synth. */
@@ -58,6 +75,8 @@ export const Field = {
   EXECUTION_ARN: 'executionArn',
   STATEMENT_ID: 'statementId',
   NEXT_TOKEN: 'nextToken',
+  /** With `action: "reconcile"`: only statements registered at least this many seconds ago. */
+  OLDER_THAN_SECONDS: 'olderThanSeconds',
 } as const;
 
 /** Values of the `action` field. */
@@ -67,6 +86,8 @@ export const Action = {
   DESCRIBE_STATEMENT: 'describeStatement',
   GET_STATEMENT_RESULT: 'getStatementResult',
   CANCEL_STATEMENT: 'cancelStatement',
+  /** A reconciler sweep (sent by the construct's schedule): lost events, orphans, expired statements. */
+  RECONCILE: 'reconcile',
 } as const;
 
 /** `statementId` placeholder: the most recent statement started for `executionArn`. */
@@ -117,6 +138,12 @@ export const ErrorName = {
   CONFIGURATION_ERROR: 'ConfigurationError',
   /** Error of `SendTaskFailure` when the statement ends FAILED or ABORTED (kept from the original). */
   STATEMENT_FAILED: 'FAILED',
+  /**
+   * Error of `SendTaskFailure` (and the reason of a CloudFormation `FAILED`) when the reconciler finds that the Data
+   * API does not know a registered statement: it is older than the Data API's 24 hours, or it never started. Its
+   * outcome is unknown.
+   */
+  STATEMENT_NOT_FOUND: 'StatementNotFound',
 } as const;
 
 /**
@@ -157,4 +184,9 @@ export const CLOUDFORMATION_PROPERTIES: readonly string[] = ['ServiceToken', 'Se
 export const StatusChangeEvent = {
   SOURCE: 'aws.redshift-data',
   DETAIL_TYPE: 'Redshift Data Statement Status Change',
+  /**
+   * EventBridge wildcard matching every `detail.statementName` a tasker gives (`<caller id>:<digits>.<digits>`): the
+   * completion rule admits only these.
+   */
+  STATEMENT_NAME_WILDCARD: '*:*.*',
 } as const;

@@ -17,6 +17,11 @@ export class SfnRedshiftTaskerErrors {
   /** The waiting task's error when its SQL statement ends FAILED or ABORTED. */
   public static readonly STATEMENT_FAILED = ErrorName.STATEMENT_FAILED;
   /**
+   * The waiting task's error when the reconciler finds that the Data API no longer knows its statement (statements
+   * are kept 24 hours) or that it never started: its outcome is unknown.
+   */
+  public static readonly STATEMENT_NOT_FOUND = ErrorName.STATEMENT_NOT_FOUND;
+  /**
    * The Data API's errors after which the statement did not start and a later attempt can succeed
    * (`ActiveStatementsExceededException`, `InternalServerException`, `DatabaseConnectionException`): retry them with
    * backoff (`RedshiftSqlTask` does by default).

@@ -204,7 +204,7 @@ export interface SfnRedshiftTaskerProps {
    * Options for the starter function the construct creates (memory, timeout, VPC, reserved concurrency, role ...).
    * They override the defaults one by one. `environment` entries are added to the handler's environment; they cannot
    * replace the variables the construct manages (`DDB_TABLE_NAME`, `CLUSTER_IDENTIFIER`, `WORKGROUP_NAME`, `DATABASE`,
-   * `DB_USER`, `SECRET_ARN`, `TTL`, `LOG_LEVEL`).
+   * `DB_USER`, `SECRET_ARN`, `TTL`, `LOG_LEVEL`, `CANCEL_ORPHANS`).
    *
    * Defaults: Node.js 24 on arm64, 256 MB, 60-second timeout, X-Ray tracing active, a log group with one month of
    * retention, a role with only the permissions the handler needs, no reserved concurrency.
@@ -272,6 +272,43 @@ export interface SfnRedshiftTaskerProps {
    * @default - only the permissions the handler needs
    */
   readonly tablePermissions?: TablePermission;
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Reconciler
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /**
+   * Whether a schedule sends the starter function reconciler sweeps (`{"action": "reconcile"}`). EventBridge
+   * delivers the Data API's status-change events on a best-effort basis; a sweep completes the statements whose event
+   * was lost (with the callback the event would have produced, exactly once), fails the callers of statements the
+   * Data API no longer knows (`StatementNotFound`) and, with `cancelOrphans`, cancels running statements whose caller
+   * no longer waits. It reads only the statements in flight (the tracking table's sparse `inFlight` index), so it adds
+   * nothing to a statement whose event arrives.
+   *
+   * An `existingTableObj` must have the `inFlight` index (the table of a tasker has it).
+   *
+   * @default true
+   */
+  readonly enableReconciler?: boolean;
+
+  /**
+   * How often the reconciler sweeps (whole minutes, 1 to 1440). A statement whose event was lost is called back
+   * within about one interval after it ended.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileInterval?: Duration;
+
+  /**
+   * Whether sweeps cancel (`CancelStatement`) running statements whose caller no longer waits: a Step Functions
+   * task that timed out or was closed, an execution that stopped, failed or timed out, or a CloudFormation request
+   * past its service timeout. Statements started without a callback are never cancelled. To tell whether a task still
+   * waits, a sweep sends `SendTaskHeartbeat` on its token, which resets the task's `HeartbeatSeconds` clock: bound the
+   * wait with `TimeoutSeconds`.
+   *
+   * @default true
+   */
+  readonly cancelOrphans?: boolean;
 
   /**
    * How long a handled item stays in the tracking table (whole days, 1 to 3650). Completed statements get the value of

@@ -12,6 +12,11 @@ import { completionQueues, statusChangeRule } from './private/callback-infra';
 import { COMPLETION_BATCH_SIZE, WARNING_PREFIX } from './private/defaults';
 import { attachPolicy, resolveFunction } from './private/functions';
 import { completerStatements, completerSuppressions, starterStatements, starterSuppressions } from './private/permissions';
+import {
+  IN_FLIGHT_INDEX_PROPS, cancelsOrphans, reconcileInterval, reconcileSchedule, reconcilerEnabled, reconcilerStatements,
+  reconcilerSuppressions,
+} from './private/reconciler';
+import { allowSharedCompleter, registerCompleter } from './private/shared-completers';
 import { invokeStatement } from './private/task-support';
 import { hasSeparateCompleter, validateProps, wholeDays } from './private/validate';
 import { SfnRedshiftTaskerProps, TrackingTableProps } from './tasker-props';
@@ -25,9 +30,13 @@ import { SfnRedshiftTaskerProps, TrackingTableProps } from './tasker-props';
  * end, the "Redshift Data Statement Status Change" event travels through an EventBridge rule to an encrypted SQS
  * queue, and the completer (by default the same function) calls the waiting task or custom resource back.
  *
+ * A schedule sends the starter a reconciler sweep every few minutes: it completes statements whose event was lost
+ * (EventBridge delivers them on a best-effort basis), fails the callers of statements the Data API no longer knows,
+ * and cancels running statements whose caller no longer waits.
+ *
  * Resources (defaults): the tracking table, one function with its role, policies and log group, the rule, the queue
- * and its dead-letter queue, the KMS key of both queues, and the event source mapping. With
- * `createCallbackInfra: false` only the function, its role, policies and log group.
+ * and its dead-letter queue, the KMS key of both queues, the event source mapping and the reconciler's schedule. With
+ * `createCallbackInfra: false` only the function, its role, policies, log group and schedule.
  */
 export class SfnRedshiftTasker extends Construct {
   /**
@@ -63,6 +72,9 @@ export class SfnRedshiftTasker extends Construct {
    */
   public readonly encryptionKey?: kms.IKey;
 
+  /** The schedule that sends reconciler sweeps to `lambdaFunction`; `undefined` with `enableReconciler: false`. */
+  public readonly reconcileSchedule?: events.IRule;
+
   constructor(scope: Construct, id: string, props: SfnRedshiftTaskerProps) {
     super(scope, id);
     for (const warning of validateProps(props)) {
@@ -77,17 +89,29 @@ export class SfnRedshiftTasker extends Construct {
     this.lambdaFunction = starter.fn;
     attachPolicy(this, 'StarterPolicy', starter,
       starterStatements(Stack.of(this), props.redshiftTargetProps, this.trackingTable),
-      starterSuppressions(props.redshiftTargetProps, starter.tracing, this.trackingTable));
+      starterSuppressions(Stack.of(this), props.redshiftTargetProps, starter.tracing, this.trackingTable));
     props.redshiftTargetProps.secret?.grantRead(starter.fn);
     this.grantTablePermissions(starter.fn, props.tablePermissions);
 
-    if (props.createCallbackInfra === false) return;
+    // ---- Reconciler (sweeps the statements the starter started) ----
+    if (reconcilerEnabled(props)) {
+      const cancelOrphans = cancelsOrphans(props);
+      attachPolicy(this, 'ReconcilerPolicy', { ...starter, tracing: false, logGroup: undefined },
+        reconcilerStatements(Stack.of(this), this.trackingTable, cancelOrphans), reconcilerSuppressions(Stack.of(this), cancelOrphans));
+      this.reconcileSchedule = reconcileSchedule(this, starter.fn, reconcileInterval(props));
+    }
+
+    if (props.createCallbackInfra === false) {
+      allowSharedCompleter(this, this.trackingTable, starter);
+      return;
+    }
 
     // ---- Completer ----
     const completer = hasSeparateCompleter(props)
       ? resolveFunction(this, 'Completer', props.completerExistingLambdaObj, props.completerLambdaFunctionProps, environment)
       : { ...starter, tracing: false, logGroup: undefined }; // the starter's policy grants tracing and logging
     this.completerFunction = completer.fn;
+    registerCompleter(this.trackingTable, completer);
 
     // ---- Queues, key and rule ----
     const queues = completionQueues(this, props);
@@ -98,7 +122,7 @@ export class SfnRedshiftTasker extends Construct {
 
     // ---- Completer: permissions and event source ----
     const completerPolicy = attachPolicy(this, 'CompleterPolicy', completer,
-      completerStatements(this.trackingTable, queues.queue, queues.encryptionKey),
+      completerStatements(this.trackingTable, queues.queue, queues.encryptionKey, completer.fn !== starter.fn ? starter.fn : undefined),
       completerSuppressions(completer.tracing, this.trackingTable));
     const eventSource = new lambda.EventSourceMapping(this, 'CompletionEventSource', {
       target: completer.fn,
@@ -124,7 +148,7 @@ export class SfnRedshiftTasker extends Construct {
   }
 
   private createTable(tableProps: TrackingTableProps): dynamodb.ITable {
-    return new dynamodb.Table(this, 'TrackingTable', {
+    const table = new dynamodb.Table(this, 'TrackingTable', {
       partitionKey: { name: Table.PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: Table.SORT_KEY, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: Table.TTL_ATTRIBUTE,
@@ -141,6 +165,9 @@ export class SfnRedshiftTasker extends Construct {
       removalPolicy: tableProps.removalPolicy ?? RemovalPolicy.DESTROY,
       deletionProtection: tableProps.deletionProtection,
     });
+    // Sparse: only statements in flight carry its partition key (the reconciler's query; further taskers share it).
+    table.addGlobalSecondaryIndex(IN_FLIGHT_INDEX_PROPS);
+    return table;
   }
 
   /** The environment the handler reads (names from the contract). */
@@ -157,6 +184,7 @@ export class SfnRedshiftTasker extends Construct {
       ...secret !== undefined ? { [Env.SECRET_ARN]: secret.secretArn } : {},
       [Env.TTL_DAYS]: Token.isUnresolved(ttlDays) ? Tokenization.stringifyNumber(ttlDays) : String(ttlDays),
       [Env.LOG_LEVEL]: Token.isUnresolved(logLevel) ? logLevel : logLevel.toUpperCase(),
+      ...reconcilerEnabled(props) && !cancelsOrphans(props) ? { [Env.CANCEL_ORPHANS]: 'false' } : {},
     };
   }
 

@@ -3,6 +3,11 @@
  * response's JSON output (or throws an `ApiError`). ExecuteStatement and BatchExecuteStatement (with `ClientToken`
  * and `WaitTimeSeconds`), DescribeStatement (with `WaitTimeSeconds`), GetStatementResult (paginated), CancelStatement
  * and ListStatements.
+ *
+ * Statement owner: DescribeStatement, GetStatementResult and CancelStatement act only on statements the caller's own
+ * identity (role and session: access key id and session token) started, as the tasker's policy grants them (the
+ * condition `redshift-data:statement-owner-iam-userid` = `${aws:userid}`, which includes the role session name — a
+ * function's name); another identity gets `AccessDeniedException`.
  */
 import { StatementStore } from './statements';
 import { ApiError, Caller, DataApiLimits, FINAL, StatementRecord, STATUSES, validation } from './types';
@@ -46,15 +51,15 @@ export class DataApiOperations {
     return executeOutput(record, caller, waitSeconds !== undefined);
   }
 
-  async describe(input: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const record = this.find(input.Id);
+  async describe(input: Record<string, unknown>, caller: Caller): Promise<Record<string, unknown>> {
+    const record = this.owned(input.Id, caller, 'DescribeStatement');
     const waitSeconds = validateWaitTime(input.WaitTimeSeconds);
     if (waitSeconds !== undefined) await this.store.waitForEnd(record.parent ?? record, waitSeconds);
     return describe(record);
   }
 
-  getResult(input: Record<string, unknown>): Record<string, unknown> {
-    const record = this.find(input.Id);
+  getResult(input: Record<string, unknown>, caller: Caller): Record<string, unknown> {
+    const record = this.owned(input.Id, caller, 'GetStatementResult');
     if (record.status !== 'FINISHED' || !record.result) {
       throw validation('Query does not have result. Please check query status with DescribeStatement.');
     }
@@ -69,8 +74,8 @@ export class DataApiOperations {
     });
   }
 
-  async cancel(input: Record<string, unknown>): Promise<Record<string, unknown>> {
-    await this.store.cancel(this.find(input.Id));
+  async cancel(input: Record<string, unknown>, caller: Caller): Promise<Record<string, unknown>> {
+    await this.store.cancel(this.owned(input.Id, caller, 'CancelStatement'));
     return { Status: true };
   }
 
@@ -103,6 +108,17 @@ export class DataApiOperations {
       Statements: matching.slice(offset, offset + maxResults).map(listEntry),
       NextToken: offset + maxResults < matching.length ? encodeToken({ filter: filterKey, offset: offset + maxResults }) : undefined,
     });
+  }
+
+  /** A statement the caller's identity started (see "Statement owner" above). */
+  private owned(idInput: unknown, caller: Caller, operation: string): StatementRecord {
+    const record = this.find(idInput);
+    const owner = (record.parent ?? record).caller;
+    if (owner.accessKeyId !== caller.accessKeyId || owner.sessionToken !== caller.sessionToken) {
+      throw new ApiError('AccessDeniedException', `User: ${caller.principal} is not authorized to perform: redshift-data:${operation} `
+        + 'on this statement because it was started by another identity (redshift-data:statement-owner-iam-userid).');
+    }
+    return record;
   }
 
   private find(idInput: unknown): StatementRecord {

@@ -12,7 +12,7 @@ export interface LocalDynamoDb {
   readonly endpoint: string;
   /** A client bound to the endpoint (dummy credentials). */
   readonly client: DynamoDBClient;
-  /** Creates a tracking table with the construct's key schema; returns its name. */
+  /** Creates a tracking table with the construct's key schema and its `inFlight` index; returns its name. */
   createTrackingTable(name?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -44,11 +44,21 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
         AttributeDefinitions: [
           { AttributeName: Table.PARTITION_KEY, AttributeType: 'S' },
           { AttributeName: Table.SORT_KEY, AttributeType: 'S' },
+          { AttributeName: Table.IN_FLIGHT_ATTRIBUTE, AttributeType: 'S' },
+          { AttributeName: Table.REGISTERED_AT_ATTRIBUTE, AttributeType: 'N' },
         ],
         KeySchema: [
           { AttributeName: Table.PARTITION_KEY, KeyType: 'HASH' },
           { AttributeName: Table.SORT_KEY, KeyType: 'RANGE' },
         ],
+        GlobalSecondaryIndexes: [{
+          IndexName: Table.IN_FLIGHT_INDEX,
+          KeySchema: [
+            { AttributeName: Table.IN_FLIGHT_ATTRIBUTE, KeyType: 'HASH' },
+            { AttributeName: Table.REGISTERED_AT_ATTRIBUTE, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...Table.IN_FLIGHT_PROJECTION] },
+        }],
       }));
       return tableName;
     },

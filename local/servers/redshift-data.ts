@@ -153,9 +153,9 @@ async function handle(
     switch (operation) {
       case 'ExecuteStatement': output = await operations.execute(input, caller, false); break;
       case 'BatchExecuteStatement': output = await operations.execute(input, caller, true); break;
-      case 'DescribeStatement': output = await operations.describe(input); break;
-      case 'GetStatementResult': output = operations.getResult(input); break;
-      case 'CancelStatement': output = await operations.cancel(input); break;
+      case 'DescribeStatement': output = await operations.describe(input, caller); break;
+      case 'GetStatementResult': output = operations.getResult(input, caller); break;
+      case 'CancelStatement': output = await operations.cancel(input, caller); break;
       case 'ListStatements': output = operations.list(input, caller); break;
       default:
         throw new ApiError('UnknownOperationException', `Operation ${operation || '(none)'} is not supported by this local endpoint`);

@@ -59,14 +59,23 @@ export function completionQueues(scope: Construct, props: SfnRedshiftTaskerProps
 }
 
 /**
- * The rule for every Data API status change of the account and region (completers ignore statements they do not
- * track), targeting the queue; only this rule may send to the queues, and EventBridge may use their key.
+ * The rule for the Data API status changes of the statements taskers start, targeting the queue; only this rule may
+ * send to the queues, and EventBridge may use their key.
+ *
+ * Taskers name statements `<caller id>:<digits>.<digits>`, so the rule admits only names of that shape
+ * (`detail.statementName`, a field the tasker sets and the event echoes). It does not filter on `detail.principal`:
+ * the documentation gives its format only for an IAM user, not for an assumed role such as a function's. Whatever
+ * else arrives (another tool's statement of the same shape) is acknowledged and ignored by the completer.
  */
 export function statusChangeRule(scope: Construct, queues: CompletionQueues): events.Rule {
   const { queue, deadLetterQueue } = queues;
   const rule = new events.Rule(scope, 'StatusChangeRule', {
     description: 'Redshift Data API statement status changes, queued for the SfnRedshiftTasker completer',
-    eventPattern: { source: [StatusChangeEvent.SOURCE], detailType: [StatusChangeEvent.DETAIL_TYPE] },
+    eventPattern: {
+      source: [StatusChangeEvent.SOURCE],
+      detailType: [StatusChangeEvent.DETAIL_TYPE],
+      detail: { statementName: events.Match.wildcard(StatusChangeEvent.STATEMENT_NAME_WILDCARD) },
+    },
   });
   // The target's permissions are added below (scoped to this rule), so the target grants nothing itself.
   rule.addTarget({

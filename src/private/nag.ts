@@ -4,7 +4,7 @@
  * Writing the metadata directly keeps cdk-nag out of the library's dependencies. The construct suppresses only
  * findings that are inherent to its design, each with the specific reason; everything else is left to the user.
  */
-import { CfnResource } from 'aws-cdk-lib';
+import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 
 /** One suppressed cdk-nag rule. */
 export interface NagSuppression {
@@ -27,4 +27,14 @@ export function addNagSuppressions(resource: CfnResource, suppressions: readonly
     id, reason, ...appliesTo !== undefined ? { applies_to: appliesTo } : {},
   }));
   resource.addMetadata('cdk_nag', { rules_to_suppress: [...existing, ...added] });
+}
+
+/**
+ * A `Stack.formatArn` ARN as cdk-nag names it in a finding (`Resource::<this>`): the partition as `<AWS::Partition>`,
+ * the region and account literally when the stack has an environment, else as `<AWS::Region>` and `<AWS::AccountId>`.
+ */
+export function nagArn(stack: Stack, service: string, resource: string): string {
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`;
 }

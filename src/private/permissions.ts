@@ -6,8 +6,9 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppression } from './nag';
+import { NagSuppression, nagArn } from './nag';
 import { RedshiftTargetProps } from '../tasker-props';
 
 /** Table actions of the API path: register (conditional put), record, unregister, lock, `LATEST` (query). */
@@ -88,18 +89,23 @@ export function starterStatements(stack: Stack, target: RedshiftTargetProps, tab
   return statements;
 }
 
-/** Statements for the completer (the SQS consumer); `queueKey` is the completion queue's key, if any. */
-export function completerStatements(table: dynamodb.ITable, queue: sqs.IQueue, queueKey: kms.IKey | undefined): iam.PolicyStatement[] {
+/**
+ * Statements for the completer (the SQS consumer); `queueKey` is the completion queue's key, if any. The completer
+ * reads a failure's error text as the statement's starter: itself (the starter's policy lets it describe the
+ * statements it started), or — `separateStarter` — by invoking the starter function; it gets no Data API permission.
+ */
+export function completerStatements(
+  table: dynamodb.ITable, queue: sqs.IQueue, queueKey: kms.IKey | undefined, separateStarter?: lambda.IFunction,
+): iam.PolicyStatement[] {
   const statements = [
     ...tableStatements(table, COMPLETER_TABLE_ACTIONS),
     new iam.PolicyStatement({ actions: QUEUE_CONSUME_ACTIONS, resources: [queue.queueArn] }),
     // Task tokens are not IAM resources: SendTaskSuccess/SendTaskFailure accept no narrower resource than `*`.
     new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
-    // Reads the error text of FAILED/ABORTED statements. Not limited by the statement-owner condition: the completer
-    // handles statements other identities started (a separate starter function, taskers sharing this callback
-    // infrastructure), which that condition would deny. DescribeStatement returns metadata and SQL text, no results.
-    new iam.PolicyStatement({ actions: ['redshift-data:DescribeStatement'], resources: ['*'] }),
   ];
+  if (separateStarter !== undefined) {
+    statements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [separateStarter.functionArn] }));
+  }
   if (queueKey !== undefined) {
     statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [queueKey.keyArn] }));
   }
@@ -112,7 +118,7 @@ export function xrayStatement(): iam.PolicyStatement {
 }
 
 /** The cdk-nag findings inherent to the starter's policy, each with its reason. */
-export function starterSuppressions(target: RedshiftTargetProps, tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
+export function starterSuppressions(stack: Stack, target: RedshiftTargetProps, tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
   const reasons = [
     `${STATEMENT_ACTIONS.join(', ')} act on statement ids, which are not IAM resources; the statement is limited to `
     + 'statements this function started by the condition redshift-data:statement-owner-iam-userid = ${aws:userid}.',
@@ -126,7 +132,7 @@ export function starterSuppressions(target: RedshiftTargetProps, tracing: boolea
         + 'workgroup name at synth time, so redshift-data:ExecuteStatement/BatchExecuteStatement (and '
         + 'redshift-serverless:GetCredentials with IAM authentication) are scoped to the workgroups of this account '
         + 'and region; the database credentials bound what the SQL can do.',
-      appliesTo: ['Resource::arn:<AWS::Partition>:redshift-serverless:<AWS::Region>:<AWS::AccountId>:workgroup/*'],
+      appliesTo: [`Resource::${nagArn(stack, 'redshift-serverless', 'workgroup/*')}`],
     });
   }
   return [...suppressions, ...tableKeySuppressions(table)];
@@ -134,11 +140,7 @@ export function starterSuppressions(target: RedshiftTargetProps, tracing: boolea
 
 /** The cdk-nag findings inherent to the completer's policy, each with its reason. */
 export function completerSuppressions(tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
-  const reasons = [
-    'states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources.',
-    'redshift-data:DescribeStatement acts on statement ids (not IAM resources) and reads the error text of failed '
-    + 'statements that other identities started (a separate starter, taskers sharing this callback infrastructure).',
-  ];
+  const reasons = ['states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources.'];
   if (tracing) reasons.push(`${XRAY_ACTIONS.join(', ')} (X-Ray tracing) support no resource-level permissions.`);
   return [
     { id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo: ['Resource::*'] },

@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEFAULT_TIMEOUT, LAMBDA_DEFAULT_TIMEOUT, UNKNOWN_TIMEOUT_VISIBILITY, VISIBILITY_TIMEOUT_FACTOR } from './defaults';
+import { checkReconciler } from './reconciler';
 import { Defaults, Env, LOG_LEVELS, Table, show } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
@@ -30,6 +31,7 @@ export const MANAGED_ENVIRONMENT: Readonly<Record<string, string>> = {
   [Env.SECRET_ARN]: 'redshiftTargetProps.secret',
   [Env.TTL_DAYS]: 'trackingTableTtl',
   [Env.LOG_LEVEL]: 'logLevel',
+  [Env.CANCEL_ORPHANS]: 'cancelOrphans',
 };
 
 /** Props of the callback infrastructure (not allowed with `createCallbackInfra: false`). */
@@ -308,6 +310,8 @@ export function validateProps(props: SfnRedshiftTaskerProps): ValidationWarning[
   checkWholeNumber('completerMaxConcurrency', props.completerMaxConcurrency, 2, 1000, errors);
 
   checkTableProps(props, errors);
+  const indexWarning = checkReconciler(props, errors);
+  if (indexWarning !== undefined) warnings.push({ id: 'existingTableIndex', message: indexWarning });
   const tablePermission = props.tablePermissions?.value;
   if (tablePermission !== undefined && !Token.isUnresolved(tablePermission) && !TABLE_PERMISSIONS.includes(tablePermission)) {
     errors.push(`tablePermissions must be one of ${TABLE_PERMISSIONS.join(', ')}; got ${show(tablePermission)}. `

@@ -26,13 +26,15 @@ describe('a tasker with default props', () => {
     expect(counts).toEqual({
       'AWS::DynamoDB::Table': 1,
       'AWS::IAM::Role': 1,
-      'AWS::IAM::Policy': 2,
+      'AWS::IAM::Policy': 3,
       'AWS::Logs::LogGroup': 1,
       'AWS::Lambda::Function': 1,
       'AWS::KMS::Key': 1,
       'AWS::SQS::Queue': 2,
       'AWS::SQS::QueuePolicy': 2,
-      'AWS::Events::Rule': 1,
+      // the status-change rule and the reconciler's schedule, which may invoke the function
+      'AWS::Events::Rule': 2,
+      'AWS::Lambda::Permission': 1,
       'AWS::Lambda::EventSourceMapping': 1,
     });
   });
@@ -42,7 +44,18 @@ describe('a tasker with default props', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       Properties: {
         KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }, { AttributeName: 'invocationId', KeyType: 'RANGE' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }, { AttributeName: 'invocationId', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: 'invocationId', AttributeType: 'S' },
+          { AttributeName: 'inFlightOf', AttributeType: 'S' },
+          { AttributeName: 'registeredAt', AttributeType: 'N' },
+        ],
+        // Sparse: statements in flight, per starter function, by registration time (the reconciler's query).
+        GlobalSecondaryIndexes: [{
+          IndexName: 'inFlight',
+          KeySchema: [{ AttributeName: 'inFlightOf', KeyType: 'HASH' }, { AttributeName: 'registeredAt', KeyType: 'RANGE' }],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['callback_details', 'statementId'] },
+        }],
         TimeToLiveSpecification: { AttributeName: 'TTL', Enabled: true },
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -83,14 +96,14 @@ describe('a tasker with default props', () => {
     });
   });
 
-  test('the role has no managed policies: only the construct\'s two policies', () => {
+  test('the role has no managed policies: only the construct\'s three policies', () => {
     // THEN
     const role = findResource(template, 'AWS::IAM::Role', 'RSTaskStarterRole').props;
     expect(role.ManagedPolicyArns).toBeUndefined();
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
     ]);
-    for (const prefix of ['RSTaskStarterPolicy', 'RSTaskCompleterPolicy']) {
+    for (const prefix of ['RSTaskStarterPolicy', 'RSTaskCompleterPolicy', 'RSTaskReconcilerPolicy']) {
       expect(findResource(template, 'AWS::IAM::Policy', prefix).props.Roles).toEqual([{ Ref: roleId }]);
     }
   });
@@ -135,30 +148,60 @@ describe('a tasker with default props', () => {
         Resource: getAttArn(queueId),
       },
       { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' },
-      { Effect: 'Allow', Action: 'redshift-data:DescribeStatement', Resource: '*' },
+      // No Data API permission: the function reads error texts with the starter policy's owner-scoped DescribeStatement.
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAttArn(keyId) },
     ]);
+  });
+
+  test('the reconciler policy: the index, callbacks, and whether a task or execution still waits', () => {
+    // THEN
+    expect(policyStatements(template, 'RSTaskReconcilerPolicy')).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAttArn(tableId), '/index/inFlight']] } },
+      { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' },
+      { Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' },
+      { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: stackArn('states', 'execution:*') },
+    ]);
+  });
+
+  test('a schedule sends {"action": "reconcile"} to the function every 5 minutes, which only that rule may invoke this way', () => {
+    // THEN
+    const scheduleId = findLogicalId(template, 'AWS::Events::Rule', 'RSTaskReconcileSchedule');
+    expect(findResource(template, 'AWS::Events::Rule', 'RSTaskReconcileSchedule').props).toEqual(expect.objectContaining({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [{
+        Arn: getAttArn(functionId), Id: 'Target0', Input: '{"action":"reconcile"}', RetryPolicy: { MaximumRetryAttempts: 0 },
+      }],
+    }));
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction', FunctionName: getAttArn(functionId), Principal: 'events.amazonaws.com', SourceArn: getAttArn(scheduleId),
+    });
+    expect(tasker.reconcileSchedule).toBeDefined();
   });
 
   test('the function depends on its policies, the event source mapping on the completer policy', () => {
     // THEN
     const starterPolicyId = findLogicalId(template, 'AWS::IAM::Policy', 'RSTaskStarterPolicy');
     const completerPolicyId = findLogicalId(template, 'AWS::IAM::Policy', 'RSTaskCompleterPolicy');
+    const reconcilerPolicyId = findLogicalId(template, 'AWS::IAM::Policy', 'RSTaskReconcilerPolicy');
     expect(findResource(template, 'AWS::Lambda::Function', 'RSTaskStarterFunction').raw.DependsOn)
-      .toEqual(expect.arrayContaining([starterPolicyId, completerPolicyId]));
+      .toEqual(expect.arrayContaining([starterPolicyId, completerPolicyId, reconcilerPolicyId]));
     expect(findResource(template, 'AWS::Lambda::EventSourceMapping', 'RSTask').raw.DependsOn).toEqual([completerPolicyId]);
   });
 
-  test('the rule takes every Data API status change to the queue, failed deliveries to the DLQ', () => {
+  test('the rule takes the status changes of statements named as taskers name them to the queue, failed deliveries to the DLQ', () => {
     // THEN
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { 'source': ['aws.redshift-data'], 'detail-type': ['Redshift Data Statement Status Change'] },
+      EventPattern: {
+        'source': ['aws.redshift-data'],
+        'detail-type': ['Redshift Data Statement Status Change'],
+        'detail': { statementName: [{ wildcard: '*:*.*' }] },
+      },
       State: 'ENABLED',
       Targets: [{ Arn: getAttArn(queueId), Id: 'Target0', DeadLetterConfig: { Arn: getAttArn(dlqId) } }],
     });
     const rule = findResource(template, 'AWS::Events::Rule', 'RSTaskStatusChangeRule').props;
     expect(rule.EventBusName).toBeUndefined();
-    expect(rule.EventPattern.detail).toBeUndefined();
   });
 
   test('the queue uses the customer-managed key, a DLQ after 15 receives, and 6x the function timeout', () => {

@@ -169,9 +169,12 @@ describe('an existing completer function', () => {
       ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
       ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-      'redshift-data:DescribeStatement',
+      // It asks the starter for a failure's error text (the Data API lets only the starter describe its statements).
+      'lambda:InvokeFunction',
       'kms:Decrypt',
     ]);
+    expect(policyStatements(template, 'RSTaskCompleterPolicy')[3].Resource)
+      .toEqual(getAttArn(findLogicalId(template, 'AWS::Lambda::Function', 'RSTaskStarterFunction')));
     const starterActions = policyStatements(template, 'RSTaskStarterPolicy').flatMap((s) => [s.Action].flat());
     expect(starterActions.filter((a: string) => /^(states|sqs|kms):/.test(a))).toEqual([]);
     expect(findResource(template, 'AWS::Lambda::Function', 'MyCompleter').props.Environment.Variables)
@@ -210,7 +213,10 @@ describe('completer function options', () => {
     // THEN
     expect(findResource(template, 'AWS::IAM::Policy', 'RSTaskCompleterPolicy').props.Roles).toEqual([{ Ref: completerRoleId }]);
     const statements = policyStatements(template, 'RSTaskCompleterPolicy');
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: 'redshift-data:DescribeStatement', Resource: '*' });
+    expect(statements).toContainEqual({
+      Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAttArn(findLogicalId(template, 'AWS::Lambda::Function', 'RSTaskStarterFunction')),
+    });
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('redshift-data:'))).toEqual([]);
     expect(statements).toContainEqual({
       Effect: 'Allow',
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],

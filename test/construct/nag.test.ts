@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -41,6 +41,25 @@ describe('cdk-nag AwsSolutions', () => {
     new SfnRedshiftTasker(stack, 'RSTask', {
       redshiftTargetProps: { workgroupName: 'analytics', dbName: 'dev', secret: userSecret(stack) },
     });
+    // THEN
+    expect(nag(stack)).toEqual({ errors: [], warnings: [] });
+  });
+
+  test('a tasker whose reconciler does not cancel orphans has no unsuppressed findings (and no heartbeat permission)', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev' }, cancelOrphans: false });
+    // THEN
+    expect(nag(stack)).toEqual({ errors: [], warnings: [] });
+    expect(suppressions(stack, 'AWS::IAM::Policy', 'RSTaskReconcilerPolicy')[0].applies_to).toEqual(['Resource::*']);
+  });
+
+  test('a tasker in a stack with an environment has no unsuppressed findings (the suppressions name its region and account)', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'EnvStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: { workgroupName: 'analytics', dbName: 'dev' } });
     // THEN
     expect(nag(stack)).toEqual({ errors: [], warnings: [] });
   });
@@ -125,6 +144,11 @@ describe('the construct\'s suppressions', () => {
       id: 'AwsSolutions-IAM5',
       reason: expect.stringMatching(/states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources/),
       applies_to: ['Resource::*'],
+    }]);
+    expect(suppressions(stack, 'AWS::IAM::Policy', 'RSTaskReconcilerPolicy')).toEqual([{
+      id: 'AwsSolutions-IAM5',
+      reason: expect.stringMatching(/act on task tokens.*SendTaskHeartbeat.*DescribeExecution is limited to the executions of this account and region/),
+      applies_to: ['Resource::*', 'Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:*'],
     }]);
     const others = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, any>)
       .filter((r) => r.Type !== 'AWS::IAM::Policy' && r.Metadata?.cdk_nag !== undefined);

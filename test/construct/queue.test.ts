@@ -168,7 +168,7 @@ describe('queue and dead-letter queue options', () => {
     template.resourceCountIs('AWS::SQS::Queue', 1);
     expect(tasker.deadLetterQueue).toBeUndefined();
     expect(findResource(template, 'AWS::SQS::Queue', 'RSTaskCompletionQueue').props.RedrivePolicy).toBeUndefined();
-    expect(findResource(template, 'AWS::Events::Rule', 'RSTask').props.Targets[0].DeadLetterConfig).toBeUndefined();
+    expect(findResource(template, 'AWS::Events::Rule', 'RSTaskStatusChangeRule').props.Targets[0].DeadLetterConfig).toBeUndefined();
   });
 
   test('a visibility timeout under six times the completer\'s timeout is kept with a warning', () => {

@@ -21,17 +21,22 @@ describe('a second tasker sharing the first one\'s callback infrastructure', () 
   const tableId = findLogicalId(template, 'AWS::DynamoDB::Table', 'FirstTrackingTable');
   const env = (prefix: string) => findResource(template, 'AWS::Lambda::Function', prefix).props.Environment.Variables;
 
-  test('adds only a function, its role, policies and log group', () => {
+  test('adds only a function, its role, policies, log group and reconciler schedule', () => {
     // THEN
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::Lambda::Function', 2);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // the first tasker's status-change rule and one reconciler schedule per starter
+    template.resourceCountIs('AWS::Events::Rule', 3);
+    expect(second.reconcileSchedule).toBeDefined();
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.resourceCountIs('AWS::KMS::Key', 1);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     // The construct's policy, and the role's default policy with the secret's read grant.
-    expect(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('Second')).sort())
-      .toEqual([expect.stringMatching(/^SecondStarterPolicy/), expect.stringMatching(/^SecondStarterRoleDefaultPolicy/)]);
+    expect(Object.keys(template.findResources('AWS::IAM::Policy')).filter((id) => id.startsWith('Second')).sort()).toEqual([
+      expect.stringMatching(/^SecondReconcilerPolicy/),
+      expect.stringMatching(/^SecondStarterPolicy/),
+      expect.stringMatching(/^SecondStarterRoleDefaultPolicy/),
+    ]);
     expect(findResource(template, 'AWS::IAM::Policy', 'SecondStarterRoleDefaultPolicy').props.PolicyDocument.Statement
       .map((s: any) => s.Action)).toEqual([['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']]);
     expect(second.completerFunction).toBeUndefined();
@@ -60,26 +65,37 @@ describe('a second tasker sharing the first one\'s callback infrastructure', () 
     });
   });
 
-  test('its statements\' events reach the first tasker\'s completer: the rule does not filter by statement or principal', () => {
+  test('its statements\' events reach the first tasker\'s completer: the rule admits every statement named as taskers name them', () => {
     // THEN
     const rule = findResource(template, 'AWS::Events::Rule', 'FirstStatusChangeRule').props;
     expect(rule.EventPattern).toEqual({
       'source': ['aws.redshift-data'],
       'detail-type': ['Redshift Data Statement Status Change'],
+      'detail': { statementName: [{ wildcard: '*:*.*' }] },
     });
     const mapping = findResource(template, 'AWS::Lambda::EventSourceMapping', 'First').props;
     expect(mapping.FunctionName).toEqual({ Ref: findLogicalId(template, 'AWS::Lambda::Function', 'FirstStarterFunction') });
     expect(mapping.EventSourceArn).toEqual(getAttArn(findLogicalId(template, 'AWS::SQS::Queue', 'FirstCompletionQueue')));
   });
 
-  test('the first completer may complete them: table claims, callbacks and error texts are not tied to its own statements', () => {
+  test('the first completer may complete them: table claims and callbacks are not tied to its own statements', () => {
     // THEN
     const statements = policyStatements(template, 'FirstCompleterPolicy');
     expect(statements).toContainEqual({
       Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: getAttArn(tableId),
     });
     expect(statements).toContainEqual({ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' });
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: 'redshift-data:DescribeStatement', Resource: '*' });
+    // It reads no statement itself beyond its own starter's (owner-scoped in the starter policy) ...
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('redshift-data:'))).toEqual([]);
+  });
+
+  test('... and asks the second tasker\'s starter for the error text of its failures (a resource-based permission)', () => {
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAttArn(findLogicalId(template, 'AWS::Lambda::Function', 'SecondStarterFunction')),
+      Principal: getAttArn(findLogicalId(template, 'AWS::IAM::Role', 'FirstStarterRole')),
+    });
   });
 
   test('the second tasker gets no callback permissions, only its own target\'s', () => {

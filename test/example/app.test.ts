@@ -44,14 +44,17 @@ describe('the example app', () => {
       // Two taskers (one function each), the manage_user custom-resource function.
       'AWS::Lambda::Function': 3,
       'AWS::Lambda::EventSourceMapping': 1,
+      // each schedule may invoke its starter; the first tasker's completer may invoke the second one's starter
+      'AWS::Lambda::Permission': 3,
       'AWS::DynamoDB::Table': 1,
-      'AWS::Events::Rule': 1,
+      // the status-change rule, and a reconciler schedule for each tasker
+      'AWS::Events::Rule': 3,
       'AWS::SQS::Queue': 2,
       'AWS::SQS::QueuePolicy': 2,
       'AWS::KMS::Key': 1,
       'AWS::StepFunctions::StateMachine': 7,
       'AWS::IAM::Role': 11,
-      'AWS::IAM::Policy': 12,
+      'AWS::IAM::Policy': 14,
       'AWS::Logs::LogGroup': 5,
       [ExampleResourceType.SQL]: 5,
       [ExampleResourceType.MANAGE_USER]: 1,

@@ -108,7 +108,7 @@ describe('LATEST', () => {
   test('a statement that could not be started is never LATEST', async () => {
     await route(deps, { sqlStatement: 'select 1', executionArn: EXECUTION_ARN, taskToken: 't' });
     redshiftData.on(ExecuteStatementCommand).rejects(new ResourceNotFoundException({ message: 'cluster not found', Message: 'cluster not found', ResourceId: 'examplecluster', $metadata: {} }));
-    await expect(route(deps, { sqlStatement: 'select 2', executionArn: EXECUTION_ARN, taskToken: 't' })).rejects.toThrow('cluster not found');
+    await expect(route(deps, { sqlStatement: 'select 2', executionArn: EXECUTION_ARN, taskToken: 't2' })).rejects.toThrow('cluster not found');
     const firstName = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
     redshiftData.on(ListStatementsCommand).callsFake(async (input) => ({
       Statements: input.StatementName === firstName ? [{ Id: 'statement-1', StatementName: firstName, Status: 'STARTED', QueryString: 'x' }] : [],

@@ -148,7 +148,7 @@ test('CloudFormation: Create answers SUCCESS with the statement name; failing SQ
   expect(created.problems).toEqual([]);
   expect(created.body).toMatchObject({
     Status: 'SUCCESS',
-    PhysicalResourceId: expect.stringMatching(/^ExampleTable:\d{10}\.\d{15}$/),
+    PhysicalResourceId: expect.stringMatching(/^ExampleTable:\d{12}\.\d{15}$/),
     Data: { statementId: started.Id, state: 'FINISHED', rows: expect.any(Number) },
   });
 
@@ -161,10 +161,13 @@ test('CloudFormation: Create answers SUCCESS with the statement name; failing SQ
 
 test('RedshiftSql: CloudFormation\'s own requests, the SQL in the properties: create, update, failing update and its rollback, delete', async () => {
   const viewExists = async () => (await dataApi.query('dev', 'select to_regclass(\'public.sql_resource_view\') is not null')).rows[0]?.[0];
+  let requests = 0;
   const sqlResource = (requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
-    const url = cfn.newResponseUrl({ expect: { LogicalResourceId: 'SqlView', RequestId: `request-${requestType}` } });
+    // Every CloudFormation request has its own RequestId (a rollback Update too).
+    const RequestId = `request-${requestType}-${++requests}`;
+    const url = cfn.newResponseUrl({ expect: { LogicalResourceId: 'SqlView', RequestId } });
     const event = {
-      ...cloudFormationEvent(requestType, url, { LogicalResourceId: 'SqlView', ...extra }),
+      ...cloudFormationEvent(requestType, url, { LogicalResourceId: 'SqlView', RequestId, ...extra }),
       ResourceProperties: { ServiceToken: 'tasker', ...properties },
     };
     return { url, event };
@@ -182,7 +185,7 @@ test('RedshiftSql: CloudFormation\'s own requests, the SQL in the properties: cr
     OnDelete: 'drop view if exists public.sql_resource_view',
   };
   const created = await answered('Create', v1);
-  expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: expect.stringMatching(/^SqlView:\d{10}\.\d{15}$/) });
+  expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: expect.stringMatching(/^SqlView:\d{12}\.\d{15}$/) });
   expect(await viewExists()).toBe('t');
   const physical = { PhysicalResourceId: created.PhysicalResourceId };
 

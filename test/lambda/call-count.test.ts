@@ -2,10 +2,10 @@
  * AWS calls per statement lifecycle (the figures quoted in the docs): counted on the real DynamoDB client and on the
  * mocked Data API and Step Functions clients.
  */
-import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { DescribeStatementCommand, ExecuteStatementCommand, ListStatementsCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EXECUTION_ARN, TestDeps, makeDeps, sqsRecord, statusEvent } from './support';
+import { EXECUTION_ARN, TestDeps, makeDeps, recordCalls, sqsRecord, statusEvent } from './support';
 import { route } from '../../lambda/router';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
 
@@ -13,14 +13,11 @@ const redshiftData = mockClient(RedshiftDataClient);
 const sfn = mockClient(SFNClient);
 let dynamo: LocalDynamoDb;
 let deps: TestDeps;
-const dynamoCalls: string[] = [];
+let dynamoCalls: string[];
 
 beforeAll(async () => {
   dynamo = await startLocalDynamoDb();
-  dynamo.client.middlewareStack.add((next, context) => async (args) => {
-    dynamoCalls.push(context.commandName!);
-    return next(args);
-  }, { step: 'initialize', name: 'countCalls' });
+  dynamoCalls = recordCalls(dynamo.client);
 });
 afterAll(async () => { await dynamo.close(); });
 beforeEach(async () => {
@@ -63,7 +60,7 @@ test('failed statement: 2 to start, 3 to complete (the error text is read once)'
   expect(completion).toEqual(['DescribeStatement', 'SendTaskFailure', 'UpdateItem']);
 });
 
-test('singleton statement: 4 to start (lock, register, start, confirm), 3 to complete (claim, unlock, callback)', async () => {
+test('singleton statement: 4 to start (register, lock, start, confirm), 3 to complete (claim, unlock, callback)', async () => {
   const { start, completion } = await lifecycle({ action: 'executeSingletonStatement' }, 'FINISHED');
   expect(start).toEqual(['ExecuteStatement', 'PutItem', 'PutItem', 'UpdateItem']);
   expect(completion).toEqual(['DeleteItem', 'SendTaskSuccess', 'UpdateItem']);
@@ -76,4 +73,24 @@ test('a duplicate event costs one conditional write and no callback', async () =
   calls();
   await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] });
   expect(calls()).toEqual(['UpdateItem']);
+});
+
+test('a retried start of the same caller: the refused registration, its read, and ExecuteStatement with the same client token', async () => {
+  await route(deps, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
+  calls();
+  await route(deps, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
+  expect(calls()).toEqual(['ExecuteStatement', 'GetItem', 'PutItem']);
+});
+
+test('a sweep with nothing in flight costs one index query; a lost event costs the sweep five calls', async () => {
+  const swept = { ...deps, config: { ...deps.config, functionName: 'tasker' } };
+  await route(swept, { action: 'reconcile' });
+  expect(calls()).toEqual(['Query']);
+  await route(swept, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
+  const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+  redshiftData.on(ListStatementsCommand).resolves({ Statements: [{ Id: 'statement-1', StatementName: name, Status: 'FINISHED' }] });
+  redshiftData.on(DescribeStatementCommand).resolves({ Id: 'statement-1', Status: 'FINISHED', ResultRows: 1 });
+  calls();
+  await route(swept, { action: 'reconcile', olderThanSeconds: 0 });
+  expect(calls()).toEqual(['DescribeStatement', 'ListStatements', 'Query', 'SendTaskSuccess', 'UpdateItem', 'UpdateItem']);
 });

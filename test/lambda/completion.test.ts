@@ -1,3 +1,4 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient, ValidationException } from '@aws-sdk/client-redshift-data';
 import {
   InvalidToken, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut,
@@ -11,6 +12,7 @@ import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb'
 
 const redshiftData = mockClient(RedshiftDataClient);
 const sfn = mockClient(SFNClient);
+const lambda = mockClient(LambdaClient);
 let dynamo: LocalDynamoDb;
 let deps: TestDeps;
 let started = 0;
@@ -158,13 +160,86 @@ describe('Step Functions callbacks', () => {
   });
 
   test('the completion releases the singleton lock, so the next singleton start runs', async () => {
-    const singleton = { sqlStatement: 'call sp_slow(5)', action: 'executeSingletonStatement', taskToken: 't', executionArn: EXECUTION_ARN };
+    const singleton = (taskToken: string) => ({
+      sqlStatement: 'call sp_slow(5)', action: 'executeSingletonStatement', taskToken, executionArn: EXECUTION_ARN,
+    });
     redshiftData.on(DescribeStatementCommand).resolves({ Status: 'STARTED' });
-    await route(deps, singleton);
-    await expect(route(deps, singleton)).rejects.toMatchObject({ name: 'ConcurrentExecution' });
+    await route(deps, singleton('t1'));
+    await expect(route(deps, singleton('t2'))).rejects.toMatchObject({ name: 'ConcurrentExecution' });
     const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
     await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] });
-    await expect(route(deps, singleton)).resolves.toMatchObject({ Id: 'statement-2' });
+    await expect(route(deps, singleton('t3'))).resolves.toMatchObject({ Id: 'statement-2' });
+  });
+});
+
+/** A Lambda Invoke payload as the SDK returns it. */
+function payload(value: unknown) {
+  const bytes = Buffer.from(JSON.stringify(value));
+  return Object.assign(bytes, { transformToString: (encoding = 'utf-8') => bytes.toString(encoding as BufferEncoding) });
+}
+
+describe('error text in every topology', () => {
+  const failedEvent = (name: string, id: string) => ({ Records: [sqsRecord(statusEvent(name, id, 'FAILED'))] });
+  const causeOf = () => JSON.parse(sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input.cause!).detail;
+
+  beforeEach(() => {
+    lambda.reset();
+    lambda.on(InvokeCommand).callsFake(async (input) => {
+      const request = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8'));
+      return {
+        StatusCode: 200,
+        Payload: payload({ Id: request.statementId, Status: 'FAILED', Error: 'ERROR: read by the starter' }),
+      };
+    });
+  });
+
+  test('the completer is the starter: it describes the statement itself', async () => {
+    const own = { ...deps, config: { ...deps.config, functionName: 'tasker' } };
+    const output = await route(own, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN }) as { Id: string };
+    const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+    await route(own, failedEvent(name, output.Id));
+    expect(causeOf().error).toBe('ERROR: function get_date() does not exist');
+    expect(lambda).not.toHaveReceivedCommand(InvokeCommand);
+  });
+
+  test('another completer (a separate function, or another tasker\'s): it asks the starter to describe the statement', async () => {
+    const starter = { ...deps, config: { ...deps.config, functionName: 'starter' } };
+    const completer = { ...deps, config: { ...deps.config, functionName: 'completer' } };
+    const output = await route(starter, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN }) as { Id: string };
+    const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+    redshiftData.resetHistory();
+
+    await route(completer, failedEvent(name, output.Id));
+
+    expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
+    const invoke = lambda.commandCalls(InvokeCommand)[0].args[0].input;
+    expect(invoke.FunctionName).toBe('starter');
+    expect(JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString('utf8'))).toEqual({ action: 'describeStatement', statementId: output.Id });
+    expect(redshiftData).not.toHaveReceivedCommand(DescribeStatementCommand);
+    expect(causeOf()).toMatchObject({ state: 'FAILED', error: 'ERROR: read by the starter' });
+  });
+
+  test('the starter cannot be asked (its describe fails): the failure is called back without the text', async () => {
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: payload({ errorType: 'AccessDeniedException', errorMessage: 'no' }),
+    });
+    const starter = { ...deps, config: { ...deps.config, functionName: 'starter' } };
+    const completer = { ...deps, config: { ...deps.config, functionName: 'completer' } };
+    const output = await route(starter, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN }) as { Id: string };
+    const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+    await expect(route(completer, failedEvent(name, output.Id))).resolves.toEqual({ batchItemFailures: [] });
+    expect(causeOf().error).toBeUndefined();
+    expect(completer.log.text()).toContain('AccessDeniedException');
+  });
+
+  test('a duplicate failure event is not described again', async () => {
+    const { name, id } = await startForTask();
+    await route(deps, failedEvent(name, id));
+    redshiftData.resetHistory();
+    await route(deps, failedEvent(name, id));
+    expect(redshiftData).not.toHaveReceivedCommand(DescribeStatementCommand);
   });
 });
 
@@ -199,7 +274,7 @@ describe('CloudFormation callbacks', () => {
   test('Create FINISHED → PUT SUCCESS with the statement name as physical id; the item keeps no resource properties', async () => {
     const statement = await startForStack('Create');
     expect(statement.WithEvent).toBe(true);
-    expect(statement.StatementName).toMatch(/^ExampleTable:\d{10}\.\d{15}$/);
+    expect(statement.StatementName).toMatch(/^ExampleTable:\d{12}\.\d{15}$/);
     const [item] = await tableItems(dynamo, deps);
     expect(item.callback_details).not.toContain('md5secret');
     expect(item.callback_details).not.toContain('ResourceProperties');

@@ -15,6 +15,7 @@ describe('readConfig', () => {
       ttlDays: 3,
       logLevel: 'DEBUG',
       region: 'eu-west-1',
+      cancelOrphans: true,
     });
     expect(targetParameters(config)).toEqual({ ClusterIdentifier: 'cluster', Database: 'dev', DbUser: 'admin' });
   });

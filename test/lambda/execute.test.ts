@@ -47,8 +47,10 @@ describe('executeStatement', () => {
       Database: 'dev',
       DbUser: 'admin',
       Sql: 'select getdate()',
-      StatementName: expect.stringMatching(new RegExp(`^${EXECUTION_ARN}:\\d{10}\\.\\d{15}$`)),
+      // Derived from the task token: a retried invocation names (and registers) the same statement.
+      StatementName: expect.stringMatching(new RegExp(`^${EXECUTION_ARN}:\\d{12}\\.\\d{15}$`)),
       WithEvent: true,
+      ClientToken: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });
     const items = await tableItems(dynamo, deps);
     expect(items).toHaveLength(1);
@@ -130,7 +132,7 @@ describe('name collisions', () => {
     const register = deps.table.register.bind(deps.table);
     let attempts = 0;
     deps.table.register = async (item) => (++attempts === 1 ? false : register(item));
-    await route(deps, { sqlStatement: 'select 1', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN });
+    await route(deps, { sqlStatement: 'select 1', executionArn: EXECUTION_ARN });
     expect(attempts).toBe(2);
     const items = await tableItems(dynamo, deps);
     expect(items).toHaveLength(1);
@@ -141,7 +143,7 @@ describe('name collisions', () => {
     const register = deps.table.register.bind(deps.table);
     let attempts = 0;
     deps.table.register = async (item) => (++attempts === 1 ? false : register(item));
-    await route(deps, { sqlStatement: 'call sp(1)', action: 'executeSingletonStatement', taskToken: TASK_TOKEN, executionArn: EXECUTION_ARN });
+    await route(deps, { sqlStatement: 'call sp(1)', action: 'executeSingletonStatement', executionArn: EXECUTION_ARN });
     const items = await tableItems(dynamo, deps);
     const statement = items.find((i) => i.invocationId !== 'lock')!;
     expect(items.find((i) => i.invocationId === 'lock')).toMatchObject({ holder: `${statement.id}:${statement.invocationId}`, statementId: 'statement-1' });

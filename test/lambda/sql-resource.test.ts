@@ -127,7 +127,7 @@ describe('through the handler', () => {
     expect(result).toMatchObject({ Id: 'statement-1' });
     const input = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input;
     expect(input).toEqual(expect.objectContaining({
-      Sql: TABLE.OnCreate, WithEvent: true, StatementName: expect.stringMatching(/^SalesTable:\d{10}\.\d{15}$/),
+      Sql: TABLE.OnCreate, WithEvent: true, StatementName: expect.stringMatching(/^SalesTable:\d{12}\.\d{15}$/),
     }));
     expect(input.Parameters).toBeUndefined();
     const [item] = await tableItems(dynamo, deps);
@@ -138,6 +138,8 @@ describe('through the handler', () => {
       RequestId: 'request-Create',
       ResourceType: 'Custom::RedshiftSql',
       LogicalResourceId: 'SalesTable',
+      // The resource's ServiceTimeout, when the request carries it: the reconciler cancels the statement after it.
+      ServiceTimeout: 600,
     });
     expect(deps.puts).toEqual([]);
   });

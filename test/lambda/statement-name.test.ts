@@ -1,4 +1,6 @@
+import { keyedInvocationId } from '../../lambda/idempotency';
 import { MAX_STATEMENT_NAME_LENGTH, adHocId, formatStatementName, newInvocationId, parseStatementName } from '../../lambda/statement-name';
+import { StatusChangeEvent } from '../../src/contract';
 
 describe('statement names', () => {
   test('invocation ids are epoch seconds with a fraction of milliseconds, a counter and random digits', () => {
@@ -40,5 +42,24 @@ describe('statement names', () => {
     ['name:1764000000.'], ['etl-job-nightly'], [`x:${'1'.repeat(MAX_STATEMENT_NAME_LENGTH)}.1`],
   ])('names it did not create are not ours: %p', (name) => {
     expect(parseStatementName(name)).toBeUndefined();
+  });
+});
+
+describe('the completion rule\'s wildcard', () => {
+  /** EventBridge's wildcard: `*` matches any characters, everything else itself. */
+  const matches = (wildcard: string, value: string) =>
+    new RegExp(`^${wildcard.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's').test(value);
+
+  test('matches every name a tasker gives (time-based and keyed invocation ids), and parses back', () => {
+    const names = [
+      formatStatementName({ id: 'arn:aws:states:eu-west-1:123456789012:execution:M:run', invocationId: newInvocationId(Date.now()) }),
+      formatStatementName({ id: 'CreateTable', invocationId: keyedInvocationId('ab'.repeat(32)) }),
+      formatStatementName({ id: adHocId('eu-west-1'), invocationId: newInvocationId(Date.now()) }),
+    ];
+    for (const name of names) {
+      expect(matches(StatusChangeEvent.STATEMENT_NAME_WILDCARD, name)).toBe(true);
+      expect(parseStatementName(name)).toBeDefined();
+    }
+    expect(matches(StatusChangeEvent.STATEMENT_NAME_WILDCARD, 'daily-refresh')).toBe(false);
   });
 });

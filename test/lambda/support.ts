@@ -2,12 +2,14 @@
  * Test support for the runtime modules: real DynamoDB (dynalite on 127.0.0.1) behind the real tracking table, SDK
  * clients that tests mock with aws-sdk-client-mock, and builders for the events the function receives.
  */
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from '../../lambda/cfn-callback';
 import { Config, readConfig } from '../../lambda/config';
 import { Deps, Log } from '../../lambda/deps';
+import { lambdaInvoker } from '../../lambda/describe-via';
 import { TrackingTable } from '../../lambda/tracking-table';
 import { LocalDynamoDb } from '../../local/servers/dynamodb';
 import { SqsRecord, sqsRecord as localSqsRecord } from '../../local/servers/sqs-queue';
@@ -55,6 +57,7 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
     return options.httpPut ? options.httpPut(url, body) : 200;
   };
   const ddb = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
+  const lambda = new LambdaClient({ region: 'eu-west-1' });
   return {
     config,
     log: new RecordingLog(),
@@ -62,9 +65,20 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
     redshiftData: new RedshiftDataClient({ region: 'eu-west-1' }),
     sfn: new SFNClient({ region: 'eu-west-1' }),
     httpPut: recordingPut,
+    invoke: lambdaInvoker(() => lambda),
     now: options.now ?? Date.now,
     puts,
   };
+}
+
+/** Records the name of every command `client` sends (`PutItem`, `UpdateItem`, ...) in the returned array. */
+export function recordCalls(client: { middlewareStack: DynamoDBDocumentClient['middlewareStack'] }): string[] {
+  const calls: string[] = [];
+  client.middlewareStack.add((next, context) => async (args) => {
+    calls.push(context.commandName!.replace(/Command$/, ''));
+    return next(args);
+  }, { step: 'initialize', name: 'recordCalls' });
+  return calls;
 }
 
 /** Every item in the deps' tracking table. */

@@ -1,7 +1,8 @@
 /**
  * Data API stand-in features beyond the basic lifecycle, against the real SDK client: `WaitTimeSeconds` on
  * ExecuteStatement/BatchExecuteStatement/DescribeStatement, `ClientToken` idempotency, status-change events lost on
- * purpose, the 24-hour retention (aged with an injected clock), and statements of one database running at once.
+ * purpose, the 24-hour retention (aged with an injected clock), statement actions limited to the identity that
+ * started the statement, and statements of one database running at once.
  */
 import {
   BatchExecuteStatementCommand, CancelStatementCommand, DescribeStatementCommand, ExecuteStatementCommand, ListStatementsCommand,
@@ -138,6 +139,29 @@ describe('retention', () => {
       expect(listed.Statements?.some((statement) => statement.Id === Id)).toBe(false);
     } finally {
       clockOffsetMs = 0;
+    }
+  });
+});
+
+describe('statement owner', () => {
+  test('only the identity (role and session) that started a statement may describe, read or cancel it', async () => {
+    const { Id } = await client.send(new ExecuteStatementCommand({ ...target, Sql: 'select 1', WaitTimeSeconds: 5 }));
+    const session = (accessKeyId: string, sessionToken?: string) => new RedshiftDataClient({
+      endpoint: server.endpoint, region: 'eu-west-1', credentials: { accessKeyId, secretAccessKey: 'x', sessionToken },
+    });
+    const otherRole = session('roleB');
+    const sameRoleOtherSession = session('roleA', 'another-function');
+    try {
+      for (const other of [otherRole, sameRoleOtherSession]) {
+        await expect(other.send(new DescribeStatementCommand({ Id }))).rejects.toMatchObject({
+          name: 'AccessDeniedException', message: expect.stringMatching(/not authorized to perform: redshift-data:DescribeStatement/),
+        });
+        await expect(other.send(new CancelStatementCommand({ Id }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      }
+      await expect(client.send(new DescribeStatementCommand({ Id }))).resolves.toMatchObject({ Status: 'FINISHED' });
+    } finally {
+      otherRole.destroy();
+      sameRoleOtherSession.destroy();
     }
   });
 });

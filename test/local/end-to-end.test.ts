@@ -64,6 +64,11 @@ test('a failing SQL and invalid properties end in CloudFormation FAILED with a r
   await run('failures');
 });
 
+test('the reconciler: a lost completion event is called back by a sweep, an orphaned statement is cancelled by one', async () => {
+  const results = await run('reconciler');
+  expect(results.map((r) => r.name)).toEqual(['a lost completion event', 'an orphaned statement']);
+});
+
 test('custom resources are deleted, every object dropped; nothing went to the dead-letter queue', async () => {
   await run('deleteStack');
   expect([...cloud.queues.values()].flatMap((q) => q.deadLetters)).toEqual([]);

@@ -88,7 +88,7 @@ test('RedshiftSql: Create runs OnCreate (a table, then a row with a bound parame
   expect(outcomes.map((o) => [o.logicalId, o.status, o.problems])).toEqual([
     ['SalesTable', 'SUCCESS', []], ['SalesRow', 'SUCCESS', []],
   ]);
-  expect(outcomes[1].physicalResourceId).toMatch(/^SalesRow:\d{10}\.\d{15}$/);
+  expect(outcomes[1].physicalResourceId).toMatch(/^SalesRow:\d{12}\.\d{15}$/);
   expect(await rows()).toBe('1');
 });
 

@@ -56,6 +56,17 @@ describe('EventBridge patterns', () => {
     expect(matchesPattern({ detail: { state: ['ABORTED'] } }, event)).toBe(false);
     expect(matchesPattern({ missing: ['x'] }, event)).toBe(false);
   });
+
+  test('matches wildcards: the tasker rule admits the statement names taskers give, and no others', () => {
+    const named = (statementName: string) => ({ ...event, detail: { ...event.detail, statementName } });
+    const rule = { detail: { statementName: [{ wildcard: '*:*.*' }] } };
+    expect(matchesPattern(rule, named('arn:aws:states:eu-west-1:123456789012:execution:M:run-1:1764000000.123000417305912'))).toBe(true);
+    expect(matchesPattern(rule, named('CreateTable:283764915502.118839201746519'))).toBe(true);
+    expect(matchesPattern(rule, named('test.testtable'))).toBe(false);
+    expect(matchesPattern(rule, named('daily-refresh'))).toBe(false);
+    expect(matchesPattern(rule, { ...event })).toBe(false);
+    expect(matchesPattern({ detail: { statementName: [{ wildcard: 'a(b)*' }] } }, named('a(b)c'))).toBe(true);
+  });
 });
 
 describe('SQL text', () => {

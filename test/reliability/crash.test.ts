@@ -78,7 +78,7 @@ test('a crash before ExecuteStatement: no statement, an error for the caller, th
   // After the TTL, DynamoDB removes the registration
   const removedEarly = await expireItems(Math.floor(Date.now() / 1000) + 24 * 3600);
   const removed = await expireItems(Math.floor(Date.now() / 1000) + Math.ceil(ttlHours * 3600) + 60);
-  // Step Functions retries the task (same token, same execution): the retry runs and is called back once
+  // The caller invokes again with the same token (a retried invocation): the retry runs and is called back once
   await scenario.start(1, { token: () => taskToken });
   const queue = await scenario.deliver((await scenario.allEvents()).map((event) => JSON.stringify(event)));
   const result = outcomes(aws, queue, [{ statementId: scenario.started[0].statementId, taskToken }]);

@@ -10,6 +10,7 @@
 import * as fc from 'fast-check';
 import { Handler, invoke, loadBundledHandler } from './support/in-process';
 import { ResultLog } from './support/record';
+import { parseRequest } from '../../lambda/request';
 import { LocalAws, startLocalAws } from '../../local/aws';
 import { Action, ErrorName, LATEST } from '../../src/contract';
 
@@ -147,7 +148,16 @@ function counters(): Counters {
   };
 }
 
-test(`${PAYLOADS} random invocation payloads → a start, a CloudFormation FAILED answer, a read, or a typed error; refused payloads write and start nothing`, async () => {
+/** Whether the handler reads `event` as that kind of request. */
+function isRequest(event: unknown, type: string): boolean {
+  try {
+    return parseRequest(event).type === type;
+  } catch {
+    return false;
+  }
+}
+
+test(`${PAYLOADS} random invocation payloads → a start (or a retried one), a CloudFormation FAILED answer, a read, or a typed error; refused payloads write and start nothing`, async () => {
   const responseUrls = Array.from({ length: 5 }, () => aws.cfn.newResponseUrl());
   const outcomes = new Map<string, number>();
   const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
@@ -164,6 +174,14 @@ test(`${PAYLOADS} random invocation payloads → a start, a CloudFormation FAILE
       expect(started).toHaveLength(1);
       expect(answer).toMatchObject({ ok: true, result: { Id: started[0].id } });
       expect(after.puts - before.puts).toBeGreaterThanOrEqual(1);
+      return;
+    }
+    if (answer.ok && answer.result?.Status !== 'FAILED' && isRequest(event, 'execute')) {
+      // A retried start of the same caller (the same task token or CloudFormation request): the statement it already
+      // started, no new one and no new registration; at most the singleton lock is taken again for it.
+      count('retried start (same caller): no new statement');
+      expect(aws.dataApi.statements().some((s) => s.id === answer.result?.Id) || answer.result?.Id === undefined).toBe(true);
+      expect((after.puts - before.puts) - (after.deletes - before.deletes)).toBeLessThanOrEqual(1);
       return;
     }
     // Anything else starts nothing and leaves nothing behind (a registration or lock written is removed again).
@@ -183,7 +201,7 @@ test(`${PAYLOADS} random invocation payloads → a start, a CloudFormation FAILE
 
   log.add({
     scenario: `${PAYLOADS} random invocation payloads (fast-check, seed 20261124): arbitrary JSON values, and objects of the API's fields with plausible, borderline and wrong values`,
-    expected: 'only valid starts, CloudFormation FAILED answers, reads, or typed errors; a refused payload writes nothing (net) and starts nothing',
+    expected: 'only valid starts (or retried starts of the same caller: no new statement), CloudFormation FAILED answers, reads, or typed errors; a refused payload writes nothing (net) and starts nothing',
     measured: {
       payloads: PAYLOADS, ...Object.fromEntries([...outcomes.entries()].sort((a, b) => b[1] - a[1])), unhandledRejections: unhandled.length,
     },

@@ -1,0 +1,212 @@
+/**
+ * The reconciler: `{"action": "reconcile", "olderThanSeconds"?: number}`, sent by the construct's schedule to every
+ * starter function. EventBridge delivers the Data API's status-change events on a best-effort basis; a sweep finds
+ * what a lost event left behind and what nobody waits for any more.
+ *
+ * A sweep reads the statements this function started that are still in flight and were registered at least
+ * `olderThanSeconds` ago, from the sparse `inFlight` index of the tracking table (an item is in it from registration
+ * until its completion is claimed): O(statements in flight), no table scan. For each one it asks the Data API:
+ * - ended (FINISHED, FAILED, ABORTED): completed through `completeStatement`, the exactly-once claim events use, with
+ *   the callback the event would have produced (an event arriving at the same time finds it claimed, or the reverse);
+ * - unknown to the Data API (it keeps statements 24 hours; or the statement never started): its caller fails with
+ *   `StatementNotFound`;
+ * - running: its caller is asked whether it still waits (`orphans.ts`); if not, the statement is cancelled.
+ * A statement whose event arrives in time has left the index before any sweep sees it: reconciling adds no AWS call
+ * to it. Each sweep stops taking statements when the invocation's time runs short; the next sweep continues.
+ */
+import { DescribeStatementCommand, DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
+import { findStatementByName } from './actions';
+import { Callback, decodeCallbackDetails } from './callback-details';
+import { completeStatement } from './completion';
+import { Deps } from './deps';
+import { MAX_ERROR_TEXT_BYTES } from './describe-via';
+import { ConfigurationError, describeError } from './errors';
+import { callerState, cancelOrphan, cloudFormationGaveUp, markHandled } from './orphans';
+import { truncateBytes } from './plain';
+import { ReconcileRequest } from './request';
+import { START_LEASE_SECONDS } from './singleton';
+import { StatementName, formatStatementName } from './statement-name';
+import { StatusChangeEvent } from './status-event';
+import { ErrorName, FINAL_STATES, FinalState, StatusChangeEvent as EventNames, Table } from '../src/contract';
+
+/** Statements reconciled at the same time (each costs one to three Data API and Step Functions calls). */
+export const SWEEP_CONCURRENCY = 8;
+/** In-flight statements read per index query. */
+export const SWEEP_PAGE_SIZE = 100;
+/** A sweep takes no new statement when its invocation has less time left than this. */
+export const SWEEP_RESERVE_MS = 10_000;
+/** The Data API's horizon: it keeps (and runs) statements at most 24 hours. */
+const DATA_API_HORIZON_MS = 24 * 3600 * 1000;
+
+/** What a sweep did, by statement (also the `reconcile` action's answer). */
+export interface SweepReport {
+  /** In-flight statements older than the threshold that the sweep looked at. */
+  examined: number;
+  /** Ended statements called back by this sweep. */
+  completed: number;
+  /** Ended statements whose event (or another sweep) claimed them first. */
+  alreadyHandled: number;
+  /** Statements the Data API does not know: failed with `StatementNotFound`. */
+  notFound: number;
+  /** Running statements whose caller no longer waits: cancelled. */
+  cancelled: number;
+  /** Running statements whose caller waits (or whose orphan check is off). */
+  running: number;
+  /** Statements not yet known to the Data API but registered less than 15 minutes ago (their start may be under way). */
+  starting: number;
+  /** Statements whose reconciliation failed (logged; the next sweep tries again). */
+  failed: number;
+  /** Whether the sweep stopped early (time): the next sweep continues. */
+  incomplete: boolean;
+}
+
+/** The status-change event the Data API would have sent for a statement that ended (from `DescribeStatement`). */
+export function reconciledEvent(deps: Deps, statementName: string, described: DescribeStatementResponse): StatusChangeEvent {
+  const state = described.Status as FinalState;
+  const createdAt = described.CreatedAt ? new Date(described.CreatedAt).getTime() : deps.now();
+  const updatedAt = described.UpdatedAt ? new Date(described.UpdatedAt) : new Date(deps.now());
+  return {
+    'version': '0',
+    'id': `reconciled-${described.Id}`,
+    'detail-type': EventNames.DETAIL_TYPE,
+    'source': EventNames.SOURCE,
+    'time': updatedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    'region': deps.config.region,
+    'detail': {
+      statementName,
+      statementId: described.Id!,
+      redshiftQueryId: described.RedshiftQueryId ?? -1,
+      state,
+      rows: state === 'FINISHED' ? described.ResultRows ?? -1 : -1,
+      expireAt: Math.floor((createdAt + DATA_API_HORIZON_MS) / 1000),
+      ...state !== 'FINISHED' ? {
+        error: truncateBytes(described.Error ?? (state === 'ABORTED' ? 'The statement was cancelled (ABORTED).' : 'No error text.'), MAX_ERROR_TEXT_BYTES),
+      } : {},
+    },
+  };
+}
+
+function notFoundEvent(deps: Deps, statementName: string, statementId: string | undefined, registeredAt: number): StatusChangeEvent {
+  const age = Math.round((deps.now() - registeredAt) / 60_000);
+  return {
+    'version': '0',
+    'id': `reconciled-not-found-${statementName}`.slice(0, 200),
+    'detail-type': EventNames.DETAIL_TYPE,
+    'source': EventNames.SOURCE,
+    'time': new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    'region': deps.config.region,
+    'detail': {
+      statementName,
+      statementId: statementId ?? '',
+      redshiftQueryId: -1,
+      state: 'FAILED',
+      rows: -1,
+      error: `${ErrorName.STATEMENT_NOT_FOUND}: the Redshift Data API does not know statement ${statementName} (registered `
+        + `${age} minutes ago): it keeps statements 24 hours, or the statement never started. Its outcome is unknown.`,
+    },
+  };
+}
+
+type Outcome = Exclude<keyof SweepReport, 'examined' | 'incomplete'>;
+
+/** Where a statement stands: `undefined` when the Data API does not know it. */
+async function statusOf(deps: Deps, name: StatementName, knownId: string | undefined): Promise<DescribeStatementResponse | undefined> {
+  let id = knownId;
+  if (id === undefined) {
+    const found = await findStatementByName(deps, formatStatementName(name));
+    if (found === undefined) return undefined;
+    id = found.id;
+    if (!(FINAL_STATES as readonly string[]).includes(found.status ?? '')) {
+      await deps.table.recordStatementId(name, id);
+      return { Id: id, Status: found.status as DescribeStatementResponse['Status'] };
+    }
+  }
+  try {
+    return await deps.redshiftData.send(new DescribeStatementCommand({ Id: id }));
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+/** Reconciles one in-flight statement. */
+async function reconcileOne(
+  deps: Deps, name: StatementName, registeredAt: number, callback: Callback, knownId: string | undefined,
+): Promise<Outcome> {
+  const statementName = formatStatementName(name);
+  const status = await statusOf(deps, name, knownId);
+  const gaveUp = cloudFormationGaveUp(deps, callback, registeredAt);
+  if (status === undefined) {
+    // A start may take as long as the longest Lambda run before the Data API knows its statement.
+    if (deps.now() - registeredAt < START_LEASE_SECONDS * 1000) return 'starting';
+    if (gaveUp !== undefined) return await markHandled(deps, name, knownId ?? '', gaveUp) ? 'notFound' : 'alreadyHandled';
+    const event = notFoundEvent(deps, statementName, knownId, registeredAt);
+    const done = await completeStatement(deps, 'reconciler:not-found', name, event, { errorName: ErrorName.STATEMENT_NOT_FOUND, keepInFlight: true });
+    return done ? 'notFound' : 'alreadyHandled';
+  }
+  if ((FINAL_STATES as readonly string[]).includes(status.Status ?? '')) {
+    // CloudFormation no longer reads answers after its service timeout (and its response URL may have expired).
+    if (gaveUp !== undefined) return await markHandled(deps, name, status.Id!, gaveUp) ? 'completed' : 'alreadyHandled';
+    const event = reconciledEvent(deps, statementName, status);
+    return await completeStatement(deps, `reconciler:${status.Id}`, name, event, { keepInFlight: true }) ? 'completed' : 'alreadyHandled';
+  }
+  if (!deps.config.cancelOrphans) return 'running';
+  const caller = await callerState(deps, callback, registeredAt);
+  if (caller.state !== 'gone') return 'running';
+  return await cancelOrphan(deps, name, status.Id!, caller.reason) ? 'cancelled' : 'running';
+}
+
+/** Runs `work` on each item, `limit` at a time, while `more()` holds; `true` when every item was worked on. */
+async function eachLimited<T>(items: readonly T[], limit: number, more: () => boolean, work: (item: T) => Promise<void>): Promise<boolean> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && more()) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return next >= items.length;
+}
+
+/** A reconciler sweep over the statements this function started. */
+export async function reconcile(deps: Deps, request: ReconcileRequest): Promise<SweepReport> {
+  const { config, log, table } = deps;
+  if (config.functionName === undefined) {
+    throw new ConfigurationError('A sweep needs the function\'s name (AWS_LAMBDA_FUNCTION_NAME, set by Lambda): statements are indexed by the function that started them.');
+  }
+  const report: SweepReport = {
+    examined: 0, completed: 0, alreadyHandled: 0, notFound: 0, cancelled: 0, running: 0, starting: 0, failed: 0, incomplete: false,
+  };
+  const timeLeft = () => (deps.remainingTimeMs ? deps.remainingTimeMs() > SWEEP_RESERVE_MS : true);
+  const before = deps.now() - request.olderThanSeconds * 1000;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    let page;
+    try {
+      page = await table.inFlight(config.functionName, before, SWEEP_PAGE_SIZE, startKey);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ValidationException' && /index/i.test(error.message)) {
+        throw new ConfigurationError(`The tracking table ${config.tableName} has no usable ${Table.IN_FLIGHT_INDEX} index `
+          + `(${describeError(error)}); add it (see the README, "Tracking table") or turn the reconciler off.`);
+      }
+      throw error;
+    }
+    const all = await eachLimited(page.items, SWEEP_CONCURRENCY, timeLeft, async (item) => {
+      report.examined++;
+      try {
+        const details = item.callbackDetails ?? (await table.readRegistration(item.key))?.callbackDetails;
+        report[await reconcileOne(deps, item.key, item.registeredAt, decodeCallbackDetails(details), item.statementId)]++;
+      } catch (error) {
+        report.failed++;
+        log.error('Could not reconcile a statement; the next sweep tries again', {
+          statementName: formatStatementName(item.key), error: describeError(error),
+        });
+      }
+    });
+    startKey = page.nextKey;
+    if (!all || (startKey !== undefined && !timeLeft())) {
+      report.incomplete = true;
+      break;
+    }
+  } while (startKey !== undefined);
+  log.info('Reconciler sweep', { ...report, olderThanSeconds: request.olderThanSeconds });
+  return report;
+}

@@ -1,0 +1,139 @@
+/**
+ * The reconciler of a tasker: the sparse `inFlight` index of the tracking table, the schedule that sends
+ * `{"action": "reconcile"}` to the starter function, the permissions a sweep needs, and the synth-time checks of the
+ * reconciler props and of an existing table's index.
+ */
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { NagSuppression, nagArn } from './nag';
+import { Action, Defaults, Field, Table, show } from '../contract';
+import { SfnRedshiftTaskerProps } from '../tasker-props';
+
+/** The index as the construct creates it (and as an existing table must have it). */
+export const IN_FLIGHT_INDEX_PROPS: dynamodb.GlobalSecondaryIndexProps = {
+  indexName: Table.IN_FLIGHT_INDEX,
+  partitionKey: { name: Table.IN_FLIGHT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+  sortKey: { name: Table.REGISTERED_AT_ATTRIBUTE, type: dynamodb.AttributeType.NUMBER },
+  projectionType: dynamodb.ProjectionType.INCLUDE,
+  nonKeyAttributes: [...Table.IN_FLIGHT_PROJECTION],
+};
+
+const INDEX_FIX = `table.addGlobalSecondaryIndex({ indexName: '${Table.IN_FLIGHT_INDEX}', partitionKey: { name: `
+  + `'${Table.IN_FLIGHT_ATTRIBUTE}', type: AttributeType.STRING }, sortKey: { name: '${Table.REGISTERED_AT_ATTRIBUTE}', `
+  + 'type: AttributeType.NUMBER }, projectionType: ProjectionType.INCLUDE, nonKeyAttributes: '
+  + `[${Table.IN_FLIGHT_PROJECTION.map((a) => `'${a}'`).join(', ')}] })`;
+
+/** Whether the reconciler is on. */
+export function reconcilerEnabled(props: SfnRedshiftTaskerProps): boolean {
+  return props.enableReconciler !== false;
+}
+
+/** Whether sweeps cancel orphans. */
+export function cancelsOrphans(props: SfnRedshiftTaskerProps): boolean {
+  return reconcilerEnabled(props) && props.cancelOrphans !== false;
+}
+
+/** The schedule's interval. */
+export function reconcileInterval(props: SfnRedshiftTaskerProps): Duration {
+  return props.reconcileInterval ?? Duration.minutes(Defaults.RECONCILE_INTERVAL_MINUTES);
+}
+
+/**
+ * The reconciler props and the existing table's index.
+ * @returns a warning when the index of an imported table cannot be checked
+ */
+export function checkReconciler(props: SfnRedshiftTaskerProps, errors: string[]): string | undefined {
+  if (!reconcilerEnabled(props)) {
+    const conflicting = (['reconcileInterval', 'cancelOrphans'] as const).filter((name) => props[name] !== undefined);
+    if (conflicting.length > 0) {
+      errors.push(`enableReconciler is false, so ${conflicting.join(' and ')} would have no effect. Remove `
+        + `${conflicting.join(' and ')}, or set enableReconciler to true.`);
+    }
+    return undefined;
+  }
+  const interval = props.reconcileInterval;
+  if (interval !== undefined && !interval.isUnresolved()) {
+    const seconds = interval.toSeconds();
+    if (seconds % 60 !== 0 || seconds < 60 || seconds > 86_400) {
+      errors.push('reconcileInterval must be a whole number of minutes from 1 to 1440 (EventBridge schedules run at '
+        + `most once a minute); got ${interval.toHumanString()}. Use Duration.minutes(n), or set enableReconciler: false.`);
+    }
+  }
+  const table = props.existingTableObj;
+  if (table === undefined) return undefined;
+  if (!(table instanceof dynamodb.Table)) {
+    return `The existing table ${table.node.path} is not a dynamodb.Table of this app, so the construct cannot check that it has `
+      + `the global secondary index '${Table.IN_FLIGHT_INDEX}' the reconciler queries; make sure it does (${INDEX_FIX}), `
+      + 'or set enableReconciler: false.';
+  }
+  let schema: dynamodb.SchemaOptions | undefined;
+  try {
+    schema = table.schema(Table.IN_FLIGHT_INDEX);
+  } catch {
+    schema = undefined;
+  }
+  const expected = { partitionKey: IN_FLIGHT_INDEX_PROPS.partitionKey, sortKey: IN_FLIGHT_INDEX_PROPS.sortKey };
+  const matches = schema !== undefined && schema.partitionKey.name === expected.partitionKey.name
+    && schema.partitionKey.type === expected.partitionKey.type && schema.sortKey?.name === expected.sortKey?.name
+    && schema.sortKey?.type === expected.sortKey?.type;
+  if (!matches) {
+    errors.push(`existingTableObj (${table.node.path}) has ${schema === undefined ? 'no' : 'a different'} global secondary `
+      + `index '${Table.IN_FLIGHT_INDEX}' (got ${show(schema ?? null)}); the reconciler queries it to find the statements in `
+      + `flight. Add it: ${INDEX_FIX}. Or set enableReconciler: false. (The table of a tasker has it.)`);
+  }
+  return undefined;
+}
+
+/** The schedule that sends a sweep to the starter function. */
+export function reconcileSchedule(scope: Construct, starter: lambda.IFunction, interval: Duration): events.Rule {
+  const rule = new events.Rule(scope, 'ReconcileSchedule', {
+    description: 'Sends {"action": "reconcile"} to the SfnRedshiftTasker starter: lost events, unknown statements, orphans',
+    schedule: events.Schedule.rate(interval),
+  });
+  rule.addTarget(new targets.LambdaFunction(starter, {
+    event: events.RuleTargetInput.fromObject({ [Field.ACTION]: Action.RECONCILE }),
+    // The next sweep does what a failed one did not.
+    retryAttempts: 0,
+  }));
+  return rule;
+}
+
+/**
+ * What a sweep needs besides the starter's own permissions (describe, list and cancel its statements; read and write
+ * the table): query the index, call back, and — when it cancels orphans — ask Step Functions whether a task still
+ * waits.
+ */
+export function reconcilerStatements(stack: Stack, table: dynamodb.ITable, cancelOrphans: boolean): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${Table.IN_FLIGHT_INDEX}`] }),
+    new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
+  ];
+  if (cancelOrphans) {
+    statements.push(
+      new iam.PolicyStatement({ actions: ['states:SendTaskHeartbeat'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [stack.formatArn({ service: 'states', resource: 'execution', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+  }
+  return statements;
+}
+
+/** The cdk-nag findings inherent to the reconciler's policy, each with its reason. */
+export function reconcilerSuppressions(stack: Stack, cancelOrphans: boolean): NagSuppression[] {
+  const reasons = ['states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources'
+    + ' (the state machines that hand tokens to the tasker are not known to it).'];
+  const appliesTo = ['Resource::*'];
+  if (cancelOrphans) {
+    reasons.push('states:SendTaskHeartbeat acts on task tokens as well; states:DescribeExecution is limited to the executions '
+      + 'of this account and region, whose state machines the tasker does not know.');
+    appliesTo.push(`Resource::${nagArn(stack, 'states', 'execution:*')}`);
+  }
+  return [{ id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo }];
+}
