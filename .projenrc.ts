@@ -78,6 +78,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-sfn@3.1164.0',
     '@aws-sdk/client-lambda@3.1164.0',
     '@aws-lambda-powertools/logger@2.36.0',
+    // CloudWatch metrics in Embedded Metric Format (log lines; no API call).
+    '@aws-lambda-powertools/metrics@2.36.0',
     '@types/aws-lambda@8.10.164',
     'esbuild@0.28.2',
     'aws-sdk-client-mock@4.1.0',

@@ -29,6 +29,8 @@ export const Env = {
   LOG_LEVEL: 'LOG_LEVEL',
   /** `false` turns off the automatic cancel of statements whose caller no longer waits (reconciler sweeps). */
   CANCEL_ORPHANS: 'CANCEL_ORPHANS',
+  /** Seconds (0 to 30) a start waits for the statement to end (Data API `WaitTimeSeconds`); 0 turns the fast path off. */
+  FAST_PATH_WAIT_SECONDS: 'FAST_PATH_WAIT_SECONDS',
 } as const;
 
 /** State-table schema: the construct creates the table with these keys; the handler reads and writes them. */
@@ -49,6 +51,43 @@ export const Table = {
   IN_FLIGHT_PROJECTION: ['callback_details', 'statementId'],
 } as const;
 
+/**
+ * CloudWatch metrics the handler emits in Embedded Metric Format (log lines, no API call) and the construct's
+ * `metric...()` methods read. Every metric has two dimensions: `service` (always `SERVICE_NAME`) and `Tasker`, the
+ * name of the starter function of the statement (statement metrics) or of the function that processed the event
+ * (event metrics: `IGNORED_EVENTS`, `DUPLICATE_EVENTS`). One dimension value per tasker: no cardinality growth.
+ */
+export const Metric = {
+  NAMESPACE: 'CdkStepFunctionsRedshift',
+  SERVICE_NAME: 'cdk-stepfunctions-redshift',
+  SERVICE_DIMENSION: 'service',
+  TASKER_DIMENSION: 'Tasker',
+  /** Count: statements that ended FINISHED and whose completion was handled (a callback sent, or nobody waited). */
+  STATEMENTS_FINISHED: 'StatementsFinished',
+  /** Count: statements that ended FAILED or ABORTED, or that the Data API did not know (`StatementNotFound`). */
+  STATEMENTS_FAILED: 'StatementsFailed',
+  /** Milliseconds from a statement's registration to its completion. */
+  STATEMENT_DURATION: 'StatementDuration',
+  /** Milliseconds from the statement's end (the event's time) to the callback sent. */
+  CALLBACK_LATENCY: 'CallbackLatency',
+  /** Count: rows a finished statement returned or changed (when the Data API reports them). */
+  ROWS: 'Rows',
+  /** Count: completions from the start call's answer (fast path). */
+  FAST_PATH_COMPLETIONS: 'FastPathCompletions',
+  /** Count: completions from a status-change event. */
+  EVENT_COMPLETIONS: 'EventCompletions',
+  /** Count: completions by a reconciler sweep (the event was lost or late). */
+  RECONCILED_STATEMENTS: 'ReconciledStatements',
+  /** Count: running statements cancelled by a sweep because their caller no longer waits. */
+  ORPHANS_CANCELLED: 'OrphansCancelled',
+  /** Count: callbacks that failed (retried by SQS, finally in the dead-letter queue). */
+  CALLBACK_FAILURES: 'CallbackFailures',
+  /** Count: messages on the queue that are not this tasker's statements (other tools' Data API events). */
+  IGNORED_EVENTS: 'IgnoredEvents',
+  /** Count: events of statements whose completion was already handled (the fast path's event, a redelivery). */
+  DUPLICATE_EVENTS: 'DuplicateEvents',
+} as const;
+
 /** Defaults shared by the construct and the handler. */
 export const Defaults = {
   /** Days a handled item is kept (the original's `TTL` value). */
@@ -60,6 +99,10 @@ export const Defaults = {
   RECONCILE_INTERVAL_MINUTES: 5,
   /** A sweep looks at statements registered at least this long ago (`olderThanSeconds`). */
   RECONCILE_OLDER_THAN_SECONDS: 60,
+  /** Seconds a start waits for its statement to end before leaving it to the event (fast path). */
+  FAST_PATH_WAIT_SECONDS: 2,
+  /** Largest `WaitTimeSeconds` the Data API accepts. */
+  MAX_FAST_PATH_WAIT_SECONDS: 30,
 } as const;
 
 /** Values `LOG_LEVEL` accepts (case-insensitive); the construct validates `logLevel` against them at synth. */
