@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from './cfn-callback';
 import { Config } from './config';
 import { InvokeFunction } from './describe-via';
+import { MetricsSink } from './metrics';
 import { TrackingTable } from './tracking-table';
 
 /** The logging surface the modules use (Powertools Logger in the function; anything compatible in tests). */
@@ -29,6 +30,8 @@ export interface Deps {
   readonly httpPut: HttpPut;
   /** Invokes another function of the tasker (a completer asks a statement's starter to describe it). */
   readonly invoke: InvokeFunction;
+  /** Where completions and counters are measured (CloudWatch EMF in the function). */
+  readonly metrics: MetricsSink;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   /** Milliseconds this invocation has left (Lambda's context); unbounded when unknown. */

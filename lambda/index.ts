@@ -10,6 +10,7 @@ import { readConfig } from './config';
 import { Deps, createClients } from './deps';
 import { lambdaInvoker } from './describe-via';
 import { describeError } from './errors';
+import { EmfMetrics } from './metrics';
 import { route } from './router';
 import { TrackingTable } from './tracking-table';
 
@@ -29,6 +30,7 @@ function initialise(): { deps: Deps } | { error: Error } {
         sfn,
         httpPut: nodeHttpPut,
         invoke: lambdaInvoker(lazyLambdaClient),
+        metrics: new EmfMetrics(),
         now: () => Date.now(),
       },
     };

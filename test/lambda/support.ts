@@ -10,6 +10,7 @@ import { HttpPut } from '../../lambda/cfn-callback';
 import { Config, readConfig } from '../../lambda/config';
 import { Deps, Log } from '../../lambda/deps';
 import { lambdaInvoker } from '../../lambda/describe-via';
+import { CountName, MetricsSink, StatementCompletion } from '../../lambda/metrics';
 import { TrackingTable } from '../../lambda/tracking-table';
 import { LocalDynamoDb } from '../../local/servers/dynamodb';
 import { SqsRecord, sqsRecord as localSqsRecord } from '../../local/servers/sqs-queue';
@@ -30,6 +31,16 @@ export class RecordingLog implements Log {
   text(): string { return JSON.stringify(this.lines); }
 }
 
+/** Metrics kept in memory, so tests can check what was measured. */
+export class RecordingMetrics implements MetricsSink {
+  public readonly completions: StatementCompletion[] = [];
+  public readonly counts: { name: CountName; tasker: string; value: number }[] = [];
+  statementCompleted(completion: StatementCompletion) { this.completions.push(completion); }
+  count(name: CountName, tasker: string, value = 1) { this.counts.push({ name, tasker, value }); }
+  /** The sum of counter `name`. */
+  total(name: CountName): number { return this.counts.filter((c) => c.name === name).reduce((sum, c) => sum + c.value, 0); }
+}
+
 export const CLUSTER_ENV = {
   DDB_TABLE_NAME: 'placeholder',
   CLUSTER_IDENTIFIER: 'examplecluster',
@@ -43,6 +54,7 @@ export const CLUSTER_ENV = {
 export interface TestDeps extends Deps {
   readonly log: RecordingLog;
   readonly puts: { url: string; body: string }[];
+  readonly metrics: RecordingMetrics;
 }
 
 /** Deps with a real tracking table on `dynamo` and fresh SDK clients (mock them with `mockClient(...)`). */
@@ -66,6 +78,7 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
     sfn: new SFNClient({ region: 'eu-west-1' }),
     httpPut: recordingPut,
     invoke: lambdaInvoker(() => lambda),
+    metrics: new RecordingMetrics(),
     now: options.now ?? Date.now,
     puts,
   };
