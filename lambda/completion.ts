@@ -12,9 +12,11 @@ import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callba
 import { Deps } from './deps';
 import { withErrorText } from './describe-via';
 import { describeError } from './errors';
+import { CompletionPath, ownTasker } from './metrics';
 import { sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
+import { Metric } from '../src/contract';
 
 function cloudFormationReason(event: StatusChangeEvent): string {
   const { detail } = event;
@@ -31,17 +33,20 @@ export async function completeRecord(deps: Deps, messageId: string, body: unknow
   const received = parseStatusChangeEvent(body);
   if (received === undefined) {
     log.debug('Ignoring a message that is not a Redshift Data status-change event', { messageId });
+    deps.metrics.count(Metric.IGNORED_EVENTS, ownTasker(deps.config.functionName));
     return;
   }
   const name = parseStatementName(received.detail.statementName);
   if (name === undefined) {
     log.debug('Ignoring the event of a statement this tasker did not name', { messageId, statementId: received.detail.statementId });
+    deps.metrics.count(Metric.IGNORED_EVENTS, ownTasker(deps.config.functionName));
     return;
   }
   if (!await completeStatement(deps, messageId, name, received)) {
     log.debug('Ignoring the event: the statement is not tracked here or its completion was already handled', {
       messageId, statementName: received.detail.statementName,
     });
+    deps.metrics.count(Metric.DUPLICATE_EVENTS, ownTasker(deps.config.functionName));
   }
 }
 
@@ -54,6 +59,10 @@ export interface CompletionOptions {
    * leaves it to the next sweep (a source without redelivery: the reconciler). @default false
    */
   readonly keepInFlight?: boolean;
+  /** What found the completion (the metrics' dimension of it). @default 'event' */
+  readonly path?: CompletionPath;
+  /** When the statement ended (ms), if known more precisely than the event's whole-second `time`. */
+  readonly endedAt?: number;
 }
 
 /**
@@ -87,6 +96,7 @@ export async function completeStatement(
     }
   }
   const callback = decodeCallbackDetails(claimed.callbackDetails);
+  const tasker = claimed.startedBy ?? ownTasker(deps.config.functionName);
   try {
     switch (callback.kind) {
       case 'stepFunctions': {
@@ -112,6 +122,7 @@ export async function completeStatement(
         log.debug('Statement completed; nobody waits for a callback', { statementName: event.detail.statementName });
     }
   } catch (error) {
+    deps.metrics.count(Metric.CALLBACK_FAILURES, tasker);
     try {
       await table.releaseClaim(name, owner, options.keepInFlight ? undefined : claimed.inFlightOf);
     } catch (releaseError) {
@@ -119,7 +130,19 @@ export async function completeStatement(
     }
     throw error;
   }
+  const calledBackAt = deps.now();
   if (options.keepInFlight) await table.settle(name, owner);
+  const endedAt = options.endedAt ?? Date.parse(event.time ?? '');
+  deps.metrics.statementCompleted({
+    tasker,
+    state: event.detail.state,
+    path: options.path ?? 'event',
+    ...Number.isFinite(endedAt) ? {
+      durationMs: endedAt - claimed.registeredAt,
+      ...callback.kind !== 'none' ? { callbackLatencyMs: calledBackAt - endedAt } : {},
+    } : {},
+    ...typeof event.detail.rows === 'number' && event.detail.rows >= 0 ? { rows: event.detail.rows } : {},
+  });
   log.info('Called back', {
     statementName: event.detail.statementName, statementId: event.detail.statementId, state: event.detail.state, callback: callback.kind,
   });

@@ -27,6 +27,8 @@ export interface Config {
   readonly functionName?: string;
   /** Whether reconciler sweeps cancel statements whose caller no longer waits. */
   readonly cancelOrphans: boolean;
+  /** Seconds a start waits for its statement to end (fast path); 0: off. */
+  readonly fastPathWaitSeconds: number;
 }
 
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -97,6 +99,13 @@ export function readConfig(env: Environment): Config {
     throw new ConfigurationError(`${Env.CANCEL_ORPHANS} must be true or false; got ${JSON.stringify(env[Env.CANCEL_ORPHANS])}.`);
   }
 
+  const waitText = optional(env, Env.FAST_PATH_WAIT_SECONDS);
+  const fastPathWaitSeconds = waitText === undefined ? Defaults.FAST_PATH_WAIT_SECONDS : Number(waitText);
+  if (!Number.isInteger(fastPathWaitSeconds) || fastPathWaitSeconds < 0 || fastPathWaitSeconds > Defaults.MAX_FAST_PATH_WAIT_SECONDS) {
+    throw new ConfigurationError(`${Env.FAST_PATH_WAIT_SECONDS} must be a whole number of seconds from 0 (off) to `
+      + `${Defaults.MAX_FAST_PATH_WAIT_SECONDS}; got ${JSON.stringify(waitText)}.`);
+  }
+
   const region = required(env, 'AWS_REGION', 'the AWS region (set by the Lambda runtime)');
   const functionName = optional(env, 'AWS_LAMBDA_FUNCTION_NAME');
   const target: Target = clusterIdentifier !== undefined ? { clusterIdentifier } : { workgroupName: workgroupName! };
@@ -111,6 +120,7 @@ export function readConfig(env: Environment): Config {
     region,
     ...functionName !== undefined ? { functionName } : {},
     cancelOrphans: cancelText === 'true',
+    fastPathWaitSeconds,
   };
 }
 

@@ -10,6 +10,7 @@ import { encodeCallbackDetails } from './callback-details';
 import { targetParameters } from './config';
 import { Deps } from './deps';
 import { InvalidRequest } from './errors';
+import { completeFromStart, endedWithin, fastPathWait } from './fast-path';
 import { clientToken, idempotencyKey, keyedInvocationId } from './idempotency';
 import { toPlain, truncateBytes } from './plain';
 import { ExecuteRequest } from './request';
@@ -114,6 +115,9 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
 
   const statementName = formatStatementName(name);
   const withEvent = request.callback.kind !== 'none';
+  // Nobody waits for a statement without a callback: it never waits.
+  const wait = withEvent ? fastPathWait(deps) : 0;
+  const waitParameter = wait > 0 ? { WaitTimeSeconds: wait } : {};
   let output;
   try {
     output = typeof request.sql === 'string'
@@ -122,6 +126,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
         Sql: request.sql,
         StatementName: statementName,
         WithEvent: withEvent,
+        ...waitParameter,
         ...key !== undefined ? { ClientToken: clientToken(key) } : {},
         ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
       }))
@@ -130,6 +135,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
         Sqls: [...request.sql],
         StatementName: statementName,
         WithEvent: withEvent,
+        ...waitParameter,
         ...key !== undefined ? { ClientToken: clientToken(key) } : {},
       }));
   } catch (error) {
@@ -159,6 +165,8 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     singleton: request.singleton,
     batch: typeof request.sql !== 'string',
     parameters: request.parameters?.length ?? 0,
+    ...wait > 0 ? { waitSeconds: wait, status: output.Status } : {},
   });
+  if (wait > 0 && output.Id !== undefined && endedWithin(output.Status)) await completeFromStart(deps, name, output.Id);
   return toPlain(output);
 }

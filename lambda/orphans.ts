@@ -18,8 +18,10 @@ import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/cli
 import { Callback } from './callback-details';
 import { Deps } from './deps';
 import { describeError } from './errors';
+import { ownTasker } from './metrics';
 import { FINAL_TASK_ERRORS } from './sfn-callback';
 import { StatementName, formatStatementName } from './statement-name';
+import { Metric } from '../src/contract';
 
 /** CloudFormation's default (and longest) wait for a custom resource's response. */
 export const CLOUDFORMATION_SERVICE_TIMEOUT_SECONDS = 3600;
@@ -106,6 +108,7 @@ export async function cancelOrphan(deps: Deps, name: StatementName, statementId:
     throw error;
   }
   await markHandled(deps, name, statementId, `cancelled: ${reason}`);
+  deps.metrics.count(Metric.ORPHANS_CANCELLED, ownTasker(deps.config.functionName));
   deps.log.warn('Cancelled a statement whose caller no longer waits', {
     statementName: formatStatementName(name), statementId, reason,
   });

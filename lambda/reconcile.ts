@@ -19,15 +19,14 @@ import { findStatementByName } from './actions';
 import { Callback, decodeCallbackDetails } from './callback-details';
 import { completeStatement } from './completion';
 import { Deps } from './deps';
-import { MAX_ERROR_TEXT_BYTES } from './describe-via';
+import { describedEnd, describedEvent, describedOwner } from './described-event';
 import { ConfigurationError, describeError } from './errors';
 import { callerState, cancelOrphan, cloudFormationGaveUp, markHandled } from './orphans';
-import { truncateBytes } from './plain';
 import { ReconcileRequest } from './request';
 import { START_LEASE_SECONDS } from './singleton';
 import { StatementName, formatStatementName } from './statement-name';
 import { StatusChangeEvent } from './status-event';
-import { ErrorName, FINAL_STATES, FinalState, StatusChangeEvent as EventNames, Table } from '../src/contract';
+import { ErrorName, FINAL_STATES, StatusChangeEvent as EventNames, Table } from '../src/contract';
 
 /** Statements reconciled at the same time (each costs one to three Data API and Step Functions calls). */
 export const SWEEP_CONCURRENCY = 8;
@@ -35,8 +34,6 @@ export const SWEEP_CONCURRENCY = 8;
 export const SWEEP_PAGE_SIZE = 100;
 /** A sweep takes no new statement when its invocation has less time left than this. */
 export const SWEEP_RESERVE_MS = 10_000;
-/** The Data API's horizon: it keeps (and runs) statements at most 24 hours. */
-const DATA_API_HORIZON_MS = 24 * 3600 * 1000;
 
 /** What a sweep did, by statement (also the `reconcile` action's answer). */
 export interface SweepReport {
@@ -58,32 +55,6 @@ export interface SweepReport {
   failed: number;
   /** Whether the sweep stopped early (time): the next sweep continues. */
   incomplete: boolean;
-}
-
-/** The status-change event the Data API would have sent for a statement that ended (from `DescribeStatement`). */
-export function reconciledEvent(deps: Deps, statementName: string, described: DescribeStatementResponse): StatusChangeEvent {
-  const state = described.Status as FinalState;
-  const createdAt = described.CreatedAt ? new Date(described.CreatedAt).getTime() : deps.now();
-  const updatedAt = described.UpdatedAt ? new Date(described.UpdatedAt) : new Date(deps.now());
-  return {
-    'version': '0',
-    'id': `reconciled-${described.Id}`,
-    'detail-type': EventNames.DETAIL_TYPE,
-    'source': EventNames.SOURCE,
-    'time': updatedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    'region': deps.config.region,
-    'detail': {
-      statementName,
-      statementId: described.Id!,
-      redshiftQueryId: described.RedshiftQueryId ?? -1,
-      state,
-      rows: state === 'FINISHED' ? described.ResultRows ?? -1 : -1,
-      expireAt: Math.floor((createdAt + DATA_API_HORIZON_MS) / 1000),
-      ...state !== 'FINISHED' ? {
-        error: truncateBytes(described.Error ?? (state === 'ABORTED' ? 'The statement was cancelled (ABORTED).' : 'No error text.'), MAX_ERROR_TEXT_BYTES),
-      } : {},
-    },
-  };
 }
 
 function notFoundEvent(deps: Deps, statementName: string, statementId: string | undefined, registeredAt: number): StatusChangeEvent {
@@ -141,14 +112,19 @@ async function reconcileOne(
     if (deps.now() - registeredAt < START_LEASE_SECONDS * 1000) return 'starting';
     if (gaveUp !== undefined) return await markHandled(deps, name, knownId ?? '', gaveUp) ? 'notFound' : 'alreadyHandled';
     const event = notFoundEvent(deps, statementName, knownId, registeredAt);
-    const done = await completeStatement(deps, 'reconciler:not-found', name, event, { errorName: ErrorName.STATEMENT_NOT_FOUND, keepInFlight: true });
+    const done = await completeStatement(deps, 'reconciler:not-found', name, event, {
+      errorName: ErrorName.STATEMENT_NOT_FOUND, keepInFlight: true, path: 'reconciler',
+    });
     return done ? 'notFound' : 'alreadyHandled';
   }
   if ((FINAL_STATES as readonly string[]).includes(status.Status ?? '')) {
     // CloudFormation no longer reads answers after its service timeout (and its response URL may have expired).
     if (gaveUp !== undefined) return await markHandled(deps, name, status.Id!, gaveUp) ? 'completed' : 'alreadyHandled';
-    const event = reconciledEvent(deps, statementName, status);
-    return await completeStatement(deps, `reconciler:${status.Id}`, name, event, { keepInFlight: true }) ? 'completed' : 'alreadyHandled';
+    const event = describedEvent(deps, statementName, status);
+    const done = await completeStatement(deps, describedOwner(status.Id!), name, event, {
+      keepInFlight: true, path: 'reconciler', endedAt: describedEnd(status),
+    });
+    return done ? 'completed' : 'alreadyHandled';
   }
   if (!deps.config.cancelOrphans) return 'running';
   const caller = await callerState(deps, callback, registeredAt);

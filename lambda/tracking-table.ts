@@ -57,6 +57,8 @@ export interface ClaimedStatement {
   readonly callbackDetails?: string;
   readonly singletonLock?: string;
   readonly startedBy?: string;
+  /** When the statement was registered (epoch ms). */
+  readonly registeredAt: number;
   /** The `inFlight` index entry the claim took the item out of (given back with the claim). */
   readonly inFlightOf?: string;
 }
@@ -189,6 +191,7 @@ export class TrackingTable {
         callbackDetails: text(old.callback_details),
         singletonLock: text(old.singletonLock),
         startedBy: text(old.startedBy),
+        registeredAt: registeredAtOf(old),
         inFlightOf: text(old[IN_FLIGHT]),
       };
     } catch (error) {

@@ -66,7 +66,7 @@ export const Metric = {
   STATEMENTS_FINISHED: 'StatementsFinished',
   /** Count: statements that ended FAILED or ABORTED, or that the Data API did not know (`StatementNotFound`). */
   STATEMENTS_FAILED: 'StatementsFailed',
-  /** Milliseconds from a statement's registration to its completion. */
+  /** Milliseconds from a statement's registration to its end (the event's time: whole seconds on the event path). */
   STATEMENT_DURATION: 'StatementDuration',
   /** Milliseconds from the statement's end (the event's time) to the callback sent. */
   CALLBACK_LATENCY: 'CallbackLatency',

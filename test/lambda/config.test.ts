@@ -13,6 +13,7 @@ describe('readConfig', () => {
       dbUser: 'admin',
       secretArn: undefined,
       ttlDays: 3,
+      fastPathWaitSeconds: 2,
       logLevel: 'DEBUG',
       region: 'eu-west-1',
       cancelOrphans: true,
@@ -26,6 +27,12 @@ describe('readConfig', () => {
     expect(config.ttlDays).toBe(1);
     expect(config.logLevel).toBe('INFO');
     expect(targetParameters(config)).toEqual({ WorkgroupName: 'wg', Database: 'dev', SecretArn: secret });
+  });
+
+  test('FAST_PATH_WAIT_SECONDS: 0 turns the fast path off; absent means the default', () => {
+    expect(readConfig({ ...BASE, FAST_PATH_WAIT_SECONDS: '0' }).fastPathWaitSeconds).toBe(0);
+    expect(readConfig({ ...BASE, FAST_PATH_WAIT_SECONDS: '30' }).fastPathWaitSeconds).toBe(30);
+    expect(readConfig(BASE).fastPathWaitSeconds).toBe(2);
   });
 
   test('IAM identity: neither DB_USER nor SECRET_ARN', () => {
@@ -45,6 +52,8 @@ describe('readConfig', () => {
     ['TTL zero', { ...BASE, TTL: '0' }, /TTL must be a whole number/],
     ['LOG_LEVEL unknown', { ...BASE, LOG_LEVEL: 'LOUD' }, /LOG_LEVEL must be one of .*"LOUD"/],
     ['AWS_REGION missing', { ...BASE, AWS_REGION: undefined }, /AWS_REGION is missing/],
+    ['FAST_PATH_WAIT_SECONDS over 30', { ...BASE, FAST_PATH_WAIT_SECONDS: '31' }, /FAST_PATH_WAIT_SECONDS must be a whole number of seconds from 0 \(off\) to 30; got "31"/],
+    ['FAST_PATH_WAIT_SECONDS fractional', { ...BASE, FAST_PATH_WAIT_SECONDS: '0.5' }, /FAST_PATH_WAIT_SECONDS must be a whole number/],
   ])('fails when %s', (_, env, message) => {
     expect(() => readConfig(env)).toThrow(ConfigurationError);
     expect(() => readConfig(env)).toThrow(message);

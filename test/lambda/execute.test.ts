@@ -50,6 +50,8 @@ describe('executeStatement', () => {
       // Derived from the task token: a retried invocation names (and registers) the same statement.
       StatementName: expect.stringMatching(new RegExp(`^${EXECUTION_ARN}:\\d{12}\\.\\d{15}$`)),
       WithEvent: true,
+      // The fast path (default 2 s): a statement that ends within it is called back from this answer.
+      WaitTimeSeconds: 2,
       ClientToken: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     });
     const items = await tableItems(dynamo, deps);
