@@ -107,10 +107,12 @@ export class DemoOutput {
     const count = (status: string) => statements.filter((s) => s.status === status).length;
     console.log(`Statements run: ${statements.length} (${count('FINISHED')} FINISHED, ${count('FAILED')} FAILED, ${count('ABORTED')} ABORTED); `
       + `completion messages in the DLQ: ${dlq}.`);
-    const latencies = this.callbackLatencies(statements);
-    if (latencies.length) {
+    for (const [described, path] of [[true, 'fast path: from the start\'s answer, DescribeStatement, claim, SendTask*'],
+      [false, 'event path: event, queue, completer, claim, SendTask*']] as const) {
+      const latencies = this.callbackLatencies(statements, described);
+      if (!latencies.length) continue;
       const median = latencies[Math.floor(latencies.length / 2)];
-      console.log('Callback latency (statement ended → waiting task called back: event, queue, completer, SendTask*): '
+      console.log(`Callback latency, statement ended → task called back (${path}): `
         + `min ${Math.round(latencies[0])} ms, median ${Math.round(median)} ms, max ${Math.round(latencies[latencies.length - 1])} ms over ${latencies.length} callbacks.`);
     }
     for (const timing of cancelTimings) {
@@ -122,12 +124,13 @@ export class DemoOutput {
   }
 
   /**
-   * From a statement's end (FINISHED/FAILED/ABORTED in the Data API) to its task being called back — the event,
-   * the queue, the completer and SendTaskSuccess/SendTaskFailure — sorted.
+   * From a statement's end (FINISHED/FAILED/ABORTED in the Data API) to its task being called back, sorted: by the
+   * fast path (`described`), or by the event, the queue, the completer and SendTaskSuccess/SendTaskFailure.
    */
-  private callbackLatencies(statements: StatementRecord[]): number[] {
+  private callbackLatencies(statements: StatementRecord[], described: boolean): number[] {
     const endTimes = new Map(statements.map((st) => [st.id, st.history.find((h) => FINAL.includes(h.status))?.at.getTime()]));
-    return this.trace.filter((e) => e.kind === 'TaskCallback' && e.statementId && endTimes.get(e.statementId) !== undefined)
+    return this.trace.filter((e) => e.kind === 'TaskCallback' && e.statementId && endTimes.get(e.statementId) !== undefined
+      && Boolean(e.described) === described)
       .map((e) => e.at.getTime() - endTimes.get(e.statementId!)!).sort((a, b) => a - b);
   }
 

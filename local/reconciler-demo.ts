@@ -36,7 +36,10 @@ async function invokeStarter(cloud: LocalCloud, starter: string, event: unknown)
   return outcome.result;
 }
 
-/** A statement whose event is lost: the sweep calls its task back, with the event the Data API would have sent. */
+/**
+ * A statement whose event is lost: the sweep calls its task back, with the event the Data API would have sent. It
+ * outlasts the start's fast-path wait (2 s by default), so only its event could have called back.
+ */
 async function lostEvent(cloud: LocalCloud, starter: string): Promise<ReconcilerResult> {
   const started = Date.now();
   const executionArn = 'arn:aws:states:eu-west-1:123456789012:execution:Reconciler:lost-event';
@@ -45,7 +48,7 @@ async function lostEvent(cloud: LocalCloud, starter: string): Promise<Reconciler
   let actual: string;
   let ok = false;
   try {
-    const { Id } = await invokeStarter(cloud, starter, { sqlStatement: 'select count(*) from pg_class', taskToken, executionArn });
+    const { Id } = await invokeStarter(cloud, starter, { sqlStatement: 'select pg_sleep(3), count(*) from pg_class', taskToken, executionArn });
     await until(() => FINAL.includes(cloud.redshift.statement(Id)?.status ?? ''), 30_000, 'the statement to end');
     await until(() => cloud.redshift.droppedEvents.some((e) => e.detail.statementId === Id), 5_000, 'its event to be lost');
     const beforeSweep = cloud.callbacks.callbackFor(taskToken);

@@ -69,13 +69,20 @@ export function valueAt(root: Json, path: string[]): Json | undefined {
   return node;
 }
 
-/** The statement id in a callback's output or cause (the status-change event), if it carries one. */
-export function reportedStatement(text: string): string | undefined {
+/**
+ * The statement a callback reports (`detail.statementId` of the event it carries), and whether that event was rebuilt
+ * from the Data API's answer (its id starts with `reconciled-`: the fast path or a sweep) rather than delivered.
+ */
+export function reportedStatement(text: string): { statementId?: string; described: boolean } {
   try {
-    const id = (JSON.parse(text) as { detail?: { statementId?: unknown } }).detail?.statementId;
-    return typeof id === 'string' ? id : undefined;
+    const event = JSON.parse(text) as { id?: unknown; detail?: { statementId?: unknown } };
+    const id = event.detail?.statementId;
+    return {
+      ...typeof id === 'string' ? { statementId: id } : {},
+      described: typeof event.id === 'string' && event.id.startsWith('reconciled-'),
+    };
   } catch {
-    return undefined;
+    return { described: false };
   }
 }
 

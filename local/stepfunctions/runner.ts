@@ -52,6 +52,8 @@ export interface TraceEvent {
   readonly latencyMs?: number;
   /** For `TaskCallback`: the statement the callback reports (`detail.statementId` of the event it carries). */
   readonly statementId?: string;
+  /** For `TaskCallback`: the event was rebuilt from the Data API's answer (the fast path, or a sweep), not delivered. */
+  readonly described?: boolean;
 }
 
 export interface ExecutionOutcome {
@@ -228,10 +230,12 @@ export class LocalStepFunctions {
 
   private trace(
     scope: ExecutionScope, kind: TraceEvent['kind'], state?: string, detail?: string, latencyMs?: number, at = Date.now(),
-    fromInterpreter = false, statementId?: string,
+    fromInterpreter = false, statementId?: string, described?: boolean,
   ): void {
     if (!this.props.onTrace) return;
-    const event: TraceEvent = { executionArn: scope.arn, depth: scope.depth, at: new Date(at), kind, state, detail, latencyMs, statementId };
+    const event: TraceEvent = {
+      executionArn: scope.arn, depth: scope.depth, at: new Date(at), kind, state, detail, latencyMs, statementId, described,
+    };
     // The interpreter's events (StateEntered, ...) reach us a few ticks late: hold every event briefly and release
     // them in time order (the interpreter's first on ties), so the trace reads in the order things happened.
     this.pendingTrace.push({ event, rank: fromInterpreter ? 0 : 1, seq: this.traceSeq++ });
@@ -338,12 +342,12 @@ export class LocalStepFunctions {
     try {
       const answer = await callback;
       const latencyMs = performance.now() - waitStarted;
-      const statementId = reportedStatement(answer.kind === 'success' ? answer.output : answer.cause);
+      const { statementId, described } = reportedStatement(answer.kind === 'success' ? answer.output : answer.cause);
       if (answer.kind === 'success') {
-        this.trace(scope, 'TaskCallback', stateName, 'SendTaskSuccess', latencyMs, Date.now(), false, statementId);
+        this.trace(scope, 'TaskCallback', stateName, 'SendTaskSuccess', latencyMs, Date.now(), false, statementId, described);
         return JSON.parse(answer.output) as Json;
       }
-      this.trace(scope, 'TaskCallback', stateName, `SendTaskFailure ${answer.error}`, latencyMs, Date.now(), false, statementId);
+      this.trace(scope, 'TaskCallback', stateName, `SendTaskFailure ${answer.error}`, latencyMs, Date.now(), false, statementId, described);
       throw new TaskError(answer.error, answer.cause);
     } catch (error) {
       if (error instanceof TaskClosedError) throw new TaskError('States.Timeout', 'The task timed out waiting for its callback');
