@@ -5,7 +5,9 @@
  * nothing behind (its registration and lock are removed). A retried start for the same caller reuses its
  * registration and its Data API client token (`idempotency.ts`), so the SQL runs at most once.
  */
-import { BatchExecuteStatementCommand, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import {
+  BatchExecuteStatementCommand, BatchExecuteStatementCommandOutput, ExecuteStatementCommand, ExecuteStatementCommandOutput,
+} from '@aws-sdk/client-redshift-data';
 import { encodeCallbackDetails } from './callback-details';
 import { targetParameters } from './config';
 import { Deps } from './deps';
@@ -22,6 +24,8 @@ export const STORED_SQL_BYTES = 16 * 1024;
 /** In-flight items outlive the Data API's 24-hour maximum run before their TTL starts counting. */
 const IN_FLIGHT_SECONDS = 24 * 60 * 60;
 const REGISTRATION_ATTEMPTS = 3;
+/** The Data API's answer when too many requests wait (`WaitTimeSeconds`) on the same target. */
+const WAITING_REQUESTS_EXCEEDED = 'ActiveWaitingRequestsExceededException';
 
 /** The caller id: the partition key and the statement name's prefix. */
 export function callerId(deps: Deps, request: ExecuteRequest): string {
@@ -96,6 +100,39 @@ async function lockSingleton(deps: Deps, lockId: string, registered: Registered,
   }
 }
 
+/**
+ * Sends the start (`ExecuteStatement`, or `BatchExecuteStatement` for a transaction), waiting up to `wait` seconds
+ * for the statement to end. When too many requests already wait on the target, starts again without waiting: the
+ * same statement name and client token, so the SQL still runs at most once.
+ */
+async function sendStart(
+  deps: Deps, request: ExecuteRequest, statementName: string, key: string | undefined, wait: number,
+): Promise<{ output: ExecuteStatementCommandOutput | BatchExecuteStatementCommandOutput; waited: number }> {
+  const send = (waitSeconds: number) => {
+    const common = {
+      ...targetParameters(deps.config),
+      StatementName: statementName,
+      WithEvent: request.callback.kind !== 'none',
+      ...waitSeconds > 0 ? { WaitTimeSeconds: waitSeconds } : {},
+      ...key !== undefined ? { ClientToken: clientToken(key) } : {},
+    };
+    return typeof request.sql === 'string'
+      ? deps.redshiftData.send(new ExecuteStatementCommand({
+        ...common,
+        Sql: request.sql,
+        ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
+      }))
+      : deps.redshiftData.send(new BatchExecuteStatementCommand({ ...common, Sqls: [...request.sql] }));
+  };
+  try {
+    return { output: await send(wait), waited: wait };
+  } catch (error) {
+    if (wait === 0 || !(error instanceof Error) || error.name !== WAITING_REQUESTS_EXCEEDED) throw error;
+    deps.log.info('The Data API refused to wait; starting without the fast path', { statementName });
+    return { output: await send(0), waited: 0 };
+  }
+}
+
 /** Starts a statement; returns the Data API's answer as plain JSON. */
 export async function startStatement(deps: Deps, request: ExecuteRequest): Promise<unknown> {
   const { config, table, log } = deps;
@@ -117,27 +154,10 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
   const withEvent = request.callback.kind !== 'none';
   // Nobody waits for a statement without a callback: it never waits.
   const wait = withEvent ? fastPathWait(deps) : 0;
-  const waitParameter = wait > 0 ? { WaitTimeSeconds: wait } : {};
   let output;
+  let waited: number;
   try {
-    output = typeof request.sql === 'string'
-      ? await deps.redshiftData.send(new ExecuteStatementCommand({
-        ...targetParameters(config),
-        Sql: request.sql,
-        StatementName: statementName,
-        WithEvent: withEvent,
-        ...waitParameter,
-        ...key !== undefined ? { ClientToken: clientToken(key) } : {},
-        ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
-      }))
-      : await deps.redshiftData.send(new BatchExecuteStatementCommand({
-        ...targetParameters(config),
-        Sqls: [...request.sql],
-        StatementName: statementName,
-        WithEvent: withEvent,
-        ...waitParameter,
-        ...key !== undefined ? { ClientToken: clientToken(key) } : {},
-      }));
+    ({ output, waited } = await sendStart(deps, request, statementName, key, wait));
   } catch (error) {
     // A reused registration may belong to a statement the first attempt started: leave it to its event (or the
     // reconciler, which fails its caller if the statement never started).
@@ -165,8 +185,8 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     singleton: request.singleton,
     batch: typeof request.sql !== 'string',
     parameters: request.parameters?.length ?? 0,
-    ...wait > 0 ? { waitSeconds: wait, status: output.Status } : {},
+    ...waited > 0 ? { waitSeconds: waited, status: output.Status } : {},
   });
-  if (wait > 0 && output.Id !== undefined && endedWithin(output.Status)) await completeFromStart(deps, name, output.Id);
+  if (waited > 0 && output.Id !== undefined && endedWithin(output.Status)) await completeFromStart(deps, name, output.Id);
   return toPlain(output);
 }

@@ -121,6 +121,20 @@ describe('fast path', () => {
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
   });
 
+  test('too many waiting requests on the target: started again without waiting, with the same client token', async () => {
+    dataApi('FINISHED');
+    redshiftData.on(ExecuteStatementCommand, { WaitTimeSeconds: 2 }).rejectsOnce(
+      Object.assign(new Error('Too many waiting requests'), { name: 'ActiveWaitingRequestsExceededException' }));
+
+    await expect(start()).resolves.toMatchObject({ Id: 'statement-1' });
+
+    const inputs = redshiftData.commandCalls(ExecuteStatementCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => input.WaitTimeSeconds)).toEqual([2, undefined]);
+    expect(inputs[1].ClientToken).toBe(inputs[0].ClientToken);
+    expect(inputs[1].StatementName).toBe(inputs[0].StatementName);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
   test('FAST_PATH_WAIT_SECONDS=0: no wait, the event completes it', async () => {
     deps = await makeDeps(dynamo, { env: { FAST_PATH_WAIT_SECONDS: '0' } });
     dataApi('FINISHED');
