@@ -2,6 +2,7 @@
 import type { LifecycleCalls } from './calls';
 import type { ColdStartResult } from './cold-start';
 import type { CostResult } from './cost';
+import type { FastPathResult } from './fast-path';
 import type { EndToEndLatencyResult, LatencyResult } from './latency';
 import type { Machine } from './machine';
 import type { SynthRun } from './synth';
@@ -16,5 +17,6 @@ export interface BenchResults {
   readonly synth?: SynthRun[];
   readonly latency?: LatencyResult;
   readonly endToEndLatency?: EndToEndLatencyResult;
+  readonly fastPath?: FastPathResult;
   readonly cost?: CostResult;
 }

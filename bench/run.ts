@@ -3,7 +3,7 @@
  * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
  *
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
- * throughput,synth,latency` (the cost model needs `calls`; writes to .bench/), `--render` (rewrites docs/benchmarks.md
+ * throughput,synth,latency,fastpath` (the cost model needs `calls`; writes to .bench/), `--render` (rewrites docs/benchmarks.md
  * from docs/benchmarks.json).
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { measureCalls } from './calls';
 import { measureColdStart } from './cold-start';
 import { computeCost } from './cost';
+import { measureFastPath } from './fast-path';
 import { measureEndToEndLatency, measureLatency } from './latency';
 import { describeMachine } from './machine';
 import { renderMarkdown } from './report';
@@ -34,8 +35,8 @@ async function main(): Promise<void> {
     workers: [1, 4, 8],
     addedLatencyMs: [0, 10],
     ...quick
-      ? { coldStartRuns: 5, throughputEvents: 300, synthRepeats: 1, latencySamples: 30, endToEndExecutions: 10 }
-      : { coldStartRuns: 30, throughputEvents: 2000, synthRepeats: 3, latencySamples: 300, endToEndExecutions: 100 },
+      ? { coldStartRuns: 5, throughputEvents: 300, synthRepeats: 1, latencySamples: 30, endToEndExecutions: 10, fastPathSamples: 2 }
+      : { coldStartRuns: 30, throughputEvents: 2000, synthRepeats: 3, latencySamples: 300, endToEndExecutions: 100, fastPathSamples: 10 },
   };
   const step = (name: string) => console.error(`[bench] ${name} ...`);
 
@@ -67,6 +68,10 @@ async function main(): Promise<void> {
     results = { ...results, latency: await measureLatency(settings.latencySamples) };
     step('callback latency, local end-to-end run');
     results = { ...results, endToEndLatency: await measureEndToEndLatency(settings.endToEndExecutions) };
+  }
+  if (wanted('fastpath')) {
+    step('fast path vs event path');
+    results = { ...results, fastPath: await measureFastPath(settings.fastPathSamples) };
   }
 
   printSummary(results);
@@ -105,7 +110,13 @@ function printSummary(results: BenchResults): void {
   }
   const e2e = results.endToEndLatency;
   if (e2e) {
-    rows.push(['latency (end-to-end run): event → SendTaskSuccess', `p50 ${e2e.eventToCallbackMs.p50} ms, p95 ${e2e.eventToCallbackMs.p95} ms`]);
+    rows.push(['latency (end-to-end run): statement end → SendTaskSuccess', `p50 ${e2e.endToCallbackMs.p50} ms, p95 ${e2e.endToCallbackMs.p95} ms (${e2e.fastPathCallbacks} by the fast path)`]);
+  }
+  for (const run of results.fastPath?.runs ?? []) {
+    for (const row of run.rows) {
+      rows.push([`fast path, ${row.statementMs} ms statement, event after ${run.eventDelayMs} ms`,
+        `callback p50 ${row.fastPath.callbackLatencyMs.p50} ms vs ${row.eventPath.callbackLatencyMs.p50} ms by event; +${row.addedBilledMs} ms billed`]);
+    }
   }
   for (const line of results.cost?.lines ?? []) {
     rows.push([`cost: ${line.design}${line.statementMinutes === 'any' ? '' : `, ${line.statementMinutes} min`}`, `$${line.perStatementUsd.toExponential(2)} per statement`]);

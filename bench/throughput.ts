@@ -71,7 +71,8 @@ async function waitForEvents(aws: LocalAws, ids: Set<string>, timeoutMs: number)
 }
 
 export async function measureThroughputRun(aws: LocalAws, workers: number, events: number, addedLatencyMs: number): Promise<ThroughputRun> {
-  const pool = await startHandlerFunction(aws.env(), { environments: workers });
+  // The completer is measured: starts leave every completion to its event (no fast path).
+  const pool = await startHandlerFunction(aws.env({ FAST_PATH_WAIT_SECONDS: '0' }), { environments: workers });
   const queue = new LocalQueue({ batchSize: 10, batchingWindowMs: 0, visibilityTimeoutMs: 60_000, maxConcurrency: workers });
   try {
     const { tokens, seconds: startSeconds } = await startStatements(aws, pool, events);
