@@ -58,6 +58,8 @@ export async function startPostgresServer(installation: PostgresInstallation): P
   try {
     const dataDir = join(root, 'data');
     cpSync(template, dataDir, { recursive: true });
+    // PostgreSQL refuses a data directory others can read; the copy's mode follows the umask on some Node versions.
+    chmodSync(dataDir, 0o700);
     if (installation.user) {
       chownTree(root, installation.user);
     }

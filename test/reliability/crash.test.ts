@@ -8,7 +8,7 @@
  * process with a controllable clock (Date only), so the lease can pass without waiting 15 minutes.
  */
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Handler, invoke, loadBundledHandler } from './support/in-process';
+import { Handler, invoke, loadBundledHandler, EVENT_PATH } from './support/in-process';
 import { outcomes } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario } from './support/scenario';
@@ -27,7 +27,7 @@ beforeAll(async () => {
     advanceTimers: true,
     doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
   });
-  handler = loadBundledHandler(aws.env());
+  handler = loadBundledHandler(aws.env(EVENT_PATH));
 });
 afterAll(async () => {
   jest.useRealTimers();
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 /** Starts `payload` in a separate instance and kills that process when its ExecuteStatement call arrives. */
 async function crashDuringStart(payload: Record<string, unknown>): Promise<InvokeOutcome> {
-  const instance = await startHandlerFunction(aws.env());
+  const instance = await startHandlerFunction(aws.env(EVENT_PATH));
   aws.proxies.redshiftData.setFaults(({ operation, body }) => {
     if (operation !== 'ExecuteStatement' || body.StatementName?.startsWith(String(payload.executionArn)) !== true) return undefined;
     instance.crash('SIGKILL');

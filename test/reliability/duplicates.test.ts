@@ -4,6 +4,7 @@
  * handler instances (separate processes) — get exactly 1,000 callbacks, none twice, counted at the Step Functions
  * endpoint.
  */
+import { EVENT_PATH } from './support/in-process';
 import { outcomes, shuffle } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { completionQueue } from './support/sqs';
@@ -21,7 +22,7 @@ let pool: LocalFunction;
 beforeAll(async () => {
   // The stand-in runs statements one at a time per database; starts outpace it here, so lift its active-statement quota.
   aws = await startLocalAws({ dataApi: { maxActiveStatements: STATEMENTS } });
-  pool = await startHandlerFunction(aws.env(), { environments: INSTANCES });
+  pool = await startHandlerFunction(aws.env(EVENT_PATH), { environments: INSTANCES });
 });
 afterAll(async () => {
   await pool?.close();

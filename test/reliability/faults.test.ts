@@ -5,7 +5,7 @@
  * asserts its expected outcome and that no event is lost: every statement is called back, or its task was already
  * closed, or its event is in the dead-letter queue.
  */
-import { Handler, invoke, loadBundledHandler } from './support/in-process';
+import { Handler, invoke, loadBundledHandler, EVENT_PATH } from './support/in-process';
 import { Outcomes, outcomes, seededRandom } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario, deliveryStats, redrive } from './support/scenario';
@@ -29,7 +29,7 @@ beforeAll(async () => {
 // Every scenario on a fresh instance of the handler: an outage drains the SDK clients' retry quota of a warm
 // instance, which would change how the next scenario's faults are absorbed.
 beforeEach(() => {
-  handler = loadBundledHandler(aws.env());
+  handler = loadBundledHandler(aws.env(EVENT_PATH));
 });
 afterEach(() => aws.clearFaults());
 afterAll(async () => {
@@ -553,7 +553,7 @@ describe('malformed and foreign events', () => {
  * runs in the background while the other scenarios run, and is checked last.
  */
 async function cloudFormationOutages() {
-  const cfnHandler = loadBundledHandler(aws.env());
+  const cfnHandler = loadBundledHandler(aws.env(EVENT_PATH));
   async function stackScenario(slug: string, count: number, fault: (attempt: number) => ResponseFault | undefined) {
     const scenario = new Scenario(aws, cfnHandler, slug);
     const urls = Array.from({ length: count }, () => aws.cfn.newResponseUrl());

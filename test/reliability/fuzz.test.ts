@@ -8,7 +8,7 @@
  *   of them is a tracked statement — with no callback, no write and no unhandled rejection.
  */
 import * as fc from 'fast-check';
-import { Handler, invoke, loadBundledHandler } from './support/in-process';
+import { Handler, invoke, loadBundledHandler, EVENT_PATH } from './support/in-process';
 import { ResultLog } from './support/record';
 import { parseRequest } from '../../lambda/request';
 import { LocalAws, startLocalAws } from '../../local/aws';
@@ -31,7 +31,7 @@ const TYPED_ERRORS = new Set<string>([
 
 beforeAll(async () => {
   aws = await startLocalAws({ dataApi: { maxActiveStatements: 5_000 } });
-  handler = loadBundledHandler(aws.env());
+  handler = loadBundledHandler(aws.env(EVENT_PATH));
   process.on('unhandledRejection', onUnhandled);
 });
 afterAll(async () => {

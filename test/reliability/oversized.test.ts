@@ -4,7 +4,7 @@
  * (256 KiB, for `getStatementResult` pages) — are truncated or summarised by the tasker and never refused by the
  * (local) service, which enforces those limits.
  */
-import { Handler, invoke, loadBundledHandler } from './support/in-process';
+import { Handler, invoke, loadBundledHandler, EVENT_PATH } from './support/in-process';
 import { outcomes } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario } from './support/scenario';
@@ -20,7 +20,7 @@ let handler: Handler;
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  handler = loadBundledHandler(aws.env());
+  handler = loadBundledHandler(aws.env(EVENT_PATH));
 });
 afterAll(async () => {
   await aws?.close();

@@ -13,7 +13,7 @@
  */
 import { RedshiftDataClient, DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
-import { Handler, invoke, loadBundledHandler } from './support/in-process';
+import { Handler, invoke, loadBundledHandler, EVENT_PATH } from './support/in-process';
 import { outcomes, shuffle } from './support/outcomes';
 import { ResultLog } from './support/record';
 import { Scenario } from './support/scenario';
@@ -39,7 +39,7 @@ beforeAll(async () => {
     describe: (executionArn) => ({ executionArn, status: endedExecutions.get(executionArn) ?? 'RUNNING' }),
     stop: async () => undefined,
   });
-  handler = loadBundledHandler(aws.env({ AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME }));
+  handler = loadBundledHandler(aws.env({ ...EVENT_PATH, AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME }));
 });
 afterAll(async () => {
   await aws?.close();
@@ -217,7 +217,7 @@ test('a CloudFormation request past its service timeout → its statement is can
 test('1,000 starts, each retried after the Data API accepted the first and its answer was lost → 1,000 statements, 1,000 callbacks', async () => {
   // GIVEN a function whose SDK does not retry (each invocation tries once), and a Data API whose answer to the
   // first ExecuteStatement of every caller is lost after the statement started
-  const pool = await startHandlerFunction(aws.env({ AWS_MAX_ATTEMPTS: '1' }), { environments: 4, name: FUNCTION_NAME });
+  const pool = await startHandlerFunction(aws.env({ ...EVENT_PATH, AWS_MAX_ATTEMPTS: '1' }), { environments: 4, name: FUNCTION_NAME });
   const scenario = new Scenario(aws, handler, 'retried-starts');
   const seen = new Set<string>();
   aws.proxies.redshiftData.setFaults(({ operation, body }) => {

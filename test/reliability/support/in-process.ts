@@ -7,8 +7,15 @@ import { HANDLER_BUNDLE as BUNDLE } from '../../../local/lambda/handler';
 
 export type Handler = (event: unknown, context?: unknown) => Promise<any>;
 
+/**
+ * The environment of the suites that test completions by events: the fast path off, so every completion goes through
+ * the event (the fast path has its own suite, `fast-path.test.ts`).
+ */
+export const EVENT_PATH = { FAST_PATH_WAIT_SECONDS: '0' } as const;
+
 export function loadBundledHandler(env: Record<string, string>): Handler {
-  Object.assign(process.env, env);
+  // The metrics' EMF lines would fill the test output (they are tested in test/lambda/metrics.test.ts).
+  Object.assign(process.env, { POWERTOOLS_METRICS_DISABLED: 'true' }, env);
   let handler: Handler | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
