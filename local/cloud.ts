@@ -28,7 +28,7 @@ export interface LocalCloudOptions {
   readonly assets: Map<string, string>;
   /** Upper bound on a queue's visibility timeout (the redelivery delay after a failure). @default 2000 */
   readonly maxVisibilityTimeoutMs?: number;
-  /** Execution environments per function. @default 10 */
+  /** Execution environments per function (a fast-path start holds one while it waits). @default 20 */
   readonly maxEnvironments?: number;
   /** Every line the functions log. */
   readonly onLog?: (line: string, functionName: string) => void;
@@ -163,7 +163,7 @@ export class LocalCloud {
         memoryMb: Number(p.MemorySize ?? 128),
         region,
         accountId,
-        maxEnvironments: this.options.maxEnvironments ?? 10,
+        maxEnvironments: this.options.maxEnvironments ?? 20,
         onLog: this.options.onLog,
       });
     }

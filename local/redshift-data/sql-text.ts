@@ -128,11 +128,20 @@ export function bindNamedParameters(sql: string, order: readonly string[]): stri
  *   Redshift-only `SYSLOG ACCESS { RESTRICTED | UNRESTRICTED }`, `SESSION TIMEOUT <n>` and `RESET SESSION TIMEOUT`
  *   options are accepted and dropped (PostgreSQL has no equivalent).
  * `GETDATE()` needs no rewrite: the database has a `getdate()` function (see `REDSHIFT_SHIMS`).
+ *
+ * And one change of behaviour, not of meaning: in the body of a `CREATE PROCEDURE`, a loop that does nothing
+ * (`LOOP NULL; END LOOP`: a busy wait, the only way to wait in Redshift's PL/pgSQL) sleeps 10 ms per turn, so a
+ * waiting statement does not hold a CPU core of the machine running the stand-in (the example's `sp_wait`).
  */
 export function applyRedshiftRewrites(sql: string): string {
   const userStatement = /^\s*(create|alter)\s+user\b/i.test(sql);
+  const procedure = /^\s*create\s+(or\s+replace\s+)?procedure\b/i.test(sql);
   return segments(sql).map((segment) => {
-    if (segment.kind !== 'code') return segment.text;
+    if (segment.kind !== 'code') {
+      return procedure && segment.text.startsWith('$')
+        ? segment.text.replace(/\bLOOP\s+NULL\s*;\s*END\s+LOOP\b/gi, 'LOOP PERFORM pg_sleep(0.01); END LOOP')
+        : segment.text;
+    }
     let text = segment.text.replace(/\bsysdate\b/gi, 'localtimestamp');
     if (userStatement) {
       text = text

@@ -92,4 +92,13 @@ describe('SQL text', () => {
     expect(applyRedshiftRewrites('ALTER USER u RESET SESSION TIMEOUT')).toBe('ALTER USER u ');
     expect(applyRedshiftRewrites('select \'createuser\' as createuser')).toBe('select \'createuser\' as createuser');
   });
+
+  test('a busy-wait loop in a procedure body sleeps between turns; other loops and statements are left alone', () => {
+    const body = '$$ BEGIN WHILE now() < x LOOP\n    NULL;\n  END LOOP; END; $$';
+    expect(applyRedshiftRewrites(`CREATE OR REPLACE PROCEDURE p() AS ${body} LANGUAGE plpgsql`))
+      .toBe('CREATE OR REPLACE PROCEDURE p() AS $$ BEGIN WHILE now() < x LOOP PERFORM pg_sleep(0.01); END LOOP; END; $$ LANGUAGE plpgsql');
+    const working = 'CREATE PROCEDURE p() AS $$ BEGIN LOOP i := i + 1; END LOOP; END; $$ LANGUAGE plpgsql';
+    expect(applyRedshiftRewrites(working)).toBe(working);
+    expect(applyRedshiftRewrites(`select ${body}`)).toBe(`select ${body}`);
+  });
 });
