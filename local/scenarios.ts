@@ -8,12 +8,9 @@ import { LocalCloud } from './cloud';
 import { CustomResourceOutcome } from './cloudformation/driver';
 import { Json } from './cloudformation/template';
 import { SynthesizedExample } from './example';
+import { MACHINES, runChain, runMachine, truncate } from './machine-scenarios';
 import { reconcilerScenarios } from './reconciler-demo';
-import { ExecutionOutcome, TraceEvent } from './stepfunctions/runner';
-import {
-  CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SingleFailureMachine,
-  SingleSuccessMachine, SuccessAndFailMachine,
-} from '../example/machines';
+import { TraceEvent } from './stepfunctions/runner';
 
 export interface ScenarioResult {
   readonly name: string;
@@ -40,19 +37,10 @@ export interface ScenarioContext {
 
 const DATABASE = 'dev';
 
-/** The six example machines, run on their own, with what each must show. */
-const MACHINES: Array<{ id: string; expected: string }> = [
-  { id: SingleSuccessMachine.ID, expected: 'SUCCEEDED: statement FINISHED, result read with LATEST' },
-  { id: SingleFailureMachine.ID, expected: 'SUCCEEDED: FAILED caught, statement described as FAILED with Redshift\'s error' },
-  { id: SuccessAndFailMachine.ID, expected: 'SUCCEEDED (JSONata): first statement FINISHED, the first one\'s result read, second FAILED and caught' },
-  { id: PollingMachine.ID, expected: 'SUCCEEDED: statement polled (DescribeStatement) until FINISHED' },
-  { id: CancellingStatementMachine.ID, expected: 'SUCCEEDED: States.Timeout, statement cancelled, verified ABORTED' },
-  { id: ParallelNoConcurrencyMachine.ID, expected: 'SUCCEEDED: exactly 1 of 10 branches ran the statement, 9 got ConcurrentExecution' },
-];
-
 /**
  * Phases that only need the custom resources created and use different objects: they run at the same time (as they
- * would on AWS), unless `sequential`. The chain's singleton branch starts about 35 s after the machines' one ended.
+ * would on AWS), unless `sequential`. The chain reaches its singleton branch after its five other machines, seconds
+ * after the singleton statement of the machines' own run (4 s locally) ended: the two never hold the same lock.
  */
 const CONCURRENT_PHASES: ReadonlySet<Phase> = new Set<Phase>(['machines', 'chain', 'updates', 'failures']);
 
@@ -317,104 +305,4 @@ async function deleteStack(context: ScenarioContext, record: (r: ScenarioResult)
     ok: failed.length === 0 && remaining.length === 0 && outcomes.length > 0,
     durationMs: performance.now() - started,
   });
-}
-
-// -------------------------------------------------------------------------------------------------------------------
-// State machines
-// -------------------------------------------------------------------------------------------------------------------
-type Output = Record<string, Json> | undefined;
-
-function statementsOf(context: ScenarioContext, executionArn: string) {
-  return context.cloud.redshift.statements().filter((s) => s.statementName?.startsWith(`${executionArn}:`));
-}
-
-function entered(context: ScenarioContext, executionArn: string, pattern: RegExp): number {
-  return context.trace.filter((e) => e.executionArn === executionArn && e.kind === 'StateEntered' && pattern.test(e.state ?? '')).length;
-}
-
-/** Checks a finished execution of an example machine; returns what was observed and whether it is right. */
-function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOutcome): { actual: string; ok: boolean } {
-  const output = outcome.output as Output;
-  const statements = statementsOf(context, outcome.executionArn);
-  const states = statements.map((s) => s.status).join(', ') || 'no statement';
-  if (outcome.status !== 'SUCCEEDED') {
-    return { actual: `${outcome.status}: ${outcome.error}: ${truncate(outcome.cause ?? '', 160)}`, ok: false };
-  }
-  switch (id) {
-    case SingleSuccessMachine.ID: {
-      const result = output?.executionResult as { Records?: Array<Array<{ stringValue?: string }>>; TotalNumRows?: number } | undefined;
-      const value = result?.Records?.[0]?.[0]?.stringValue ?? '';
-      const ok = states === 'FINISHED' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(value);
-      return { actual: `SUCCEEDED: statement ${states}, LATEST result ${JSON.stringify(value)}`, ok };
-    }
-    case SingleFailureMachine.ID: {
-      const details = output?.executionDetails as { Status?: string; Error?: string } | undefined;
-      const ok = states === 'FAILED' && details?.Status === 'FAILED' && /function get_date\(\) does not exist/.test(details.Error ?? '');
-      return { actual: `SUCCEEDED: statement ${states}, described ${details?.Status}: ${details?.Error}`, ok };
-    }
-    case SuccessAndFailMachine.ID: {
-      // JSONata: the Catch's output is the error output ({ Error, Cause }).
-      const error = output?.Error as string | undefined;
-      const read = entered(context, outcome.executionArn, /^ReadTheFirstStatementsResult$/);
-      const ok = states === 'FINISHED, FAILED' && error === 'FAILED' && read === 1;
-      return { actual: `SUCCEEDED: statements ${states}, the first one's result read, caught ${error}`, ok };
-    }
-    case PollingMachine.ID: {
-      const status = (output?.executionDetails as { Status?: string } | undefined)?.Status;
-      const polls = entered(context, outcome.executionArn, /^checkExecutionStateRSTask$/);
-      return { actual: `SUCCEEDED: ${polls} polls, statement ${status}`, ok: status === 'FINISHED' && polls >= 2 };
-    }
-    case CancellingStatementMachine.ID: {
-      const error = (output?.error as { Error?: string } | undefined)?.Error;
-      const status = (output?.executionDetails as { Status?: string } | undefined)?.Status;
-      const ok = error === 'States.Timeout' && status === 'ABORTED' && states === 'ABORTED';
-      return { actual: `SUCCEEDED: ${error}, statement ${states}, verified ${status}`, ok };
-    }
-    case ParallelNoConcurrencyMachine.ID: {
-      const ran = entered(context, outcome.executionArn, /^successParallel\d+$/);
-      const refused = entered(context, outcome.executionArn, /^successAlreadyRunning\d+$/);
-      const ok = ran === 1 && refused === 9 && statements.length === 1 && states === 'FINISHED';
-      return { actual: `SUCCEEDED: ${ran} branch ran (${statements.length} statement ${states}), ${refused} got ConcurrentExecution`, ok };
-    }
-    default:
-      return { actual: outcome.status, ok: true };
-  }
-}
-
-async function runMachine(context: ScenarioContext, id: string, expected: string): Promise<ScenarioResult> {
-  const started = performance.now();
-  const arn = context.cloud.stateMachineArn(context.example.machineLogicalIds[id]);
-  const { result } = context.cloud.stepFunctions.startExecution(arn, {}, { name: `${id}-${Date.now()}` });
-  const outcome = await result;
-  const { actual, ok } = checkMachine(context, id, outcome);
-  return { name: id, kind: 'state machine', expected, actual, ok, durationMs: performance.now() - started };
-}
-
-async function runChain(context: ScenarioContext): Promise<ScenarioResult> {
-  const started = performance.now();
-  const arn = context.cloud.stateMachineArn(context.example.machineLogicalIds[ChainedMachine.ID]);
-  const { executionArn, result } = context.cloud.stepFunctions.startExecution(arn, {}, { name: `chain-${Date.now()}` });
-  const outcome = await result;
-  // The nested executions, with each one checked like its machine on its own.
-  const nested = [...context.cloud.stepFunctions.executions.values()].filter((e) => e.parentExecutionArn === executionArn);
-  const byMachine = MACHINES.map(({ id }) => {
-    const machineName = context.example.machineLogicalIds[id];
-    const execution = nested.find((e) => e.executionArn.includes(`:execution:${machineName}:`));
-    return { id, execution, check: execution ? checkMachine(context, id, execution) : { actual: 'not run', ok: false } };
-  });
-  const good = byMachine.filter((m) => m.check.ok).length;
-  return {
-    name: `${ChainedMachine.ID} (startExecution.sync:2)`,
-    kind: 'state machine',
-    expected: `SUCCEEDED: the ${MACHINES.length} machines run one after the other, each as expected`,
-    actual: `${outcome.status}: ${good}/${MACHINES.length} nested executions as expected`
-      + (good < MACHINES.length ? ` (${byMachine.filter((m) => !m.check.ok).map((m) => `${m.id}: ${m.check.actual}`).join('; ')})` : ''),
-    ok: outcome.status === 'SUCCEEDED' && good === MACHINES.length,
-    durationMs: performance.now() - started,
-  };
-}
-
-function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length <= max ? flat : `${flat.slice(0, max)}…`;
 }

@@ -23,11 +23,13 @@ import {
 } from './definition';
 import { describeExecution, ExecutionDescription } from './describe';
 import { evaluateTemplate, isJsonataState } from './jsonata';
+import { TraceBuffer, TraceEvent } from './trace';
 import { LocalLambdaRuntime } from '../lambda/runtime';
 import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
 
 
 export type { ExecutionDescription } from './describe';
+export type { TraceEvent } from './trace';
 
 /** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
 export class TaskError extends Error {
@@ -35,25 +37,6 @@ export class TaskError extends Error {
     super(cause);
     this.name = error;
   }
-}
-
-/** One line of an execution's trace. */
-export interface TraceEvent {
-  readonly executionArn: string;
-  /** 0 for a top-level execution, 1 for a nested one, … */
-  readonly depth: number;
-  readonly at: Date;
-  readonly kind: 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionTimedOut' | 'ExecutionAborted'
-  | 'StateEntered' | 'StateExited' | 'StateFailed' | 'StateRetried' | 'StateCaught'
-  | 'TaskInvoked' | 'TaskWaiting' | 'TaskCallback' | 'TaskTimedOut';
-  readonly state?: string;
-  readonly detail?: string;
-  /** For `TaskCallback`: time from the start of the wait to the callback. */
-  readonly latencyMs?: number;
-  /** For `TaskCallback`: the statement the callback reports (`detail.statementId` of the event it carries). */
-  readonly statementId?: string;
-  /** For `TaskCallback`: the event was rebuilt from the Data API's answer (the fast path, or a sweep), not delivered. */
-  readonly described?: boolean;
 }
 
 export interface ExecutionOutcome {
@@ -105,9 +88,7 @@ export class LocalStepFunctions {
   private readonly machines = new Map<string, RegisteredMachine>();
   private readonly region: string;
   private readonly accountId: string;
-  private pendingTrace: Array<{ event: TraceEvent; rank: number; seq: number }> = [];
-  private traceSeq = 0;
-  private traceTimer?: NodeJS.Timeout;
+  private readonly traceBuffer = new TraceBuffer((event) => this.props.onTrace?.(event));
 
   constructor(private readonly props: LocalStepFunctionsProps) {
     this.region = props.region ?? 'eu-west-1';
@@ -174,7 +155,7 @@ export class LocalStepFunctions {
       this.executions.set(executionArn, outcome);
       const kind = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' } as const;
       this.trace(scope, kind[outcome.status], undefined, outcome.error ? `${outcome.error}: ${truncate(outcome.cause ?? '', 300)}` : undefined);
-      this.flushTrace();
+      this.traceBuffer.flush();
       return outcome;
     });
     return { executionArn, result };
@@ -236,18 +217,7 @@ export class LocalStepFunctions {
     const event: TraceEvent = {
       executionArn: scope.arn, depth: scope.depth, at: new Date(at), kind, state, detail, latencyMs, statementId, described,
     };
-    // The interpreter's events (StateEntered, ...) reach us a few ticks late: hold every event briefly and release
-    // them in time order (the interpreter's first on ties), so the trace reads in the order things happened.
-    this.pendingTrace.push({ event, rank: fromInterpreter ? 0 : 1, seq: this.traceSeq++ });
-    this.traceTimer ??= setTimeout(() => this.flushTrace(), 15);
-  }
-
-  private flushTrace(): void {
-    if (this.traceTimer) clearTimeout(this.traceTimer);
-    this.traceTimer = undefined;
-    const ready = this.pendingTrace.sort((a, b) => a.event.at.getTime() - b.event.at.getTime() || a.rank - b.rank || a.seq - b.seq);
-    this.pendingTrace = [];
-    for (const { event } of ready) this.props.onTrace?.(event);
+    this.traceBuffer.push(event, fromInterpreter);
   }
 
   private endScope(scope: ExecutionScope): void {
