@@ -350,8 +350,11 @@ export class SfnRedshiftTasker extends Construct {
   /** The callback infrastructure as the metric helpers see it. */
   private infraView(): CallbackInfraView {
     return {
-      path: this.node.path, trackingTable: this.trackingTable, completerFunction: this.completerFunction,
-      queue: this.queue, deadLetterQueue: this.deadLetterQueue,
+      path: this.node.path,
+      trackingTable: this.trackingTable,
+      completerFunction: this.completerFunction,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
     };
   }
 

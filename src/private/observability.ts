@@ -45,7 +45,7 @@ function sharedOrThrow(tasker: CallbackInfraView, what: string): NonNullable<Ret
   const shared = sharedCallbackInfra(tasker.trackingTable);
   if (shared === undefined) {
     throw new Error(`${what} of ${tasker.path} cannot be measured: the tasker shares the callback infrastructure of `
-      + `another tasker (createCallbackInfra: false), and no tasker of this app reads its table (got `
+      + 'another tasker (createCallbackInfra: false), and no tasker of this app reads its table (got '
       + `${tasker.trackingTable.node.path}). Ask the tasker that owns the queue for this metric.`);
   }
   return shared;
@@ -135,26 +135,29 @@ function optional(metric: () => cloudwatch.Metric): cloudwatch.Metric[] {
 
 /** A dashboard of the tasker's metrics: statements, durations, completion paths, problems and queues. */
 export function createDashboard(scope: Construct, tasker: TaskerMetrics): cloudwatch.Dashboard {
-  const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left, width: 8 });
-  return new cloudwatch.Dashboard(scope, 'Dashboard', {
-    widgets: [
-      [
-        graph('Statements (sum)', [tasker.metricStatementsFinished(), tasker.metricStatementsFailed()]),
-        graph('Statement duration (average, ms)', [tasker.metricStatementDuration()]),
-        graph('Callback latency (p90, ms)', [tasker.metricCallbackLatency()]),
-      ],
-      [
-        graph('Completions by path (sum)', [
-          tasker.metricFastPathCompletions(), tasker.metricEventCompletions(), tasker.metricReconciledStatements(),
-        ]),
-        graph('Failures, orphans and skipped events (sum)', [
-          tasker.metricCallbackFailures(), tasker.metricOrphansCancelled(),
-          ...optional(() => tasker.metricIgnoredEvents()), ...optional(() => tasker.metricDuplicateEvents()),
-        ]),
-        graph('Completion queues (maximum)', [
-          ...optional(() => tasker.metricQueueOldestMessageAge()), ...optional(() => tasker.metricDeadLetterMessages()),
-        ]),
-      ],
+  const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) => ({
+    shows: left.length + right.length > 0, widget: new cloudwatch.GraphWidget({ title, left, right, width: 8 }),
+  });
+  const rows = [
+    [
+      graph('Statements (sum)', [tasker.metricStatementsFinished(), tasker.metricStatementsFailed()]),
+      graph('Statement duration (average, ms)', [tasker.metricStatementDuration()]),
+      graph('Callback latency (p90, ms)', [tasker.metricCallbackLatency()]),
     ],
+    [
+      graph('Completions by path (sum)', [
+        tasker.metricFastPathCompletions(), tasker.metricEventCompletions(), tasker.metricReconciledStatements(),
+      ]),
+      graph('Failures, orphans and skipped events (sum)', [
+        tasker.metricCallbackFailures(), tasker.metricOrphansCancelled(),
+        ...optional(() => tasker.metricIgnoredEvents()), ...optional(() => tasker.metricDuplicateEvents()),
+      ]),
+      graph('Completion queues: oldest message (s, left), dead letters (right)',
+        optional(() => tasker.metricQueueOldestMessageAge()), optional(() => tasker.metricDeadLetterMessages())),
+    ],
+  ];
+  // A graph with nothing to show (the queues of another app's tasker) is left out.
+  return new cloudwatch.Dashboard(scope, 'Dashboard', {
+    widgets: rows.map((row) => row.filter((graph) => graph.shows).map((graph) => graph.widget)),
   });
 }

@@ -303,7 +303,7 @@ function checkFastPath(props: SfnRedshiftTaskerProps, errors: string[], warnings
         + `${FAST_PATH_TIMEOUT_MARGIN.toHumanString()} for the rest of a start. ${fix}`,
     });
   } else if (!timeout.isUnresolved() && timeout.toSeconds() < needed) {
-    const which = existing !== undefined ? `The existing starter function's timeout` : 'starterLambdaFunctionProps.timeout';
+    const which = existing !== undefined ? 'The existing starter function\'s timeout' : 'starterLambdaFunctionProps.timeout';
     errors.push(`${which} (${timeout.toHumanString()}) is too short for fastPathWaitTime (${wait} seconds): a start waits up `
       + `to that long for its statement and needs ${FAST_PATH_TIMEOUT_MARGIN.toHumanString()} more for the rest. ${fix}`);
   }
