@@ -158,6 +158,6 @@ export function createDashboard(scope: Construct, tasker: TaskerMetrics): cloudw
   ];
   // A graph with nothing to show (the queues of another app's tasker) is left out.
   return new cloudwatch.Dashboard(scope, 'Dashboard', {
-    widgets: rows.map((row) => row.filter((graph) => graph.shows).map((graph) => graph.widget)),
+    widgets: rows.map((row) => row.filter((g) => g.shows).map((g) => g.widget)),
   });
 }
