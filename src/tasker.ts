@@ -39,9 +39,13 @@ import { TrackingTableProps } from './tracking-table-props';
  * (EventBridge delivers them on a best-effort basis), fails the callers of statements the Data API no longer knows,
  * and cancels running statements whose caller no longer waits.
  *
+ * The handler emits CloudWatch metrics (Embedded Metric Format) that the `metric...()` methods read; two alarms
+ * watch for lost and failed callbacks.
+ *
  * Resources (defaults): the tracking table, one function with its role, policies and log group, the rule, the queue
- * and its dead-letter queue, the KMS key of both queues, the event source mapping and the reconciler's schedule. With
- * `createCallbackInfra: false` only the function, its role, policies, log group and schedule.
+ * and its dead-letter queue, the KMS key of both queues, the event source mapping, the reconciler's schedule and two
+ * alarms. With `createCallbackInfra: false` only the function, its role, policies, log group, schedule and the failed
+ * callbacks alarm.
  */
 export class SfnRedshiftTasker extends Construct {
   /**
@@ -63,8 +67,8 @@ export class SfnRedshiftTasker extends Construct {
   public readonly queue?: sqs.IQueue;
 
   /**
-   * The dead-letter queue of the completion queue (alarm on its depth: each message is a callback that never
-   * happened); `undefined` with `createCallbackInfra: false`, `existingQueueObj` or `deployDeadLetterQueue: false`.
+   * The dead-letter queue of the completion queue (each message is a callback that never happened; `deadLetterQueueAlarm`
+   * watches its depth); `undefined` with `createCallbackInfra: false`, `existingQueueObj` or `deployDeadLetterQueue: false`.
    */
   public readonly deadLetterQueue?: sqs.IQueue;
 
