@@ -118,12 +118,13 @@ func TestClusterTaskerMachineAndGrant(t *testing.T) {
 	functionID := onlyID(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")
 	tableID := onlyID(t, cluster, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
 	expectEqual(t, "environment", object{
-		"DDB_TABLE_NAME":     object{"Ref": tableID},
-		"CLUSTER_IDENTIFIER": "my-cluster",
-		"DATABASE":           "dev",
-		"DB_USER":            "etl_user",
-		"TTL":                "1",
-		"LOG_LEVEL":          "INFO",
+		"DDB_TABLE_NAME":         object{"Ref": tableID},
+		"CLUSTER_IDENTIFIER":     "my-cluster",
+		"DATABASE":               "dev",
+		"DB_USER":                "etl_user",
+		"TTL":                    "1",
+		"LOG_LEVEL":              "INFO",
+		"FAST_PATH_WAIT_SECONDS": "2",
 	}, environment(t, cluster, "RSTaskStarterFunction"))
 	expectEqual(t, "Runtime", "nodejs24.x", properties(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")["Runtime"])
 	// RedshiftSqlTask_JsonPath: the callback task, its payload, time budget, retries and catch.
@@ -166,12 +167,13 @@ func TestServerlessTaskerSqlResourcesAndRawPayload(t *testing.T) {
 	functionID := onlyID(t, serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
 	tableID := onlyID(t, serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
 	expectEqual(t, "environment", object{
-		"DDB_TABLE_NAME": object{"Ref": tableID},
-		"WORKGROUP_NAME": "analytics",
-		"DATABASE":       "dev",
-		"SECRET_ARN":     secretArn,
-		"TTL":            "1",
-		"LOG_LEVEL":      "INFO",
+		"DDB_TABLE_NAME":         object{"Ref": tableID},
+		"WORKGROUP_NAME":         "analytics",
+		"DATABASE":               "dev",
+		"SECRET_ARN":             secretArn,
+		"TTL":                    "1",
+		"LOG_LEVEL":              "INFO",
+		"FAST_PATH_WAIT_SECONDS": "2",
 	}, environment(t, serverless, "AnalyticsTaskStarterFunction"))
 	expectEqual(t, "secret grant", list{object{
 		"Action":   list{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},

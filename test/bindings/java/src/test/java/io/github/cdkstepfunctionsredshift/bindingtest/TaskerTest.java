@@ -170,7 +170,8 @@ class TaskerTest {
                 "DATABASE", "dev",
                 "DB_USER", "etl_user",
                 "TTL", "1",
-                "LOG_LEVEL", "INFO"), environment(cluster, "RSTaskStarterFunction"));
+                "LOG_LEVEL", "INFO",
+                "FAST_PATH_WAIT_SECONDS", "2"), environment(cluster, "RSTaskStarterFunction"));
         assertEquals("nodejs24.x", properties(cluster, "AWS::Lambda::Function", "RSTaskStarterFunction").get("Runtime"));
         // RedshiftSqlTask.jsonPath: the callback task, its payload, time budget, retries and catch.
         Map<String, Object> machine = states(cluster, "Machine");
@@ -213,7 +214,8 @@ class TaskerTest {
                 "DATABASE", "dev",
                 "SECRET_ARN", ReadmeSamples.SECRET_ARN,
                 "TTL", "1",
-                "LOG_LEVEL", "INFO"), environment(serverless, "AnalyticsTaskStarterFunction"));
+                "LOG_LEVEL", "INFO",
+                "FAST_PATH_WAIT_SECONDS", "2"), environment(serverless, "AnalyticsTaskStarterFunction"));
         assertEquals(List.of(map(
                 "Action", List.of("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
                 "Effect", "Allow",
