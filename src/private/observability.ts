@@ -8,7 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, Node } from 'constructs';
-import { sharedCallbackInfra } from './shared-completers';
+import { SharedCallbackInfra, sharedCallbackInfra } from './shared-completers';
 import { Metric } from '../contract';
 
 /** Period of every metric unless the caller gives one. */
@@ -41,7 +41,7 @@ export interface CallbackInfraView {
   readonly deadLetterQueue?: sqs.IQueue;
 }
 
-function sharedOrThrow(tasker: CallbackInfraView, what: string): NonNullable<ReturnType<typeof sharedCallbackInfra>> {
+function sharedOrThrow(tasker: CallbackInfraView, what: string): SharedCallbackInfra {
   const shared = sharedCallbackInfra(tasker.trackingTable);
   if (shared === undefined) {
     throw new Error(`${what} of ${tasker.path} cannot be measured: the tasker shares the callback infrastructure of `
