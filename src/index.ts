@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './tasker-props';
+export * from './tracking-table-props';
 export * from './tasker';
 export * from './options';
 export * from './task-options';

@@ -9,21 +9,34 @@
 import { Annotations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { WARNING_PREFIX } from './defaults';
 import { ResolvedFunction } from './functions';
 
-/** The completer of the callback infrastructure that uses a tracking table. */
-const completers = new WeakMap<dynamodb.ITable, ResolvedFunction>();
+/** The callback infrastructure a tracking table is shared through: its completer and queues. */
+export interface SharedCallbackInfra {
+  readonly completer: ResolvedFunction;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue?: sqs.IQueue;
+}
 
-/** Records the completer that reads `table` (a tasker with callback infrastructure). */
-export function registerCompleter(table: dynamodb.ITable, completer: ResolvedFunction): void {
-  completers.set(table, completer);
+/** The callback infrastructure that uses a tracking table. */
+const infrastructures = new WeakMap<dynamodb.ITable, SharedCallbackInfra>();
+
+/** Records the callback infrastructure that reads `table` (a tasker with callback infrastructure). */
+export function registerCompleter(table: dynamodb.ITable, infra: SharedCallbackInfra): void {
+  infrastructures.set(table, infra);
+}
+
+/** The callback infrastructure of the tasker of this app that reads `table`, if any. */
+export function sharedCallbackInfra(table: dynamodb.ITable): SharedCallbackInfra | undefined {
+  return infrastructures.get(table);
 }
 
 /** Lets the completer of the callback infrastructure that shares `table` invoke `starter` to describe its statements. */
 export function allowSharedCompleter(scope: Construct, table: dynamodb.ITable, starter: ResolvedFunction): void {
-  const completer = completers.get(table);
+  const completer = infrastructures.get(table)?.completer;
   if (completer?.role === undefined) {
     Annotations.of(scope).addWarningV2(`${WARNING_PREFIX}:sharedCompleter`, 'The completer of the callback infrastructure '
       + `this tasker shares (through ${table.node.path}) is not ${completer ? 'known to have a role' : 'a tasker of this app'}, `

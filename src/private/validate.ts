@@ -7,7 +7,9 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { DEFAULT_TIMEOUT, LAMBDA_DEFAULT_TIMEOUT, UNKNOWN_TIMEOUT_VISIBILITY, VISIBILITY_TIMEOUT_FACTOR } from './defaults';
+import {
+  DEFAULT_TIMEOUT, FAST_PATH_TIMEOUT_MARGIN, LAMBDA_DEFAULT_TIMEOUT, UNKNOWN_TIMEOUT_VISIBILITY, VISIBILITY_TIMEOUT_FACTOR,
+} from './defaults';
 import { checkReconciler } from './reconciler';
 import { Defaults, Env, LOG_LEVELS, Table, show } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
@@ -32,6 +34,7 @@ export const MANAGED_ENVIRONMENT: Readonly<Record<string, string>> = {
   [Env.TTL_DAYS]: 'trackingTableTtl',
   [Env.LOG_LEVEL]: 'logLevel',
   [Env.CANCEL_ORPHANS]: 'cancelOrphans',
+  [Env.FAST_PATH_WAIT_SECONDS]: 'fastPathWaitTime',
 };
 
 /** Props of the callback infrastructure (not allowed with `createCallbackInfra: false`). */
@@ -268,6 +271,44 @@ function checkVisibilityTimeout(props: SfnRedshiftTaskerProps, errors: string[],
   }
 }
 
+/** The fast-path wait in seconds (`undefined` for a token): `fastPathWaitTime`, else the default. */
+export function fastPathWaitSeconds(props: SfnRedshiftTaskerProps): number | undefined {
+  const wait = props.fastPathWaitTime;
+  if (wait === undefined) return Defaults.FAST_PATH_WAIT_SECONDS;
+  return wait.isUnresolved() ? undefined : wait.toSeconds({ integral: false });
+}
+
+/** `fastPathWaitTime` (whole seconds, 0 to 30) against the starter's timeout, when it is known. */
+function checkFastPath(props: SfnRedshiftTaskerProps, errors: string[], warnings: ValidationWarning[]): void {
+  const wait = fastPathWaitSeconds(props);
+  if (wait === undefined) return;
+  if (!Number.isInteger(wait) || wait < 0 || wait > Defaults.MAX_FAST_PATH_WAIT_SECONDS) {
+    errors.push(`fastPathWaitTime must be a whole number of seconds from 0 to ${Defaults.MAX_FAST_PATH_WAIT_SECONDS} (the `
+      + `Data API's WaitTimeSeconds); got ${props.fastPathWaitTime!.toHumanString()}. Use Duration.seconds(n), or `
+      + 'Duration.seconds(0) to turn the fast path off.');
+    return;
+  }
+  if (wait === 0) return;
+  const existing = props.starterExistingLambdaObj;
+  if (existing !== undefined && !(existing instanceof lambda.Function)) return;
+  const timeout = existing !== undefined ? existing.timeout : props.starterLambdaFunctionProps?.timeout ?? DEFAULT_TIMEOUT;
+  const needed = wait + FAST_PATH_TIMEOUT_MARGIN.toSeconds();
+  const fix = `Set the timeout to at least ${needed} seconds, or lower fastPathWaitTime (Duration.seconds(0) turns the `
+    + 'fast path off).';
+  if (timeout === undefined) {
+    warnings.push({
+      id: 'fastPathTimeout',
+      message: `The existing starter function ${existing!.node.path} sets no timeout (Lambda's default is `
+        + `${LAMBDA_DEFAULT_TIMEOUT.toHumanString()}), which leaves no room for the fast-path wait of ${wait} seconds plus `
+        + `${FAST_PATH_TIMEOUT_MARGIN.toHumanString()} for the rest of a start. ${fix}`,
+    });
+  } else if (!timeout.isUnresolved() && timeout.toSeconds() < needed) {
+    const which = existing !== undefined ? 'The existing starter function\'s timeout' : 'starterLambdaFunctionProps.timeout';
+    errors.push(`${which} (${timeout.toHumanString()}) is too short for fastPathWaitTime (${wait} seconds): a start waits up `
+      + `to that long for its statement and needs ${FAST_PATH_TIMEOUT_MARGIN.toHumanString()} more for the rest. ${fix}`);
+  }
+}
+
 /**
  * Validates the props.
  * @returns the warnings to annotate
@@ -308,6 +349,7 @@ export function validateProps(props: SfnRedshiftTaskerProps): ValidationWarning[
   checkFunctionOptions('starterLambdaFunctionProps', props.starterLambdaFunctionProps, errors);
   checkFunctionOptions('completerLambdaFunctionProps', props.completerLambdaFunctionProps, errors);
   checkWholeNumber('completerMaxConcurrency', props.completerMaxConcurrency, 2, 1000, errors);
+  checkFastPath(props, errors, warnings);
 
   checkTableProps(props, errors);
   const indexWarning = checkReconciler(props, errors);

@@ -36,6 +36,8 @@ describe('a tasker with default props', () => {
       'AWS::Events::Rule': 2,
       'AWS::Lambda::Permission': 1,
       'AWS::Lambda::EventSourceMapping': 1,
+      // the dead-letter queue's and the failed callbacks' alarms
+      'AWS::CloudWatch::Alarm': 2,
     });
   });
 
@@ -93,6 +95,7 @@ describe('a tasker with default props', () => {
       DB_USER: 'admin',
       TTL: '1',
       LOG_LEVEL: 'INFO',
+      FAST_PATH_WAIT_SECONDS: '2',
     });
   });
 

@@ -53,6 +53,7 @@ describe('an existing starter function', () => {
       DB_USER: 'admin',
       TTL: '1',
       LOG_LEVEL: 'INFO',
+      FAST_PATH_WAIT_SECONDS: '2',
     });
   });
 
@@ -203,7 +204,10 @@ describe('completer function options', () => {
     const starter = findResource(template, 'AWS::Lambda::Function', 'RSTaskStarterFunction').props;
     expect(completer).toEqual(expect.objectContaining({ MemorySize: 2048, Timeout: 20, Handler: 'index.handler', Runtime: 'nodejs24.x' }));
     expect(completer.Code).toEqual(starter.Code);
-    expect(completer.Environment).toEqual(starter.Environment);
+    // The same configuration, except the fast-path wait: only the starter starts statements.
+    const { FAST_PATH_WAIT_SECONDS: wait, ...starterEnvironment } = starter.Environment.Variables;
+    expect(wait).toBe('2');
+    expect(completer.Environment.Variables).toEqual(starterEnvironment);
     expect(completer.TracingConfig).toBeUndefined();
     expect(completer.Role).toEqual(getAttArn(completerRoleId));
     expect(stack.resolve(tasker.completerFunction!.functionArn)).toEqual(getAttArn(completerId));

@@ -56,6 +56,7 @@ describe('a second tasker sharing the first one\'s callback infrastructure', () 
       SECRET_ARN: { Ref: findLogicalId(template, 'AWS::SecretsManager::Secret', 'ReportingCredentials') },
       TTL: '1',
       LOG_LEVEL: 'INFO',
+      FAST_PATH_WAIT_SECONDS: '2',
     });
     expect(env('FirstStarterFunction').DDB_TABLE_NAME).toEqual({ Ref: tableId });
     expect(policyStatements(template, 'SecondStarterPolicy')[0]).toEqual({

@@ -34,7 +34,7 @@ describe('Redshift Serverless with IAM identity', () => {
   test('configures the handler for the workgroup, without user or secret', () => {
     // THEN
     expect(environment).toEqual({
-      DDB_TABLE_NAME: expect.anything(), WORKGROUP_NAME: 'analytics', DATABASE: 'dev', TTL: '1', LOG_LEVEL: 'INFO',
+      DDB_TABLE_NAME: expect.anything(), WORKGROUP_NAME: 'analytics', DATABASE: 'dev', TTL: '1', LOG_LEVEL: 'INFO', FAST_PATH_WAIT_SECONDS: '2',
     });
   });
 
@@ -66,6 +66,7 @@ describe('Redshift Serverless with a secret', () => {
       SECRET_ARN: { Ref: secretId },
       TTL: '1',
       LOG_LEVEL: 'INFO',
+      FAST_PATH_WAIT_SECONDS: '2',
     });
   });
 
@@ -121,7 +122,7 @@ describe('a provisioned cluster with IAM identity', () => {
     const { environment, statements } = synth(() => ({ clusterIdentifier: 'my-cluster', dbName: 'dev' }));
     // THEN
     expect(environment).toEqual({
-      DDB_TABLE_NAME: expect.anything(), CLUSTER_IDENTIFIER: 'my-cluster', DATABASE: 'dev', TTL: '1', LOG_LEVEL: 'INFO',
+      DDB_TABLE_NAME: expect.anything(), CLUSTER_IDENTIFIER: 'my-cluster', DATABASE: 'dev', TTL: '1', LOG_LEVEL: 'INFO', FAST_PATH_WAIT_SECONDS: '2',
     });
     expect(redshiftStatements(statements)).toEqual([
       {

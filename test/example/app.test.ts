@@ -52,6 +52,8 @@ describe('the example app', () => {
       'AWS::SQS::Queue': 2,
       'AWS::SQS::QueuePolicy': 2,
       'AWS::KMS::Key': 1,
+      // the first tasker's dead-letter queue and failed callbacks alarms, the second one's failed callbacks alarm
+      'AWS::CloudWatch::Alarm': 3,
       'AWS::StepFunctions::StateMachine': 7,
       'AWS::IAM::Role': 11,
       'AWS::IAM::Policy': 14,

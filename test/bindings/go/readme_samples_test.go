@@ -5,7 +5,10 @@ package bindingtest
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -126,4 +129,43 @@ func sharedCallbackInfrastructure(scope constructs.Construct) (etl, reporting re
 		ExistingTableObj:    etl.TrackingTable(),
 	})
 	return etl, reporting
+}
+
+// fastPath: a tasker whose starts wait up to 5 seconds for their statements.
+func fastPath(scope constructs.Construct) redshift.SfnRedshiftTasker {
+	return redshift.NewSfnRedshiftTasker(scope, jsii.String("QuickTask"), &redshift.SfnRedshiftTaskerProps{
+		RedshiftTargetProps: &redshift.RedshiftTargetProps{WorkgroupName: jsii.String("dashboards"), DbName: jsii.String("dev")},
+		FastPathWaitTime:    awscdk.Duration_Seconds(jsii.Number(5)),
+	})
+}
+
+// metricsAndAlarms: actions on the default alarms, and alarms of one's own on the tasker's metrics.
+func metricsAndAlarms(scope constructs.Construct) redshift.SfnRedshiftTasker {
+	tasker := redshift.NewSfnRedshiftTasker(scope, jsii.String("RSTask"), &redshift.SfnRedshiftTaskerProps{
+		RedshiftTargetProps: &redshift.RedshiftTargetProps{
+			ClusterIdentifier: jsii.String("my-cluster"), DbName: jsii.String("dev"), DbUser: jsii.String("etl_user"),
+		},
+		CreateDashboard: jsii.Bool(true),
+	})
+
+	// The default alarms have no actions: tell someone.
+	onCall := awssns.NewTopic(scope, jsii.String("OnCall"), nil)
+	tasker.DeadLetterQueueAlarm().AddAlarmAction(awscloudwatchactions.NewSnsAction(onCall))
+	tasker.CallbackFailuresAlarm().AddAlarmAction(awscloudwatchactions.NewSnsAction(onCall))
+
+	// Alarms of your own: failed statements, slow statements (p99 over 15 minutes).
+	awscloudwatch.NewAlarm(scope, jsii.String("FailedStatements"), &awscloudwatch.AlarmProps{
+		Metric:            tasker.MetricStatementsFailed(nil),
+		Threshold:         jsii.Number(1),
+		EvaluationPeriods: jsii.Number(1),
+		TreatMissingData:  awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	awscloudwatch.NewAlarm(scope, jsii.String("SlowStatements"), &awscloudwatch.AlarmProps{
+		Metric: tasker.MetricStatementDuration(&awscloudwatch.MetricOptions{
+			Statistic: jsii.String("p99"), Period: awscdk.Duration_Minutes(jsii.Number(15)),
+		}),
+		Threshold:         awscdk.Duration_Minutes(jsii.Number(10)).ToMilliseconds(nil),
+		EvaluationPeriods: jsii.Number(1),
+	})
+	return tasker
 }

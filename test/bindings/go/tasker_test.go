@@ -25,10 +25,10 @@ import (
 const waitForTaskToken = "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
 
 var (
-	cluster, serverless, options, shared template
-	clusterTasker, etl, reporting        redshift.SfnRedshiftTasker
-	grant                                awsiam.Grant
-	salesTable                           redshift.RedshiftSql
+	cluster, serverless, options, shared, observed template
+	clusterTasker, etl, reporting, watched         redshift.SfnRedshiftTasker
+	grant                                          awsiam.Grant
+	salesTable                                     redshift.RedshiftSql
 )
 
 // retries: the retries every task of the library adds: the Lambda service errors, then the Data API's retryable errors.
@@ -102,11 +102,16 @@ func synthesize(outdir string) {
 	sharedStack := awscdk.NewStack(app, jsii.String("GoSharedStack"), nil)
 	etl, reporting = sharedCallbackInfrastructure(sharedStack)
 
+	observedStack := awscdk.NewStack(app, jsii.String("GoObservedStack"), nil)
+	fastPath(observedStack)
+	watched = metricsAndAlarms(observedStack)
+
 	app.Synth(nil)
 	cluster = *assertions.Template_FromStack(clusterStack, nil).ToJSON()
 	serverless = *assertions.Template_FromStack(serverlessStack, nil).ToJSON()
 	options = *assertions.Template_FromStack(optionsStack, nil).ToJSON()
 	shared = *assertions.Template_FromStack(sharedStack, nil).ToJSON()
+	observed = *assertions.Template_FromStack(observedStack, nil).ToJSON()
 }
 
 func invokeOnly(functionID string) list {
@@ -118,12 +123,13 @@ func TestClusterTaskerMachineAndGrant(t *testing.T) {
 	functionID := onlyID(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")
 	tableID := onlyID(t, cluster, "AWS::DynamoDB::Table", "RSTaskTrackingTable")
 	expectEqual(t, "environment", object{
-		"DDB_TABLE_NAME":     object{"Ref": tableID},
-		"CLUSTER_IDENTIFIER": "my-cluster",
-		"DATABASE":           "dev",
-		"DB_USER":            "etl_user",
-		"TTL":                "1",
-		"LOG_LEVEL":          "INFO",
+		"DDB_TABLE_NAME":         object{"Ref": tableID},
+		"CLUSTER_IDENTIFIER":     "my-cluster",
+		"DATABASE":               "dev",
+		"DB_USER":                "etl_user",
+		"TTL":                    "1",
+		"LOG_LEVEL":              "INFO",
+		"FAST_PATH_WAIT_SECONDS": "2",
 	}, environment(t, cluster, "RSTaskStarterFunction"))
 	expectEqual(t, "Runtime", "nodejs24.x", properties(t, cluster, "AWS::Lambda::Function", "RSTaskStarterFunction")["Runtime"])
 	// RedshiftSqlTask_JsonPath: the callback task, its payload, time budget, retries and catch.
@@ -166,12 +172,13 @@ func TestServerlessTaskerSqlResourcesAndRawPayload(t *testing.T) {
 	functionID := onlyID(t, serverless, "AWS::Lambda::Function", "AnalyticsTaskStarterFunction")
 	tableID := onlyID(t, serverless, "AWS::DynamoDB::Table", "AnalyticsTaskTrackingTable")
 	expectEqual(t, "environment", object{
-		"DDB_TABLE_NAME": object{"Ref": tableID},
-		"WORKGROUP_NAME": "analytics",
-		"DATABASE":       "dev",
-		"SECRET_ARN":     secretArn,
-		"TTL":            "1",
-		"LOG_LEVEL":      "INFO",
+		"DDB_TABLE_NAME":         object{"Ref": tableID},
+		"WORKGROUP_NAME":         "analytics",
+		"DATABASE":               "dev",
+		"SECRET_ARN":             secretArn,
+		"TTL":                    "1",
+		"LOG_LEVEL":              "INFO",
+		"FAST_PATH_WAIT_SECONDS": "2",
 	}, environment(t, serverless, "AnalyticsTaskStarterFunction"))
 	expectEqual(t, "secret grant", list{object{
 		"Action":   list{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
@@ -313,6 +320,20 @@ func TestSecondTaskerSharesTheCallbackInfrastructure(t *testing.T) {
 	}
 	if etl.Queue() == nil {
 		t.Error("the first tasker has its queue")
+	}
+}
+
+func TestFastPathMetricsAndAlarms(t *testing.T) {
+	expectEqual(t, "FAST_PATH_WAIT_SECONDS", "5", environment(t, observed, "QuickTaskStarterFunction")["FAST_PATH_WAIT_SECONDS"])
+	// Two default alarms per tasker, and the sample's two.
+	expectEqual(t, "alarms", 6, resourceCounts(observed)["AWS::CloudWatch::Alarm"])
+	expectEqual(t, "dashboards", 1, resourceCounts(observed)["AWS::CloudWatch::Dashboard"])
+	failed := watched.MetricStatementsFailed(nil)
+	expectEqual(t, "metric", []string{"CdkStepFunctionsRedshift", "StatementsFailed", "Sum"},
+		[]string{*failed.Namespace(), *failed.MetricName(), *failed.Statistic()})
+	expectEqual(t, "DLQ metric", "ApproximateNumberOfMessagesVisible", *watched.MetricDeadLetterMessages(nil).MetricName())
+	if watched.Dashboard() == nil || watched.DeadLetterQueueAlarm() == nil {
+		t.Error("the sample's tasker has its dashboard and dead-letter queue alarm")
 	}
 }
 

@@ -5,7 +5,10 @@ a sample that drifts from what this app runs fails there. A function whose sampl
 create takes it as an argument.
 """
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from cdk_stepfunctions_redshift import (
     LogLevel,
@@ -120,6 +123,38 @@ def shared_callback_infrastructure(scope):
     return etl, reporting
 
 
+def fast_path(scope):
+    """### Fast path."""
+    quick_tasker = SfnRedshiftTasker(scope, "QuickTask",
+        redshift_target_props=RedshiftTargetProps(workgroup_name="dashboards", db_name="dev"),
+        fast_path_wait_time=Duration.seconds(5),
+    )
+    return quick_tasker
+
+
+def metrics_and_alarms(scope):
+    """### Metrics and alarms."""
+    tasker = SfnRedshiftTasker(scope, "RSTask",
+        redshift_target_props=RedshiftTargetProps(cluster_identifier="my-cluster", db_name="dev", db_user="etl_user"),
+        create_dashboard=True,
+    )
+    on_call = sns.Topic(scope, "OnCall")
+    tasker.dead_letter_queue_alarm.add_alarm_action(cloudwatch_actions.SnsAction(on_call))
+    tasker.callback_failures_alarm.add_alarm_action(cloudwatch_actions.SnsAction(on_call))
+    failed = cloudwatch.Alarm(scope, "FailedStatements",
+        metric=tasker.metric_statements_failed(),
+        threshold=1,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    slow = cloudwatch.Alarm(scope, "SlowStatements",
+        metric=tasker.metric_statement_duration(statistic="p99", period=Duration.minutes(15)),
+        threshold=Duration.minutes(10).to_milliseconds(),
+        evaluation_periods=1,
+    )
+    return tasker, failed, slow
+
+
 # The README's section heading (### ...) of each sample → the function that runs it here.
 BY_SECTION = {
     "A provisioned cluster": provisioned_cluster,
@@ -127,4 +162,6 @@ BY_SECTION = {
     "CloudFormation: SQL in a stack": sql_in_a_stack,
     "A Redshift Serverless workgroup with a Secrets Manager secret": serverless_workgroup,
     "Several taskers, one callback infrastructure": shared_callback_infrastructure,
+    "Fast path": fast_path,
+    "Metrics and alarms": metrics_and_alarms,
 }

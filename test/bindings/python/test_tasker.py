@@ -86,6 +86,7 @@ def test_cluster_tasker_machine_and_grant(app):
         "DB_USER": "etl_user",
         "TTL": "1",
         "LOG_LEVEL": "INFO",
+        "FAST_PATH_WAIT_SECONDS": "2",
     }
     assert function["Properties"]["Runtime"] == "nodejs24.x"
     # RedshiftSqlTask.json_path: the callback task, its payload, time budget, retries and catch.
@@ -132,6 +133,7 @@ def test_serverless_tasker_and_sql_resources(app):
         "SECRET_ARN": readme.SECRET_ARN,
         "TTL": "1",
         "LOG_LEVEL": "INFO",
+        "FAST_PATH_WAIT_SECONDS": "2",
     }
     assert policy_statements(template, "AnalyticsTaskStarterRoleDefaultPolicy") == [{
         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],

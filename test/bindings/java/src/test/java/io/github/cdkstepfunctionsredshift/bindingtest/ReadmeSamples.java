@@ -16,8 +16,13 @@ import io.github.cdkstepfunctionsredshift.TablePermission;
 import java.util.List;
 import java.util.Map;
 import software.amazon.awscdk.Duration;
+import software.amazon.awscdk.services.cloudwatch.Alarm;
+import software.amazon.awscdk.services.cloudwatch.MetricOptions;
+import software.amazon.awscdk.services.cloudwatch.TreatMissingData;
+import software.amazon.awscdk.services.cloudwatch.actions.SnsAction;
 import software.amazon.awscdk.services.secretsmanager.ISecret;
 import software.amazon.awscdk.services.secretsmanager.Secret;
+import software.amazon.awscdk.services.sns.Topic;
 import software.amazon.awscdk.services.stepfunctions.CatchProps;
 import software.amazon.awscdk.services.stepfunctions.Chain;
 import software.amazon.awscdk.services.stepfunctions.DefinitionBody;
@@ -146,5 +151,42 @@ final class ReadmeSamples {
                 .existingTableObj(etl.getTrackingTable())
                 .build();
         return new SfnRedshiftTasker[] {etl, reporting};
+    }
+
+    /** Fast path: a tasker whose starts wait up to 5 seconds for their statements. */
+    static SfnRedshiftTasker fastPath(final Construct scope) {
+        return SfnRedshiftTasker.Builder.create(scope, "QuickTask")
+                .redshiftTargetProps(RedshiftTargetProps.builder().workgroupName("dashboards").dbName("dev").build())
+                .fastPathWaitTime(Duration.seconds(5))
+                .build();
+    }
+
+    /** Metrics and alarms: actions on the default alarms, and alarms of one's own on the tasker's metrics. */
+    static SfnRedshiftTasker metricsAndAlarms(final Construct scope) {
+        SfnRedshiftTasker tasker = SfnRedshiftTasker.Builder.create(scope, "RSTask")
+                .redshiftTargetProps(RedshiftTargetProps.builder()
+                        .clusterIdentifier("my-cluster").dbName("dev").dbUser("etl_user").build())
+                .createDashboard(true)
+                .build();
+
+        // The default alarms have no actions: tell someone.
+        Topic onCall = new Topic(scope, "OnCall");
+        tasker.getDeadLetterQueueAlarm().addAlarmAction(new SnsAction(onCall));
+        tasker.getCallbackFailuresAlarm().addAlarmAction(new SnsAction(onCall));
+
+        // Alarms of your own: failed statements, slow statements (p99 over 15 minutes).
+        Alarm.Builder.create(scope, "FailedStatements")
+                .metric(tasker.metricStatementsFailed())
+                .threshold(1)
+                .evaluationPeriods(1)
+                .treatMissingData(TreatMissingData.NOT_BREACHING)
+                .build();
+        Alarm.Builder.create(scope, "SlowStatements")
+                .metric(tasker.metricStatementDuration(MetricOptions.builder()
+                        .statistic("p99").period(Duration.minutes(15)).build()))
+                .threshold(Duration.minutes(10).toMilliseconds())
+                .evaluationPeriods(1)
+                .build();
+        return tasker;
     }
 }

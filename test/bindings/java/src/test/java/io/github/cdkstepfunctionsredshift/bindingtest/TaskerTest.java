@@ -52,6 +52,7 @@ import software.amazon.awscdk.App;
 import software.amazon.awscdk.Duration;
 import software.amazon.awscdk.Stack;
 import software.amazon.awscdk.assertions.Template;
+import software.amazon.awscdk.services.cloudwatch.Metric;
 import software.amazon.awscdk.services.iam.Grant;
 import software.amazon.awscdk.services.iam.Role;
 import software.amazon.awscdk.services.iam.ServicePrincipal;
@@ -89,6 +90,8 @@ class TaskerTest {
     private static Map<String, Object> serverless;
     private static Map<String, Object> options;
     private static Map<String, Object> shared;
+    private static Map<String, Object> observed;
+    private static SfnRedshiftTasker watched;
     private static SfnRedshiftTasker clusterTasker;
     private static Grant grant;
     private static RedshiftSql salesTable;
@@ -136,11 +139,16 @@ class TaskerTest {
         Stack sharedStack = new Stack(app, "JavaSharedStack");
         etlAndReporting = ReadmeSamples.sharedCallbackInfrastructure(sharedStack);
 
+        Stack observedStack = new Stack(app, "JavaObservedStack");
+        ReadmeSamples.fastPath(observedStack);
+        watched = ReadmeSamples.metricsAndAlarms(observedStack);
+
         app.synth();
         cluster = Template.fromStack(clusterStack).toJSON();
         serverless = Template.fromStack(serverlessStack).toJSON();
         options = Template.fromStack(optionsStack).toJSON();
         shared = Template.fromStack(sharedStack).toJSON();
+        observed = Template.fromStack(observedStack).toJSON();
     }
 
     @AfterAll
@@ -170,7 +178,8 @@ class TaskerTest {
                 "DATABASE", "dev",
                 "DB_USER", "etl_user",
                 "TTL", "1",
-                "LOG_LEVEL", "INFO"), environment(cluster, "RSTaskStarterFunction"));
+                "LOG_LEVEL", "INFO",
+                "FAST_PATH_WAIT_SECONDS", "2"), environment(cluster, "RSTaskStarterFunction"));
         assertEquals("nodejs24.x", properties(cluster, "AWS::Lambda::Function", "RSTaskStarterFunction").get("Runtime"));
         // RedshiftSqlTask.jsonPath: the callback task, its payload, time budget, retries and catch.
         Map<String, Object> machine = states(cluster, "Machine");
@@ -213,7 +222,8 @@ class TaskerTest {
                 "DATABASE", "dev",
                 "SECRET_ARN", ReadmeSamples.SECRET_ARN,
                 "TTL", "1",
-                "LOG_LEVEL", "INFO"), environment(serverless, "AnalyticsTaskStarterFunction"));
+                "LOG_LEVEL", "INFO",
+                "FAST_PATH_WAIT_SECONDS", "2"), environment(serverless, "AnalyticsTaskStarterFunction"));
         assertEquals(List.of(map(
                 "Action", List.of("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
                 "Effect", "Allow",
@@ -325,6 +335,20 @@ class TaskerTest {
                         "Retry", RETRIES,
                         "End", true)), machine);
         assertEquals(invokeOnly(functionId), policyStatements(options, "ReportRoleDefaultPolicy"));
+    }
+
+    @Test
+    void fastPathMetricsAndAlarms() {
+        assertEquals("5", environment(observed, "QuickTaskStarterFunction").get("FAST_PATH_WAIT_SECONDS"));
+        // Two default alarms per tasker, and the sample's two.
+        assertEquals(6, resourceCounts(observed).get("AWS::CloudWatch::Alarm"));
+        assertEquals(1, resourceCounts(observed).get("AWS::CloudWatch::Dashboard"));
+        Metric failed = watched.metricStatementsFailed();
+        assertEquals(List.of("CdkStepFunctionsRedshift", "StatementsFailed", "Sum"),
+                List.of(failed.getNamespace(), failed.getMetricName(), failed.getStatistic()));
+        assertEquals("ApproximateNumberOfMessagesVisible", watched.metricDeadLetterMessages().getMetricName());
+        assertNotNull(watched.getDashboard());
+        assertNotNull(watched.getDeadLetterQueueAlarm());
     }
 
     @Test
