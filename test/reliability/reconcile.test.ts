@@ -12,6 +12,7 @@
  * - Statements whose events were lost and which the Data API no longer knows (25 hours later): StatementNotFound.
  */
 import { RedshiftDataClient, DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
+import { Duration } from 'aws-cdk-lib';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
 import { Handler, invoke, loadBundledHandler, EVENT_PATH } from './support/in-process';
 import { outcomes, shuffle } from './support/outcomes';
@@ -282,10 +283,12 @@ describe('error text in every topology', () => {
         clusterType: 'single-node', nodeType: 'ra3.large', dbName: 'dev', masterUsername: 'admin', masterUserPassword: 'Local-only-1',
       });
       const target = { clusterIdentifier: cluster.ref, dbName: 'dev', dbUser: 'admin' };
-      const single = new SfnRedshiftTasker(stack, 'Single', { redshiftTargetProps: target });
-      const split = new SfnRedshiftTasker(stack, 'Split', { redshiftTargetProps: target, completerLambdaFunctionProps: {} });
+      // The event path is under test: the completer, not the starter's fast path, completes the statements.
+      const eventPath = { redshiftTargetProps: target, fastPathWaitTime: Duration.seconds(0) };
+      const single = new SfnRedshiftTasker(stack, 'Single', eventPath);
+      const split = new SfnRedshiftTasker(stack, 'Split', { ...eventPath, completerLambdaFunctionProps: {} });
       const shared = new SfnRedshiftTasker(stack, 'Shared', {
-        redshiftTargetProps: target, createCallbackInfra: false, existingTableObj: single.trackingTable,
+        ...eventPath, createCallbackInfra: false, existingTableObj: single.trackingTable,
       });
       return { single, split, shared };
     });
