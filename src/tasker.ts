@@ -248,7 +248,8 @@ export class SfnRedshiftTasker extends Construct {
   }
 
   /**
-   * Milliseconds from a statement's registration to its completion (how long the SQL took, as the caller saw it).
+   * Milliseconds from a statement's registration to its end: how long the SQL queued and ran in Redshift (whole
+   * seconds when an event completed it: the event's time). Add `metricCallbackLatency()` for what the caller waited.
    * @default - Average over 5 minutes (pass `statistic: 'p90'` for the slow ones)
    */
   public metricStatementDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
