@@ -1,0 +1,97 @@
+/**
+ * Bundles the tasker's Lambda handler (`lambda/index.ts` → `assets/handler/index.js`, CommonJS, minified, SDK v3
+ * included) for the Lambda runtime. Run by the projen task `bundle:lambda` (`tsx projenrc/bundle-handler.ts`); the
+ * cold-start benchmark builds an unminified twin with the same options to see which modules each path evaluates.
+ *
+ * Cold start: every module of the bundle is wrapped by esbuild and evaluated when first required, except the
+ * handler's own modules, which run at load. Their imports of the SDK v3 clients go through small stand-in modules
+ * (`lazySdkClients`) whose exports are getters: a client package, and everything it pulls in (its commands, the
+ * shared Smithy runtime, the credential chain), is evaluated the first time the invocation uses something of it. The
+ * start path so never evaluates the Step Functions client, the completion path never the Redshift Data API client,
+ * and a function that only validates requests none of them.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { BuildOptions, Metafile, Plugin, build } from 'esbuild';
+
+const ROOT = join(__dirname, '..');
+
+/** The handler's Node.js target: the major version of the Lambda runtime the construct deploys (nodejs24.x). */
+export const LAMBDA_NODE_TARGET = 'node24';
+
+/** SDK (and Powertools Metrics) packages the handler's own modules import lazily (what they import of them is evaluated on first use). */
+export const LAZY_SDK_PACKAGES = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/client-redshift-data',
+  '@aws-sdk/client-sfn',
+  '@aws-sdk/lib-dynamodb',
+  '@aws-lambda-powertools/metrics',
+] as const;
+
+const NAMESPACE = 'lazy-sdk';
+
+/**
+ * An esbuild plugin: an import of a `LAZY_SDK_PACKAGES` package from the handler's sources (not from inside
+ * node_modules) resolves to a CommonJS stand-in that lists the package's export names (read here, at build time) as
+ * getters requiring the real package on first access. esbuild's ESM-to-CommonJS interop reads imported names at
+ * their use sites (`import_client_sfn.SendTaskSuccessCommand`), so `new Command(...)`, `instanceof` and
+ * `Client.from(...)` behave exactly as with a plain import; only the moment of evaluation moves.
+ */
+export function lazySdkClients(packages: readonly string[] = LAZY_SDK_PACKAGES): Plugin {
+  const requireFromRoot = createRequire(join(ROOT, 'package.json'));
+  const filter = new RegExp(`^(${packages.map((p) => p.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'lazy-sdk-clients',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter }, (args) => {
+        if (args.namespace === NAMESPACE || args.importer.includes('node_modules')) return undefined;
+        return { path: args.path, namespace: NAMESPACE };
+      });
+      pluginBuild.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the export names, at build time
+        const names = Object.keys(requireFromRoot(args.path) as object).filter((name) => name !== 'default' && name !== '__esModule');
+        const contents = [
+          `let real;`,
+          `const load = () => real ??= require(${JSON.stringify(args.path)});`,
+          `Object.defineProperty(exports, '__esModule', { value: true });`,
+          `for (const name of ${JSON.stringify(names)}) {`,
+          `  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+          `}`,
+        ].join('\n');
+        return { contents, loader: 'js', resolveDir: ROOT };
+      });
+    },
+  };
+}
+
+/** The bundle's esbuild options; `minify: false` and `metafile: true` for the benchmark's twin. */
+export function handlerBuildOptions(outfile: string, overrides: Partial<BuildOptions> = {}): BuildOptions {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: ['lambda/index.ts'],
+    bundle: true,
+    platform: 'node',
+    target: LAMBDA_NODE_TARGET,
+    format: 'cjs',
+    minify: true,
+    legalComments: 'external',
+    outfile,
+    logLevel: 'warning',
+    plugins: [lazySdkClients()],
+    ...overrides,
+  };
+}
+
+/** Bundles the handler into `outfile`; returns esbuild's metafile when asked for. */
+export async function bundleHandler(outfile: string, overrides: Partial<BuildOptions> = {}): Promise<Metafile | undefined> {
+  const result = await build(handlerBuildOptions(outfile, overrides));
+  return result.metafile;
+}
+
+if (require.main === module) {
+  bundleHandler(process.argv[2] ?? join(ROOT, 'assets', 'handler', 'index.js')).catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
