@@ -10,8 +10,8 @@
  * start path so never evaluates the Step Functions client, the completion path never the Redshift Data API client,
  * and a function that only validates requests none of them.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { BuildOptions, Metafile, Plugin, build } from 'esbuild';
 
 const ROOT = join(__dirname, '..');
@@ -33,27 +33,26 @@ const NAMESPACE = 'lazy-sdk';
 
 /**
  * An esbuild plugin: an import of a `LAZY_SDK_PACKAGES` package from the handler's sources (not from inside
- * node_modules) resolves to a CommonJS stand-in that lists the package's export names (read here, at build time) as
- * getters requiring the real package on first access. esbuild's ESM-to-CommonJS interop reads imported names at
+ * node_modules) resolves to a CommonJS stand-in that defines the names the file imports (read from it at build time)
+ * as getters requiring the real package on first access. esbuild's ESM-to-CommonJS interop reads imported names at
  * their use sites (`import_client_sfn.SendTaskSuccessCommand`), so `new Command(...)`, `instanceof` and
  * `Client.from(...)` behave exactly as with a plain import; only the moment of evaluation moves.
  */
 export function lazySdkClients(packages: readonly string[] = LAZY_SDK_PACKAGES): Plugin {
-  const requireFromRoot = createRequire(join(ROOT, 'package.json'));
   const filter = new RegExp(`^(${packages.map((p) => p.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&')).join('|')})$`);
   return {
     name: 'lazy-sdk-clients',
     setup(pluginBuild) {
       pluginBuild.onResolve({ filter }, (args) => {
         if (args.namespace === NAMESPACE || args.importer.includes('node_modules')) return undefined;
-        return { path: args.path, namespace: NAMESPACE };
+        return { path: `${args.path}#${relative(ROOT, args.importer)}`, namespace: NAMESPACE, pluginData: { pkg: args.path, importer: args.importer } };
       });
       pluginBuild.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the export names, at build time
-        const names = Object.keys(requireFromRoot(args.path) as object).filter((name) => name !== 'default' && name !== '__esModule');
+        const { pkg, importer } = args.pluginData as { pkg: string; importer: string };
+        const names = importedNames(readFileSync(importer, 'utf8'), pkg, importer);
         const contents = [
           `let real;`,
-          `const load = () => real ??= require(${JSON.stringify(args.path)});`,
+          `const load = () => real ??= require(${JSON.stringify(pkg)});`,
           `Object.defineProperty(exports, '__esModule', { value: true });`,
           `for (const name of ${JSON.stringify(names)}) {`,
           `  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
@@ -63,6 +62,27 @@ export function lazySdkClients(packages: readonly string[] = LAZY_SDK_PACKAGES):
       });
     },
   };
+}
+
+/**
+ * The names `source` imports from `pkg` (`import { A, B as C, type D } from 'pkg'`); any other import form of a lazy
+ * package (default, namespace, side effect, `require`, `export ... from`) fails the build rather than load it wrong.
+ */
+export function importedNames(source: string, pkg: string, file: string): string[] {
+  const quoted = `['"]${pkg.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&')}['"]`;
+  const names = new Set<string>();
+  let forms = 0;
+  for (const match of source.matchAll(new RegExp(`import\\s+(type\\s+)?\\{([^}]*)\\}\\s*from\\s*${quoted}`, 'g'))) {
+    forms++;
+    if (match[1]) continue;
+    for (const part of match[2].split(',')) {
+      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0].trim();
+      if (name && !part.trim().startsWith('type ')) names.add(name);
+    }
+  }
+  const all = [...source.matchAll(new RegExp(quoted, 'g'))].length;
+  if (all !== forms) throw new Error(`${file}: import ${pkg} only as \`import { Name } from '${pkg}'\` (it is evaluated on first use, see lazySdkClients)`);
+  return [...names].sort();
 }
 
 /** The bundle's esbuild options; `minify: false` and `metafile: true` for the benchmark's twin. */
