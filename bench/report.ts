@@ -1,4 +1,5 @@
 /** Renders `docs/benchmarks.md` from the results of `bench/run.ts`. */
+import { COLD_PATHS, type ColdPath, type ColdStartResult } from './cold-start';
 import type { BenchResults } from './results';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -16,6 +17,49 @@ function callList(counts: Record<string, number>): string {
   const entries = Object.entries(counts);
   if (entries.length === 0) return '—';
   return entries.map(([call, n]) => `${call.replace(/^[a-zA-Z]+:/, '')}${n > 1 ? ` ×${n}` : ''}`).join(', ');
+}
+
+const PATH_LABELS: Record<ColdPath, string> = {
+  invalid: 'invalid request (no network)',
+  start: 'start: `executeStatement` with a task token (PutItem, ExecuteStatement)',
+  completion: 'completion: SQS batch of 1 status-change event (claim, SendTaskSuccess)',
+  reconcile: 'reconcile: a sweep with nothing to do (one index query)',
+};
+
+/** The cold-start section: per path against bare Node.js, before and after the cold-start work when both are known. */
+function renderColdStart(cold: ColdStartResult): string[] {
+  const out: string[] = [];
+  const before = cold.before;
+  const kb = (bytes: number) => `${fmt(Math.round(bytes / 1000))} kB`;
+  out.push('## 2. Cold start and bundle size');
+  out.push('');
+  out.push(`A fresh Node.js process (${cold.node}, the major version of Lambda's nodejs24.x runtime) loads the bundle (Lambda's INIT`);
+  out.push('phase: configuration, logger, whatever module scope does) and runs one invocation of a path against the local');
+  out.push('endpoints; side by side with a bare `node -e 0`, in the same run. Wall time from spawning the process until it');
+  out.push(`exits, ${cold.runs} runs of each, interleaved, after one unmeasured warm-up. The completion run handles the status-change`);
+  out.push('event of the statement the start run before it started. **JS loaded**: the bytes of the shipped (minified) bundle');
+  out.push('the path evaluates: esbuild\'s runtime helpers and the modules that run at load, plus every module whose wrapper');
+  out.push('ran (its `bytesInOutput` in esbuild\'s metafile); which wrappers ran is read from V8\'s coverage of an unminified twin');
+  out.push('of the bundle run through the same path (`bench/loaded-bytes.ts`).');
+  out.push('');
+  const header = ['Path', 'Median', 'p90', 'vs bare Node.js', 'Load / invoke (in process)', 'JS loaded'];
+  const row = (label: string, r: ColdStartResult['paths'][ColdPath]) => [label, `${r.wallMs.median} ms`, `${r.wallMs.p90} ms`,
+    `**+${r.differenceMs} ms** (×${r.ratio})`, `${r.loadMs} / ${r.invokeMs} ms`, `${kb(r.loaded.bytes)} (${r.loaded.modules} modules)`];
+  const rows: Array<Array<string | number>> = [];
+  if (before) {
+    rows.push([`bare Node.js (\`node -e 0\`), ${before.label}`, `${before.bareNodeMs.median} ms`, `${before.bareNodeMs.p90} ms`, '—', '—', '—']);
+    for (const path of COLD_PATHS) rows.push(row(`${PATH_LABELS[path]}, ${before.label}`, before.paths[path]));
+  }
+  rows.push([`bare Node.js (\`node -e 0\`)${before ? ', now' : ''}`, `${cold.bareNodeMs.median} ms`, `${cold.bareNodeMs.p90} ms`, '—', '—', '—']);
+  for (const path of COLD_PATHS) rows.push(row(`${PATH_LABELS[path]}${before ? ', now' : ''}`, cold.paths[path]));
+  out.push(table(header, rows));
+  out.push('');
+  out.push(`- Bundle: **${fmt(cold.bundleBytes)} bytes** on disk (minified, SDK v3 clients included), ${fmt(cold.bundleGzipBytes)} bytes gzipped`);
+  out.push(before ? `  (${before.label}: ${fmt(before.bundleBytes)} bytes, ${fmt(before.bundleGzipBytes)} gzipped).` : '.');
+  for (const path of ['start', 'completion'] as const) {
+    out.push(`- ${path === 'start' ? 'Start' : 'Completion'} path loads: ${cold.paths[path].loaded.packages.filter((p) => /client-|lib-|powertools/.test(p)).map((p) => `\`${p}\``).join(', ')}.`);
+  }
+  return out;
 }
 
 export function renderMarkdown(results: BenchResults): string {
@@ -77,27 +121,7 @@ export function renderMarkdown(results: BenchResults): string {
     }
   }
 
-  const cold = results.coldStart;
-  if (cold) {
-    out.push('## 2. Cold start and bundle size');
-    out.push('');
-    out.push('A fresh Node.js process loads the bundle (configuration, three SDK v3 clients, the logger: Lambda\'s INIT phase)');
-    out.push('and runs one invocation; compared with a bare `node -e 0`. Wall time from spawning the process until it exits,');
-    out.push(`${cold.runs} runs of each, interleaved, after one unmeasured warm-up.`);
-    out.push('');
-    out.push(table(['Process', 'Median', 'p90'], [
-      ['bare Node.js (`node -e 0`)', `${cold.bareNodeMs.median} ms`, `${cold.bareNodeMs.p90} ms`],
-      ['load the handler + one invalid request (no network)', `${cold.handlerInvalidRequestMs.median} ms`, `${cold.handlerInvalidRequestMs.p90} ms`],
-      ['load the handler + start one statement (PutItem, ExecuteStatement on local endpoints)', `${cold.handlerFirstStartMs.median} ms`, `${cold.handlerFirstStartMs.p90} ms`],
-    ]));
-    out.push('');
-    out.push(`- Handler vs bare process: **×${cold.ratio}**, **+${cold.differenceMs} ms** (median). Inside the process, loading the`);
-    out.push(`  bundle takes ${cold.loadMs} ms and the first statement start (first connections included) ${cold.firstStartInvocationMs} ms (medians).`);
-    out.push(`- Bundle: **${fmt(cold.bundleBytes)} bytes** on disk (minified, SDK v3 clients included), ${fmt(cold.bundleGzipBytes)} bytes gzipped.`);
-    out.push('- For reference (public, third-party figures, not measured here): Node.js 22 with a bundled SDK v3 and three clients');
-    out.push('  inits in about 375 ms on Lambda; the original design ran Python 3.8 with boto3 and a Powertools layer.');
-    out.push('');
-  }
+  if (results.coldStart) out.push(...renderColdStart(results.coldStart), '');
 
   const tp = results.throughput;
   if (tp) {

@@ -7,10 +7,10 @@
  * from docs/benchmarks.json).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureCalls } from './calls';
-import { measureColdStart } from './cold-start';
+import { ColdStartResult, measureColdStart } from './cold-start';
 import { computeCost } from './cost';
 import { measureEndToEndLatency, measureLatency } from './latency';
 import { describeMachine } from './machine';
@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   }
   if (wanted('cold')) {
     step('cold start');
-    results = { ...results, coldStart: await measureColdStart(settings.coldStartRuns) };
+    const coldStart = await measureColdStart(settings.coldStartRuns);
+    results = { ...results, coldStart: { ...coldStart, before: coldStartBefore() } };
   }
   if (wanted('throughput')) {
     step('completion throughput');
@@ -77,6 +78,13 @@ async function main(): Promise<void> {
   console.error(`[bench] wrote ${join(outdir, 'benchmarks.json')} and benchmarks.md`);
 }
 
+/** The cold-start figures before the cold-start work (issue #12), measured with the same benchmark, if kept. */
+function coldStartBefore(): ColdStartResult['before'] {
+  const file = join(ROOT, 'bench', 'cold-start-before.json');
+  if (!existsSync(file)) return undefined;
+  return { label: 'before', ...JSON.parse(readFileSync(file, 'utf8')) as Omit<ColdStartResult, 'before'> };
+}
+
 function printSummary(results: BenchResults): void {
   const rows: Array<[string, string]> = [];
   for (const c of results.calls ?? []) {
@@ -84,9 +92,10 @@ function printSummary(results: BenchResults): void {
   }
   const cold = results.coldStart;
   if (cold) {
-    rows.push(['cold start: bare node (median)', `${cold.bareNodeMs.median} ms`]);
-    rows.push(['cold start: handler + invalid request (median)', `${cold.handlerInvalidRequestMs.median} ms (x${cold.ratio}, +${cold.differenceMs} ms)`]);
-    rows.push(['cold start: handler + first statement start (median)', `${cold.handlerFirstStartMs.median} ms`]);
+    rows.push([`cold start: bare node ${cold.node} (median)`, `${cold.bareNodeMs.median} ms`]);
+    for (const [path, r] of Object.entries(cold.paths)) {
+      rows.push([`cold start: handler + ${path} (median)`, `${r.wallMs.median} ms (x${r.ratio}, +${r.differenceMs} ms, ${r.loaded.bytes} bytes of JS)`]);
+    }
     rows.push(['bundle size', `${cold.bundleBytes} bytes (${cold.bundleGzipBytes} gzipped)`]);
   }
   for (const run of results.throughput?.runs ?? []) {
