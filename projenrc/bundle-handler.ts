@@ -19,14 +19,17 @@ const ROOT = join(__dirname, '..');
 /** The handler's Node.js target: the major version of the Lambda runtime the construct deploys (nodejs24.x). */
 export const LAMBDA_NODE_TARGET = 'node24';
 
-/** SDK (and Powertools Metrics) packages the handler's own modules import lazily (what they import of them is evaluated on first use). */
+/**
+ * SDK packages the handler's own modules import lazily: what they import of them is evaluated on first use. (Not
+ * Powertools: its packages have ESM and CommonJS builds, and a `require` would bundle the CommonJS build of its
+ * commons next to the ESM one the logger uses.)
+ */
 export const LAZY_SDK_PACKAGES = [
   '@aws-sdk/client-dynamodb',
   '@aws-sdk/client-lambda',
   '@aws-sdk/client-redshift-data',
   '@aws-sdk/client-sfn',
   '@aws-sdk/lib-dynamodb',
-  '@aws-lambda-powertools/metrics',
 ] as const;
 
 const NAMESPACE = 'lazy-sdk';
