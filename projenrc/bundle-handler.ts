@@ -88,6 +88,32 @@ export function importedNames(source: string, pkg: string, file: string): string
   return [...names].sort();
 }
 
+/**
+ * An esbuild plugin: `node:http2` as `@smithy/node-http-handler` imports it (for its HTTP/2 handler, which the
+ * clients do not use: they send HTTP/1.1 through `node:https`) is loaded when first used rather than with the
+ * handler's module, which reads `http2.constants` at its top: a stand-in whose members load the real module on access.
+ */
+export function lazyHttp2(): Plugin {
+  return {
+    name: 'lazy-http2',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^(node:)?http2$/ }, (args) => {
+        if (!args.importer.includes('node_modules/@smithy/node-http-handler/')) return undefined;
+        return { path: 'node:http2', namespace: 'lazy-http2' };
+      });
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, () => ({
+        contents: [
+          `let real;`,
+          `const load = () => real ??= require('node:http2');`,
+          `const constants = new Proxy({}, { get: (_, name) => load().constants[name] });`,
+          `module.exports = new Proxy({}, { get: (_, name) => (name === 'constants' ? constants : load()[name]) });`,
+        ].join('\n'),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 /** The bundle's esbuild options; `minify: false` and `metafile: true` for the benchmark's twin. */
 export function handlerBuildOptions(outfile: string, overrides: Partial<BuildOptions> = {}): BuildOptions {
   return {
@@ -101,7 +127,7 @@ export function handlerBuildOptions(outfile: string, overrides: Partial<BuildOpt
     legalComments: 'external',
     outfile,
     logLevel: 'warning',
-    plugins: [lazySdkClients()],
+    plugins: [lazySdkClients(), lazyHttp2()],
     ...overrides,
   };
 }
