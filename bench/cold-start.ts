@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
@@ -51,6 +51,10 @@ export interface ColdStartResult {
   readonly runs: number;
   /** The Node.js that ran the processes (`process.version`). */
   readonly node: string;
+  /** When the run started. */
+  readonly date: string;
+  /** The machine's 1-minute load average at the run's start and end (other work on the machine adds noise). */
+  readonly loadAverage?: { readonly atStart: number; readonly atEnd: number };
   /** Wall time of `node -e 0` (process start to exit), ms. */
   readonly bareNodeMs: Timing;
   readonly paths: Record<ColdPath, ColdPathResult>;
@@ -169,6 +173,8 @@ async function measureLoaded(runner: PathRunner, base: Record<string, string>): 
 }
 
 export async function measureColdStart(runs = 30): Promise<ColdStartResult> {
+  const date = new Date().toISOString();
+  const loadAtStart = round(loadavg()[0], 2);
   const aws = await startLocalAws();
   try {
     // Lambda sets the function's name (a sweep needs it: statements are indexed by the function that started them).
@@ -203,6 +209,8 @@ export async function measureColdStart(runs = 30): Promise<ColdStartResult> {
     return {
       runs,
       node: process.version,
+      date,
+      loadAverage: { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) },
       bareNodeMs: stats(bare),
       paths,
       bundleBytes: statSync(BUNDLE).size,

@@ -41,6 +41,10 @@ function renderColdStart(cold: ColdStartResult): string[] {
   out.push('the path evaluates: esbuild\'s runtime helpers and the modules that run at load, plus every module whose wrapper');
   out.push('ran (its `bytesInOutput` in esbuild\'s metafile); which wrappers ran is read from V8\'s coverage of an unminified twin');
   out.push('of the bundle run through the same path (`bench/loaded-bytes.ts`).');
+  const when = (r: Omit<ColdStartResult, 'before'>) => `${r.date.slice(0, 16).replace('T', ' ')} UTC${r.loadAverage ? `, load average ${r.loadAverage.atStart} → ${r.loadAverage.atEnd}` : ''}`;
+  out.push('');
+  out.push(`Measured ${when(cold)}${before ? `; ${before.label}: ${when(before)}` : ''} (on ${cold.node}; the machine is shared, so the`);
+  out.push('differences to bare Node.js, measured side by side, are the figures to compare).');
   out.push('');
   const header = ['Path', 'Median', 'p90', 'vs bare Node.js', 'Load / invoke (in process)', 'JS loaded'];
   const row = (label: string, r: ColdStartResult['paths'][ColdPath]) => [label, `${r.wallMs.median} ms`, `${r.wallMs.p90} ms`,

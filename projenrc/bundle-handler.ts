@@ -54,12 +54,12 @@ export function lazySdkClients(packages: readonly string[] = LAZY_SDK_PACKAGES):
         const { pkg, importer } = args.pluginData as { pkg: string; importer: string };
         const names = importedNames(readFileSync(importer, 'utf8'), pkg, importer);
         const contents = [
-          `let real;`,
+          'let real;',
           `const load = () => real ??= require(${JSON.stringify(pkg)});`,
-          `Object.defineProperty(exports, '__esModule', { value: true });`,
+          'Object.defineProperty(exports, \'__esModule\', { value: true });',
           `for (const name of ${JSON.stringify(names)}) {`,
-          `  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
-          `}`,
+          '  Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });',
+          '}',
         ].join('\n');
         return { contents, loader: 'js', resolveDir: ROOT };
       });
@@ -103,10 +103,10 @@ export function lazyHttp2(): Plugin {
       });
       pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, () => ({
         contents: [
-          `let real;`,
-          `const load = () => real ??= require('node:http2');`,
-          `const constants = new Proxy({}, { get: (_, name) => load().constants[name] });`,
-          `module.exports = new Proxy({}, { get: (_, name) => (name === 'constants' ? constants : load()[name]) });`,
+          'let real;',
+          'const load = () => real ??= require(\'node:http2\');',
+          'const constants = new Proxy({}, { get: (_, name) => load().constants[name] });',
+          'module.exports = new Proxy({}, { get: (_, name) => (name === \'constants\' ? constants : load()[name]) });',
         ].join('\n'),
         loader: 'js',
       }));
