@@ -12,9 +12,9 @@
  * evaluates (see `loaded-bytes.ts`). Also the bundle's size on disk and gzipped.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { LoadedBytes, loadedBytes, mapBundle } from './loaded-bytes';
@@ -60,7 +60,7 @@ export interface ColdStartResult {
   readonly paths: Record<ColdPath, ColdPathResult>;
   readonly bundleBytes: number;
   readonly bundleGzipBytes: number;
-  /** The same figures before the cold-start work (issue #12), from `bench/cold-start-before.json`, if present. */
+  /** The same figures for a baseline bundle measured side by side in the same run (see `readBaseline`), if any. */
   readonly before?: Omit<ColdStartResult, 'before'> & { readonly label: string };
 }
 
@@ -172,7 +172,37 @@ async function measureLoaded(runner: PathRunner, base: Record<string, string>): 
   }
 }
 
-export async function measureColdStart(runs = 30): Promise<ColdStartResult> {
+/** A bundle to measure side by side with the current one (the same paths, interleaved in the same run). */
+export interface ColdStartBaseline {
+  readonly label: string;
+  readonly bundle: string;
+  /** The JavaScript each path of that bundle evaluates (measured with it, see `loaded-bytes.ts`). */
+  readonly loaded: Record<ColdPath, LoadedBytes>;
+}
+
+type Samples = Record<ColdPath, Run[]>;
+const stats = (values: number[]): Timing => ({ median: round(median(values)), p90: round(percentile(values, 90)) });
+
+function summarise(samples: Samples, bare: number[], loaded: Record<ColdPath, LoadedBytes>): Record<ColdPath, ColdPathResult> {
+  const bareMedian = median(bare);
+  return Object.fromEntries(COLD_PATHS.map((path) => {
+    const wall = samples[path].map((r) => r.wallMs);
+    const result: ColdPathResult = {
+      wallMs: stats(wall),
+      differenceMs: round(median(wall) - bareMedian),
+      ratio: round(median(wall) / bareMedian, 2),
+      loadMs: round(median(samples[path].map((r) => r.inner.loadMs))),
+      invokeMs: round(median(samples[path].map((r) => r.inner.invokeMs))),
+      loaded: loaded[path],
+    };
+    return [path, result];
+  })) as Record<ColdPath, ColdPathResult>;
+}
+
+const sizes = (bundle: string) => ({ bundleBytes: statSync(bundle).size, bundleGzipBytes: gzipSync(readFileSync(bundle), { level: 9 }).length });
+
+/** Runs every path `runs` times (and the baseline's, interleaved, alternating which goes first), with bare Node.js. */
+export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline): Promise<ColdStartResult> {
   const date = new Date().toISOString();
   const loadAtStart = round(loadavg()[0], 2);
   const aws = await startLocalAws();
@@ -180,49 +210,54 @@ export async function measureColdStart(runs = 30): Promise<ColdStartResult> {
     // Lambda sets the function's name (a sweep needs it: statements are indexed by the function that started them).
     const base = aws.env({ AWS_LAMBDA_FUNCTION_NAME: 'cold-start-tasker' });
     const env = { ...base, BENCH_BUNDLE: BUNDLE };
+    const baselineEnv = baseline && { ...base, BENCH_BUNDLE: baseline.bundle };
     const runner = new PathRunner(aws);
     const bare: number[] = [];
-    const samples: Record<ColdPath, Run[]> = { invalid: [], start: [], completion: [], reconcile: [] };
+    const empty = (): Samples => ({ invalid: [], start: [], completion: [], reconcile: [] });
+    const samples = empty();
+    const baselineSamples = empty();
     // One warm-up of each, not counted (file-system cache, the local services' first requests).
     await spawnNode(['-e', '0'], {});
     await runner.all(env);
+    if (baselineEnv) await runner.all(baselineEnv);
+    const record = async (into: Samples, pathEnv: Record<string, string>) => {
+      const one = await runner.all(pathEnv);
+      for (const path of COLD_PATHS) into[path].push(one[path]);
+    };
     for (let i = 0; i < runs; i++) {
       bare.push((await spawnNode(['-e', '0'], {})).wallMs);
-      const one = await runner.all(env);
-      for (const path of COLD_PATHS) samples[path].push(one[path]);
+      if (baselineEnv && i % 2 === 0) await record(baselineSamples, baselineEnv);
+      await record(samples, env);
+      if (baselineEnv && i % 2 === 1) await record(baselineSamples, baselineEnv);
     }
     const loaded = await measureLoaded(runner, base);
-    const stats = (values: number[]): Timing => ({ median: round(median(values)), p90: round(percentile(values, 90)) });
-    const bareMedian = median(bare);
-    const paths = Object.fromEntries(COLD_PATHS.map((path) => {
-      const wall = samples[path].map((r) => r.wallMs);
-      const result: ColdPathResult = {
-        wallMs: stats(wall),
-        differenceMs: round(median(wall) - bareMedian),
-        ratio: round(median(wall) / bareMedian, 2),
-        loadMs: round(median(samples[path].map((r) => r.inner.loadMs))),
-        invokeMs: round(median(samples[path].map((r) => r.inner.invokeMs))),
-        loaded: loaded[path],
-      };
-      return [path, result];
-    })) as Record<ColdPath, ColdPathResult>;
+    const common = { runs, node: process.version, date, loadAverage: { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) }, bareNodeMs: stats(bare) };
     return {
-      runs,
-      node: process.version,
-      date,
-      loadAverage: { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) },
-      bareNodeMs: stats(bare),
-      paths,
-      bundleBytes: statSync(BUNDLE).size,
-      bundleGzipBytes: gzipSync(readFileSync(BUNDLE), { level: 9 }).length,
+      ...common,
+      paths: summarise(samples, bare, loaded),
+      ...sizes(BUNDLE),
+      ...baseline ? { before: { label: baseline.label, ...common, paths: summarise(baselineSamples, bare, baseline.loaded), ...sizes(baseline.bundle) } } : {},
     };
   } finally {
     await aws.close();
   }
 }
 
+/**
+ * A baseline from `file` (a JSON `{ label, bundle, loaded }`, `bundle` relative to the file), when it and its bundle
+ * exist: `npm run bench` then measures that bundle side by side with the current one.
+ */
+export function readBaseline(file: string): ColdStartBaseline | undefined {
+  if (!existsSync(file)) return undefined;
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as ColdStartBaseline;
+  const bundle = join(dirname(file), saved.bundle);
+  return existsSync(bundle) ? { ...saved, bundle } : undefined;
+}
+
 if (require.main === module) {
-  measureColdStart(Number(process.argv[2] ?? 30)).then((result) => console.log(JSON.stringify(result, null, 2)), (error) => {
+  const baseline = process.argv[3] ? readBaseline(process.argv[3]) : undefined;
+  if (process.argv[3] && !baseline) throw new Error(`no baseline (or no bundle of it) at ${process.argv[3]}`);
+  measureColdStart(Number(process.argv[2] ?? 30), baseline).then((result) => console.log(JSON.stringify(result, null, 2)), (error) => {
     console.error(error);
     process.exit(1);
   });

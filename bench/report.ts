@@ -1,5 +1,5 @@
 /** Renders `docs/benchmarks.md` from the results of `bench/run.ts`. */
-import { COLD_PATHS, type ColdPath, type ColdStartResult } from './cold-start';
+import { COLD_PATHS, type ColdPath, type ColdPathResult, type ColdStartResult } from './cold-start';
 import type { BenchResults } from './results';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -41,25 +41,38 @@ function renderColdStart(cold: ColdStartResult): string[] {
   out.push('the path evaluates: esbuild\'s runtime helpers and the modules that run at load, plus every module whose wrapper');
   out.push('ran (its `bytesInOutput` in esbuild\'s metafile); which wrappers ran is read from V8\'s coverage of an unminified twin');
   out.push('of the bundle run through the same path (`bench/loaded-bytes.ts`).');
-  const when = (r: Omit<ColdStartResult, 'before'>) => `${r.date.slice(0, 16).replace('T', ' ')} UTC${r.loadAverage ? `, load average ${r.loadAverage.atStart} → ${r.loadAverage.atEnd}` : ''}`;
+  const load = cold.loadAverage ? `, load average ${cold.loadAverage.atStart} → ${cold.loadAverage.atEnd}` : '';
   out.push('');
-  out.push(`Measured ${when(cold)}${before ? `; ${before.label}: ${when(before)}` : ''} (on ${cold.node}; the machine is shared, so the`);
-  out.push('differences to bare Node.js, measured side by side, are the figures to compare).');
-  out.push('');
-  const header = ['Path', 'Median', 'p90', 'vs bare Node.js', 'Load / invoke (in process)', 'JS loaded'];
-  const row = (label: string, r: ColdStartResult['paths'][ColdPath]) => [label, `${r.wallMs.median} ms`, `${r.wallMs.p90} ms`,
-    `**+${r.differenceMs} ms** (×${r.ratio})`, `${r.loadMs} / ${r.invokeMs} ms`, `${kb(r.loaded.bytes)} (${r.loaded.modules} modules)`];
-  const rows: Array<Array<string | number>> = [];
+  out.push(`Measured ${cold.date.slice(0, 16).replace('T', ' ')} UTC${load} (the machine is shared: compare the differences to bare`);
+  out.push('Node.js, measured side by side).');
   if (before) {
-    rows.push([`bare Node.js (\`node -e 0\`), ${before.label}`, `${before.bareNodeMs.median} ms`, `${before.bareNodeMs.p90} ms`, '—', '—', '—']);
-    for (const path of COLD_PATHS) rows.push(row(`${PATH_LABELS[path]}, ${before.label}`, before.paths[path]));
+    out.push(`"${before.label}": the handler's bundle before the cold-start work (issue #12), run in the same loop as the current`);
+    out.push('one (interleaved, alternating which goes first), against the same bare Node.js runs.');
   }
-  rows.push([`bare Node.js (\`node -e 0\`)${before ? ', now' : ''}`, `${cold.bareNodeMs.median} ms`, `${cold.bareNodeMs.p90} ms`, '—', '—', '—']);
-  for (const path of COLD_PATHS) rows.push(row(`${PATH_LABELS[path]}${before ? ', now' : ''}`, cold.paths[path]));
-  out.push(table(header, rows));
   out.push('');
-  out.push(`- Bundle: **${fmt(cold.bundleBytes)} bytes** on disk (minified, SDK v3 clients included), ${fmt(cold.bundleGzipBytes)} bytes gzipped`);
-  out.push(before ? `  (${before.label}: ${fmt(before.bundleBytes)} bytes, ${fmt(before.bundleGzipBytes)} gzipped).` : '.');
+  const vsBare = (r: ColdPathResult) => `+${r.differenceMs} ms (×${r.ratio})`;
+  const bare = ['bare Node.js (`node -e 0`)', `${cold.bareNodeMs.median} ms`, `${cold.bareNodeMs.p90} ms`];
+  if (before) {
+    out.push(table(['Path', 'Median / p90, before', 'Median / p90, now', 'vs bare, before', 'vs bare, now', 'Load / invoke now (in process)', 'JS loaded, before → now'], [
+      [bare[0], `${bare[1]} / ${bare[2]}`, `${bare[1]} / ${bare[2]}`, '—', '—', '—', '—'],
+      ...COLD_PATHS.map((path) => {
+        const [was, now] = [before.paths[path], cold.paths[path]];
+        return [PATH_LABELS[path], `${was.wallMs.median} / ${was.wallMs.p90} ms`, `${now.wallMs.median} / ${now.wallMs.p90} ms`, vsBare(was),
+          `**${vsBare(now)}**`, `${now.loadMs} / ${now.invokeMs} ms`, `${kb(was.loaded.bytes)} → **${kb(now.loaded.bytes)}** (${now.loaded.modules} modules)`];
+      }),
+    ]));
+  } else {
+    out.push(table(['Path', 'Median', 'p90', 'vs bare Node.js', 'Load / invoke (in process)', 'JS loaded'], [
+      [...bare, '—', '—', '—'],
+      ...COLD_PATHS.map((path) => {
+        const r = cold.paths[path];
+        return [PATH_LABELS[path], `${r.wallMs.median} ms`, `${r.wallMs.p90} ms`, `**${vsBare(r)}**`, `${r.loadMs} / ${r.invokeMs} ms`, `${kb(r.loaded.bytes)} (${r.loaded.modules} modules)`];
+      }),
+    ]));
+  }
+  out.push('');
+  const was = before ? ` (${before.label}: ${fmt(before.bundleBytes)} bytes, ${fmt(before.bundleGzipBytes)} gzipped)` : '';
+  out.push(`- Bundle: **${fmt(cold.bundleBytes)} bytes** on disk (minified, SDK v3 clients included), ${fmt(cold.bundleGzipBytes)} bytes gzipped${was}.`);
   for (const path of ['start', 'completion'] as const) {
     out.push(`- ${path === 'start' ? 'Start' : 'Completion'} path loads: ${cold.paths[path].loaded.packages.filter((p) => /client-|lib-|powertools/.test(p)).map((p) => `\`${p}\``).join(', ')}.`);
   }

@@ -7,10 +7,10 @@
  * from docs/benchmarks.json).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureCalls } from './calls';
-import { ColdStartResult, measureColdStart } from './cold-start';
+import { measureColdStart, readBaseline } from './cold-start';
 import { computeCost } from './cost';
 import { measureEndToEndLatency, measureLatency } from './latency';
 import { describeMachine } from './machine';
@@ -52,8 +52,9 @@ async function main(): Promise<void> {
   }
   if (wanted('cold')) {
     step('cold start');
-    const coldStart = await measureColdStart(settings.coldStartRuns);
-    results = { ...results, coldStart: { ...coldStart, before: coldStartBefore() } };
+    // The handler before the cold-start work, side by side, when its bundle is at hand (see the baseline file).
+    const baseline = readBaseline(join(ROOT, 'bench', 'cold-start-before.json'));
+    results = { ...results, coldStart: await measureColdStart(settings.coldStartRuns, baseline) };
   }
   if (wanted('throughput')) {
     step('completion throughput');
@@ -76,13 +77,6 @@ async function main(): Promise<void> {
   writeFileSync(join(outdir, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(outdir, 'benchmarks.md'), renderMarkdown(results));
   console.error(`[bench] wrote ${join(outdir, 'benchmarks.json')} and benchmarks.md`);
-}
-
-/** The cold-start figures before the cold-start work (issue #12), measured with the same benchmark, if kept. */
-function coldStartBefore(): ColdStartResult['before'] {
-  const file = join(ROOT, 'bench', 'cold-start-before.json');
-  if (!existsSync(file)) return undefined;
-  return { label: 'before', ...JSON.parse(readFileSync(file, 'utf8')) as Omit<ColdStartResult, 'before'> };
 }
 
 function printSummary(results: BenchResults): void {
