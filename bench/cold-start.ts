@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { LoadedBytes, loadedBytes, mapBundle } from './loaded-bytes';
@@ -250,7 +250,7 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
 export function readBaseline(file: string): ColdStartBaseline | undefined {
   if (!existsSync(file)) return undefined;
   const saved = JSON.parse(readFileSync(file, 'utf8')) as ColdStartBaseline;
-  const bundle = join(dirname(file), saved.bundle);
+  const bundle = resolve(dirname(file), saved.bundle);
   return existsSync(bundle) ? { ...saved, bundle } : undefined;
 }
 
