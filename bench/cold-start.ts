@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { LoadedBytes, loadedBytes, mapBundle } from './loaded-bytes';
@@ -231,12 +231,15 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
       if (baselineEnv && i % 2 === 1) await record(baselineSamples, baselineEnv);
     }
     const loaded = await measureLoaded(runner, base);
-    const common = { runs, node: process.version, date, loadAverage: { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) }, bareNodeMs: stats(bare) };
+    const loadAverage = { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) };
+    const common = { runs, node: process.version, date, loadAverage, bareNodeMs: stats(bare) };
     return {
       ...common,
       paths: summarise(samples, bare, loaded),
       ...sizes(BUNDLE),
-      ...baseline ? { before: { label: baseline.label, ...common, paths: summarise(baselineSamples, bare, baseline.loaded), ...sizes(baseline.bundle) } } : {},
+      ...baseline ? {
+        before: { label: baseline.label, ...common, paths: summarise(baselineSamples, bare, baseline.loaded), ...sizes(baseline.bundle) },
+      } : {},
     };
   } finally {
     await aws.close();
@@ -250,7 +253,7 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
 export function readBaseline(file: string): ColdStartBaseline | undefined {
   if (!existsSync(file)) return undefined;
   const saved = JSON.parse(readFileSync(file, 'utf8')) as ColdStartBaseline;
-  const bundle = resolve(dirname(file), saved.bundle);
+  const bundle = resolvePath(dirname(file), saved.bundle);
   return existsSync(bundle) ? { ...saved, bundle } : undefined;
 }
 
