@@ -1,12 +1,12 @@
 import { awscdk, javascript } from 'projen';
+import { LAMBDA_NODE_TARGET } from './projenrc/bundle-handler';
 
 // ---------------------------------------------------------------------------------------------
 // Versions
 // ---------------------------------------------------------------------------------------------
 // Lowest aws-cdk-lib with `lambda.Runtime.NODEJS_24_X` (the runtime the bundled handler targets).
 const CDK_VERSION = '2.224.0';
-// The handler is bundled for this Node.js version; keep it equal to the Lambda runtime in src/.
-const LAMBDA_NODE_TARGET = 'node24';
+// The handler is bundled for the Node.js version in projenrc/bundle-handler.ts; keep it equal to the Lambda runtime in src/.
 // AWS SDK v3 clients bundled into the handler (devDependencies: esbuild bundles them, users never install them).
 const AWS_SDK_VERSION = '3.1169.0';
 // The Node.js every project command runs on (tests, demo, benchmarks, jsii): the `node` package of the npm registry
@@ -142,9 +142,10 @@ const esbuild = ({ name, entry, outdir }: { name: string; entry: string; outdir:
   'esbuild', entry, '--bundle', '--platform=node', `--target=${LAMBDA_NODE_TARGET}`, '--format=cjs', '--minify',
   '--legal-comments=external', `--outfile=${outdir}/${name}/index.js`, '--log-level=warning',
 ].join(' ');
+// The handler's bundle needs an esbuild plugin (its SDK clients are evaluated on first use): a small build script.
 const bundleLambda = project.addTask('bundle:lambda', {
   description: 'Bundle the tasker\'s Lambda handler with esbuild into assets/handler/index.js',
-  exec: esbuild(HANDLER_BUNDLE),
+  exec: `tsx projenrc/bundle-handler.ts ${HANDLER_BUNDLE.outdir}/${HANDLER_BUNDLE.name}/index.js`,
 });
 project.preCompileTask.spawn(typecheckLambda);
 // ts-jest only transpiles (isolatedModules) and tsx does not type-check: check the tests, the local run and the

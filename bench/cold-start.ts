@@ -1,35 +1,67 @@
 /**
- * Benchmark 2: cold start of the bundled handler. A fresh Node.js process loads `assets/handler/index.js` (config,
- * SDK clients, logger: the Lambda INIT phase) and runs one invocation, against a bare Node.js process; the median of
- * many runs, alternating so both see the same machine state. Also: the bundle's size on disk and gzipped.
+ * Benchmark 2: cold start of the bundled handler, per path. A fresh Node.js process (the project's Node.js 24, the
+ * major version of the Lambda runtime nodejs24.x) loads `assets/handler/index.js` (Lambda's INIT phase: config,
+ * logger, whatever the module scope does) and runs one invocation, side by side with a bare `node -e 0`, in one run,
+ * interleaved so every path sees the same machine state. Paths:
+ * - `invalid`: an invalid request (no network);
+ * - `start`: `executeStatement` with a task token (PutItem + ExecuteStatement on the local endpoints);
+ * - `completion`: an SQS batch holding the status-change event of the statement the start run before it started
+ *   (claim in DynamoDB, then SendTaskSuccess to the local Step Functions endpoint);
+ * - `reconcile`: a reconciler sweep with nothing to do (one query of the in-flight index).
+ * Per path: median and p90 wall time, the difference and ratio to bare Node.js, and the bytes of JavaScript the path
+ * evaluates (see `loaded-bytes.ts`). Also the bundle's size on disk and gzipped.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
+import { LoadedBytes, loadedBytes, mapBundle } from './loaded-bytes';
 import { median, percentile, round } from './stats';
-import { startLocalAws } from '../local/aws';
+import { LocalAws, startLocalAws } from '../local/aws';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
 import { HANDLER_BUNDLE as BUNDLE } from '../local/lambda/handler';
+import { sqsRecord } from '../local/servers/sqs-queue';
+
+export const COLD_PATHS = ['invalid', 'start', 'completion', 'reconcile'] as const;
+export type ColdPath = typeof COLD_PATHS[number];
+
+export interface Timing {
+  readonly median: number;
+  readonly p90: number;
+}
+
+export interface ColdPathResult {
+  /** Wall time of the process (spawn to exit), ms. */
+  readonly wallMs: Timing;
+  /** Median(path) − median(bare), ms. */
+  readonly differenceMs: number;
+  /** Median(path) / median(bare). */
+  readonly ratio: number;
+  /** Inside the process: loading the bundle (module scope), ms (median). */
+  readonly loadMs: number;
+  /** Inside the process: the invocation (first connections included), ms (median). */
+  readonly invokeMs: number;
+  /** The JavaScript this path evaluates. */
+  readonly loaded: LoadedBytes;
+}
 
 export interface ColdStartResult {
   readonly runs: number;
-  /** Wall time of `node -e 0` (process start to exit), median and p90, ms. */
-  readonly bareNodeMs: { readonly median: number; readonly p90: number };
-  /** Wall time of a process that loads the bundle and handles an invalid request (no network), ms. */
-  readonly handlerInvalidRequestMs: { readonly median: number; readonly p90: number };
-  /** Wall time of a process that loads the bundle and starts a statement against the local endpoints, ms. */
-  readonly handlerFirstStartMs: { readonly median: number; readonly p90: number };
-  /** Inside the process: time to load the bundle (module scope), ms (median). */
-  readonly loadMs: number;
-  /** Inside the process: the first invocation that calls AWS (PutItem + ExecuteStatement, first connections), ms. */
-  readonly firstStartInvocationMs: number;
-  /** Median(handler, invalid request) / median(bare). */
-  readonly ratio: number;
-  /** Median(handler, invalid request) − median(bare), ms. */
-  readonly differenceMs: number;
+  /** The Node.js that ran the processes (`process.version`). */
+  readonly node: string;
+  /** When the run started. */
+  readonly date: string;
+  /** The machine's 1-minute load average at the run's start and end (other work on the machine adds noise). */
+  readonly loadAverage?: { readonly atStart: number; readonly atEnd: number };
+  /** Wall time of `node -e 0` (process start to exit), ms. */
+  readonly bareNodeMs: Timing;
+  readonly paths: Record<ColdPath, ColdPathResult>;
   readonly bundleBytes: number;
   readonly bundleGzipBytes: number;
+  /** The same figures for a baseline bundle measured side by side in the same run (see `readBaseline`), if any. */
+  readonly before?: Omit<ColdStartResult, 'before'> & { readonly label: string };
 }
 
 const PROBE = `
@@ -38,17 +70,17 @@ const t0 = performance.now();
 const bundle = require(process.env.BENCH_BUNDLE);
 const loaded = performance.now();
 const event = process.env.BENCH_EVENT ? JSON.parse(process.env.BENCH_EVENT) : {};
-bundle.handler(event).then(() => 'ok', (e) => e.name).then((outcome) => {
-  process.stdout.write(JSON.stringify({ loadMs: loaded - t0, invokeMs: performance.now() - loaded, outcome }));
+bundle.handler(event).then((result) => ({ outcome: 'ok', result }), (e) => ({ outcome: e.name })).then((answer) => {
+  process.stdout.write(JSON.stringify({ loadMs: loaded - t0, invokeMs: performance.now() - loaded, ...answer }));
 });
 `;
 
 interface Run {
   readonly wallMs: number;
-  readonly inner?: { loadMs: number; invokeMs: number; outcome: string };
+  readonly inner: { loadMs: number; invokeMs: number; outcome: string; result?: any };
 }
 
-function run(args: string[], env: Record<string, string>): Promise<Run> {
+function spawnNode(args: string[], env: Record<string, string>): Promise<{ wallMs: number; out: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -58,52 +90,177 @@ function run(args: string[], env: Record<string, string>): Promise<Run> {
     child.once('exit', (code) => {
       const wallMs = performance.now() - started;
       if (code !== 0) return reject(new Error(`exit code ${code}: ${out}`));
-      resolve({ wallMs, inner: out ? JSON.parse(out) : undefined });
+      resolve({ wallMs, out });
     });
   });
 }
 
-export async function measureColdStart(runs = 30): Promise<ColdStartResult> {
+async function probe(env: Record<string, string>, event: unknown): Promise<Run> {
+  const { wallMs, out } = await spawnNode(['-e', PROBE], { ...env, BENCH_EVENT: JSON.stringify(event) });
+  return { wallMs, inner: JSON.parse(out) };
+}
+
+/** One cold invocation of each path, in order (the completion consumes the statement the start started). */
+class PathRunner {
+  private n = 0;
+  constructor(private readonly aws: LocalAws) {}
+
+  async invalid(env: Record<string, string>): Promise<Run> {
+    const run = await probe(env, {});
+    if (run.inner.outcome !== 'InvalidRequest') throw new Error(`invalid request: unexpected outcome ${run.inner.outcome}`);
+    return run;
+  }
+
+  async start(env: Record<string, string>): Promise<Run & { token: string; id: string }> {
+    const token = this.aws.sfn.issueToken();
+    const executionArn = `arn:aws:states:eu-west-1:123456789012:execution:ColdStart:run-${++this.n}`;
+    const run = await probe(env, { sqlStatement: `select ${this.n}`, taskToken: token, executionArn });
+    if (run.inner.outcome !== 'ok' || typeof run.inner.result?.Id !== 'string') throw new Error(`start: unexpected outcome ${run.inner.outcome}`);
+    return { ...run, token, id: run.inner.result.Id };
+  }
+
+  async completion(env: Record<string, string>, started: { token: string; id: string }): Promise<Run> {
+    const deadline = Date.now() + 20_000;
+    let event = this.aws.dataApi.events.find((e) => e.detail.statementId === started.id);
+    while (!event) {
+      if (Date.now() > deadline) throw new Error(`no status-change event for ${started.id}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      event = this.aws.dataApi.events.find((e) => e.detail.statementId === started.id);
+    }
+    const body = JSON.stringify(event);
+    const record = sqsRecord({ messageId: `cold-${started.id}`, body, receiveCount: 1, sentAt: Date.now() }, 'arn:aws:sqs:eu-west-1:123456789012:cold-start');
+    const run = await probe(env, { Records: [record] });
+    if (run.inner.outcome !== 'ok' || run.inner.result?.batchItemFailures?.length) throw new Error(`completion: unexpected outcome ${JSON.stringify(run.inner)}`);
+    const callbacks = this.aws.sfn.calls.filter((call) => call.taskToken === started.token && call.operation === 'SendTaskSuccess' && call.answer === 'accepted');
+    if (callbacks.length !== 1) throw new Error(`completion: ${callbacks.length} accepted callbacks for the statement's token, expected 1`);
+    return run;
+  }
+
+  async reconcile(env: Record<string, string>): Promise<Run> {
+    const run = await probe(env, { action: 'reconcile' });
+    if (run.inner.outcome !== 'ok' || run.inner.result?.examined !== 0) throw new Error(`reconcile: unexpected outcome ${JSON.stringify(run.inner)}`);
+    return run;
+  }
+
+  /** One run of every path in order. */
+  async all(env: Record<string, string>): Promise<Record<ColdPath, Run>> {
+    const invalid = await this.invalid(env);
+    const start = await this.start(env);
+    const completion = await this.completion(env, start);
+    const reconcile = await this.reconcile(env);
+    return { invalid, start, completion, reconcile };
+  }
+}
+
+/** Runs every path once on the unminified twin with V8 coverage: the bytes each evaluates. */
+async function measureLoaded(runner: PathRunner, base: Record<string, string>): Promise<Record<ColdPath, LoadedBytes>> {
+  const map = await mapBundle(join(ROOT, '.bench', 'cold-start'));
+  const dirs = Object.fromEntries(COLD_PATHS.map((path) => [path, mkdtempSync(join(tmpdir(), `cold-${path}-`))])) as Record<ColdPath, string>;
+  try {
+    const env = (path: ColdPath) => ({ ...base, BENCH_BUNDLE: map.twin, NODE_V8_COVERAGE: dirs[path] });
+    await runner.invalid(env('invalid'));
+    const started = await runner.start(env('start'));
+    await runner.completion(env('completion'), started);
+    await runner.reconcile(env('reconcile'));
+    const loaded = Object.fromEntries(COLD_PATHS.map((path) => [path, loadedBytes(map, dirs[path])])) as Record<ColdPath, LoadedBytes>;
+    if (map.bytes !== statSync(BUNDLE).size) {
+      throw new Error(`the measured bundle (${map.bytes} bytes) differs from ${BUNDLE} (${statSync(BUNDLE).size}): rebuild it (npx projen bundle:lambda)`);
+    }
+    return loaded;
+  } finally {
+    for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A bundle to measure side by side with the current one (the same paths, interleaved in the same run). */
+export interface ColdStartBaseline {
+  readonly label: string;
+  readonly bundle: string;
+  /** The JavaScript each path of that bundle evaluates (measured with it, see `loaded-bytes.ts`). */
+  readonly loaded: Record<ColdPath, LoadedBytes>;
+}
+
+type Samples = Record<ColdPath, Run[]>;
+const stats = (values: number[]): Timing => ({ median: round(median(values)), p90: round(percentile(values, 90)) });
+
+function summarise(samples: Samples, bare: number[], loaded: Record<ColdPath, LoadedBytes>): Record<ColdPath, ColdPathResult> {
+  const bareMedian = median(bare);
+  return Object.fromEntries(COLD_PATHS.map((path) => {
+    const wall = samples[path].map((r) => r.wallMs);
+    const result: ColdPathResult = {
+      wallMs: stats(wall),
+      differenceMs: round(median(wall) - bareMedian),
+      ratio: round(median(wall) / bareMedian, 2),
+      loadMs: round(median(samples[path].map((r) => r.inner.loadMs))),
+      invokeMs: round(median(samples[path].map((r) => r.inner.invokeMs))),
+      loaded: loaded[path],
+    };
+    return [path, result];
+  })) as Record<ColdPath, ColdPathResult>;
+}
+
+const sizes = (bundle: string) => ({ bundleBytes: statSync(bundle).size, bundleGzipBytes: gzipSync(readFileSync(bundle), { level: 9 }).length });
+
+/** Runs every path `runs` times (and the baseline's, interleaved, alternating which goes first), with bare Node.js. */
+export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline): Promise<ColdStartResult> {
+  const date = new Date().toISOString();
+  const loadAtStart = round(loadavg()[0], 2);
   const aws = await startLocalAws();
   try {
-    const base = { ...aws.env(), BENCH_BUNDLE: BUNDLE };
-    const start = JSON.stringify({ sqlStatement: 'select 1' });
+    // Lambda sets the function's name (a sweep needs it: statements are indexed by the function that started them).
+    const base = aws.env({ AWS_LAMBDA_FUNCTION_NAME: 'cold-start-tasker' });
+    const env = { ...base, BENCH_BUNDLE: BUNDLE };
+    const baselineEnv = baseline && { ...base, BENCH_BUNDLE: baseline.bundle };
+    const runner = new PathRunner(aws);
     const bare: number[] = [];
-    const invalid: Run[] = [];
-    const firstStart: Run[] = [];
-    // One warm-up of each, not counted (file-system cache).
-    await run(['-e', '0'], {});
-    await run(['-e', PROBE], base);
+    const empty = (): Samples => ({ invalid: [], start: [], completion: [], reconcile: [] });
+    const samples = empty();
+    const baselineSamples = empty();
+    // One warm-up of each, not counted (file-system cache, the local services' first requests).
+    await spawnNode(['-e', '0'], {});
+    await runner.all(env);
+    if (baselineEnv) await runner.all(baselineEnv);
+    const record = async (into: Samples, pathEnv: Record<string, string>) => {
+      const one = await runner.all(pathEnv);
+      for (const path of COLD_PATHS) into[path].push(one[path]);
+    };
     for (let i = 0; i < runs; i++) {
-      bare.push((await run(['-e', '0'], {})).wallMs);
-      invalid.push(await run(['-e', PROBE], base));
-      firstStart.push(await run(['-e', PROBE], { ...base, BENCH_EVENT: start }));
+      bare.push((await spawnNode(['-e', '0'], {})).wallMs);
+      if (baselineEnv && i % 2 === 0) await record(baselineSamples, baselineEnv);
+      await record(samples, env);
+      if (baselineEnv && i % 2 === 1) await record(baselineSamples, baselineEnv);
     }
-    for (const r of invalid) if (r.inner?.outcome !== 'InvalidRequest') throw new Error(`unexpected outcome ${r.inner?.outcome}`);
-    for (const r of firstStart) if (r.inner?.outcome !== 'ok') throw new Error(`unexpected outcome ${r.inner?.outcome}`);
-    const stats = (values: number[]) => ({ median: round(median(values)), p90: round(percentile(values, 90)) });
-    const bareMedian = median(bare);
-    const invalidMedian = median(invalid.map((r) => r.wallMs));
-    const bytes = readFileSync(BUNDLE);
+    const loaded = await measureLoaded(runner, base);
+    const loadAverage = { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) };
+    const common = { runs, node: process.version, date, loadAverage, bareNodeMs: stats(bare) };
     return {
-      runs,
-      bareNodeMs: stats(bare),
-      handlerInvalidRequestMs: stats(invalid.map((r) => r.wallMs)),
-      handlerFirstStartMs: stats(firstStart.map((r) => r.wallMs)),
-      loadMs: round(median(invalid.map((r) => r.inner!.loadMs))),
-      firstStartInvocationMs: round(median(firstStart.map((r) => r.inner!.invokeMs))),
-      ratio: round(invalidMedian / bareMedian, 2),
-      differenceMs: round(invalidMedian - bareMedian),
-      bundleBytes: statSync(BUNDLE).size,
-      bundleGzipBytes: gzipSync(bytes, { level: 9 }).length,
+      ...common,
+      paths: summarise(samples, bare, loaded),
+      ...sizes(BUNDLE),
+      ...baseline ? {
+        before: { label: baseline.label, ...common, paths: summarise(baselineSamples, bare, baseline.loaded), ...sizes(baseline.bundle) },
+      } : {},
     };
   } finally {
     await aws.close();
   }
 }
 
+/**
+ * A baseline from `file` (a JSON `{ label, bundle, loaded }`, `bundle` relative to the file), when it and its bundle
+ * exist: `npm run bench` then measures that bundle side by side with the current one.
+ */
+export function readBaseline(file: string): ColdStartBaseline | undefined {
+  if (!existsSync(file)) return undefined;
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as ColdStartBaseline;
+  const bundle = resolvePath(dirname(file), saved.bundle);
+  return existsSync(bundle) ? { ...saved, bundle } : undefined;
+}
+
 if (require.main === module) {
-  measureColdStart(Number(process.argv[2] ?? 30)).then((result) => console.log(JSON.stringify(result, null, 2)), (error) => {
+  const baseline = process.argv[3] ? readBaseline(process.argv[3]) : undefined;
+  if (process.argv[3] && !baseline) throw new Error(`no baseline (or no bundle of it) at ${process.argv[3]}`);
+  measureColdStart(Number(process.argv[2] ?? 30), baseline).then((result) => console.log(JSON.stringify(result, null, 2)), (error) => {
     console.error(error);
     process.exit(1);
   });

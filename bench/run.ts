@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { measureCalls } from './calls';
-import { measureColdStart } from './cold-start';
+import { measureColdStart, readBaseline } from './cold-start';
 import { computeCost } from './cost';
 import { measureFastPath } from './fast-path';
 import { measureEndToEndLatency, measureLatency } from './latency';
@@ -53,7 +53,9 @@ async function main(): Promise<void> {
   }
   if (wanted('cold')) {
     step('cold start');
-    results = { ...results, coldStart: await measureColdStart(settings.coldStartRuns) };
+    // The handler before the cold-start work, side by side, when its bundle is at hand (see the baseline file).
+    const baseline = readBaseline(join(ROOT, 'bench', 'cold-start-before.json'));
+    results = { ...results, coldStart: await measureColdStart(settings.coldStartRuns, baseline) };
   }
   if (wanted('throughput')) {
     step('completion throughput');
@@ -89,9 +91,10 @@ function printSummary(results: BenchResults): void {
   }
   const cold = results.coldStart;
   if (cold) {
-    rows.push(['cold start: bare node (median)', `${cold.bareNodeMs.median} ms`]);
-    rows.push(['cold start: handler + invalid request (median)', `${cold.handlerInvalidRequestMs.median} ms (x${cold.ratio}, +${cold.differenceMs} ms)`]);
-    rows.push(['cold start: handler + first statement start (median)', `${cold.handlerFirstStartMs.median} ms`]);
+    rows.push([`cold start: bare node ${cold.node} (median)`, `${cold.bareNodeMs.median} ms`]);
+    for (const [path, r] of Object.entries(cold.paths)) {
+      rows.push([`cold start: handler + ${path} (median)`, `${r.wallMs.median} ms (x${r.ratio}, +${r.differenceMs} ms, ${r.loaded.bytes} bytes of JS)`]);
+    }
     rows.push(['bundle size', `${cold.bundleBytes} bytes (${cold.bundleGzipBytes} gzipped)`]);
   }
   for (const run of results.throughput?.runs ?? []) {

@@ -38,10 +38,34 @@ export interface Deps {
   readonly remainingTimeMs?: () => number;
 }
 
-/** Creates the SDK clients with the SDK's default configuration chain (`AWS_ENDPOINT_URL_<SERVICE>` works). */
-export function createClients(): { ddb: DynamoDBDocumentClient; redshiftData: RedshiftDataClient; sfn: SFNClient } {
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  return { ddb, redshiftData: new RedshiftDataClient({}), sfn: new SFNClient({}) };
+export interface Clients {
+  readonly ddb: DynamoDBDocumentClient;
+  readonly redshiftData: RedshiftDataClient;
+  readonly sfn: SFNClient;
+}
+
+/**
+ * The SDK clients with the SDK's default configuration chain (`AWS_ENDPOINT_URL_<SERVICE>` works), each created on
+ * first use and then kept for the life of the execution environment: a start creates DynamoDB and Redshift Data, a
+ * completion DynamoDB and Step Functions. (The bundle also evaluates each client package on first use: see the build
+ * script's `lazySdkClients`.)
+ */
+export function createClients(): Clients {
+  let ddb: DynamoDBDocumentClient | undefined;
+  let redshiftData: RedshiftDataClient | undefined;
+  let sfn: SFNClient | undefined;
+  return {
+    get ddb() {
+      ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+      return ddb;
+    },
+    get redshiftData() {
+      redshiftData ??= new RedshiftDataClient({});
+      return redshiftData;
+    },
+    get sfn() {
+      sfn ??= new SFNClient({});
+      return sfn;
+    },
+  };
 }
