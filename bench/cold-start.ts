@@ -208,7 +208,9 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
   const aws = await startLocalAws();
   try {
     // Lambda sets the function's name (a sweep needs it: statements are indexed by the function that started them).
-    const base = aws.env({ AWS_LAMBDA_FUNCTION_NAME: 'cold-start-tasker' });
+    // Without the fast path, so the start and the completion are each their own path (with it, a short statement's
+    // start also runs the completion's code: `fast-path.ts` measures that).
+    const base = aws.env({ AWS_LAMBDA_FUNCTION_NAME: 'cold-start-tasker', FAST_PATH_WAIT_SECONDS: '0' });
     const env = { ...base, BENCH_BUNDLE: BUNDLE };
     const baselineEnv = baseline && { ...base, BENCH_BUNDLE: baseline.bundle };
     const runner = new PathRunner(aws);
