@@ -71,7 +71,7 @@ const bundle = require(process.env.BENCH_BUNDLE);
 const loaded = performance.now();
 const event = process.env.BENCH_EVENT ? JSON.parse(process.env.BENCH_EVENT) : {};
 bundle.handler(event).then((result) => ({ outcome: 'ok', result }), (e) => ({ outcome: e.name })).then((answer) => {
-  process.stdout.write(JSON.stringify({ loadMs: loaded - t0, invokeMs: performance.now() - loaded, ...answer }));
+  process.stdout.write('\n' + JSON.stringify({ loadMs: loaded - t0, invokeMs: performance.now() - loaded, ...answer }));
 });
 `;
 
@@ -97,7 +97,10 @@ function spawnNode(args: string[], env: Record<string, string>): Promise<{ wallM
 
 async function probe(env: Record<string, string>, event: unknown): Promise<Run> {
   const { wallMs, out } = await spawnNode(['-e', PROBE], { ...env, BENCH_EVENT: JSON.stringify(event) });
-  return { wallMs, inner: JSON.parse(out) };
+  // The function's own output (its EMF metric lines) shares stdout: the probe's answer is the line with `loadMs`.
+  const answer = out.split('\n').find((line) => line.startsWith('{"loadMs"'));
+  if (answer === undefined) throw new Error(`the probe gave no answer: ${out.slice(0, 300)}`);
+  return { wallMs, inner: JSON.parse(answer) };
 }
 
 /** One cold invocation of each path, in order (the completion consumes the statement the start started). */
