@@ -71,7 +71,7 @@ const bundle = require(process.env.BENCH_BUNDLE);
 const loaded = performance.now();
 const event = process.env.BENCH_EVENT ? JSON.parse(process.env.BENCH_EVENT) : {};
 bundle.handler(event).then((result) => ({ outcome: 'ok', result }), (e) => ({ outcome: e.name })).then((answer) => {
-  process.stdout.write('\n' + JSON.stringify({ loadMs: loaded - t0, invokeMs: performance.now() - loaded, ...answer }));
+  process.stdout.write('\\n' + JSON.stringify({ loadMs: loaded - t0, invokeMs: performance.now() - loaded, ...answer }));
 });
 `;
 
