@@ -253,6 +253,14 @@ export function renderMarkdown(results: BenchResults): string {
   }
 
   if (results.fastPath) out.push(...renderFastPath(results.fastPath, '## 5b. Fast path vs event path'));
+  const demo = results.demo;
+  if (demo) {
+    out.push('## 5c. The local run (`npm run demo`)', '');
+    out.push(`Every example scenario end to end on the local stand-ins (${demo.scenarios} scenarios, ${demo.allAsExpected ? 'all as expected' : '**not all as expected**'}):`);
+    out.push(`**${demo.wallSeconds} s** wall time (the demo's own figure; ${demo.processSeconds} s for the process with synthesis and start-up),`);
+    out.push(`against ${demo.before.wallSeconds} s before (${demo.before.scenarios} scenarios) when the Data API stand-in ran the statements of a database`);
+    out.push('one at a time, the phases ran one after another and the example machines used their deployed durations.', '');
+  }
 
   const cost = results.cost;
   if (cost) {

@@ -2,6 +2,7 @@
 import type { LifecycleCalls } from './calls';
 import type { ColdStartResult } from './cold-start';
 import type { CostResult } from './cost';
+import type { DemoResult } from './demo';
 import type { FastPathResult } from './fast-path';
 import type { EndToEndLatencyResult, LatencyResult } from './latency';
 import type { Machine } from './machine';
@@ -18,5 +19,6 @@ export interface BenchResults {
   readonly latency?: LatencyResult;
   readonly endToEndLatency?: EndToEndLatencyResult;
   readonly fastPath?: FastPathResult;
+  readonly demo?: DemoResult;
   readonly cost?: CostResult;
 }

@@ -3,7 +3,8 @@
  * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
  *
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
- * throughput,synth,latency,fastpath` (the cost model needs `calls`; writes to .bench/), `--render` (rewrites docs/benchmarks.md
+ * throughput,synth,latency,fastpath,demo` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
+ * those sections in docs/), `--render` (rewrites docs/benchmarks.md
  * from docs/benchmarks.json).
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { measureCalls } from './calls';
 import { measureColdStart, readBaseline } from './cold-start';
 import { computeCost } from './cost';
+import { measureDemo } from './demo';
 import { measureFastPath } from './fast-path';
 import { measureEndToEndLatency, measureLatency } from './latency';
 import { describeMachine } from './machine';
@@ -75,9 +77,20 @@ async function main(): Promise<void> {
     step('fast path vs event path');
     results = { ...results, fastPath: await measureFastPath(settings.fastPathSamples) };
   }
+  if (wanted('demo')) {
+    step('npm run demo');
+    results = { ...results, demo: await measureDemo() };
+  }
 
   printSummary(results);
-  const outdir = quick || only !== undefined ? join(ROOT, '.bench') : join(ROOT, 'docs');
+  // `--only=... --update-docs`: the sections measured now replace theirs in docs/benchmarks.json; the rest is kept.
+  const updateDocs = only !== undefined && !quick && args.includes('--update-docs');
+  if (updateDocs) {
+    const saved = JSON.parse(readFileSync(join(ROOT, 'docs', 'benchmarks.json'), 'utf8')) as BenchResults;
+    const measured = Object.fromEntries(Object.entries(results).filter(([key]) => key !== 'machine' && key !== 'settings'));
+    results = { ...saved, ...measured };
+  }
+  const outdir = (quick || only !== undefined) && !updateDocs ? join(ROOT, '.bench') : join(ROOT, 'docs');
   mkdirSync(outdir, { recursive: true });
   writeFileSync(join(outdir, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(outdir, 'benchmarks.md'), renderMarkdown(results));
@@ -120,6 +133,9 @@ function printSummary(results: BenchResults): void {
       rows.push([`fast path, ${row.statementMs} ms statement, event after ${run.eventDelayMs} ms`,
         `callback p50 ${row.fastPath.callbackLatencyMs.p50} ms vs ${row.eventPath.callbackLatencyMs.p50} ms by event; +${row.addedBilledMs} ms billed`]);
     }
+  }
+  if (results.demo) {
+    rows.push(['npm run demo', `${results.demo.wallSeconds} s, ${results.demo.scenarios} scenarios${results.demo.allAsExpected ? ' as expected' : ', NOT all as expected'} (before: ${results.demo.before.wallSeconds} s)`]);
   }
   for (const line of results.cost?.lines ?? []) {
     rows.push([`cost: ${line.design}${line.statementMinutes === 'any' ? '' : `, ${line.statementMinutes} min`}`, `$${line.perStatementUsd.toExponential(2)} per statement`]);
