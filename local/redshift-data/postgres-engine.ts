@@ -40,6 +40,8 @@ export class PostgresEngine implements SqlEngine {
   public readonly kind = 'postgres';
   public readonly cancelTimings: CancelTiming[] = [];
   private readonly admin: Client;
+  /** The admin connection's last query: its queries run one after another (a pg client runs one at a time). */
+  private adminQueue: Promise<unknown> = Promise.resolve();
   private readonly databases = new Map<string, Promise<void>>();
   private readonly queue: Array<{ database: string; job: Job }> = [];
   private readonly running = new Map<string, Running>();
@@ -65,7 +67,7 @@ export class PostgresEngine implements SqlEngine {
     if (!running) return 'notFound';
     const started = performance.now();
     running.cancelRequestedAt = started;
-    if (running.pid !== undefined) await this.admin.query('select pg_cancel_backend($1)', [running.pid]).catch(() => undefined);
+    if (running.pid !== undefined) await this.adminQuery('select pg_cancel_backend($1)', [running.pid]).catch(() => undefined);
     await running.done;
     const stoppedMs = performance.now() - started;
     this.cancelTimings.push({ stoppedMs, readyAgainMs: stoppedMs });
@@ -82,6 +84,13 @@ export class PostgresEngine implements SqlEngine {
     await Promise.all([...this.running.keys()].map((id) => this.cancel('', id)));
     await this.admin.end().catch(() => undefined);
     await this.server.stop();
+  }
+
+  /** A query on the admin connection, after the ones before it. */
+  private adminQuery(text: string, values?: unknown[]): Promise<unknown> {
+    const next = this.adminQueue.then(() => this.admin.query(text, values), () => this.admin.query(text, values));
+    this.adminQueue = next.catch(() => undefined);
+    return next;
   }
 
   private client(database: string): Client {
@@ -108,7 +117,7 @@ export class PostgresEngine implements SqlEngine {
   private ensureDatabase(database: string): Promise<void> {
     let created = this.databases.get(database);
     if (!created) {
-      created = this.admin.query(`create database "${database.replace(/"/g, '""')}"`).then(() => undefined, (error: PgError) => {
+      created = this.adminQuery(`create database "${database.replace(/"/g, '""')}"`).then(() => undefined, (error: PgError) => {
         if (error.code !== '42P04') throw error; // already exists
       });
       this.databases.set(database, created);
