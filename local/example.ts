@@ -22,7 +22,8 @@ export const LOCAL_TIMING: ExampleTiming = {
   cancelCheckIntervalSeconds: 1,
   polledStatementSeconds: 3,
   pollIntervalSeconds: 1,
-  singletonStatementSeconds: 4,
+  // Long enough for all 10 branches to try while it runs, even when their function environments start cold.
+  singletonStatementSeconds: 8,
 };
 
 /** Region and account the local run uses (nothing reaches AWS; they only appear in ARNs). */
