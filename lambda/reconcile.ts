@@ -19,14 +19,13 @@ import { findStatementByName } from './actions';
 import { Callback, decodeCallbackDetails } from './callback-details';
 import { completeStatement } from './completion';
 import { Deps } from './deps';
-import { describedEnd, describedEvent, describedOwner } from './described-event';
+import { describedEnd, describedEvent, describedOwner, notFoundEvent } from './described-event';
 import { ConfigurationError, describeError } from './errors';
 import { callerState, cancelOrphan, cloudFormationGaveUp, markHandled } from './orphans';
 import { ReconcileRequest } from './request';
 import { START_LEASE_SECONDS } from './singleton';
 import { StatementName, formatStatementName } from './statement-name';
-import { StatusChangeEvent } from './status-event';
-import { ErrorName, FINAL_STATES, StatusChangeEvent as EventNames, Table } from '../src/contract';
+import { ErrorName, FINAL_STATES, Table } from '../src/contract';
 
 /** Statements reconciled at the same time (each costs one to three Data API and Step Functions calls). */
 export const SWEEP_CONCURRENCY = 8;
@@ -55,27 +54,6 @@ export interface SweepReport {
   failed: number;
   /** Whether the sweep stopped early (time): the next sweep continues. */
   incomplete: boolean;
-}
-
-function notFoundEvent(deps: Deps, statementName: string, statementId: string | undefined, registeredAt: number): StatusChangeEvent {
-  const age = Math.round((deps.now() - registeredAt) / 60_000);
-  return {
-    'version': '0',
-    'id': `reconciled-not-found-${statementName}`.slice(0, 200),
-    'detail-type': EventNames.DETAIL_TYPE,
-    'source': EventNames.SOURCE,
-    'time': new Date(deps.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    'region': deps.config.region,
-    'detail': {
-      statementName,
-      statementId: statementId ?? '',
-      redshiftQueryId: -1,
-      state: 'FAILED',
-      rows: -1,
-      error: `${ErrorName.STATEMENT_NOT_FOUND}: the Redshift Data API does not know statement ${statementName} (registered `
-        + `${age} minutes ago): it keeps statements 24 hours, or the statement never started. Its outcome is unknown.`,
-    },
-  };
 }
 
 type Outcome = Exclude<keyof SweepReport, 'examined' | 'incomplete'>;
