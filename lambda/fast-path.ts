@@ -17,7 +17,7 @@ import { Deps } from './deps';
 import { describedEnd, describedEvent, describedOwner } from './described-event';
 import { describeError } from './errors';
 import { StatementName, formatStatementName } from './statement-name';
-import { FINAL_STATES } from '../src/contract';
+import { isFinalState } from '../src/contract';
 
 /** Time a start keeps for itself after the wait: registration, describe, claim and callback. */
 export const FAST_PATH_RESERVE_MS = 5_000;
@@ -31,7 +31,7 @@ export function fastPathWait(deps: Deps): number {
 
 /** Whether a start's answer says the statement ended. */
 export function endedWithin(status: string | undefined): boolean {
-  return (FINAL_STATES as readonly string[]).includes(status ?? '');
+  return isFinalState(status);
 }
 
 /**

@@ -25,7 +25,7 @@ import { callerState, cancelOrphan, cloudFormationGaveUp, markHandled } from './
 import { ReconcileRequest } from './request';
 import { START_LEASE_SECONDS } from './singleton';
 import { StatementName, formatStatementName } from './statement-name';
-import { ErrorName, FINAL_STATES, Table } from '../src/contract';
+import { ErrorName, Table, isFinalState } from '../src/contract';
 
 /** Statements reconciled at the same time (each costs one to three Data API and Step Functions calls). */
 export const SWEEP_CONCURRENCY = 8;
@@ -65,7 +65,7 @@ async function statusOf(deps: Deps, name: StatementName, knownId: string | undef
     const found = await findStatementByName(deps, formatStatementName(name));
     if (found === undefined) return undefined;
     id = found.id;
-    if (!(FINAL_STATES as readonly string[]).includes(found.status ?? '')) {
+    if (!isFinalState(found.status)) {
       await deps.table.recordStatementId(name, id);
       return { Id: id, Status: found.status as DescribeStatementResponse['Status'] };
     }
@@ -95,7 +95,7 @@ async function reconcileOne(
     });
     return done ? 'notFound' : 'alreadyHandled';
   }
-  if ((FINAL_STATES as readonly string[]).includes(status.Status ?? '')) {
+  if (isFinalState(status.Status)) {
     // CloudFormation no longer reads answers after its service timeout (and its response URL may have expired).
     if (gaveUp !== undefined) return await markHandled(deps, name, status.Id!, gaveUp) ? 'completed' : 'alreadyHandled';
     const event = describedEvent(deps, statementName, status);

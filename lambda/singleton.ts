@@ -13,14 +13,13 @@ import { DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { Config, targetParameters } from './config';
 import { Deps } from './deps';
 import { ConcurrentExecution } from './errors';
-import { FINAL_STATES, show } from '../src/contract';
+import { isFinalState, show } from '../src/contract';
 
 /** Lease while the statement is being started (longer than the longest Lambda run). */
 export const START_LEASE_SECONDS = 15 * 60;
 /** Lease once started: the Data API's maximum statement duration (24 h) plus a margin. */
 export const RUN_LEASE_SECONDS = 24 * 60 * 60 + 5 * 60;
 
-const ENDED: ReadonlySet<string> = new Set(FINAL_STATES);
 
 /** The lock's partition key for this SQL on this target and database. */
 export function singletonLockId(config: Config, sql: string | readonly string[]): string {
@@ -34,7 +33,7 @@ export function singletonLockId(config: Config, sql: string | readonly string[])
 async function holderHasEnded(deps: Deps, statementId: string): Promise<boolean> {
   try {
     const described = await deps.redshiftData.send(new DescribeStatementCommand({ Id: statementId }));
-    return ENDED.has(described.Status ?? '');
+    return isFinalState(described.Status);
   } catch (error) {
     // Results and statement records expire after 24 hours: an unknown statement is not running any more.
     return error instanceof Error && error.name === 'ResourceNotFoundException';

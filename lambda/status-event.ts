@@ -1,7 +1,7 @@
 /**
  * The "Redshift Data Statement Status Change" event, as the completer receives it in an SQS message body.
  */
-import { StatusChangeEvent as EventNames, FINAL_STATES, FinalState } from '../src/contract';
+import { StatusChangeEvent as EventNames, FinalState, isFinalState } from '../src/contract';
 
 export interface StatusChangeDetail {
   readonly principal?: string;
@@ -45,6 +45,6 @@ export function parseStatusChangeEvent(body: unknown): StatusChangeEvent | undef
   const detail = candidate.detail as Record<string, unknown> | undefined;
   if (typeof detail !== 'object' || detail === null) return undefined;
   if (typeof detail.statementName !== 'string' || typeof detail.statementId !== 'string' || detail.statementId === '') return undefined;
-  if (!(FINAL_STATES as readonly unknown[]).includes(detail.state)) return undefined;
+  if (!isFinalState(detail.state)) return undefined;
   return candidate as unknown as StatusChangeEvent;
 }

@@ -151,6 +151,11 @@ export const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const FINAL_STATES = ['FINISHED', 'FAILED', 'ABORTED'] as const;
 export type FinalState = typeof FINAL_STATES[number];
 
+/** Whether a statement status (an event's `state`, a `Status` of the Data API) is one a statement ends in. */
+export function isFinalState(status: unknown): status is FinalState {
+  return (FINAL_STATES as readonly unknown[]).includes(status);
+}
+
 /**
  * How error messages on both sides show a value they received: as JSON, cut to 80 characters (never a whole
  * payload). Values that may be secret (task tokens, parameter values) are described, not shown.
