@@ -103,7 +103,8 @@ export function readConfig(env: Environment): Config {
   const fastPathWaitSeconds = waitText === undefined ? Defaults.FAST_PATH_WAIT_SECONDS : Number(waitText);
   if (!Number.isInteger(fastPathWaitSeconds) || fastPathWaitSeconds < 0 || fastPathWaitSeconds > Defaults.MAX_FAST_PATH_WAIT_SECONDS) {
     throw new ConfigurationError(`${Env.FAST_PATH_WAIT_SECONDS} must be a whole number of seconds from 0 (off) to `
-      + `${Defaults.MAX_FAST_PATH_WAIT_SECONDS}; got ${JSON.stringify(waitText)}.`);
+      + `${Defaults.MAX_FAST_PATH_WAIT_SECONDS}; got ${JSON.stringify(waitText)}. Set the construct's fastPathWaitTime (it sets this `
+      + 'variable), or fix it on the function.');
   }
 
   const region = required(env, 'AWS_REGION', 'the AWS region (set by the Lambda runtime)');
