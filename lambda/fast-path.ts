@@ -17,16 +17,14 @@ import { Deps } from './deps';
 import { describedEnd, describedEvent, describedOwner } from './described-event';
 import { describeError } from './errors';
 import { StatementName, formatStatementName } from './statement-name';
-import { isFinalState } from '../src/contract';
+import { Defaults, isFinalState } from '../src/contract';
 
-/** Time a start keeps for itself after the wait: registration, describe, claim and callback. */
-export const FAST_PATH_RESERVE_MS = 5_000;
 
 /** The `WaitTimeSeconds` of a start: the configured wait, cut to the invocation's remaining time; 0 means none. */
 export function fastPathWait(deps: Deps): number {
   const configured = deps.config.fastPathWaitSeconds;
   if (configured <= 0 || deps.remainingTimeMs === undefined) return configured;
-  return Math.max(0, Math.min(configured, Math.floor((deps.remainingTimeMs() - FAST_PATH_RESERVE_MS) / 1000)));
+  return Math.max(0, Math.min(configured, Math.floor((deps.remainingTimeMs() / 1000) - Defaults.FAST_PATH_MARGIN_SECONDS)));
 }
 
 /** Whether a start's answer says the statement ended. */

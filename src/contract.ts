@@ -103,6 +103,11 @@ export const Defaults = {
   FAST_PATH_WAIT_SECONDS: 2,
   /** Largest `WaitTimeSeconds` the Data API accepts. */
   MAX_FAST_PATH_WAIT_SECONDS: 30,
+  /**
+   * Seconds a start keeps for itself besides the wait (registration, describe, claim, callback): the handler cuts the
+   * wait to the invocation's remaining time minus this; the construct wants the starter's timeout to cover both.
+   */
+  FAST_PATH_MARGIN_SECONDS: 5,
 } as const;
 
 /** Values `LOG_LEVEL` accepts (case-insensitive); the construct validates `logLevel` against them at synth. */
