@@ -9,7 +9,8 @@
  *   (claim in DynamoDB, then SendTaskSuccess to the local Step Functions endpoint);
  * - `reconcile`: a reconciler sweep with nothing to do (one query of the in-flight index).
  * Per path: median and p90 wall time, the difference and ratio to bare Node.js, and the bytes of JavaScript the path
- * evaluates (see `loaded-bytes.ts`). Also the bundle's size on disk and gzipped.
+ * evaluates (see `loaded-bytes.ts`). Also the bundle's size on disk and gzipped, and, in the same loop, the floor: the
+ * SDK clients of the start and completion paths alone making the same calls (`cold-start-floor.ts`).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,12 +18,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import { LoadedBytes, loadedBytes, mapBundle } from './loaded-bytes';
 import { median, percentile, round } from './stats';
 import { LocalAws, startLocalAws } from '../local/aws';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
 import { HANDLER_BUNDLE as BUNDLE } from '../local/lambda/handler';
 import { sqsRecord } from '../local/servers/sqs-queue';
+import { LAMBDA_NODE_TARGET } from '../projenrc/bundle-handler';
 
 export const COLD_PATHS = ['invalid', 'start', 'completion', 'reconcile'] as const;
 export type ColdPath = typeof COLD_PATHS[number];
@@ -47,6 +50,12 @@ export interface ColdPathResult {
   readonly loaded: LoadedBytes;
 }
 
+/** A path of the floor: the SDK clients alone (see `cold-start-floor.ts`). */
+export type FloorPathResult = Omit<ColdPathResult, 'loaded'>;
+
+export const FLOOR_PATHS = ['start', 'completion'] as const;
+export type FloorPath = typeof FLOOR_PATHS[number];
+
 export interface ColdStartResult {
   readonly runs: number;
   /** The Node.js that ran the processes (`process.version`). */
@@ -60,8 +69,10 @@ export interface ColdStartResult {
   readonly paths: Record<ColdPath, ColdPathResult>;
   readonly bundleBytes: number;
   readonly bundleGzipBytes: number;
+  /** The SDK clients of the start and completion paths alone, same calls, measured in the same loop. */
+  readonly floor: Record<FloorPath, FloorPathResult> & { readonly bundleBytes: Record<FloorPath, number> };
   /** The same figures for a baseline bundle measured side by side in the same run (see `readBaseline`), if any. */
-  readonly before?: Omit<ColdStartResult, 'before'> & { readonly label: string };
+  readonly before?: Omit<ColdStartResult, 'before' | 'floor'> & { readonly label: string };
 }
 
 const PROBE = `
@@ -145,6 +156,22 @@ class PathRunner {
     return run;
   }
 
+  /** The floor's start: PutItem and ExecuteStatement from the clients alone. */
+  async floorStart(env: Record<string, string>): Promise<Run> {
+    const run = await probe(env, { sqlStatement: `select ${++this.n}` });
+    if (run.inner.outcome !== 'ok' || typeof run.inner.result?.Id !== 'string') throw new Error(`floor start: unexpected outcome ${JSON.stringify(run.inner)}`);
+    return run;
+  }
+
+  /** The floor's completion: UpdateItem and SendTaskSuccess from the clients alone. */
+  async floorCompletion(env: Record<string, string>): Promise<Run> {
+    const token = this.aws.sfn.issueToken();
+    const run = await probe(env, { taskToken: token });
+    const accepted = this.aws.sfn.calls.filter((call) => call.taskToken === token && call.answer === 'accepted').length;
+    if (run.inner.outcome !== 'ok' || accepted !== 1) throw new Error(`floor completion: unexpected outcome ${JSON.stringify(run.inner)}, ${accepted} accepted callbacks`);
+    return run;
+  }
+
   /** One run of every path in order. */
   async all(env: Record<string, string>): Promise<Record<ColdPath, Run>> {
     const invalid = await this.invalid(env);
@@ -186,18 +213,42 @@ export interface ColdStartBaseline {
 type Samples = Record<ColdPath, Run[]>;
 const stats = (values: number[]): Timing => ({ median: round(median(values)), p90: round(percentile(values, 90)) });
 
+function summarisePath(runs: Run[], bareMedian: number): FloorPathResult {
+  const wall = runs.map((r) => r.wallMs);
+  return {
+    wallMs: stats(wall),
+    differenceMs: round(median(wall) - bareMedian),
+    ratio: round(median(wall) / bareMedian, 2),
+    loadMs: round(median(runs.map((r) => r.inner.loadMs))),
+    invokeMs: round(median(runs.map((r) => r.inner.invokeMs))),
+  };
+}
+
+/**
+ * Bundles one path of `cold-start-floor.ts` as its own bundle's `handler`, as esbuild bundles by default (minified
+ * CommonJS for the handler's Node.js target; the other path's client is left out).
+ */
+export async function buildFloorBundle(path: FloorPath, outfile: string): Promise<string> {
+  const exported = path === 'start' ? 'floorStart' : 'floorCompletion';
+  await build({
+    absWorkingDir: ROOT,
+    stdin: { contents: `export { ${exported} as handler } from './bench/cold-start-floor';`, resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    target: LAMBDA_NODE_TARGET,
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
 function summarise(samples: Samples, bare: number[], loaded: Record<ColdPath, LoadedBytes>): Record<ColdPath, ColdPathResult> {
   const bareMedian = median(bare);
   return Object.fromEntries(COLD_PATHS.map((path) => {
-    const wall = samples[path].map((r) => r.wallMs);
-    const result: ColdPathResult = {
-      wallMs: stats(wall),
-      differenceMs: round(median(wall) - bareMedian),
-      ratio: round(median(wall) / bareMedian, 2),
-      loadMs: round(median(samples[path].map((r) => r.inner.loadMs))),
-      invokeMs: round(median(samples[path].map((r) => r.inner.invokeMs))),
-      loaded: loaded[path],
-    };
+    const result: ColdPathResult = { ...summarisePath(samples[path], bareMedian), loaded: loaded[path] };
     return [path, result];
   })) as Record<ColdPath, ColdPathResult>;
 }
@@ -217,6 +268,12 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     const env = { ...base, BENCH_BUNDLE: BUNDLE };
     const baselineEnv = baseline && { ...base, BENCH_BUNDLE: baseline.bundle };
     const runner = new PathRunner(aws);
+    const floorBundles = {
+      start: await buildFloorBundle('start', join(ROOT, '.bench', 'cold-start-floor', 'start', 'index.js')),
+      completion: await buildFloorBundle('completion', join(ROOT, '.bench', 'cold-start-floor', 'completion', 'index.js')),
+    };
+    const floorEnv = (path: FloorPath) => ({ ...base, BENCH_BUNDLE: floorBundles[path] });
+    const floorSamples: Record<FloorPath, Run[]> = { start: [], completion: [] };
     const bare: number[] = [];
     const empty = (): Samples => ({ invalid: [], start: [], completion: [], reconcile: [] });
     const samples = empty();
@@ -225,6 +282,8 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     await spawnNode(['-e', '0'], {});
     await runner.all(env);
     if (baselineEnv) await runner.all(baselineEnv);
+    await runner.floorStart(floorEnv('start'));
+    await runner.floorCompletion(floorEnv('completion'));
     const record = async (into: Samples, pathEnv: Record<string, string>) => {
       const one = await runner.all(pathEnv);
       for (const path of COLD_PATHS) into[path].push(one[path]);
@@ -234,6 +293,8 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
       if (baselineEnv && i % 2 === 0) await record(baselineSamples, baselineEnv);
       await record(samples, env);
       if (baselineEnv && i % 2 === 1) await record(baselineSamples, baselineEnv);
+      floorSamples.start.push(await runner.floorStart(floorEnv('start')));
+      floorSamples.completion.push(await runner.floorCompletion(floorEnv('completion')));
     }
     const loaded = await measureLoaded(runner, base);
     const loadAverage = { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) };
@@ -241,6 +302,11 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     return {
       ...common,
       paths: summarise(samples, bare, loaded),
+      floor: {
+        start: summarisePath(floorSamples.start, median(bare)),
+        completion: summarisePath(floorSamples.completion, median(bare)),
+        bundleBytes: { start: statSync(floorBundles.start).size, completion: statSync(floorBundles.completion).size },
+      },
       ...sizes(BUNDLE),
       ...baseline ? {
         before: { label: baseline.label, ...common, paths: summarise(baselineSamples, bare, baseline.loaded), ...sizes(baseline.bundle) },
