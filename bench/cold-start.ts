@@ -10,7 +10,8 @@
  * - `reconcile`: a reconciler sweep with nothing to do (one query of the in-flight index).
  * Per path: median and p90 wall time, the difference and ratio to bare Node.js, and the bytes of JavaScript the path
  * evaluates (see `loaded-bytes.ts`). Also the bundle's size on disk and gzipped, and, in the same loop, the floor: the
- * SDK clients of the start and completion paths alone making the same calls (`cold-start-floor.ts`).
+ * SDK clients of the start and completion paths alone making the same calls (`cold-start-floor.ts`), bundled from the
+ * SDK packages' CommonJS builds (esbuild's default for Node.js, as the handler) and from their ES module builds.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -56,6 +57,16 @@ export type FloorPathResult = Omit<ColdPathResult, 'loaded'>;
 export const FLOOR_PATHS = ['start', 'completion'] as const;
 export type FloorPath = typeof FLOOR_PATHS[number];
 
+/**
+ * How a floor bundle is built: `commonjs` from the packages' CommonJS builds (`main`: esbuild's default for Node.js,
+ * as the handler's bundle, one wrapped module per file); `modules` from their ES module builds (`module` first:
+ * esbuild hoists the modules into one scope, no wrappers, and keeps only what the two commands use).
+ */
+export const FLOOR_BUILDS = ['commonjs', 'modules'] as const;
+export type FloorBuild = typeof FLOOR_BUILDS[number];
+
+export type FloorResult = Record<FloorPath, FloorPathResult> & { readonly bundleBytes: Record<FloorPath, number> };
+
 export interface ColdStartResult {
   readonly runs: number;
   /** The Node.js that ran the processes (`process.version`). */
@@ -70,7 +81,7 @@ export interface ColdStartResult {
   readonly bundleBytes: number;
   readonly bundleGzipBytes: number;
   /** The SDK clients of the start and completion paths alone, same calls, measured in the same loop. */
-  readonly floor: Record<FloorPath, FloorPathResult> & { readonly bundleBytes: Record<FloorPath, number> };
+  readonly floor: Record<FloorBuild, FloorResult>;
   /** The same figures for a baseline bundle measured side by side in the same run (see `readBaseline`), if any. */
   readonly before?: Omit<ColdStartResult, 'before' | 'floor'> & { readonly label: string };
 }
@@ -225,10 +236,10 @@ function summarisePath(runs: Run[], bareMedian: number): FloorPathResult {
 }
 
 /**
- * Bundles one path of `cold-start-floor.ts` as its own bundle's `handler`, as esbuild bundles by default (minified
- * CommonJS for the handler's Node.js target; the other path's client is left out).
+ * Bundles one path of `cold-start-floor.ts` as its own bundle's `handler` (minified CommonJS for the handler's Node.js
+ * target; the other path's client is left out), from the packages' CommonJS or ES module builds (see `FloorBuild`).
  */
-export async function buildFloorBundle(path: FloorPath, outfile: string): Promise<string> {
+export async function buildFloorBundle(path: FloorPath, how: FloorBuild, outfile: string): Promise<string> {
   const exported = path === 'start' ? 'floorStart' : 'floorCompletion';
   await build({
     absWorkingDir: ROOT,
@@ -241,6 +252,7 @@ export async function buildFloorBundle(path: FloorPath, outfile: string): Promis
     legalComments: 'none',
     outfile,
     logLevel: 'warning',
+    ...how === 'modules' ? { mainFields: ['module', 'main'] } : {},
   });
   return outfile;
 }
@@ -268,12 +280,16 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     const env = { ...base, BENCH_BUNDLE: BUNDLE };
     const baselineEnv = baseline && { ...base, BENCH_BUNDLE: baseline.bundle };
     const runner = new PathRunner(aws);
-    const floorBundles = {
-      start: await buildFloorBundle('start', join(ROOT, '.bench', 'cold-start-floor', 'start', 'index.js')),
-      completion: await buildFloorBundle('completion', join(ROOT, '.bench', 'cold-start-floor', 'completion', 'index.js')),
+    const floors = FLOOR_BUILDS.flatMap((how) => FLOOR_PATHS.map((path) => ({ how, path })));
+    const floorBundles = new Map<string, string>();
+    for (const { how, path } of floors) {
+      floorBundles.set(`${how}/${path}`, await buildFloorBundle(path, how, join(ROOT, '.bench', 'cold-start-floor', how, path, 'index.js')));
+    }
+    const floorSamples = new Map<string, Run[]>(floors.map(({ how, path }) => [`${how}/${path}`, []]));
+    const runFloor = (how: FloorBuild, path: FloorPath) => {
+      const floorEnv = { ...base, BENCH_BUNDLE: floorBundles.get(`${how}/${path}`)! };
+      return path === 'start' ? runner.floorStart(floorEnv) : runner.floorCompletion(floorEnv);
     };
-    const floorEnv = (path: FloorPath) => ({ ...base, BENCH_BUNDLE: floorBundles[path] });
-    const floorSamples: Record<FloorPath, Run[]> = { start: [], completion: [] };
     const bare: number[] = [];
     const empty = (): Samples => ({ invalid: [], start: [], completion: [], reconcile: [] });
     const samples = empty();
@@ -282,8 +298,7 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     await spawnNode(['-e', '0'], {});
     await runner.all(env);
     if (baselineEnv) await runner.all(baselineEnv);
-    await runner.floorStart(floorEnv('start'));
-    await runner.floorCompletion(floorEnv('completion'));
+    for (const { how, path } of floors) await runFloor(how, path);
     const record = async (into: Samples, pathEnv: Record<string, string>) => {
       const one = await runner.all(pathEnv);
       for (const path of COLD_PATHS) into[path].push(one[path]);
@@ -293,8 +308,7 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
       if (baselineEnv && i % 2 === 0) await record(baselineSamples, baselineEnv);
       await record(samples, env);
       if (baselineEnv && i % 2 === 1) await record(baselineSamples, baselineEnv);
-      floorSamples.start.push(await runner.floorStart(floorEnv('start')));
-      floorSamples.completion.push(await runner.floorCompletion(floorEnv('completion')));
+      for (const { how, path } of floors) floorSamples.get(`${how}/${path}`)!.push(await runFloor(how, path));
     }
     const loaded = await measureLoaded(runner, base);
     const loadAverage = { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) };
@@ -302,11 +316,11 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     return {
       ...common,
       paths: summarise(samples, bare, loaded),
-      floor: {
-        start: summarisePath(floorSamples.start, median(bare)),
-        completion: summarisePath(floorSamples.completion, median(bare)),
-        bundleBytes: { start: statSync(floorBundles.start).size, completion: statSync(floorBundles.completion).size },
-      },
+      floor: Object.fromEntries(FLOOR_BUILDS.map((how) => [how, {
+        start: summarisePath(floorSamples.get(`${how}/start`)!, median(bare)),
+        completion: summarisePath(floorSamples.get(`${how}/completion`)!, median(bare)),
+        bundleBytes: { start: statSync(floorBundles.get(`${how}/start`)!).size, completion: statSync(floorBundles.get(`${how}/completion`)!).size },
+      }])) as Record<FloorBuild, FloorResult>,
       ...sizes(BUNDLE),
       ...baseline ? {
         before: { label: baseline.label, ...common, paths: summarise(baselineSamples, bare, baseline.loaded), ...sizes(baseline.bundle) },
