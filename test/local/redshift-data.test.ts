@@ -215,7 +215,8 @@ describe('CancelStatement', () => {
     const id = (await client.send(new BatchExecuteStatementCommand({
       ...target, Sqls: ['insert into cancel_check values (99)', 'call busy_wait(60)'], WithEvent: true, StatementName: 'cancel-me',
     }))).Id!;
-    await until(() => server.statement(id)!.status === 'STARTED', 10_000, 'the statement to start');
+    // (cancelled while its second sub-statement runs: the insert has finished, inside the batch's transaction)
+    await until(() => server.statement(id)!.subStatements[0].status === 'FINISHED', 10_000, 'the insert to finish');
     const queued = await execute({ Sql: 'insert into cancel_check values (1)' });
 
     // WHEN
