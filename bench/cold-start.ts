@@ -280,15 +280,16 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     const env = { ...base, BENCH_BUNDLE: BUNDLE };
     const baselineEnv = baseline && { ...base, BENCH_BUNDLE: baseline.bundle };
     const runner = new PathRunner(aws);
-    const floors = FLOOR_BUILDS.flatMap((how) => FLOOR_PATHS.map((path) => ({ how, path })));
-    const floorBundles = new Map<string, string>();
-    for (const { how, path } of floors) {
-      floorBundles.set(`${how}/${path}`, await buildFloorBundle(path, how, join(ROOT, '.bench', 'cold-start-floor', how, path, 'index.js')));
+    // Every floor bundle (build × path), with its samples.
+    const floors: Array<{ how: FloorBuild; path: FloorPath; bundle: string; runs: Run[] }> = [];
+    for (const how of FLOOR_BUILDS) {
+      for (const path of FLOOR_PATHS) {
+        floors.push({ how, path, bundle: await buildFloorBundle(path, how, join(ROOT, '.bench', 'cold-start-floor', how, path, 'index.js')), runs: [] });
+      }
     }
-    const floorSamples = new Map<string, Run[]>(floors.map(({ how, path }) => [`${how}/${path}`, []]));
-    const runFloor = (how: FloorBuild, path: FloorPath) => {
-      const floorEnv = { ...base, BENCH_BUNDLE: floorBundles.get(`${how}/${path}`)! };
-      return path === 'start' ? runner.floorStart(floorEnv) : runner.floorCompletion(floorEnv);
+    const runFloor = (floor: typeof floors[number]) => {
+      const floorEnv = { ...base, BENCH_BUNDLE: floor.bundle };
+      return floor.path === 'start' ? runner.floorStart(floorEnv) : runner.floorCompletion(floorEnv);
     };
     const bare: number[] = [];
     const empty = (): Samples => ({ invalid: [], start: [], completion: [], reconcile: [] });
@@ -298,7 +299,7 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     await spawnNode(['-e', '0'], {});
     await runner.all(env);
     if (baselineEnv) await runner.all(baselineEnv);
-    for (const { how, path } of floors) await runFloor(how, path);
+    for (const floor of floors) await runFloor(floor);
     const record = async (into: Samples, pathEnv: Record<string, string>) => {
       const one = await runner.all(pathEnv);
       for (const path of COLD_PATHS) into[path].push(one[path]);
@@ -308,7 +309,7 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
       if (baselineEnv && i % 2 === 0) await record(baselineSamples, baselineEnv);
       await record(samples, env);
       if (baselineEnv && i % 2 === 1) await record(baselineSamples, baselineEnv);
-      for (const { how, path } of floors) floorSamples.get(`${how}/${path}`)!.push(await runFloor(how, path));
+      for (const floor of floors) floor.runs.push(await runFloor(floor));
     }
     const loaded = await measureLoaded(runner, base);
     const loadAverage = { atStart: loadAtStart, atEnd: round(loadavg()[0], 2) };
@@ -316,11 +317,15 @@ export async function measureColdStart(runs = 30, baseline?: ColdStartBaseline):
     return {
       ...common,
       paths: summarise(samples, bare, loaded),
-      floor: Object.fromEntries(FLOOR_BUILDS.map((how) => [how, {
-        start: summarisePath(floorSamples.get(`${how}/start`)!, median(bare)),
-        completion: summarisePath(floorSamples.get(`${how}/completion`)!, median(bare)),
-        bundleBytes: { start: statSync(floorBundles.get(`${how}/start`)!).size, completion: statSync(floorBundles.get(`${how}/completion`)!).size },
-      }])) as Record<FloorBuild, FloorResult>,
+      floor: Object.fromEntries(FLOOR_BUILDS.map((how) => {
+        const of = (path: FloorPath) => floors.find((floor) => floor.how === how && floor.path === path)!;
+        const result: FloorResult = {
+          start: summarisePath(of('start').runs, median(bare)),
+          completion: summarisePath(of('completion').runs, median(bare)),
+          bundleBytes: { start: statSync(of('start').bundle).size, completion: statSync(of('completion').bundle).size },
+        };
+        return [how, result];
+      })) as Record<FloorBuild, FloorResult>,
       ...sizes(BUNDLE),
       ...baseline ? {
         before: { label: baseline.label, ...common, paths: summarise(baselineSamples, bare, baseline.loaded), ...sizes(baseline.bundle) },
