@@ -11,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { NagSuppression, nagArn } from './nag';
-import { Action, Defaults, Field, Table, show } from '../contract';
+import { Action, Defaults, Field, Table } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
 /** The index as the construct creates it (and as an existing table must have it). */
@@ -66,27 +66,64 @@ export function checkReconciler(props: SfnRedshiftTaskerProps, errors: string[])
   }
   const table = props.existingTableObj;
   if (table === undefined) return undefined;
-  if (!(table instanceof dynamodb.Table)) {
-    return `The existing table ${table.node.path} is not a dynamodb.Table of this app, so the construct cannot check that it has `
-      + `the global secondary index '${Table.IN_FLIGHT_INDEX}' the reconciler queries; make sure it does (${INDEX_FIX}), `
-      + 'or set enableReconciler: false.';
+  const index = inFlightIndexOf(table);
+  if (index === 'unknown') {
+    return `The existing table ${table.node.path} is not a dynamodb.Table or dynamodb.TableV2 of this app, so the construct `
+      + `cannot check that it has the global secondary index '${Table.IN_FLIGHT_INDEX}' the reconciler queries; make sure `
+      + `it does (${INDEX_FIX}), or set enableReconciler: false.`;
   }
-  let schema: dynamodb.SchemaOptions | undefined;
-  try {
-    schema = table.schema(Table.IN_FLIGHT_INDEX);
-  } catch {
-    schema = undefined;
-  }
-  const expected = { partitionKey: IN_FLIGHT_INDEX_PROPS.partitionKey, sortKey: IN_FLIGHT_INDEX_PROPS.sortKey };
-  const matches = schema !== undefined && schema.partitionKey.name === expected.partitionKey.name
-    && schema.partitionKey.type === expected.partitionKey.type && schema.sortKey?.name === expected.sortKey?.name
-    && schema.sortKey?.type === expected.sortKey?.type;
+  const expected = IN_FLIGHT_INDEX_PROPS;
+  const matches = index !== undefined && sameKey(index.partitionKeys, expected.partitionKey)
+    && sameKey(index.sortKeys, expected.sortKey);
   if (!matches) {
-    errors.push(`existingTableObj (${table.node.path}) has ${schema === undefined ? 'no' : 'a different'} global secondary `
-      + `index '${Table.IN_FLIGHT_INDEX}' (got ${show(schema ?? null)}); the reconciler queries it to find the statements in `
+    errors.push(`existingTableObj (${table.node.path}) has ${index === undefined ? 'no' : 'a different'} global secondary `
+      + `index '${Table.IN_FLIGHT_INDEX}' (got ${index === undefined ? 'no such index' : describeKey(index)}); the reconciler queries it to find the statements in `
       + `flight. Add it: ${INDEX_FIX}. Or set enableReconciler: false. (The table of a tasker has it.)`);
   }
   return undefined;
+}
+
+/** The key of a global secondary index as the table's CloudFormation resource declares it. */
+interface IndexKey {
+  readonly partitionKeys: dynamodb.Attribute[];
+  readonly sortKeys: dynamodb.Attribute[];
+}
+
+/** An index key as the error shows it: `partition key inFlightOf (S), sort key registeredAt (N)`. */
+function describeKey(key: IndexKey): string {
+  const part = (label: string, attributes: dynamodb.Attribute[]) =>
+    `${label} ${attributes.length === 0 ? 'none' : attributes.map((a) => `${a.name} (${a.type})`).join(' + ')}`;
+  return `${part('partition key', key.partitionKeys)}, ${part('sort key', key.sortKeys)}`;
+}
+
+/** Whether an index key part is exactly `expected` (one attribute of that name and type). */
+function sameKey(actual: dynamodb.Attribute[], expected: dynamodb.Attribute | undefined): boolean {
+  return actual.length === 1 && expected !== undefined && actual[0].name === expected.name && actual[0].type === expected.type;
+}
+
+/**
+ * The key of the table's `inFlight` index, read from the table's CloudFormation resource (`Table` and `TableV2` alike,
+ * whatever the version of aws-cdk-lib: no table method that some versions deprecate); `undefined` when the table has
+ * no such index, `'unknown'` for a table whose resource is not in the app (an imported table).
+ */
+function inFlightIndexOf(table: dynamodb.ITable): IndexKey | undefined | 'unknown' {
+  if (!(table instanceof dynamodb.Table || table instanceof dynamodb.TableV2)) return 'unknown';
+  const resource = table.node.defaultChild;
+  if (!(resource instanceof dynamodb.CfnTable || resource instanceof dynamodb.CfnGlobalTable)) return 'unknown';
+  const stack = Stack.of(table);
+  type KeyElement = { attributeName: string; keyType: string };
+  type Index = { indexName: string; keySchema: KeyElement[] };
+  const indexes = (stack.resolve(resource.globalSecondaryIndexes) ?? []) as Index[];
+  const definitions = (stack.resolve(resource.attributeDefinitions) ?? []) as { attributeName: string; attributeType: string }[];
+  const index = indexes.find((candidate) => candidate.indexName === Table.IN_FLIGHT_INDEX);
+  if (index === undefined) return undefined;
+  const attributes = (keyType: string): dynamodb.Attribute[] => (index.keySchema ?? [])
+    .filter((element) => element.keyType === keyType)
+    .map((element) => ({
+      name: element.attributeName,
+      type: definitions.find((definition) => definition.attributeName === element.attributeName)?.attributeType as dynamodb.AttributeType,
+    }));
+  return { partitionKeys: attributes('HASH'), sortKeys: attributes('RANGE') };
 }
 
 /** The schedule that sends a sweep to the starter function. */

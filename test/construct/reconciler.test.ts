@@ -97,6 +97,60 @@ describe('an existing table', () => {
     expect(() => new SfnRedshiftTasker(stack, 'Second', { redshiftTargetProps: CLUSTER, existingTableObj: first.trackingTable })).not.toThrow();
   });
 
+  test('the index check calls no table method (Table#schema is deprecated in newer aws-cdk-lib) and prints nothing', () => {
+    const stack = newStack();
+    const first = new SfnRedshiftTasker(stack, 'First', { redshiftTargetProps: CLUSTER });
+    const schema = jest.spyOn(dynamodb.Table.prototype, 'schema');
+    const warn = jest.spyOn(console, 'warn');
+    const error = jest.spyOn(console, 'error');
+    try {
+      new SfnRedshiftTasker(stack, 'Second', { redshiftTargetProps: CLUSTER, createCallbackInfra: false, existingTableObj: first.trackingTable });
+      expect(schema).not.toHaveBeenCalled();
+      expect(warn).not.toHaveBeenCalled();
+      expect(error).not.toHaveBeenCalled();
+    } finally {
+      schema.mockRestore();
+      warn.mockRestore();
+      error.mockRestore();
+    }
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('a TableV2 of the app is checked like a Table: accepted with the index, refused without', () => {
+    const stack = newStack();
+    const keys = {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'invocationId', type: dynamodb.AttributeType.STRING },
+    };
+    const withIndex = new dynamodb.TableV2(stack, 'WithIndex', {
+      ...keys,
+      timeToLiveAttribute: 'TTL',
+      globalSecondaryIndexes: [{
+        indexName: 'inFlight',
+        partitionKey: { name: 'inFlightOf', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'registeredAt', type: dynamodb.AttributeType.NUMBER },
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: ['id', 'invocationId'],
+      }],
+    });
+    new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: CLUSTER, existingTableObj: withIndex });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('inFlight'))).toEqual([]);
+
+    const without = new dynamodb.TableV2(stack, 'Without', keys);
+    expect(() => new SfnRedshiftTasker(stack, 'Other', { redshiftTargetProps: CLUSTER, existingTableObj: without }))
+      .toThrow(/existingTableObj \(TestStack\/Without\) has no global secondary index 'inFlight'/);
+    const wrongType = new dynamodb.TableV2(stack, 'WrongType', {
+      ...keys,
+      globalSecondaryIndexes: [{
+        indexName: 'inFlight',
+        partitionKey: { name: 'inFlightOf', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'registeredAt', type: dynamodb.AttributeType.STRING },
+      }],
+    });
+    expect(() => new SfnRedshiftTasker(stack, 'Third', { redshiftTargetProps: CLUSTER, existingTableObj: wrongType }))
+      .toThrow(/has a different global secondary index 'inFlight' \(got partition key inFlightOf \(S\), sort key registeredAt \(S\)\)/);
+  });
+
   test('an imported table cannot be checked: a warning', () => {
     const stack = newStack();
     new SfnRedshiftTasker(stack, 'RSTask', {
