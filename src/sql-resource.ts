@@ -51,7 +51,8 @@ export interface RedshiftSqlProps {
 
   /**
    * How long CloudFormation waits for the answer before it fails the request (1 second to 1 hour). A lost completion
-   * event then fails the deployment after this time instead of the hour.
+   * event then fails the deployment after this time instead of the hour. Without it the construct warns at synth
+   * (`cdk-stepfunctions-redshift:serviceTimeout`; acknowledge it to keep CloudFormation's hour).
    *
    * @default Duration.hours(1)
    */
@@ -106,6 +107,12 @@ export class RedshiftSql extends Construct {
       },
     });
     this.dependOnCallbackInfrastructure(props.tasker);
+    if (timeout === undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:serviceTimeout`, `${this.node.path} has no serviceTimeout: if no `
+        + 'answer comes (a completion event lost and not reconciled, a function that fails before it answers), CloudFormation '
+        + 'waits an hour before it fails the request. Set serviceTimeout to the time the SQL may take (Duration.minutes(10), say), or acknowledge this '
+        + 'warning to keep the hour.');
+    }
   }
 
   /**

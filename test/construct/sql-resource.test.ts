@@ -3,7 +3,7 @@
  * timeout), its dependencies on the callback infrastructure, the synth-time checks, cdk-nag; and the tasker's
  * grantInvoke.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations as CdkAnnotations, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -80,7 +80,7 @@ test('a tasker sharing another\'s callback infrastructure: the resource also dep
   const second = new SfnRedshiftTasker(stack, 'Second', {
     redshiftTargetProps: { ...TARGET, dbUser: 'etl' }, createCallbackInfra: false, existingTableObj: tasker.trackingTable,
   });
-  const sql = new RedshiftSql(stack, 'Sql', { tasker: second, onCreate: ['select 1'] });
+  const sql = new RedshiftSql(stack, 'Sql', { tasker: second, onCreate: ['select 1'], serviceTimeout: Duration.minutes(5) });
   const dependsOn: string[] = resourceOf(stack, sql).DependsOn;
   expect(dependsOn).toEqual(expect.arrayContaining([
     logicalIdOf(stack, tasker.rule as any), logicalIdOf(stack, tasker.queue as any),
@@ -99,6 +99,17 @@ test('an unknown callback infrastructure (an imported table) gets a warning that
   expect(Annotations.fromStack(stack).findWarning('/TestStack/Sql', Match.stringLikeRegexp(
     'The tasker TestStack/Lone has no callback infrastructure of its own.*Add that dependency yourself.*cdk-stepfunctions-redshift:callbackInfrastructure',
   ))).toHaveLength(1);
+});
+
+test('without serviceTimeout: a warning with the fix, which an id acknowledges', () => {
+  const { stack, tasker } = setup();
+  new RedshiftSql(stack, 'Sql', { tasker, onCreate: ['select 1'] });
+  new RedshiftSql(stack, 'Bounded', { tasker, onCreate: ['select 1'], serviceTimeout: Duration.minutes(5) });
+  const acknowledged = new RedshiftSql(stack, 'Acknowledged', { tasker, onCreate: ['select 1'] });
+  CdkAnnotations.of(acknowledged).acknowledgeWarning('cdk-stepfunctions-redshift:serviceTimeout', 'an hour is fine here');
+  const warnings = Annotations.fromStack(stack).findWarning('*', Match.anyValue());
+  expect(warnings.map((warning) => warning.id)).toEqual(['/TestStack/Sql']);
+  expect(warnings[0].entry.data).toMatch(/TestStack\/Sql has no serviceTimeout: .*CloudFormation waits an hour before it fails the request\. Set serviceTimeout to the time the SQL may take .*cdk-stepfunctions-redshift:serviceTimeout/);
 });
 
 describe('synth-time checks', () => {

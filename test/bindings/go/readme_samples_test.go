@@ -102,6 +102,7 @@ func sqlInAStack(scope constructs.Construct, tasker redshift.SfnRedshiftTasker) 
 	view := "create or replace view emea_sales as select * from sales where region = 'EMEA'"
 	redshift.NewRedshiftSql(scope, jsii.String("EmeaSales"), &redshift.RedshiftSqlProps{
 		Tasker: tasker, OnCreate: jsii.Strings(view), OnUpdate: jsii.Strings(view), OnDelete: jsii.Strings("drop view if exists emea_sales"),
+		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(10)),
 	}).Node().AddDependency(table)
 	return table
 }

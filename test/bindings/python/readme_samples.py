@@ -96,7 +96,12 @@ def sql_in_a_stack(scope, tasker):
     # on_update runs when a property changes: here the view follows a changed definition.
     view = "create or replace view emea_sales as select * from sales where region = 'EMEA'"
     emea_sales = RedshiftSql(scope, "EmeaSales",
-        tasker=tasker, on_create=[view], on_update=[view], on_delete=["drop view if exists emea_sales"])
+        tasker=tasker,
+        on_create=[view],
+        on_update=[view],
+        on_delete=["drop view if exists emea_sales"],
+        service_timeout=Duration.minutes(10),
+    )
     emea_sales.node.add_dependency(table)
     return table, emea_sales
 

@@ -125,6 +125,7 @@ final class ReadmeSamples {
         String view = "create or replace view emea_sales as select * from sales where region = 'EMEA'";
         RedshiftSql.Builder.create(scope, "EmeaSales")
                 .tasker(tasker).onCreate(List.of(view)).onUpdate(List.of(view)).onDelete(List.of("drop view if exists emea_sales"))
+                .serviceTimeout(Duration.minutes(10))
                 .build()
                 .getNode().addDependency(table);
         return table;
