@@ -11,8 +11,8 @@
 import { CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { ExecuteRequest, SqlParameter, callbackOf, cloudFormationRequest, sqlText } from './request';
-import { namedParameters } from './sql-parameters';
 import { CLOUDFORMATION_PROPERTIES, Limits, PARAMETER_NAME, ResourceProperty, show } from '../src/contract';
+import { namedParameters } from '../src/private/sql-parameters';
 
 /** A request the tasker answers at once, without SQL (an Update without `OnUpdate`, a Delete without `OnDelete`). */
 export interface NoSqlRequest {

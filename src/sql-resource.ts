@@ -2,7 +2,7 @@ import { Annotations, CustomResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CustomResource as CustomResourceNames, ResourceProperty } from './contract';
 import { WARNING_PREFIX } from './private/defaults';
-import { checkParameters, checkStatementList, throwIfInvalid } from './private/sql-validation';
+import { checkParameters, checkResourceParameters, checkStatementList, throwIfInvalid } from './private/sql-validation';
 import { SfnRedshiftTasker } from './tasker';
 
 /**
@@ -87,6 +87,7 @@ export class RedshiftSql extends Construct {
     if (props.onUpdate !== undefined) checkStatementList('onUpdate', props.onUpdate, errors);
     if (props.onDelete !== undefined) checkStatementList('onDelete', props.onDelete, errors);
     checkParameters('parameters', props.parameters, errors);
+    checkResourceParameters({ onCreate: props.onCreate, onUpdate: props.onUpdate, onDelete: props.onDelete }, props.parameters, errors);
     const timeout = props.serviceTimeout;
     if (timeout !== undefined && !timeout.isUnresolved() && (timeout.toMilliseconds() < 1000 || timeout.toSeconds() > 3600)) {
       errors.push(`serviceTimeout must be from 1 second to 1 hour (CloudFormation's limit); got ${timeout.toHumanString()}.`);

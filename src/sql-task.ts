@@ -4,7 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Action, Field } from './contract';
 import { WARNING_PREFIX } from './private/defaults';
-import { checkParameters, checkSql, checkStatementList, throwIfInvalid } from './private/sql-validation';
+import { checkParameters, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
 } from './private/task-support';
@@ -171,4 +171,5 @@ function checkRunProps(props: RedshiftSqlTaskOptions, errors: string[]): void {
     }
   }
   checkParameters('parameters', props.parameters, errors);
+  checkTaskParameters(props.sql, props.sqlStatements, props.parameters, errors);
 }

@@ -5,6 +5,7 @@
  * one construct are reported together.
  */
 import { Token } from 'aws-cdk-lib';
+import { namedParameters } from './sql-parameters';
 import { Limits, PARAMETER_NAME, show } from '../contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
@@ -76,4 +77,90 @@ export function checkParameters(name: string, parameters: { [name: string]: stri
 /** Throws one error listing every problem of a construct's props. */
 export function throwIfInvalid(construct: string, path: string, errors: readonly string[]): void {
   if (errors.length > 0) throw new Error(`Invalid ${construct} props (${path}):\n- ${errors.join('\n- ')}`);
+}
+
+/** `:a, :b` */
+const asParameters = (names: readonly string[]): string => names.map((name) => `:${name}`).join(', ');
+/** `{ a, b }` for the names of a parameter map. */
+const asKeys = (names: readonly string[]): string => (names.length === 0 ? 'no parameters' : `parameters { ${names.join(', ')} }`);
+
+/**
+ * A literal statement against the parameter names given for it: every `:name` it uses must be given, and (`exact`)
+ * every name given must be used, as the Data API's `ExecuteStatement` requires.
+ */
+function checkUses(name: string, sql: string, keys: readonly string[] | undefined, exact: boolean, errors: string[]): string[] {
+  const used = namedParameters(sql);
+  if (keys === undefined) return used;
+  const missing = used.filter((parameter) => !keys.includes(parameter));
+  if (missing.length > 0) {
+    errors.push(`${name} uses ${asParameters(missing)}, which parameters does not give; got ${asKeys(keys)}. Add `
+      + `${missing.map((parameter) => `${parameter}: '<value>'`).join(', ')} to parameters, or correct the name in the SQL.`);
+  }
+  const unused = exact ? keys.filter((key) => !used.includes(key)) : [];
+  if (unused.length > 0) {
+    errors.push(`parameters gives ${unused.join(', ')}, which ${name} does not use (the Data API refuses unused `
+      + `parameters); got ${name} ${show(sql)}. Remove ${unused.join(', ')} from parameters, or use ${asParameters(unused)} in `
+      + 'the SQL.');
+  }
+  return used;
+}
+
+/** The names of a literal parameter map (none when it is not given; `'unknown'` for a token). */
+function parameterKeys(parameters: { [name: string]: string } | undefined): readonly string[] | 'unknown' {
+  if (parameters === undefined) return [];
+  return Token.isUnresolved(parameters) || typeof parameters !== 'object' ? 'unknown' : Object.keys(parameters);
+}
+
+/** A transaction's statements take no parameters (`BatchExecuteStatement`): none may use `:name`. */
+function checkNoParameters(name: string, list: readonly string[], errors: string[]): void {
+  list.forEach((sql, index) => {
+    if (typeof sql !== 'string' || !isLiteral(sql)) return;
+    const used = namedParameters(sql);
+    if (used.length > 0) {
+      errors.push(`${name} is a list run as one transaction (BatchExecuteStatement), which takes no parameters, but `
+        + `${name}[${index}] uses ${asParameters(used)}; got ${show(sql)}. Run that statement on its own (a single statement `
+        + 'takes parameters), or write the value in the SQL.');
+    }
+  });
+}
+
+/** A task's literal SQL against its `parameters`: `sql` uses exactly the names given; `sqlStatements` uses none. */
+export function checkTaskParameters(sql: string | undefined, sqlStatements: readonly string[] | undefined,
+  parameters: { [name: string]: string } | undefined, errors: string[]): void {
+  const keys = parameterKeys(parameters);
+  if (typeof sql === 'string' && isLiteral(sql) && keys !== 'unknown') checkUses('sql', sql, keys, true, errors);
+  if (Array.isArray(sqlStatements) && !Token.isUnresolved(sqlStatements)) checkNoParameters('sqlStatements', sqlStatements, errors);
+}
+
+/**
+ * A custom resource's literal SQL against its `parameters`: each request type's single statement gets the
+ * parameters it names, so each name it uses must be given, and each name given must be used by one of them; a list
+ * of several statements (a transaction) takes none.
+ */
+export function checkResourceParameters(statements: { [name: string]: readonly string[] | undefined },
+  parameters: { [name: string]: string } | undefined, errors: string[]): void {
+  const keys = parameterKeys(parameters);
+  if (keys === 'unknown') return;
+  const used = new Set<string>();
+  let allLiteral = true;
+  for (const [name, list] of Object.entries(statements)) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || Token.isUnresolved(list)) {
+      allLiteral = false;
+      continue;
+    }
+    if (list.length > 1) {
+      checkNoParameters(name, list, errors);
+    } else if (list.length === 1 && typeof list[0] === 'string' && isLiteral(list[0])) {
+      checkUses(name, list[0], keys, false, errors).forEach((parameter) => used.add(parameter));
+    } else {
+      allLiteral = false;
+    }
+  }
+  const unused = keys.filter((key) => !used.has(key));
+  if (allLiteral && unused.length > 0) {
+    errors.push(`parameters gives ${unused.join(', ')}, which no statement uses (each request type's statement gets the `
+      + `parameters it names); got ${asKeys(keys)}. Remove ${unused.join(', ')} from parameters, or use `
+      + `${asParameters(unused)} in onCreate, onUpdate or onDelete.`);
+  }
 }

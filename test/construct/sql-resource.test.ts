@@ -3,7 +3,7 @@
  * timeout), its dependencies on the callback infrastructure, the synth-time checks, cdk-nag; and the tasker's
  * grantInvoke.
  */
-import { Annotations as CdkAnnotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations as CdkAnnotations, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -46,7 +46,7 @@ test('lists (one transaction each), an OnUpdate, parameters (tokens too) and the
   const view = new RedshiftSql(stack, 'View', {
     tasker,
     onCreate: ['create or replace view v as select 1', 'grant select on v to group readers'],
-    onUpdate: ['create or replace view v as select 1'],
+    onUpdate: ['create or replace view v as select :source as source, :region as region'],
     onDelete: ['drop view if exists v'],
     parameters: { source: bucket.tableName, region: 'EMEA' },
     serviceTimeout: Duration.minutes(10),
@@ -54,7 +54,7 @@ test('lists (one transaction each), an OnUpdate, parameters (tokens too) and the
   expect(resourceOf(stack, view).Properties).toEqual(expect.objectContaining({
     ServiceTimeout: '600',
     OnCreate: ['create or replace view v as select 1', 'grant select on v to group readers'],
-    OnUpdate: 'create or replace view v as select 1',
+    OnUpdate: 'create or replace view v as select :source as source, :region as region',
     OnDelete: 'drop view if exists v',
     Parameters: { source: { Ref: logicalIdOf(stack, bucket) }, region: 'EMEA' },
   }));
@@ -153,5 +153,34 @@ describe('grantInvoke', () => {
   test('a principal without an identity policy is not granted (the Grant says so)', () => {
     const { tasker } = setup();
     expect(tasker.grantInvoke(new iam.ServicePrincipal('events.amazonaws.com')).success).toBe(false);
+  });
+});
+
+describe('literal SQL against parameters', () => {
+  const build = (props: Partial<RedshiftSqlProps>) => {
+    const { stack, tasker } = setup();
+    return () => new RedshiftSql(stack, 'Sql', { tasker, serviceTimeout: Duration.minutes(5), onCreate: ['select 1'], ...props } as RedshiftSqlProps);
+  };
+
+  test('each statement gets the names it uses; all must be given', () => {
+    expect(build({ onCreate: ['insert into s values (:region)'], onDelete: ['delete from s where region = :regoin'], parameters: { region: 'EMEA' } }))
+      .toThrow(/onDelete uses :regoin, which parameters does not give; got parameters \{ region \}\. Add regoin: '<value>' to parameters, or correct the name in the SQL\./);
+    expect(build({ onCreate: ['insert into s values (:region)'] })).toThrow(/onCreate uses :region, which parameters does not give; got no parameters/);
+  });
+
+  test('a name no statement uses fails; a name one statement uses is fine', () => {
+    expect(build({ onCreate: ['insert into s values (:region)'], onDelete: ['delete from s'], parameters: { region: 'EMEA' } })).not.toThrow();
+    expect(build({ onCreate: ['insert into s values (:region)'], parameters: { region: 'EMEA', year: '2026' } }))
+      .toThrow(/parameters gives year, which no statement uses .*got parameters \{ region, year \}\. Remove year from parameters, or use :year in onCreate, onUpdate or onDelete\./);
+  });
+
+  test('a list of several statements takes no parameters', () => {
+    expect(build({ onCreate: ['create table s (r varchar)', 'insert into s values (:region)'], parameters: { region: 'EMEA' } }))
+      .toThrow(/onCreate is a list run as one transaction \(BatchExecuteStatement\), which takes no parameters, but onCreate\[1\] uses :region/);
+  });
+
+  test('a statement known only at deployment is not checked, nor is a name only it could use', () => {
+    const sql = Lazy.string({ produce: () => 'select :region' });
+    expect(build({ onCreate: [sql], parameters: { region: 'EMEA' } })).not.toThrow();
   });
 });

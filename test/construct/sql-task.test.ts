@@ -283,3 +283,39 @@ test('every rendered machine is valid ASL (asl-validator), in both query languag
     expect(aslErrors(definition)).toBe('');
   }
 });
+
+describe('literal SQL against parameters', () => {
+  const build = (props: Partial<RedshiftSqlTaskProps>) => {
+    const { stack, tasker } = setup();
+    return () => new RedshiftSqlTask(stack, 'RunSql', { tasker, taskTimeout: HOUR, ...props });
+  };
+
+  test('a name used but not given, and a name given but not used, fail with the fix', () => {
+    expect(build({ sql: 'select :a', parameters: { b: '1' } })).toThrow(
+      /sql uses :a, which parameters does not give; got parameters \{ b \}\. Add a: '<value>' to parameters, or correct the name in the SQL\.\n- parameters gives b, which sql does not use \(the Data API refuses unused parameters\); got sql "select :a"\. Remove b from parameters, or use :b in the SQL\./);
+  });
+
+  test('a name used without parameters fails', () => {
+    expect(build({ sql: 'select * from sales where region = :region' })).toThrow(/sql uses :region, which parameters does not give; got no parameters/);
+  });
+
+  test('string literals, quoted identifiers, comments, dollar-quoted bodies and ::casts are not parameters', () => {
+    const sql = 'select x::int, \':b\', "c:d", $$ :e $$ -- :f\n/* :g */ from t where y = :a';
+    expect(build({ sql, parameters: { a: '1' } })).not.toThrow();
+    expect(build({ sql: 'select x::int from t' })).not.toThrow();
+  });
+
+  test('SQL or parameters known only when the state runs are not checked', () => {
+    expect(build({ sql: sfn.JsonPath.stringAt('$.sql'), parameters: { a: '1' } })).not.toThrow();
+    const { stack, tasker } = setup();
+    expect(() => RedshiftSqlTask.jsonata(stack, 'Jsonata', {
+      tasker, taskTimeout: HOUR, sql: '{% $states.input.sql %}', parameters: { a: '{% $states.input.a %}' },
+    })).not.toThrow();
+    expect(build({ sql: 'select :a', parameters: { a: sfn.JsonPath.stringAt('$.a') } })).not.toThrow();
+  });
+
+  test('a transaction takes no parameters: a :name in sqlStatements fails', () => {
+    expect(build({ sqlStatements: ['delete from t', 'insert into t values (:a)'] })).toThrow(
+      /sqlStatements is a list run as one transaction \(BatchExecuteStatement\), which takes no parameters, but sqlStatements\[1\] uses :a; got "insert into t values \(:a\)"\. Run that statement on its own/);
+  });
+});

@@ -10,9 +10,9 @@ import { TestDeps, cloudFormationEvent, makeDeps, tableItems } from './support';
 import { InvalidRequest } from '../../lambda/errors';
 import { isResourcePropertiesRequest, resourceRequest } from '../../lambda/resource-properties';
 import { route } from '../../lambda/router';
-import { namedParameters } from '../../lambda/sql-parameters';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../local/servers/dynamodb';
 import { CustomResource, ResourceProperty } from '../../src/contract';
+import { namedParameters } from '../../src/private/sql-parameters';
 
 const RESPONSE_URL = 'https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/x?X-Amz-Signature=abc';
 const PHYSICAL_ID = 'SalesTable:1764000000.123000000001';

@@ -1,6 +1,6 @@
 /**
- * The named parameters (`:name`) an SQL text uses, for a custom resource whose parameters serve several statements:
- * each statement gets only the parameters it names. A small lexer, not a parser: it skips string literals,
+ * The named parameters (`:name`) an SQL text uses. The handler gives each statement of a custom resource only the
+ * parameters it names; the constructs check literal SQL against its `parameters` at synth. A small lexer, not a parser: it skips string literals,
  * quoted identifiers, comments and dollar-quoted bodies (procedures; a `$` inside a name opens none), and `::` casts
  * are not parameters.
  */
