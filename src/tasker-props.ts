@@ -70,7 +70,10 @@ export interface SfnRedshiftTaskerProps {
    * The rule receives every Data API status-change event of the account and region, and every completer ignores
    * statements it does not track, so one callback infrastructure per account and region is enough. Further taskers
    * (another database, user or target) pass `createCallbackInfra: false` and the first tasker's `trackingTable` as
-   * `existingTableObj`; their statements are then completed by the first tasker's completer.
+   * `existingTableObj`; their statements are then completed by the first tasker's completer. A second tasker of the
+   * app that creates its own for the same account and region (or where both stacks are environment-agnostic) gets a
+   * synth warning, `cdk-stepfunctions-redshift:secondCallbackInfra`: acknowledge it when the stacks deploy to
+   * different accounts or regions.
    *
    * @default true
    */

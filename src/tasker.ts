@@ -9,7 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Defaults, Env, Metric, Table } from './contract';
 import { TablePermission } from './options';
-import { completionQueues, statusChangeRule } from './private/callback-infra';
+import { checkSecondCallbackInfra, completionQueues, statusChangeRule } from './private/callback-infra';
 import { COMPLETION_BATCH_SIZE, WARNING_PREFIX } from './private/defaults';
 import { attachPolicy, resolveFunction } from './private/functions';
 import {
@@ -130,6 +130,7 @@ export class SfnRedshiftTasker extends Construct {
     if (props.createCallbackInfra === false) {
       allowSharedCompleter(this, this.trackingTable, starter);
     } else {
+      checkSecondCallbackInfra(this, props.createCallbackInfra);
       // ---- Completer ----
       const completer = hasSeparateCompleter(props)
         ? resolveFunction(this, 'Completer', props.completerExistingLambdaObj, props.completerLambdaFunctionProps, environment)

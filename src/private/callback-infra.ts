@@ -2,12 +2,12 @@
  * The callback infrastructure of a tasker: the completion queue with its dead-letter queue and KMS key, and the
  * EventBridge rule that sends the Data API's status-change events to it.
  */
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DEAD_LETTER_RETENTION, DEFAULT_MAX_RECEIVE_COUNT, WARNING_PREFIX } from './defaults';
 import { completionVisibilityTimeout } from './validate';
 import { StatusChangeEvent } from '../contract';
@@ -121,4 +121,40 @@ function allowRuleToSend(scope: Construct, rule: events.Rule, { queue, deadLette
       + 'construct cannot change its key policy; allow events.amazonaws.com kms:GenerateDataKey and kms:Decrypt on it, '
       + 'or EventBridge cannot deliver to the encrypted queue.');
   }
+}
+
+/** A tasker that created callback infrastructure, and where it deploys. */
+interface InfraOwner {
+  readonly path: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/** The taskers of each app (the construct tree's root) that created callback infrastructure, in creation order. */
+const owners = new WeakMap<IConstruct, InfraOwner[]>();
+
+/** An account or region as the warning shows it. */
+const where = (value: string, what: string): string => (Token.isUnresolved(value) ? `the ${what} of deployment` : value);
+
+/**
+ * Records that `tasker` created callback infrastructure, and warns when another tasker of the app already created one
+ * for the same account and region (both literal and equal, or both environment-agnostic): both rules match every
+ * statement, so each event would reach both queues.
+ */
+export function checkSecondCallbackInfra(tasker: Construct, createCallbackInfra: boolean | undefined): void {
+  const stack = Stack.of(tasker);
+  const root = tasker.node.root;
+  const list = owners.get(root) ?? [];
+  const first = list.find((owner) => owner.account === stack.account && owner.region === stack.region);
+  if (first !== undefined) {
+    Annotations.of(tasker).addWarningV2(`${WARNING_PREFIX}:secondCallbackInfra`, `${tasker.node.path} creates a second `
+      + `callback infrastructure (rule, queues, key, alarms) for account ${where(stack.account, 'account')} and region `
+      + `${where(stack.region, 'region')}, where ${first.path} already has one (got createCallbackInfra: `
+      + `${createCallbackInfra === undefined ? 'true, the default' : String(createCallbackInfra)}). Both `
+      + 'rules match the status changes of every statement the taskers start, so every completion event reaches both '
+      + 'queues and is processed twice. Share the first one: pass createCallbackInfra: false and existingTableObj: '
+      + `<${first.path}>.trackingTable. If the two stacks deploy to different accounts or regions, acknowledge this warning.`);
+  }
+  list.push({ path: tasker.node.path, account: stack.account, region: stack.region });
+  owners.set(root, list);
 }

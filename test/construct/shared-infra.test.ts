@@ -1,7 +1,9 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations as CdkAnnotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { findLogicalId, findResource, getAttArn, newStack, policyStatements, stackArn } from './helpers';
 import { SfnRedshiftTasker } from '../../src';
+import { testApp } from '../support/temp';
 
 describe('a second tasker sharing the first one\'s callback infrastructure', () => {
   // GIVEN
@@ -108,5 +110,47 @@ describe('a second tasker sharing the first one\'s callback infrastructure', () 
       Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],
       Resource: stackArn('redshift-serverless', 'workgroup/*'),
     });
+  });
+});
+
+describe('a second callback infrastructure for the same account and region', () => {
+  const TARGET = { clusterIdentifier: 'my-cluster', dbName: 'dev', dbUser: 'etl' };
+  const warningsOf = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('secondCallbackInfra'));
+
+  test('warns on the second tasker, with the fix', () => {
+    // GIVEN
+    const stack = newStack();
+    new SfnRedshiftTasker(stack, 'First', { redshiftTargetProps: TARGET });
+    // WHEN
+    new SfnRedshiftTasker(stack, 'Second', { redshiftTargetProps: { ...TARGET, dbUser: 'report' } });
+    // THEN
+    const warnings = warningsOf(stack);
+    expect(warnings.map((warning) => warning.id)).toEqual(['/TestStack/Second']);
+    expect(warnings[0].entry.data).toMatch(new RegExp('TestStack/Second creates a second callback infrastructure \\(rule, queues, '
+      + 'key, alarms\\) for account the account of deployment and region the region of deployment, where TestStack/First '
+      + 'already has one \\(got createCallbackInfra: true, the default\\)\\. .*Share the first one: pass createCallbackInfra: '
+      + 'false and existingTableObj: <TestStack/First>\\.trackingTable\\.'));
+  });
+
+  test('across the stacks of one app: the same literal account and region warn, another region does not', () => {
+    const app = testApp();
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    const one = new Stack(app, 'One', { env });
+    const two = new Stack(app, 'Two', { env });
+    const three = new Stack(app, 'Three', { env: { ...env, region: 'us-east-1' } });
+    for (const stack of [one, two, three]) new SfnRedshiftTasker(stack, 'Tasker', { redshiftTargetProps: TARGET });
+    expect(warningsOf(one)).toEqual([]);
+    expect(warningsOf(two)).toHaveLength(1);
+    expect(warningsOf(two)[0].entry.data).toMatch(/for account 123456789012 and region eu-west-1, where One\/Tasker already has one/);
+    expect(warningsOf(three)).toEqual([]);
+  });
+
+  test('no warning when the second shares the first one\'s, or acknowledges it', () => {
+    const stack = newStack();
+    const first = new SfnRedshiftTasker(stack, 'First', { redshiftTargetProps: TARGET });
+    new SfnRedshiftTasker(stack, 'Shared', { redshiftTargetProps: TARGET, createCallbackInfra: false, existingTableObj: first.trackingTable });
+    const apart = new SfnRedshiftTasker(stack, 'Apart', { redshiftTargetProps: TARGET, createCallbackInfra: true });
+    CdkAnnotations.of(apart).acknowledgeWarning('cdk-stepfunctions-redshift:secondCallbackInfra', 'kept apart on purpose');
+    expect(warningsOf(stack)).toEqual([]);
   });
 });
