@@ -16,8 +16,8 @@ export interface RedshiftSqlProps {
   readonly tasker: SfnRedshiftTasker;
 
   /**
-   * The SQL run when the resource is created: one statement, or several run in order as one transaction (any failure
-   * rolls them all back). A failed Create reports the physical id `<LogicalResourceId>:CREATE_FAILED`, and the
+   * The SQL run when the resource is created: a list, even for one statement (`['create table ...']`), or several
+   * statements run in order as one transaction (any failure rolls them all back). A failed Create reports the physical id `<LogicalResourceId>:CREATE_FAILED`, and the
    * rollback's Delete of that id runs no SQL.
    */
   readonly onCreate: string[];
@@ -80,7 +80,8 @@ export class RedshiftSql extends Construct {
     const errors: string[] = [];
     if (props.tasker === undefined) errors.push('tasker is required; got undefined. Pass the SfnRedshiftTasker that runs the SQL.');
     if (props.onCreate === undefined) {
-      errors.push('onCreate is required: the SQL run when the resource is created; got undefined.');
+      errors.push('onCreate is required: the SQL run when the resource is created; got undefined. Pass onCreate: a list '
+        + 'of statements, even for one (onCreate: [\'create table ...\']).');
     } else {
       checkStatementList('onCreate', props.onCreate, errors);
     }
@@ -90,7 +91,8 @@ export class RedshiftSql extends Construct {
     checkResourceParameters({ onCreate: props.onCreate, onUpdate: props.onUpdate, onDelete: props.onDelete }, props.parameters, errors);
     const timeout = props.serviceTimeout;
     if (timeout !== undefined && !timeout.isUnresolved() && (timeout.toMilliseconds() < 1000 || timeout.toSeconds() > 3600)) {
-      errors.push(`serviceTimeout must be from 1 second to 1 hour (CloudFormation's limit); got ${timeout.toHumanString()}.`);
+      errors.push(`serviceTimeout must be from 1 second to 1 hour (CloudFormation's limit); got ${timeout.toHumanString()}. `
+        + 'Use a duration in that range (Duration.minutes(10), say), or omit it for the hour.');
     }
     throwIfInvalid('RedshiftSql', this.node.path, errors);
 

@@ -101,8 +101,9 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
     const pattern = props.integrationPattern ?? sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN;
     const errors: string[] = [];
     if (pattern === sfn.IntegrationPattern.RUN_JOB) {
-      errors.push('integrationPattern RUN_JOB is not supported; use WAIT_FOR_TASK_TOKEN (the default: wait until the '
-        + 'statement ends) or REQUEST_RESPONSE (start it and go on with its id).');
+      errors.push('integrationPattern must be WAIT_FOR_TASK_TOKEN or REQUEST_RESPONSE; got RUN_JOB. Use '
+        + 'WAIT_FOR_TASK_TOKEN (the default: wait until the statement ends) or REQUEST_RESPONSE (start it and go on with '
+        + 'its id).');
     }
     checkRunProps(props, errors);
     throwIfInvalid('RedshiftSqlTask', this.node.path, errors);
@@ -157,7 +158,8 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
 function checkRunProps(props: RedshiftSqlTaskOptions, errors: string[]): void {
   if (props.tasker === undefined) errors.push('tasker is required; got undefined. Pass the SfnRedshiftTasker that runs the SQL.');
   if (props.sql === undefined && props.sqlStatements === undefined) {
-    errors.push('Give exactly one of sql (one statement) and sqlStatements (a transaction of several); got neither.');
+    errors.push('Give exactly one of sql (one statement) and sqlStatements (a transaction of several); got neither. Pass '
+      + 'sql: \'select ...\' for one statement, or sqlStatements: [...] for a transaction.');
   } else if (props.sql !== undefined && props.sqlStatements !== undefined) {
     errors.push('Give exactly one of sql (one statement) and sqlStatements (a transaction of several); got both. '
       + 'Remove one of them.');
@@ -167,7 +169,7 @@ function checkRunProps(props: RedshiftSqlTaskOptions, errors: string[]): void {
     checkStatementList('sqlStatements', props.sqlStatements, errors);
     if (props.parameters !== undefined) {
       errors.push('parameters cannot be used with sqlStatements: the Data API\'s BatchExecuteStatement takes no '
-        + 'parameters. Use sql for a parameterised statement.');
+        + 'parameters; got both. Use sql for a parameterised statement.');
     }
   }
   checkParameters('parameters', props.parameters, errors);

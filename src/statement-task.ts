@@ -109,11 +109,12 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
     const errors: string[] = [];
     if (props.tasker === undefined) errors.push('tasker is required; got undefined. Pass the SfnRedshiftTasker that started the statement.');
     if (!(props.action instanceof StatementAction)) {
-      errors.push(`action must be StatementAction.DESCRIBE, CANCEL or FETCH_RESULT; got ${show(props.action)}.`);
+      errors.push(`action must be StatementAction.DESCRIBE, CANCEL or FETCH_RESULT; got ${show(props.action)}. Pass one `
+        + 'of them (action: StatementAction.DESCRIBE, say).');
     }
     if (props.integrationPattern !== undefined && props.integrationPattern !== sfn.IntegrationPattern.REQUEST_RESPONSE) {
-      errors.push(`integrationPattern ${props.integrationPattern} is not supported: describing, cancelling and reading `
-        + 'results answer at once. Remove integrationPattern.');
+      errors.push('integrationPattern must be REQUEST_RESPONSE: describing, cancelling and reading results answer at '
+        + `once; got ${props.integrationPattern}. Remove integrationPattern.`);
     }
     if (props.nextToken !== undefined && props.action !== StatementAction.FETCH_RESULT) {
       errors.push(`nextToken pages a result; it only works with StatementAction.FETCH_RESULT, got ${show(props.action?.value)}. `
@@ -121,7 +122,8 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
     }
     if (props.statementId !== undefined && isLiteral(props.statementId)
       && (props.statementId.trim() === '' || props.statementId.length > 128)) {
-      errors.push(`statementId must be a Data API statement id (or omitted for ${LATEST}); got ${show(props.statementId)}.`);
+      errors.push(`statementId must be a Data API statement id (or omitted for ${LATEST}); got ${show(props.statementId)}. `
+        + `Pass the Id a start returned (sfn.JsonPath.stringAt('$.started.Id'), say), or omit statementId for ${LATEST}.`);
     }
     throwIfInvalid('RedshiftStatementTask', this.node.path, errors);
 

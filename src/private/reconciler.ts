@@ -51,8 +51,8 @@ export function checkReconciler(props: SfnRedshiftTaskerProps, errors: string[])
   if (!reconcilerEnabled(props)) {
     const conflicting = (['reconcileInterval', 'cancelOrphans'] as const).filter((name) => props[name] !== undefined);
     if (conflicting.length > 0) {
-      errors.push(`enableReconciler is false, so ${conflicting.join(' and ')} would have no effect. Remove `
-        + `${conflicting.join(' and ')}, or set enableReconciler to true.`);
+      errors.push(`enableReconciler is false, so ${conflicting.join(' and ')} would have no effect; got `
+        + `${conflicting.join(' and ')} set. Remove ${conflicting.join(' and ')}, or set enableReconciler to true.`);
     }
     return undefined;
   }

@@ -23,7 +23,7 @@ export function isLiteral(value: string): boolean {
 /** One SQL statement: not empty, at most the Data API's 100,000 bytes. */
 export function checkSql(name: string, sql: unknown, errors: string[]): void {
   if (typeof sql !== 'string') {
-    errors.push(`${name} must be a string of SQL; got ${show(sql)}.`);
+    errors.push(`${name} must be a string of SQL; got ${show(sql)}. Give the statement as a string ('select 1', say).`);
     return;
   }
   if (!isLiteral(sql)) return;
@@ -33,15 +33,16 @@ export function checkSql(name: string, sql: unknown, errors: string[]): void {
   }
   const bytes = Buffer.byteLength(sql, 'utf8');
   if (bytes > MAX_SQL_BYTES) {
-    errors.push(`${name} is ${bytes} bytes; the Redshift Data API accepts at most ${MAX_SQL_BYTES} bytes per statement. `
-      + 'Split it into several statements, or use a stored procedure or a view.');
+    errors.push(`${name} is too long: the Redshift Data API accepts at most ${MAX_SQL_BYTES} bytes per statement; got `
+      + `${bytes} bytes. Split it into several statements, or use a stored procedure or a view.`);
   }
 }
 
 /** A list of statements run as one transaction: 1 to 40 statements, each valid. */
 export function checkStatementList(name: string, list: readonly string[], errors: string[]): void {
   if (!Array.isArray(list)) {
-    errors.push(`${name} must be a list of SQL statements; got ${show(list)}.`);
+    errors.push(`${name} must be a list of SQL statements, even for one statement; got ${show(list)}. Wrap it in a list: `
+      + `${name}: [${typeof list === 'string' ? show(list) : '\'select 1\''}].`);
     return;
   }
   if (Token.isUnresolved(list)) return;
@@ -62,14 +63,15 @@ export function checkParameters(name: string, parameters: { [name: string]: stri
   }
   for (const [key, value] of entries) {
     if (!PARAMETER_NAME.test(key)) {
-      errors.push(`${name} has the parameter name ${show(key)}; a name is a letter or underscore, then letters, digits `
-        + 'or underscores (at most 128 characters), used as :name in the SQL. Rename it.');
+      errors.push(`${name} has an invalid parameter name; got ${show(key)}. A name is a letter or underscore, then `
+        + 'letters, digits or underscores (at most 128 characters), used as :name in the SQL. Rename it.');
     }
     if (typeof value !== 'string') {
-      errors.push(`${name}.${key} must be a string (the Data API converts it to the column's type); got ${show(value)}.`);
+      errors.push(`${name}.${key} must be a string (the Data API converts it to the column's type); got ${show(value)}. `
+        + `Pass it as a string: ${key}: '${String(value)}'.`);
     } else if (value === '' ) {
-      errors.push(`${name}.${key} is an empty string; the Data API has no empty or NULL parameter values. Write NULL `
-        + 'or \'\' in the SQL instead.');
+      errors.push(`${name}.${key} must not be empty: the Data API has no empty or NULL parameter values; got ''. Write NULL `
+        + `or '' in the SQL in place of :${key}, and remove ${key} from ${name}.`);
     }
   }
 }

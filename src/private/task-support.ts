@@ -50,7 +50,7 @@ export function rejectJsonPathInJsonata(queryLanguage: sfn.QueryLanguage, payloa
   if (queryLanguage !== sfn.QueryLanguage.JSONATA) return;
   const paths = [...sfn.FieldUtils.findReferencedPaths(payload as { [key: string]: unknown })];
   if (paths.length > 0) {
-    throw new Error(`${path} renders in JSONata but its props use JSONPath values (${paths.join(', ')}); use JSONata `
+    throw new Error(`${path} renders in JSONata but its props use JSONPath values; got ${paths.join(', ')}. Use JSONata `
       + 'expressions instead (for example \'{% $states.input.sql %}\'), or create the state with jsonPath().');
   }
 }

@@ -78,15 +78,17 @@ function checkTarget(props: SfnRedshiftTaskerProps, errors: string[]): void {
     const lower = clusterIdentifier.toLowerCase();
     errors.push('redshiftTargetProps.clusterIdentifier must be a Redshift cluster identifier (1-63 lowercase letters, '
       + 'digits or hyphens, starting with a letter, no two consecutive hyphens, not ending with a hyphen); got '
-      + `${show(clusterIdentifier)}.${lower !== clusterIdentifier ? ` Redshift stores identifiers in lowercase: use ${show(lower)}.` : ''}`);
+      + `${show(clusterIdentifier)}.${lower !== clusterIdentifier ? ` Redshift stores identifiers in lowercase. Use ${show(lower)}.`
+        : ' Use the identifier the Redshift console shows for the cluster.'}`);
   }
   if (literal(workgroupName) && !WORKGROUP_NAME.test(workgroupName)) {
     errors.push('redshiftTargetProps.workgroupName must be a Redshift Serverless workgroup name (3-64 lowercase '
-      + `letters, digits or hyphens); got ${show(workgroupName)}.`);
+      + `letters, digits or hyphens); got ${show(workgroupName)}. Use the name the Redshift Serverless console shows for `
+      + 'the workgroup.');
   }
   if (dbName === undefined || (literal(dbName) && (dbName.trim() === '' || dbName.length > 127))) {
     errors.push('redshiftTargetProps.dbName must name the database the statements run in (1-127 characters); got '
-      + `${show(dbName)}.`);
+      + `${show(dbName)}. Set it to the database's name (dev, say).`);
   }
   if (dbUser !== undefined) {
     if (literal(dbUser) && (dbUser.trim() === '' || dbUser.length > 128)) {
@@ -94,13 +96,13 @@ function checkTarget(props: SfnRedshiftTaskerProps, errors: string[]): void {
         + 'Omit it to use IAM identity authentication.');
     }
     if (workgroupName !== undefined) {
-      errors.push(`redshiftTargetProps.dbUser (${show(dbUser)}) works only with a provisioned cluster; Redshift `
-        + `Serverless (workgroupName ${show(workgroupName)}) authenticates with the function's IAM identity or a `
-        + 'secret. Remove dbUser, or pass secret.');
+      errors.push('redshiftTargetProps.dbUser works only with a provisioned cluster; Redshift Serverless authenticates '
+        + `with the function's IAM identity or a secret; got dbUser ${show(dbUser)} with workgroupName `
+        + `${show(workgroupName)}. Remove dbUser, or pass secret.`);
     }
     if (secret !== undefined) {
-      errors.push(`redshiftTargetProps.dbUser (${show(dbUser)}) and redshiftTargetProps.secret cannot both be set: `
-        + 'the Data API uses either temporary credentials for a database user or the credentials in a secret. '
+      errors.push('redshiftTargetProps.dbUser and redshiftTargetProps.secret cannot both be set: the Data API uses either '
+        + `temporary credentials for a database user or the credentials in a secret; got both (dbUser ${show(dbUser)}). `
         + 'Remove one of them.');
     }
   }
@@ -110,20 +112,22 @@ function checkFunctionOptions(name: string, options: lambda.FunctionOptions | un
   if (options === undefined) return;
   const managed = Object.keys(options.environment ?? {}).filter((key) => key in MANAGED_ENVIRONMENT);
   for (const key of managed) {
-    errors.push(`${name}.environment sets ${key} (${show(options.environment![key])}), which the construct manages `
-      + `for the handler; set it through ${MANAGED_ENVIRONMENT[key]} instead and remove it from ${name}.environment.`);
+    errors.push(`${name}.environment must not set ${key}, which the construct manages for the handler; got ${key}: `
+      + `${show(options.environment![key])}. Set it through ${MANAGED_ENVIRONMENT[key]} instead, and remove it from `
+      + `${name}.environment.`);
   }
   if (options.logRetention !== undefined) {
-    errors.push(`${name}.logRetention (${show(options.logRetention)}) is deprecated in aws-cdk-lib and conflicts with `
-      + 'the log group the construct creates; pass logGroup: new logs.LogGroup(scope, id, { retention }) instead, '
-      + 'or omit it to get a log group with one month of retention.');
+    errors.push(`${name}.logRetention is deprecated in aws-cdk-lib and conflicts with the log group the construct `
+      + `creates; got logRetention ${show(options.logRetention)} (days). Pass logGroup: new logs.LogGroup(scope, id, `
+      + '{ retention }) instead, or omit it to get a log group with one month of retention.');
   }
 }
 
 function checkWholeNumber(name: string, value: number | undefined, min: number, max: number, errors: string[]): void {
   if (value === undefined || Token.isUnresolved(value)) return;
   if (!Number.isInteger(value) || value < min || value > max) {
-    errors.push(`${name} must be a whole number from ${min} to ${max}; got ${show(value)}.`);
+    errors.push(`${name} must be a whole number from ${min} to ${max}; got ${show(value)}. Use a whole number in that `
+      + `range, or omit ${name}.`);
   }
 }
 
@@ -132,7 +136,7 @@ function checkTableProps(props: SfnRedshiftTaskerProps, errors: string[]): void 
   if (table === undefined) return;
   if (props.existingTableObj !== undefined) {
     errors.push('dynamoTableProps and existingTableObj cannot both be set: dynamoTableProps configures the table the '
-      + 'construct creates, existingTableObj replaces it. Remove one of them.');
+      + 'construct creates, existingTableObj replaces it; got both. Remove one of them.');
   }
   const keyChecks: [string, dynamodb.Attribute | undefined, string][] = [
     ['partitionKey', table.partitionKey, Table.PARTITION_KEY],
@@ -155,8 +159,8 @@ function checkQueueProps(props: SfnRedshiftTaskerProps, errors: string[]): void 
     const conflicting = given(props, CREATED_QUEUE_PROPS);
     if (conflicting.length > 0) {
       errors.push('existingQueueObj replaces the queue, dead-letter queue and key the construct would create, so '
-        + `${conflicting.join(', ')} would have no effect; got both. Configure the existing queue directly and remove `
-        + `${conflicting.join(', ')}.`);
+        + `${conflicting.join(', ')} would have no effect; got both. Remove ${conflicting.join(', ')}, and configure the `
+        + 'existing queue directly.');
     }
     if (props.existingQueueObj.fifo) {
       errors.push('existingQueueObj must be a standard queue; got a FIFO queue. EventBridge rules send the completion '
@@ -172,25 +176,25 @@ function checkQueueProps(props: SfnRedshiftTaskerProps, errors: string[]): void 
   ];
   for (const [field, instead] of ownProp) {
     if (queue[field] !== undefined) {
-      errors.push(`queueProps.${field} cannot be set: the construct configures it (use ${instead}). Remove `
-        + `queueProps.${field}.`);
+      errors.push(`queueProps.${field} cannot be set: the construct configures it; got queueProps.${field} set. `
+        + `Remove queueProps.${field}, and use ${instead}.`);
     }
   }
   if (queue.fifo) {
-    errors.push('queueProps.fifo must not be true: EventBridge sends the completion events to a standard queue. '
-      + 'Remove fifo from queueProps.');
+    errors.push('queueProps.fifo must not be true: EventBridge sends the completion events to a standard queue; got '
+      + 'fifo: true. Remove fifo from queueProps.');
   }
   for (const field of ['encryption', 'encryptionMasterKey'] as const) {
     if (props.deadLetterQueueProps?.[field] !== undefined) {
       errors.push(`deadLetterQueueProps.${field} cannot be set: the dead-letter queue uses the completion queue's `
-        + `encryption. Remove deadLetterQueueProps.${field}.`);
+        + `encryption; got deadLetterQueueProps.${field} set. Remove it.`);
     }
   }
   if (props.deployDeadLetterQueue === false) {
     const conflicting = given(props, ['deadLetterQueueProps', 'maxReceiveCount']);
     if (conflicting.length > 0) {
-      errors.push(`deployDeadLetterQueue is false, so ${conflicting.join(' and ')} would have no effect. Remove `
-        + `${conflicting.join(' and ')}, or set deployDeadLetterQueue to true.`);
+      errors.push(`deployDeadLetterQueue is false, so ${conflicting.join(' and ')} would have no effect; got `
+        + `${conflicting.join(' and ')} set. Remove ${conflicting.join(' and ')}, or set deployDeadLetterQueue to true.`);
     }
   }
   checkWholeNumber('maxReceiveCount', props.maxReceiveCount, 1, 1000, errors);
@@ -198,12 +202,13 @@ function checkQueueProps(props: SfnRedshiftTaskerProps, errors: string[]): void 
     const conflicting = given(props, ['encryptionKey', 'encryptionKeyProps']);
     if (conflicting.length > 0) {
       errors.push(`enableEncryptionWithCustomerManagedKey is false (SQS-managed encryption), so ${conflicting.join(' and ')} `
-        + `would have no effect. Remove ${conflicting.join(' and ')}, or enable the customer-managed key.`);
+        + `would have no effect; got ${conflicting.join(' and ')} set. Remove ${conflicting.join(' and ')}, or enable the `
+        + 'customer-managed key.');
     }
   }
   if (props.encryptionKey !== undefined && props.encryptionKeyProps !== undefined) {
     errors.push('encryptionKey and encryptionKeyProps cannot both be set: encryptionKeyProps configures the key the '
-      + 'construct creates, encryptionKey replaces it. Remove one of them.');
+      + 'construct creates, encryptionKey replaces it; got both. Remove one of them.');
   }
 }
 
@@ -259,8 +264,8 @@ function checkVisibilityTimeout(props: SfnRedshiftTaskerProps, errors: string[],
   }
   if (requested === undefined || requested.isUnresolved() || timeout.isUnresolved()) return;
   if (requested.toSeconds() < timeout.toSeconds()) {
-    errors.push(`queueProps.visibilityTimeout (${requested.toHumanString()}) is shorter than the completer's timeout `
-      + `(${timeout.toHumanString()}); Lambda rejects such an event source. Set it to at least `
+    errors.push(`queueProps.visibilityTimeout must be at least the completer's timeout (${timeout.toHumanString()}): `
+      + `Lambda rejects a shorter one for an event source; got ${requested.toHumanString()}. Set it to at least `
       + `${VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds()} seconds (six times the timeout), or omit it.`);
   } else if (requested.toSeconds() < VISIBILITY_TIMEOUT_FACTOR * timeout.toSeconds()) {
     warnings.push({
@@ -304,8 +309,8 @@ function checkFastPath(props: SfnRedshiftTaskerProps, errors: string[], warnings
     });
   } else if (!timeout.isUnresolved() && timeout.toSeconds() < needed) {
     const which = existing !== undefined ? 'The existing starter function\'s timeout' : 'starterLambdaFunctionProps.timeout';
-    errors.push(`${which} (${timeout.toHumanString()}) is too short for fastPathWaitTime (${wait} seconds): a start waits up `
-      + `to that long for its statement and needs ${FAST_PATH_TIMEOUT_MARGIN.toHumanString()} more for the rest. ${fix}`);
+    errors.push(`${which} is too short for fastPathWaitTime (${wait} seconds): a start waits up to that long for its `
+      + `statement and needs ${FAST_PATH_TIMEOUT_MARGIN.toHumanString()} more for the rest; got ${timeout.toHumanString()}. ${fix}`);
   }
 }
 
@@ -322,14 +327,13 @@ export function validateProps(props: SfnRedshiftTaskerProps): ValidationWarning[
   if (props.createCallbackInfra === false) {
     if (props.existingTableObj === undefined) {
       errors.push('createCallbackInfra is false, so this tasker relies on the callback infrastructure of another '
-        + 'tasker and must share its table; existingTableObj is missing. Pass existingTableObj: '
-        + 'firstTasker.trackingTable.');
+        + 'tasker and must share its table; got no existingTableObj. Pass existingTableObj: firstTasker.trackingTable.');
     }
     const conflicting = given(props, CALLBACK_INFRA_PROPS);
     if (conflicting.length > 0) {
       errors.push('createCallbackInfra is false, so this tasker creates no queue, key or completer, and '
-        + `${conflicting.join(', ')} would have no effect. Remove ${conflicting.join(', ')}, or set `
-        + 'createCallbackInfra to true.');
+        + `${conflicting.join(', ')} would have no effect; got ${conflicting.join(', ')} set. Remove `
+        + `${conflicting.join(', ')}, or set createCallbackInfra to true.`);
     }
   } else {
     checkQueueProps(props, errors);
@@ -343,7 +347,7 @@ export function validateProps(props: SfnRedshiftTaskerProps): ValidationWarning[
   for (const [existing, options] of pairs) {
     if (props[existing] !== undefined && props[options] !== undefined) {
       errors.push(`${existing} and ${options} cannot both be set: ${options} configures the function the construct `
-        + `creates, ${existing} replaces it. Remove one of them.`);
+        + `creates, ${existing} replaces it; got both. Remove one of them.`);
     }
   }
   checkFunctionOptions('starterLambdaFunctionProps', props.starterLambdaFunctionProps, errors);

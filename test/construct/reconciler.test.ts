@@ -57,7 +57,7 @@ describe('reconciler props', () => {
 
   test('CANCEL_ORPHANS is managed: a function option cannot set it', () => {
     expect(() => synth({ starterLambdaFunctionProps: { environment: { CANCEL_ORPHANS: 'false' } } }))
-      .toThrow(/sets CANCEL_ORPHANS \("false"\), which the construct manages for the handler; set it through cancelOrphans instead/);
+      .toThrow(/must not set CANCEL_ORPHANS, which the construct manages for the handler; got CANCEL_ORPHANS: "false"\. Set it through cancelOrphans instead/);
   });
 
   test('the new error name is exported', () => {

@@ -118,8 +118,8 @@ describe('synth-time checks', () => {
     ['onCreate is empty', { onCreate: [] }, /onCreate must hold 1 to 40 statements \(run as one transaction\); got 0/],
     ['onDelete has 41 statements', { onDelete: Array(41).fill('drop table t') }, /onDelete must hold 1 to 40 .*got 41/],
     ['onUpdate has an empty statement', { onUpdate: ['  '] }, /onUpdate\[0\] must be one SQL statement; got an empty string/],
-    ['a statement is too long', { onCreate: ['x'.repeat(100_001)] }, /onCreate\[0\] is 100001 bytes/],
-    ['a parameter name is invalid', { parameters: { 'two words': 'x' } }, /parameter name "two words"/],
+    ['a statement is too long', { onCreate: ['x'.repeat(100_001)] }, /onCreate\[0\] is too long: .*; got 100001 bytes/],
+    ['a parameter name is invalid', { parameters: { 'two words': 'x' } }, /invalid parameter name; got "two words"/],
     ['the timeout is over an hour', { serviceTimeout: Duration.minutes(61) }, /serviceTimeout must be from 1 second to 1 hour \(CloudFormation's limit\); got 1 hour 1 minute/],
   ])('fails when %s', (_, props, message) => {
     const { stack, tasker } = setup();

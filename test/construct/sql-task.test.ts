@@ -224,14 +224,14 @@ describe('synth-time checks', () => {
     ['neither sql nor sqlStatements', {}, /Give exactly one of sql \(one statement\) and sqlStatements .*; got neither/],
     ['both', { sql: 'select 1', sqlStatements: ['select 2'] }, /got both\. Remove one of them/],
     ['an empty statement', { sql: '  ' }, /sql must be one SQL statement; got an empty string/],
-    ['an oversized statement', { sql: long }, /sql is 100001 bytes; the Redshift Data API accepts at most 100000/],
+    ['an oversized statement', { sql: long }, /sql is too long: the Redshift Data API accepts at most 100000 bytes per statement; got 100001 bytes/],
     ['an empty list', { sqlStatements: [] }, /sqlStatements must hold 1 to 40 statements .*; got 0\. Give at least one/],
     ['41 statements', { sqlStatements: Array(41).fill('select 1') }, /got 41\. Split them/],
     ['an empty statement in the list', { sqlStatements: ['select 1', ''] }, /sqlStatements\[1\] must be one SQL statement/],
     ['parameters with a list', { sqlStatements: ['select :a'], parameters: { a: '1' } }, /parameters cannot be used with sqlStatements/],
-    ['a bad parameter name', { sql: 'select :a', parameters: { 'my-param': '1' } }, /parameter name "my-param"; a name is a letter or underscore/],
-    ['an empty parameter value', { sql: 'select :a', parameters: { a: '' } }, /parameters\.a is an empty string; the Data API has no empty or NULL/],
-    ['RUN_JOB', { sql: 'select 1', integrationPattern: sfn.IntegrationPattern.RUN_JOB }, /integrationPattern RUN_JOB is not supported/],
+    ['a bad parameter name', { sql: 'select :a', parameters: { 'my-param': '1' } }, /invalid parameter name; got "my-param"\. A name is a letter or underscore/],
+    ['an empty parameter value', { sql: 'select :a', parameters: { a: '' } }, /parameters\.a must not be empty: the Data API has no empty or NULL parameter values; got ''/],
+    ['RUN_JOB', { sql: 'select 1', integrationPattern: sfn.IntegrationPattern.RUN_JOB }, /integrationPattern must be WAIT_FOR_TASK_TOKEN or REQUEST_RESPONSE; got RUN_JOB/],
   ])('fails when %s', (_, props, message) => {
     const { stack, tasker } = setup();
     expect(() => new RedshiftSqlTask(stack, 'RunSql', { tasker, taskTimeout: HOUR, ...props })).toThrow(message);
@@ -240,13 +240,13 @@ describe('synth-time checks', () => {
   test('every problem is reported at once, with the state\'s path', () => {
     const { stack, tasker } = setup();
     expect(() => new RedshiftSqlTask(stack, 'RunSql', { tasker, sql: '', parameters: { 1: '' } }))
-      .toThrow(/^Invalid RedshiftSqlTask props \(TestStack\/RunSql\):\n- sql must be .*\n- parameters has .*\n- parameters\.1 is an empty string/);
+      .toThrow(/^Invalid RedshiftSqlTask props \(TestStack\/RunSql\):\n- sql must be .*\n- parameters has .*\n- parameters\.1 must not be empty/);
   });
 
   test('JSONPath values in a JSONata state fail at synth with the fix', () => {
     const { stack, tasker } = setup();
     const task = RedshiftSqlTask.jsonata(stack, 'RunSql', { tasker, sql: sfn.JsonPath.stringAt('$.sql'), taskTimeout: HOUR });
-    expect(() => task.toStateJson()).toThrow(/renders in JSONata but its props use JSONPath values \(\$\.sql\); use JSONata expressions/);
+    expect(() => task.toStateJson()).toThrow(/renders in JSONata but its props use JSONPath values; got \$\.sql\. Use JSONata expressions/);
   });
 
   test('a waiting task without taskTimeout, or with a heartbeat, gets a warning', () => {

@@ -93,7 +93,7 @@ test('retryOnServiceExceptions: false renders no retry', () => {
 describe('synth-time checks', () => {
   test.each<[string, Partial<RedshiftStatementTaskProps>, RegExp]>([
     ['nextToken without FETCH_RESULT', { action: StatementAction.DESCRIBE, nextToken: 'abc' }, /nextToken pages a result; it only works with StatementAction.FETCH_RESULT, got "describeStatement"/],
-    ['a callback pattern', { action: StatementAction.CANCEL, integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN }, /integrationPattern WAIT_FOR_TASK_TOKEN is not supported/],
+    ['a callback pattern', { action: StatementAction.CANCEL, integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN }, /integrationPattern must be REQUEST_RESPONSE: .*; got WAIT_FOR_TASK_TOKEN/],
     ['an empty statement id', { action: StatementAction.DESCRIBE, statementId: '' }, /statementId must be a Data API statement id \(or omitted for LATEST\); got ""/],
     ['no action', {}, /action must be StatementAction.DESCRIBE, CANCEL or FETCH_RESULT; got undefined/],
   ])('fails with %s', (_, props, message) => {

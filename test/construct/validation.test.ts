@@ -34,7 +34,7 @@ describe('redshiftTargetProps', () => {
 
   test('fails when the cluster identifier has uppercase letters, and suggests the lowercase one', () => {
     expect(create(() => ({ redshiftTargetProps: { clusterIdentifier: 'MyCluster', dbName: 'dev' } })))
-      .toThrow(/clusterIdentifier must be a Redshift cluster identifier .* got "MyCluster"\. Redshift stores identifiers in lowercase: use "mycluster"/);
+      .toThrow(/clusterIdentifier must be a Redshift cluster identifier .* got "MyCluster"\. Redshift stores identifiers in lowercase\. Use "mycluster"/);
   });
 
   test.each(['1cluster', 'my--cluster', 'my-cluster-', 'my_cluster', 'a'.repeat(64)])(
@@ -60,12 +60,12 @@ describe('redshiftTargetProps', () => {
 
   test('fails when a database user is given for a workgroup', () => {
     expect(create(() => ({ redshiftTargetProps: { workgroupName: 'wg-1', dbName: 'dev', dbUser: 'admin' } })))
-      .toThrow(/dbUser \("admin"\) works only with a provisioned cluster; Redshift Serverless \(workgroupName "wg-1"\)/);
+      .toThrow(/dbUser works only with a provisioned cluster; .*got dbUser "admin" with workgroupName "wg-1"\. Remove dbUser, or pass secret/);
   });
 
   test('fails when a database user and a secret are both given', () => {
     expect(create((s) => ({ redshiftTargetProps: { ...CLUSTER, dbUser: 'admin', secret: new secretsmanager.Secret(s, 'S') } })))
-      .toThrow(/dbUser \("admin"\) and redshiftTargetProps\.secret cannot both be set/);
+      .toThrow(/dbUser and redshiftTargetProps\.secret cannot both be set: .*; got both \(dbUser "admin"\)\. Remove one of them/);
   });
 
   test('fails when redshiftTargetProps is missing', () => {
@@ -76,7 +76,7 @@ describe('redshiftTargetProps', () => {
 describe('createCallbackInfra: false', () => {
   test('fails when existingTableObj is missing', () => {
     expect(create(() => ({ createCallbackInfra: false })))
-      .toThrow(/createCallbackInfra is false, .* existingTableObj is missing\. Pass existingTableObj: firstTasker\.trackingTable/);
+      .toThrow(/createCallbackInfra is false, .*; got no existingTableObj\. Pass existingTableObj: firstTasker\.trackingTable/);
   });
 
   test('fails when callback infrastructure props are given, naming each', () => {
@@ -113,17 +113,17 @@ describe('functions', () => {
     ['TTL', 'trackingTableTtl'],
   ])('fails when function options set the managed variable %s', (name, prop) => {
     expect(create(() => ({ starterLambdaFunctionProps: { environment: { [name]: 'x' } } })))
-      .toThrow(`starterLambdaFunctionProps.environment sets ${name} ("x"), which the construct manages for the handler; set it through ${prop} instead`);
+      .toThrow(`starterLambdaFunctionProps.environment must not set ${name}, which the construct manages for the handler; got ${name}: "x". Set it through ${prop} instead`);
   });
 
   test('fails when completer options set a managed variable', () => {
     expect(create(() => ({ completerLambdaFunctionProps: { environment: { SECRET_ARN: 'arn' } } })))
-      .toThrow(/completerLambdaFunctionProps\.environment sets SECRET_ARN \("arn"\).*redshiftTargetProps\.secret/);
+      .toThrow(/completerLambdaFunctionProps\.environment must not set SECRET_ARN.*got SECRET_ARN: "arn".*redshiftTargetProps\.secret/);
   });
 
   test('fails when function options use the deprecated logRetention', () => {
     expect(create(() => ({ starterLambdaFunctionProps: { logRetention: logs.RetentionDays.ONE_WEEK } })))
-      .toThrow(/starterLambdaFunctionProps\.logRetention \(7\) is deprecated .* pass logGroup: new logs\.LogGroup/);
+      .toThrow(/starterLambdaFunctionProps\.logRetention is deprecated .*; got logRetention 7 \(days\)\. Pass logGroup: new logs\.LogGroup/);
   });
 
   test.each([1, 1001, 2.5])('fails when completerMaxConcurrency is %s', (value) => {
@@ -135,7 +135,7 @@ describe('functions', () => {
     expect(create(() => ({
       starterLambdaFunctionProps: { timeout: Duration.minutes(2) },
       queueProps: { visibilityTimeout: Duration.seconds(60) },
-    }))).toThrow(/queueProps\.visibilityTimeout \(1 minute\) is shorter than the completer's timeout \(2 minutes\); .* at least 720 seconds/);
+    }))).toThrow(/queueProps\.visibilityTimeout must be at least the completer's timeout \(2 minutes\): .*; got 1 minute\. Set it to at least 720 seconds/);
   });
 
   test.each(['readwrite', 'Admin'])('fails when tablePermissions is %s', (value) => {
@@ -199,7 +199,7 @@ describe('queue', () => {
       'deployDeadLetterQueue, deadLetterQueueProps and maxReceiveCount'],
   ])('fails when queueProps set %s', (field, queueProps, instead) => {
     expect(create(() => ({ queueProps: queueProps as sqs.QueueProps })))
-      .toThrow(`queueProps.${field} cannot be set: the construct configures it (use ${instead})`);
+      .toThrow(`queueProps.${field} cannot be set: the construct configures it; got queueProps.${field} set. Remove queueProps.${field}, and use ${instead}.`);
   });
 
   test('fails when deadLetterQueueProps set the encryption', () => {
