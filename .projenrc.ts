@@ -44,6 +44,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   minNodeVersion: MIN_NODE_VERSION,
   // The example app's entry is type-checked with the example (example/tsconfig.json), never compiled into lib/.
   excludeTypescript: [EXAMPLE_ENTRY],
+  // No source maps in lib/: they would send stack traces to src/*.ts, which the package does not ship; lib/*.js is
+  // plain ES2022 that the traces then point at.
+  tsconfig: { compilerOptions: { inlineSourceMap: false, inlineSources: false } },
 
   // ---- CDK / jsii ----
   cdkVersion: CDK_VERSION,

@@ -1,10 +1,10 @@
 /**
- * The npm package ships the library and nothing else: the compiled library and its jsii assembly, the tasker's
- * handler bundle, API.md, README.md, LICENSE and the picture the README shows. The build compiles lib/ before the
+ * The npm package ships the library and nothing else: the compiled library and its jsii assembly (without source
+ * maps), the tasker's handler bundle, API.md, README.md, LICENSE and the picture the README shows. The build compiles lib/ before the
  * tests run; run `npx projen compile` first when running this file on its own.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
@@ -48,6 +48,14 @@ describe('npm package', () => {
     const unexpected = files.filter((file) => !ALLOWED.some((pattern) => pattern.test(file)));
     expect(unexpected).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(REQUIRED));
+  });
+
+  test('ships no source map: a stack trace points at lib/*.js, which it ships, not at src/*.ts, which it does not', () => {
+    const scripts = packedFiles().filter((file) => file.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    const mapped = scripts.filter((file) => /[#@] sourceMappingURL=/.test(readFileSync(path.join(ROOT, file), 'utf8')));
+    expect(mapped).toEqual([]);
+    expect(packedFiles().filter((file) => file.endsWith('.map'))).toEqual([]);
   });
 
   test('ships no example app, example bundle, benchmark or reliability record, test fixture or source', () => {
