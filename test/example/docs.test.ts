@@ -36,7 +36,10 @@ test('the Step Functions guide\'s state: valid JSON, the API\'s names, the examp
 });
 
 test('the README keeps the quick start\'s commands and describes the flow in nine numbered steps, like the picture', () => {
-  const quickStart = codeBlocks(README, 'bash')[0];
+  // The contributor's quick start: its own section, which the marker ends (after the user's path).
+  const section = README.split('\n## Quick start\n')[1].split('<!-- quick-start:end -->')[0];
+  expect(section).not.toMatch(/\n## /);
+  const quickStart = codeBlocks(section, 'bash')[0];
   // A newcomer's two commands: the main job (the local end-to-end run) and the tests, which CI runs.
   expect(quickStart.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('npm ci')).map((line) => line.split('#')[0].trim()))
     .toEqual(['npm run demo', 'npx projen build']);
