@@ -17,9 +17,9 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const FIXTURE = readFileSync(join(ROOT, 'rosetta', 'default.ts-fixture'), 'utf8');
 const HOISTED = /^(?:import\s[\s\S]*?from\s+'[^']+';|declare\s[^\n]*;)\n/gm;
 
-/** The fenced blocks of the README whose info string starts with `info` (`ts`, `ts fixture=complete`, `python`). */
+/** The fenced blocks of the README whose info string starts with `info` (`ts`, `ts nofixture`, `python`). */
 const blocks = (info: RegExp) => [...README.matchAll(/```([^\n]*)\n([\s\S]*?)```/g)].filter((m) => info.test(m[1])).map((m) => m[2]);
-const COMPLETE_TS = blocks(/^ts fixture=complete$/);
+const COMPLETE_TS = blocks(/^ts nofixture$/);
 const SAMPLES_TS = blocks(/^ts$/);
 const COMPLETE_PY = blocks(/^python$/).filter((block) => /^class MyAppStack\(Stack\):/m.test(block));
 
@@ -66,8 +66,13 @@ describe('the complete stack file', () => {
   test('compiles against the library', () => {
     const file = join(ROOT, 'test', '.readme-stack.ts');
     const options: ts.CompilerOptions = {
-      strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.Node16,
-      moduleResolution: ts.ModuleResolutionKind.Node16, esModuleInterop: true, skipLibCheck: true,
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.Node16,
+      moduleResolution: ts.ModuleResolutionKind.Node16,
+      esModuleInterop: true,
+      skipLibCheck: true,
     };
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);

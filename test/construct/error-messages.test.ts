@@ -10,8 +10,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { newStack } from './helpers';
 import {
   LogLevel, RedshiftSql, RedshiftSqlProps, RedshiftSqlTask, RedshiftSqlTaskProps, RedshiftStatementTask, RedshiftStatementTaskProps,
@@ -38,7 +38,9 @@ const statementTask = (props: Partial<RedshiftStatementTaskProps>): Attempt => (
   tasker: new SfnRedshiftTasker(stack, 'T', { redshiftTargetProps: CLUSTER }), action: StatementAction.DESCRIBE, ...props,
 });
 const sql = (props: Partial<RedshiftSqlProps>): Attempt => (stack) => new RedshiftSql(stack, 'Sql', {
-  tasker: new SfnRedshiftTasker(stack, 'T', { redshiftTargetProps: CLUSTER }), onCreate: ['select 1'], serviceTimeout: Duration.minutes(5),
+  tasker: new SfnRedshiftTasker(stack, 'T', { redshiftTargetProps: CLUSTER }),
+  onCreate: ['select 1'],
+  serviceTimeout: Duration.minutes(5),
   ...props,
 } as RedshiftSqlProps);
 const imported = (stack: Stack) => dynamodb.Table.fromTableName(stack, 'Shared', 'shared-state');
