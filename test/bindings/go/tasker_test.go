@@ -201,10 +201,11 @@ func TestServerlessTaskerSqlResourcesAndRawPayload(t *testing.T) {
 	view := "create or replace view emea_sales as select * from sales where region = 'EMEA'"
 	_, emeaSales := onlyResource(t, serverless, "Custom::RedshiftSql", "EmeaSales")
 	expectEqual(t, "EmeaSales", object{
-		"ServiceToken": getArn(functionID),
-		"OnCreate":     view,
-		"OnUpdate":     view,
-		"OnDelete":     "drop view if exists emea_sales",
+		"ServiceToken":   getArn(functionID),
+		"ServiceTimeout": "600",
+		"OnCreate":       view,
+		"OnUpdate":       view,
+		"OnDelete":       "drop view if exists emea_sales",
 	}, emeaSales["Properties"])
 	if !strings.Contains(fmt.Sprint(emeaSales["DependsOn"]), "SalesTable") {
 		t.Errorf("EmeaSales depends on SalesTable: %v", emeaSales["DependsOn"])

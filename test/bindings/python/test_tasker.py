@@ -155,6 +155,7 @@ def test_serverless_tasker_and_sql_resources(app):
     _, emea_sales = only_resource(template, "Custom::RedshiftSql", "EmeaSales")
     assert emea_sales["Properties"] == {
         "ServiceToken": service_token,
+        "ServiceTimeout": "600",
         "OnCreate": view,
         "OnUpdate": view,
         "OnDelete": "drop view if exists emea_sales",

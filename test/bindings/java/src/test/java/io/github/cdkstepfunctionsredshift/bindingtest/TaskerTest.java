@@ -243,6 +243,7 @@ class TaskerTest {
         Map<String, Object> emeaSales = resource(serverless, "Custom::RedshiftSql", "EmeaSales");
         assertEquals(map(
                 "ServiceToken", getArn(functionId),
+                "ServiceTimeout", "600",
                 "OnCreate", view,
                 "OnUpdate", view,
                 "OnDelete", "drop view if exists emea_sales"), emeaSales.get("Properties"));
