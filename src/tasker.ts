@@ -113,9 +113,11 @@ export class SfnRedshiftTasker extends Construct {
     const starter = resolveFunction(this, 'Starter', props.starterExistingLambdaObj, props.starterLambdaFunctionProps,
       { ...environment, [Env.FAST_PATH_WAIT_SECONDS]: fastPathSetting(props) });
     this.lambdaFunction = starter.fn;
+    // The starter calls back itself with the fast path on or the reconciler on, in every topology.
+    const callsBack = fastPathWaitSeconds(props) !== 0 || reconcilerEnabled(props);
     attachPolicy(this, 'StarterPolicy', starter,
-      starterStatements(Stack.of(this), props.redshiftTargetProps, this.trackingTable),
-      starterSuppressions(Stack.of(this), props.redshiftTargetProps, starter.tracing, this.trackingTable));
+      starterStatements(Stack.of(this), props.redshiftTargetProps, this.trackingTable, callsBack),
+      starterSuppressions(Stack.of(this), props.redshiftTargetProps, starter.tracing, this.trackingTable, callsBack));
     props.redshiftTargetProps.secret?.grantRead(starter.fn);
     this.grantTablePermissions(starter.fn, props.tablePermissions);
 
@@ -123,7 +125,7 @@ export class SfnRedshiftTasker extends Construct {
     if (reconcilerEnabled(props)) {
       const cancelOrphans = cancelsOrphans(props);
       attachPolicy(this, 'ReconcilerPolicy', { ...starter, tracing: false, logGroup: undefined },
-        reconcilerStatements(Stack.of(this), this.trackingTable, cancelOrphans), reconcilerSuppressions(Stack.of(this), cancelOrphans));
+        reconcilerStatements(this.trackingTable, cancelOrphans), reconcilerSuppressions(cancelOrphans));
       this.reconcileSchedule = reconcileSchedule(this, starter.fn, reconcileInterval(props));
     }
 
