@@ -44,19 +44,17 @@ export function reconcileInterval(props: SfnRedshiftTaskerProps): Duration {
 }
 
 /**
- * A sweep runs in the starter function and keeps `SWEEP_RESERVE_SECONDS` of its invocation for itself: a shorter
- * timeout than `MIN_SWEEP_TIMEOUT_SECONDS` leaves a sweep no time to complete anything.
+ * A sweep runs in the starter function and keeps `SWEEP_RESERVE_SECONDS` of its invocation for itself: a starter the
+ * construct creates with a timeout shorter than `MIN_SWEEP_TIMEOUT_SECONDS` would sweep one statement at a time. (An
+ * existing function's timeout is its owner's: its sweeps still examine one statement each, and a sweep that examines
+ * none logs an ERROR and counts `StalledSweeps`.)
  */
 function checkSweepTimeout(props: SfnRedshiftTaskerProps, errors: string[]): void {
-  const existing = props.starterExistingLambdaObj;
-  const timeout = existing !== undefined
-    ? (existing instanceof lambda.Function ? existing.timeout ?? Duration.seconds(3) : undefined)
-    : props.starterLambdaFunctionProps?.timeout;
+  const timeout = props.starterExistingLambdaObj === undefined ? props.starterLambdaFunctionProps?.timeout : undefined;
   if (timeout === undefined || timeout.isUnresolved() || timeout.toSeconds() >= Defaults.MIN_SWEEP_TIMEOUT_SECONDS) return;
-  const which = existing !== undefined ? 'The existing starter function\'s timeout' : 'starterLambdaFunctionProps.timeout';
-  errors.push(`${which} (${timeout.toHumanString()}) is too short for reconciler sweeps, which run in the starter function `
-    + `and stop taking statements ${Defaults.SWEEP_RESERVE_SECONDS} seconds before it ends. Set the timeout to at least `
-    + `${Defaults.MIN_SWEEP_TIMEOUT_SECONDS} seconds, or set enableReconciler: false.`);
+  errors.push(`starterLambdaFunctionProps.timeout (${timeout.toHumanString()}) is too short for reconciler sweeps, which run `
+    + `in the starter function and stop taking statements ${Defaults.SWEEP_RESERVE_SECONDS} seconds before it ends. Set `
+    + `the timeout to at least ${Defaults.MIN_SWEEP_TIMEOUT_SECONDS} seconds, or set enableReconciler: false.`);
 }
 
 /**
