@@ -99,6 +99,8 @@ export class ClaimTable extends TableBase {
     const idCondition = !claim.trusted ? 'statementId = :sid'
       : recordId ? '(attribute_not_exists(statementId) OR statementId = :sid)' : undefined;
     const free = [
+      // The same attempt again: the SDK retries a write whose answer was lost.
+      'claimedBy = :attempt',
       '(attribute_not_exists(claimedBy) AND attribute_not_exists(completedBy))',
       '(attribute_not_exists(completedBy) AND leaseUntil < :now)',
       ...claim.messageId !== undefined ? ['(claimMessage = :message AND leaseUntil < :now)'] : [],
@@ -129,7 +131,7 @@ export class ClaimTable extends TableBase {
         startedBy: text(old.startedBy),
         registeredAt: registeredAtOf(old),
         inFlightOf: text(old[IN_FLIGHT]),
-        takenOver: old.claimedBy !== undefined,
+        takenOver: old.claimedBy !== undefined && old.claimedBy !== claim.attempt,
       };
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
