@@ -87,7 +87,7 @@ test('a retry whose ExecuteStatement fails keeps the registration (the first att
 });
 
 test.each([
-  ['a server error', () => new InternalServerException({ message: 'oops', $metadata: {} })],
+  ['a server error', () => new InternalServerException({ message: 'oops', Message: 'oops', $metadata: {} })],
   ['no answer', () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })],
 ])('a first attempt whose ExecuteStatement ends in %s keeps its registration; the retry reuses it and its client token', async (_, error) => {
   redshiftData.on(ExecuteStatementCommand).rejectsOnce(error()).callsFake(async () => ({ Id: 'statement-1' }));
