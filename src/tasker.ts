@@ -335,6 +335,24 @@ export class SfnRedshiftTasker extends Construct {
   }
 
   /**
+   * Events that named a statement a tasker started but carried another statement id (forged, or another principal's
+   * statement under the same name): acknowledged and never called back, counted by the function that processed them,
+   * as `metricIgnoredEvents`. Any value above 0 deserves an alarm.
+   * @default - Sum over 5 minutes
+   */
+  public metricMismatchedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return taskerMetric(eventProcessor(this.infraView(), 'MismatchedEvents'), Metric.MISMATCHED_EVENTS, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Reconciler sweeps of the starter function that stopped before examining any statement (its timeout is too short).
+   * @default - Sum over 5 minutes
+   */
+  public metricStalledSweeps(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(Metric.STALLED_SWEEPS, props);
+  }
+
+  /**
    * Messages in the dead-letter queue of the completion queue (its own, or the one this tasker shares): each one is a
    * callback that never happened. Throws when there is no dead-letter queue the construct knows.
    * @default - Maximum of ApproximateNumberOfMessagesVisible over 5 minutes
