@@ -186,6 +186,22 @@ describe('lost events', () => {
     await expect(sweep()).resolves.toMatchObject({ examined: 0 });
   });
 
+  test('a settle that fails twice is tried again: one callback, and no sweep or event calls back again', async () => {
+    const { id, name } = await startForTask('token-1');
+    finish(id, 'FINISHED');
+    clock += 2 * MINUTE;
+    const settle = jest.spyOn(deps.table, 'settle')
+      .mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }))
+      .mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(sweep()).resolves.toMatchObject({ completed: 1 });
+    expect(settle).toHaveBeenCalledTimes(3);
+    settle.mockRestore();
+    clock += 30 * MINUTE;
+    await expect(sweep()).resolves.toMatchObject({ examined: 0 });
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'))] });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
   test('overlapping sweeps call back once', async () => {
     for (let i = 0; i < 20; i++) await startForTask(`token-${i}`, { sqlStatement: `select ${i}` });
     for (const id of statements.keys()) finish(id, 'FINISHED');
