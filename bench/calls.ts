@@ -43,6 +43,8 @@ const ORIGINAL = {
     completion: ['dynamodb:GetItem', 'cloudFormation:PUT ResponseURL', 'dynamodb:UpdateItem'],
   },
   duplicate: { start: [], completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess (TaskTimedOut)', 'dynamodb:UpdateItem'] },
+  // The original matches on the name alone: it calls the waiting task back with the forged event.
+  forged: { start: [], completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess (the forged outcome)', 'dynamodb:UpdateItem'] },
 } as const;
 
 function flatten(counts: ReturnType<LocalAws['counts']>): Record<string, number> {
@@ -173,6 +175,20 @@ export async function measureCalls(): Promise<LifecycleCalls[]> {
     queue.send(JSON.stringify(event));
     await queue.whenIdle();
     results.push(describe('duplicate completion event', ORIGINAL.duplicate, {}, flatten(aws.counts())));
+
+    // A forged event: a waiting statement's name, another statement id (the original calls the task back with it).
+    const waitingToken = aws.sfn.issueToken();
+    const waitingArn = 'arn:aws:states:eu-west-1:123456789012:execution:ExampleStateMachine:forged-target';
+    const waiting = await lambda.invoke({ sqlStatement: 'select pg_sleep(1)', taskToken: waitingToken, executionArn: waitingArn });
+    if (!waiting.ok) throw new Error(`start failed: ${waiting.errorType}: ${waiting.errorMessage}`);
+    const waitingName = aws.dataApi.statements().find((st) => st.id === waiting.result.Id)!.statementName!;
+    aws.resetCounts();
+    queue.send(JSON.stringify({ ...event, detail: { ...event!.detail, statementName: waitingName, statementId: 'forged-id', rows: 999 } }));
+    await queue.whenIdle();
+    results.push(describe('forged completion event (a waiting statement\'s name, another statement id: refused)', ORIGINAL.forged, {},
+      flatten(aws.counts())));
+    await aws.sfn.waitForCallback(waitingToken, 30_000);
+    await queue.whenIdle();
     disconnect();
     return results;
   } finally {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeMachine } from './machine';
-import { renderDesign } from './reliability-design';
+import { renderDesign, renderPromise } from './reliability-design';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
 
 interface Suite {
@@ -16,14 +16,18 @@ interface Suite {
   readonly results: Array<{ scenario: string; expected: string; measured: Record<string, number | string | boolean> }>;
 }
 
-const ORDER = ['duplicates', 'faults', 'crash', 'fuzz', 'oversized', 'reconcile'];
+const ORDER = ['forged', 'crash-steps', 'topologies', 'duplicates', 'fast-path', 'faults', 'crash', 'fuzz', 'oversized', 'reconcile'];
 const FILES: Record<string, string> = {
-  reconcile: 'test/reliability/reconcile.test.ts',
-  duplicates: 'test/reliability/duplicates.test.ts',
-  faults: 'test/reliability/faults.test.ts',
-  crash: 'test/reliability/crash.test.ts',
-  fuzz: 'test/reliability/fuzz.test.ts',
-  oversized: 'test/reliability/oversized.test.ts',
+  'reconcile': 'test/reliability/reconcile.test.ts',
+  'duplicates': 'test/reliability/duplicates.test.ts',
+  'faults': 'test/reliability/faults.test.ts',
+  'crash': 'test/reliability/crash.test.ts',
+  'fast-path': 'test/reliability/fast-path.test.ts',
+  'forged': 'test/reliability/forged.test.ts',
+  'crash-steps': 'test/reliability/crash-steps.test.ts',
+  'topologies': 'test/reliability/topologies.test.ts',
+  'fuzz': 'test/reliability/fuzz.test.ts',
+  'oversized': 'test/reliability/oversized.test.ts',
 };
 
 function words(key: string): string {
@@ -68,6 +72,7 @@ export function renderReliability(suites: Suite[]): string {
   out.push('```');
   out.push('');
 
+  out.push(...renderPromise(suites));
   out.push(...renderDesign(suites.find((s) => s.suite === 'reconcile')));
 
   for (const suite of suites) {

@@ -165,11 +165,13 @@ export function renderMarkdown(results: BenchResults): string {
     const plain = results.calls.find((c) => c.lifecycle.startsWith('plain'));
     if (plain) {
       out.push(`A plain lifecycle takes **${plain.total} AWS calls** (${plain.startTotal} to start, ${plain.completionTotal} to complete;`);
-      out.push(`target ≤ 4), the original ${plain.original.total}: the completion claims the statement and reads its callback details in one`);
+      out.push(`target ≤ 5), the original ${plain.original.total}: the start records the statement's id on its registration (an \`UpdateItem\`), so`);
+      out.push('that a completion is claimed only for the statement that was started (a forged or foreign event with a waiting');
+      out.push('statement\'s name is refused); the completion claims the statement and reads its callback details in one');
       out.push('conditional `UpdateItem` (which also makes it exactly-once) instead of `GetItem` + `UpdateItem`. The singleton start');
       out.push('replaces three unpaginated `ListStatements` pages by a conditional lock write, its confirmation and its release;');
-      out.push('a duplicate event costs one refused conditional write and no callback. The CloudFormation answer is an HTTP PUT to');
-      out.push('the pre-signed S3 URL, not an AWS API call.');
+      out.push('a duplicate event costs the refused conditional write and the read that tells why, and no callback. The');
+      out.push('CloudFormation answer is an HTTP PUT to the pre-signed S3 URL, not an AWS API call.');
       out.push('');
     }
     const sized = results.calls.filter((c) => c.itemBytes);

@@ -38,8 +38,9 @@ export type RespondableRequest = Pick<CloudFormationRequest, 'RequestType' | 'St
 
 /**
  * Builds the response body, shortening `Reason` so the whole body fits CloudFormation's 4,096-byte limit.
- * PhysicalResourceId: the incoming one on Update and Delete; on Create, `createdPhysicalId` when it succeeded, and
- * the failed-Create marker otherwise.
+ * PhysicalResourceId: the incoming one on Update and Delete; on Create, `createdPhysicalId` when it succeeded (or
+ * `mayHaveCreated`: a failure after which the rollback's Delete must run the Delete SQL), and the failed-Create marker
+ * otherwise.
  */
 export function cloudFormationResponse(
   request: RespondableRequest,
@@ -47,8 +48,9 @@ export function cloudFormationResponse(
   reason: string,
   createdPhysicalId?: string,
   data?: Record<string, string | number>,
+  mayHaveCreated = false,
 ): CloudFormationResponse {
-  const onCreate = status === 'SUCCESS' && createdPhysicalId !== undefined
+  const onCreate = (status === 'SUCCESS' || mayHaveCreated) && createdPhysicalId !== undefined
     ? createdPhysicalId
     : failedCreatePhysicalId(request.LogicalResourceId);
   const base: CloudFormationResponse = {
@@ -63,6 +65,33 @@ export function cloudFormationResponse(
   };
   const shortened = fitText(reason, (candidate) => byteLength(JSON.stringify({ ...base, Reason: candidate })) <= MAX_CFN_RESPONSE_BYTES);
   return { ...base, Reason: shortened };
+}
+
+/**
+ * CloudFormation's response URLs: pre-signed S3 URLs of its per-region response buckets
+ * (`cloudformation-custom-resource-response-<region>`), virtual-hosted or path-style, in every partition.
+ */
+const RESPONSE_BUCKET = /^cloudformation-custom-resource-response-[a-z0-9]+$/;
+const S3_HOST = /^s3([.-][a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/;
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * Whether a request's `ResponseURL` is one the function may PUT to: `https:` on CloudFormation's response buckets,
+ * or — with `loopback` (local stand-ins only) — any port of this machine. Anything else is refused, so nobody who may
+ * invoke the function can make it send requests to other addresses.
+ */
+export function isAllowedResponseUrl(url: string, loopback: boolean): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (loopback && LOOPBACK_HOSTS.includes(parsed.hostname) && (parsed.protocol === 'http:' || parsed.protocol === 'https:')) return true;
+  if (parsed.protocol !== 'https:' || parsed.port !== '' || parsed.username !== '' || parsed.password !== '') return false;
+  const [bucket, ...rest] = parsed.hostname.split('.');
+  if (RESPONSE_BUCKET.test(bucket) && S3_HOST.test(rest.join('.'))) return true;
+  return S3_HOST.test(parsed.hostname) && RESPONSE_BUCKET.test(parsed.pathname.split('/')[1] ?? '');
 }
 
 /** Node's http(s) PUT with the headers a pre-signed S3 URL expects (empty Content-Type, exact Content-Length). */

@@ -29,6 +29,8 @@ export interface Config {
   readonly cancelOrphans: boolean;
   /** Seconds a start waits for its statement to end (fast path); 0: off. */
   readonly fastPathWaitSeconds: number;
+  /** Whether CloudFormation response URLs may point at this machine (local stand-ins only). */
+  readonly loopbackResponseUrls: boolean;
 }
 
 export type LogLevel = typeof LOG_LEVELS[number];
@@ -122,6 +124,7 @@ export function readConfig(env: Environment): Config {
     ...functionName !== undefined ? { functionName } : {},
     cancelOrphans: cancelText === 'true',
     fastPathWaitSeconds,
+    loopbackResponseUrls: optional(env, Env.LOOPBACK_RESPONSE_URLS) === 'true',
   };
 }
 

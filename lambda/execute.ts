@@ -13,7 +13,7 @@ import { targetParameters } from './config';
 import { Deps } from './deps';
 import { InvalidRequest } from './errors';
 import { completeFromStart, endedWithin, fastPathWait } from './fast-path';
-import { clientToken, idempotencyKey, keyedInvocationId } from './idempotency';
+import { clientToken, idempotencyKey, keyedInvocationId, requestHash } from './idempotency';
 import { toPlain, truncateBytes } from './plain';
 import { ExecuteRequest } from './request';
 import { acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
@@ -67,7 +67,7 @@ async function register(
     ...config.functionName !== undefined ? { startedBy: config.functionName } : {},
     // Nobody waits for a statement without a callback (and no event comes for it): nothing to reconcile.
     reconciled: request.callback.kind !== 'none',
-    ...key !== undefined ? { idempotencyKey: key } : {},
+    ...key !== undefined ? { idempotencyKey: key, requestHash: requestHash(request) } : {},
   };
   let name = first;
   for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS; attempt++) {
@@ -76,9 +76,11 @@ async function register(
     if (key === undefined) continue;
     const existing = await table.readRegistration(name);
     if (existing?.idempotencyKey !== key) break;
-    if (existing.sqlStatement !== item.sqlStatement) {
+    // Items registered before requests were hashed carry only the (truncated) SQL.
+    if (existing.requestHash !== undefined ? existing.requestHash !== item.requestHash : existing.sqlStatement !== item.sqlStatement) {
       throw new InvalidRequest('This caller (the same task token, or the same CloudFormation request) already started another '
-        + `statement, ${formatStatementName(name)}; a retried invocation must send the same SQL. Give each task its own token.`);
+        + `statement, ${formatStatementName(name)}; a retried invocation must send the same SQL and parameters. Give each `
+        + 'task its own token.');
     }
     return existing.completedBy !== undefined
       ? { kind: 'completed', name, ...existing.statementId !== undefined ? { statementId: existing.statementId } : {} }
@@ -133,6 +135,45 @@ async function sendStart(
   }
 }
 
+const UNKNOWN_OUTCOME = Symbol('startOutcomeUnknown');
+
+/** Tags a start's error (its name unchanged: callers `Catch` on it): the statement may have started under `name`. */
+function withUnknownOutcome(error: unknown, name: StatementName): unknown {
+  if (typeof error === 'object' && error !== null) Object.defineProperty(error, UNKNOWN_OUTCOME, { value: name });
+  return error;
+}
+
+/** The statement a failed start may have started (its registration is kept), or `undefined` when none started. */
+export function startOutcomeUnknown(error: unknown): StatementName | undefined {
+  return typeof error === 'object' && error !== null ? (error as { [UNKNOWN_OUTCOME]?: StatementName })[UNKNOWN_OUTCOME] : undefined;
+}
+
+/**
+ * Whether the Data API answered a start with a refusal (a client error: validation, too many statements, throttling),
+ * after which the statement did not start. Server errors and errors without an answer leave the outcome unknown.
+ */
+export function refusedByDataApi(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { $fault?: unknown }).$fault === 'client';
+}
+
+/**
+ * Records the id of the statement just started on its registration: completions are claimed only for it. A failed
+ * record is logged, not thrown (the statement runs): its event then asks the Data API which statement has the name.
+ */
+async function recordStarted(deps: Deps, name: StatementName, statementId: string): Promise<void> {
+  try {
+    if (!await deps.table.recordStatementId(name, statementId)) {
+      deps.log.error('Another statement id is recorded for this statement name; its completions are not called back', {
+        statementName: formatStatementName(name), statementId,
+      });
+    }
+  } catch (error) {
+    deps.log.error('Could not record the started statement\'s id; its event confirms it with the Data API', {
+      statementName: formatStatementName(name), statementId, error: String(error),
+    });
+  }
+}
+
 /** Starts a statement; returns the Data API's answer as plain JSON. */
 export async function startStatement(deps: Deps, request: ExecuteRequest): Promise<unknown> {
   const { config, table, log } = deps;
@@ -159,9 +200,11 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
   try {
     ({ output, waited } = await sendStart(deps, request, statementName, key, wait));
   } catch (error) {
-    // A reused registration may belong to a statement the first attempt started: leave it to its event (or the
-    // reconciler, which fails its caller if the statement never started).
-    if (registered.kind === 'reused') throw error;
+    // A reused registration may belong to a statement the first attempt started, and so may one whose start failed
+    // without a clear refusal (a server error, a lost connection: the statement may run): keep it. A retry with the
+    // same caller finds it and its client token; its event completes it; if it never started, a sweep fails its
+    // caller with StatementNotFound.
+    if (registered.kind === 'reused' || (key !== undefined && !refusedByDataApi(error))) throw withUnknownOutcome(error, name);
     const cleanup = await Promise.allSettled([
       table.unregister(name),
       ...tookLock ? [table.releaseLock(lockId!, statementName)] : [],
@@ -187,6 +230,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     parameters: request.parameters?.length ?? 0,
     ...waited > 0 ? { waitSeconds: waited, status: output.Status } : {},
   });
-  if (waited > 0 && output.Id !== undefined && endedWithin(output.Status)) await completeFromStart(deps, name, output.Id);
+  const calledBack = waited > 0 && output.Id !== undefined && endedWithin(output.Status) && await completeFromStart(deps, name, output.Id);
+  if (!calledBack && output.Id !== undefined && withEvent) await recordStarted(deps, name, output.Id);
   return toPlain(output);
 }

@@ -3,18 +3,20 @@
  * statement to end (`WaitTimeSeconds`). When the start's answer is final, the statement is described (rows, error
  * text, times) and completed at once through `completeStatement`, the exactly-once claim every source uses: its
  * caller is called back without the event's trip through EventBridge, SQS and the event source mapping. The event
- * still comes (`WithEvent`), finds the completion claimed and costs one refused write.
+ * still comes (`WithEvent`) and finds the completion settled (or, while the fast path is still calling back, waits
+ * for it and is retried).
  *
- * The claim keeps the statement in the `inFlight` index until the callback succeeded and uses the owner a sweep
- * would use (`describedOwner`), so a function that dies between claim and callback is finished by the next sweep.
- * The wait (at most 30 s) is shorter than a sweep's threshold (`olderThanSeconds`, 60 s by default), so no sweep
- * describes a statement whose start is still waiting. A fast path that fails (a describe or callback error) is
- * logged and left to the event: the start itself still succeeds.
+ * The claim is this attempt's, with a lease: it keeps the statement in the `inFlight` index until the callback went
+ * out and the claim is settled. A fast path whose callback fails gives the claim back, and the event (or a sweep)
+ * completes the statement; one that dies between claim and settle leaves a claim that the event's redelivery or a
+ * sweep takes over once the lease has passed. The wait (at most 30 s) is shorter than a sweep's threshold
+ * (`olderThanSeconds`, 60 s by default), so no sweep describes a statement whose start is still waiting. A fast path
+ * that fails is logged and left to the event: the start itself still succeeds.
  */
 import { DescribeStatementCommand } from '@aws-sdk/client-redshift-data';
 import { completeStatement } from './completion';
 import { Deps } from './deps';
-import { describedEnd, describedEvent, describedOwner } from './described-event';
+import { describedEnd, describedEvent } from './described-event';
 import { describeError } from './errors';
 import { StatementName, formatStatementName } from './statement-name';
 import { Defaults, isFinalState } from '../src/contract';
@@ -42,9 +44,8 @@ export async function completeFromStart(deps: Deps, name: StatementName, stateme
     const described = await deps.redshiftData.send(new DescribeStatementCommand({ Id: statementId }));
     if (!endedWithin(described.Status)) return false;
     const event = describedEvent(deps, statementName, described);
-    return await completeStatement(deps, describedOwner(statementId), name, event, {
-      keepInFlight: true, path: 'fastPath', endedAt: describedEnd(described),
-    });
+    const outcome = await completeStatement(deps, name, event, { path: 'fastPath', endedAt: describedEnd(described) });
+    return outcome.kind === 'calledBack';
   } catch (error) {
     deps.log.warn('The fast path could not call back; the status-change event will', { statementName, statementId, error: describeError(error) });
     return false;

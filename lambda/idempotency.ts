@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Callback } from './callback-details';
+import type { ExecuteRequest } from './request';
 
 /** The idempotency key of a caller (hex SHA-256), or `undefined` when the caller has no identity (no callback). */
 export function idempotencyKey(callback: Callback): string | undefined {
@@ -44,4 +45,17 @@ export function keyedInvocationId(key: string): string {
 export function clientToken(key: string): string {
   const hex = createHash('sha256').update(`client-token:${key}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * SHA-256 of what a start runs (the SQL, its parameters, singleton or not): a retried start of the same caller must
+ * send the same request, whatever its size.
+ */
+export function requestHash(request: Pick<ExecuteRequest, 'sql' | 'parameters' | 'singleton'>): string {
+  const canonical = JSON.stringify({
+    sql: request.sql,
+    parameters: (request.parameters ?? []).map((p) => [p.name, p.value]),
+    singleton: request.singleton,
+  });
+  return createHash('sha256').update(canonical).digest('hex');
 }

@@ -29,7 +29,9 @@ export type CountName =
   | typeof Metric.ORPHANS_CANCELLED
   | typeof Metric.CALLBACK_FAILURES
   | typeof Metric.IGNORED_EVENTS
-  | typeof Metric.DUPLICATE_EVENTS;
+  | typeof Metric.DUPLICATE_EVENTS
+  | typeof Metric.MISMATCHED_EVENTS
+  | typeof Metric.STALLED_SWEEPS;
 
 /** Where the modules record what they measure (EMF in the function; a recorder in tests). */
 export interface MetricsSink {

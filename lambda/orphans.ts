@@ -4,17 +4,19 @@
  * their ABORTED event then finds them handled and calls nobody back.
  *
  * A caller no longer waits when
- * - Step Functions: its execution is no longer RUNNING (`DescribeExecution`: stopped, failed, timed out, succeeded), or
- *   its task is closed — `SendTaskHeartbeat` on the token answers `TaskTimedOut`, `TaskDoesNotExist` or
- *   `InvalidToken` (the task timed out, was closed, or is unknown). A heartbeat on a waiting task resets its
+ * - Step Functions: its task is closed — `SendTaskHeartbeat` on the token answers `TaskTimedOut`, `TaskDoesNotExist`
+ *   or `InvalidToken` (the task timed out, was closed, its execution ended, or the token is unknown). The token alone
+ *   decides, never the execution ARN of the payload: a token may be handed to another workflow (a child execution
+ *   whose parent waits), and only the token's task is the caller. A heartbeat on a waiting task resets its
  *   `HeartbeatSeconds` clock: with this check, `HeartbeatSeconds` measures whether the tasker still looks after the
  *   statement, and `TimeoutSeconds` bounds the wait;
  * - CloudFormation: the request is older than its `ServiceTimeout` (3600 seconds unless the resource sets one).
  * A statement started without a callback has nobody to wait for it and is never cancelled; neither is one whose
  * caller's state cannot be read (an error other than the answers above: the next sweep asks again).
  */
+import { randomUUID } from 'node:crypto';
 import { CancelStatementCommand } from '@aws-sdk/client-redshift-data';
-import { DescribeExecutionCommand, SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
+import { SendTaskHeartbeatCommand } from '@aws-sdk/client-sfn';
 import { Callback } from './callback-details';
 import { Deps } from './deps';
 import { describeError } from './errors';
@@ -38,19 +40,6 @@ export function cloudFormationGaveUp(deps: Deps, callback: Callback, registeredA
     : undefined;
 }
 
-async function executionEnded(deps: Deps, executionArn: string): Promise<string | undefined> {
-  // Express executions have no DescribeExecution; their task token tells.
-  if (!/^arn:[\w-]+:states:[^:]*:[^:]*:execution:/.test(executionArn)) return undefined;
-  try {
-    const { status } = await deps.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return status !== undefined && status !== 'RUNNING' ? `the execution is ${status}` : undefined;
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return 'the execution does not exist';
-    deps.log.debug('Could not describe the execution; asking its task token', { error: describeError(error) });
-    return undefined;
-  }
-}
-
 /** Whether the caller of a running statement still waits for its callback. */
 export async function callerState(deps: Deps, callback: Callback, registeredAt: number): Promise<CallerState> {
   switch (callback.kind) {
@@ -59,8 +48,6 @@ export async function callerState(deps: Deps, callback: Callback, registeredAt: 
       return reason !== undefined ? { state: 'gone', reason } : { state: 'waiting' };
     }
     case 'stepFunctions': {
-      const ended = await executionEnded(deps, callback.executionArn);
-      if (ended !== undefined) return { state: 'gone', reason: ended };
       try {
         await deps.sfn.send(new SendTaskHeartbeatCommand({ taskToken: callback.taskToken }));
         return { state: 'waiting' };
@@ -75,22 +62,29 @@ export async function callerState(deps: Deps, callback: Callback, registeredAt: 
   }
 }
 
-/** Marks a statement handled without a callback (its caller no longer listens); releases its singleton lock. */
+/**
+ * Marks a statement handled without a callback (its caller no longer listens, or was answered already) and releases
+ * its singleton lock; `false` when another attempt holds or handled its completion.
+ */
 export async function markHandled(deps: Deps, name: StatementName, statementId: string, reason: string): Promise<boolean> {
   const now = deps.now();
-  const claimed = await deps.table.claimCompletion(name, {
-    owner: `orphan:${statementId}`,
+  const result = await deps.table.claimCompletion(name, {
+    attempt: `handled:${randomUUID()}`,
     statementId,
+    trusted: true,
     event: { handledWithoutCallback: reason },
     ttl: Math.floor(now / 1000) + deps.config.ttlDays * 86_400,
-    completedAt: new Date(now).toISOString(),
+    now,
+    leaseUntil: now,
+    final: true,
   });
-  if (claimed?.singletonLock !== undefined) {
-    await deps.table.releaseLock(claimed.singletonLock, formatStatementName(name)).catch((error) => {
+  if (result.kind !== 'claimed') return false;
+  if (result.statement.singletonLock !== undefined) {
+    await deps.table.releaseLock(result.statement.singletonLock, formatStatementName(name)).catch((error) => {
       deps.log.warn('Could not release the singleton lock; a later start takes it over', { error: describeError(error) });
     });
   }
-  return claimed !== undefined;
+  return true;
 }
 
 /**

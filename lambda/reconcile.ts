@@ -12,27 +12,30 @@
  *   `StatementNotFound`;
  * - running: its caller is asked whether it still waits (`orphans.ts`); if not, the statement is cancelled.
  * A statement whose event arrives in time has left the index before any sweep sees it: reconciling adds no AWS call
- * to it. Each sweep stops taking statements when the invocation's time runs short; the next sweep continues.
+ * to it. Each sweep stops taking statements when the invocation's time runs short (after at least one); the next sweep
+ * continues. Every completion is claimed by one attempt of one sweep (`claim.ts`), so overlapping sweeps, a sweep and
+ * the fast path, or a sweep and the event never call back twice.
  */
 import { DescribeStatementCommand, DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import { findStatementByName } from './actions';
 import { Callback, decodeCallbackDetails } from './callback-details';
-import { completeStatement } from './completion';
+import { CompletionOutcome, completeStatement } from './completion';
 import { Deps } from './deps';
-import { describedEnd, describedEvent, describedOwner, notFoundEvent } from './described-event';
+import { describedEnd, describedEvent, notFoundEvent } from './described-event';
 import { ConfigurationError, describeError } from './errors';
+import { ownTasker } from './metrics';
 import { callerState, cancelOrphan, cloudFormationGaveUp, markHandled } from './orphans';
 import { ReconcileRequest } from './request';
 import { START_LEASE_SECONDS } from './singleton';
 import { StatementName, formatStatementName } from './statement-name';
-import { ErrorName, Table, isFinalState } from '../src/contract';
+import { Defaults, ErrorName, Metric, Table, isFinalState } from '../src/contract';
 
 /** Statements reconciled at the same time (each costs one to three Data API and Step Functions calls). */
 export const SWEEP_CONCURRENCY = 8;
 /** In-flight statements read per index query. */
 export const SWEEP_PAGE_SIZE = 100;
-/** A sweep takes no new statement when its invocation has less time left than this. */
-export const SWEEP_RESERVE_MS = 10_000;
+/** A sweep takes no new statement when its invocation has less time left than this (it always takes one). */
+export const SWEEP_RESERVE_MS = Defaults.SWEEP_RESERVE_SECONDS * 1000;
 
 /** What a sweep did, by statement (also the `reconcile` action's answer). */
 export interface SweepReport {
@@ -78,6 +81,12 @@ async function statusOf(deps: Deps, name: StatementName, knownId: string | undef
   }
 }
 
+/** A sweep's outcome for a completion it tried: another attempt's live claim is left to it (the next sweep looks again). */
+function outcomeOf(outcome: CompletionOutcome, calledBack: 'completed' | 'notFound'): Outcome {
+  if (outcome.kind === 'calledBack') return calledBack;
+  return outcome.kind === 'busy' ? 'running' : 'alreadyHandled';
+}
+
 /** Reconciles one in-flight statement. */
 async function reconcileOne(
   deps: Deps, name: StatementName, registeredAt: number, callback: Callback, knownId: string | undefined,
@@ -90,19 +99,15 @@ async function reconcileOne(
     if (deps.now() - registeredAt < START_LEASE_SECONDS * 1000) return 'starting';
     if (gaveUp !== undefined) return await markHandled(deps, name, knownId ?? '', gaveUp) ? 'notFound' : 'alreadyHandled';
     const event = notFoundEvent(deps, statementName, knownId, registeredAt);
-    const done = await completeStatement(deps, 'reconciler:not-found', name, event, {
-      errorName: ErrorName.STATEMENT_NOT_FOUND, keepInFlight: true, path: 'reconciler',
-    });
-    return done ? 'notFound' : 'alreadyHandled';
+    const outcome = await completeStatement(deps, name, event, { errorName: ErrorName.STATEMENT_NOT_FOUND, path: 'reconciler' });
+    return outcomeOf(outcome, 'notFound');
   }
   if (isFinalState(status.Status)) {
     // CloudFormation no longer reads answers after its service timeout (and its response URL may have expired).
     if (gaveUp !== undefined) return await markHandled(deps, name, status.Id!, gaveUp) ? 'completed' : 'alreadyHandled';
     const event = describedEvent(deps, statementName, status);
-    const done = await completeStatement(deps, describedOwner(status.Id!), name, event, {
-      keepInFlight: true, path: 'reconciler', endedAt: describedEnd(status),
-    });
-    return done ? 'completed' : 'alreadyHandled';
+    const outcome = await completeStatement(deps, name, event, { path: 'reconciler', endedAt: describedEnd(status) });
+    return outcomeOf(outcome, 'completed');
   }
   if (!deps.config.cancelOrphans) return 'running';
   const caller = await callerState(deps, callback, registeredAt);
@@ -129,7 +134,8 @@ export async function reconcile(deps: Deps, request: ReconcileRequest): Promise<
   const report: SweepReport = {
     examined: 0, completed: 0, alreadyHandled: 0, notFound: 0, cancelled: 0, running: 0, starting: 0, failed: 0, incomplete: false,
   };
-  const timeLeft = () => (deps.remainingTimeMs ? deps.remainingTimeMs() > SWEEP_RESERVE_MS : true);
+  // Every sweep examines at least one statement, so a short timeout slows sweeps down but never stops them.
+  const timeLeft = () => report.examined === 0 || (deps.remainingTimeMs ? deps.remainingTimeMs() > SWEEP_RESERVE_MS : true);
   const before = deps.now() - request.olderThanSeconds * 1000;
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -161,6 +167,11 @@ export async function reconcile(deps: Deps, request: ReconcileRequest): Promise<
       break;
     }
   } while (startKey !== undefined);
-  log.info('Reconciler sweep', { ...report, olderThanSeconds: request.olderThanSeconds });
+  if (report.incomplete && report.examined === 0) {
+    log.error('The reconciler sweep stopped before examining any statement: give the starter function a longer timeout', { ...report });
+    deps.metrics.count(Metric.STALLED_SWEEPS, ownTasker(config.functionName));
+  } else {
+    log.info('Reconciler sweep', { ...report, olderThanSeconds: request.olderThanSeconds });
+  }
   return report;
 }

@@ -5,14 +5,16 @@
  */
 import { cancelStatement, describeStatement, getStatementResult } from './actions';
 import { CloudFormationRequest } from './callback-details';
-import { cloudFormationResponse, failedCreatePhysicalId, sendCloudFormationResponse } from './cfn-callback';
+import { cloudFormationResponse, failedCreatePhysicalId, isAllowedResponseUrl, sendCloudFormationResponse } from './cfn-callback';
 import { completeBatch } from './completion';
 import { Deps } from './deps';
-import { describeError } from './errors';
-import { startStatement } from './execute';
+import { InvalidRequest, describeError } from './errors';
+import { startOutcomeUnknown, startStatement } from './execute';
+import { markHandled } from './orphans';
 import { reconcile } from './reconcile';
 import { Request, cloudFormationRequest, parseRequest } from './request';
 import { NoSqlRequest, isResourcePropertiesRequest, resourceRequest } from './resource-properties';
+import { formatStatementName } from './statement-name';
 
 /** What the tasker returns after answering a CloudFormation request itself (no statement started). */
 export interface CloudFormationAnswer {
@@ -21,16 +23,28 @@ export interface CloudFormationAnswer {
   readonly PhysicalResourceId: string;
 }
 
-/** Answers a CloudFormation request at once: `SUCCESS` without SQL, or `FAILED` when its SQL could not be started. */
+/**
+ * Answers a CloudFormation request at once: `SUCCESS` without SQL, or `FAILED` when its SQL could not be started.
+ * `createdPhysicalId`: the physical id of a Create whose start failed with an unknown outcome (the statement may run),
+ * so that the rollback's Delete runs the resource's Delete SQL and removes what may have been created.
+ */
 async function answerCloudFormation(
-  deps: Deps, request: CloudFormationRequest, status: 'SUCCESS' | 'FAILED', reason: string,
+  deps: Deps, request: CloudFormationRequest, status: 'SUCCESS' | 'FAILED', reason: string, createdPhysicalId?: string,
 ): Promise<CloudFormationAnswer> {
-  const response = cloudFormationResponse(request, status, reason);
+  const response = cloudFormationResponse(request, status, reason, createdPhysicalId, undefined, createdPhysicalId !== undefined);
   const fields = { logicalResourceId: request.LogicalResourceId, requestType: request.RequestType, reason: response.Reason };
   if (status === 'FAILED') deps.log.warn('Answering CloudFormation FAILED: the statement could not be started', fields);
   else deps.log.info('Answering CloudFormation SUCCESS without SQL', fields);
   await sendCloudFormationResponse(deps.httpPut, request.ResponseURL, response);
   return { Status: status, Reason: response.Reason, PhysicalResourceId: response.PhysicalResourceId };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'an unparsable URL';
+  }
 }
 
 /** The rollback Delete of a failed Create: nothing was created, and SQL could drop an object the stack does not own. */
@@ -40,6 +54,15 @@ function isFailedCreateDelete(request: CloudFormationRequest | undefined): reque
 
 export async function route(deps: Deps, event: unknown): Promise<unknown> {
   const cfn = cloudFormationRequest(event);
+  if (cfn !== undefined && !isAllowedResponseUrl(cfn.ResponseURL, deps.config.loopbackResponseUrls)) {
+    // No answer: the URL is not CloudFormation's, so nothing is sent to it.
+    deps.log.warn('Refusing a CloudFormation request whose ResponseURL is not a CloudFormation response URL', {
+      logicalResourceId: cfn.LogicalResourceId, host: hostOf(cfn.ResponseURL),
+    });
+    throw new InvalidRequest('ResponseURL must be an https: URL of CloudFormation\'s response buckets '
+      + `(cloudformation-custom-resource-response-<region>); got a URL on ${hostOf(cfn.ResponseURL)}. `
+      + 'Only CloudFormation sends custom-resource requests to this function.');
+  }
   if (isFailedCreateDelete(cfn)) {
     return answerCloudFormation(deps, cfn, 'SUCCESS', 'Nothing to delete: the Create failed, so no SQL runs.');
   }
@@ -49,7 +72,13 @@ export async function route(deps: Deps, event: unknown): Promise<unknown> {
     if (request.type === 'execute') return await startStatement(deps, request);
   } catch (error) {
     if (cfn !== undefined && (request === undefined || request.type === 'execute')) {
-      return answerCloudFormation(deps, cfn, 'FAILED', `The SQL could not be started: ${describeError(error)}`);
+      const started = startOutcomeUnknown(error);
+      if (started === undefined) return answerCloudFormation(deps, cfn, 'FAILED', `The SQL could not be started: ${describeError(error)}`);
+      // The statement may run: its registration is kept but marked answered (neither its event nor a sweep answers
+      // again), and CloudFormation's rollback cleans up with the resource's Delete SQL.
+      await markHandled(deps, started, '', 'answered FAILED at the start: the outcome of ExecuteStatement is unknown');
+      return answerCloudFormation(deps, cfn, 'FAILED', `The start of the SQL failed and it may have run: ${describeError(error)}`,
+        formatStatementName(started));
     }
     throw error;
   }

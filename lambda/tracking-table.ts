@@ -1,18 +1,19 @@
 /**
  * The DynamoDB tracking table: one item per started statement (the original's schema) and one item per held singleton
- * lock. Every item carries a TTL, so nothing lives forever.
+ * lock (`table-base.ts`). Every item carries a TTL, so nothing lives forever.
  *
- * Statement item: `id` (caller id), `invocationId`, `sqlStatement` (truncated), `callback_details` (JSON string, see
- * `callback-details.ts`), `TTL`, `registeredAt` (epoch ms), optional `singletonLock`, `startedBy` (the starting
- * function), `inFlightOf` (the same, while a waiting caller's statement is in flight: the sparse `inFlight` index),
- * `idempotencyKey`; on completion
- * also `completedBy` (the source that claimed it), `completedAt`, `statementId`, `finished_event_details`.
- * Lock item: `id` = `singleton-lock#<sha256>`, `invocationId` = `lock`, `holder` (statement name), `leaseExpiresAt`,
- * optional `statementId`, `TTL`.
+ * Statement item: `id` (caller id), `invocationId`, `sqlStatement` (truncated), `requestHash` (SHA-256 of the whole
+ * request), `callback_details` (JSON string, see `callback-details.ts`), `TTL`, `registeredAt` (epoch ms), optional
+ * `singletonLock`, `startedBy` (the starting function), `inFlightOf` (the same, while a waiting caller's statement is
+ * in flight: the sparse `inFlight` index), `idempotencyKey`; `statementId`, recorded right after the start (every
+ * completion must carry it). A completion is claimed by one attempt: `claimedBy` (the attempt), `leaseUntil` (epoch
+ * ms), `claimMessage` (the SQS message of an event's claim); once called back, `completedBy`, `completedAt`,
+ * `finished_event_details`. See `claim.ts` for the claim's states.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ClaimTable } from './claim';
 import { StatementName } from './statement-name';
+import { LOCK_SORT_KEY, applied, registeredAtOf, text } from './table-base';
 import { Table } from '../src/contract';
 
 export interface StatementItem {
@@ -31,16 +32,20 @@ export interface StatementItem {
   readonly reconciled?: boolean;
   /** SHA-256 of the caller's identity (task token, CloudFormation request): a retried start finds its registration. */
   readonly idempotencyKey?: string;
+  /** SHA-256 of the whole request (SQL, parameters, singleton): a retried start must send the same one. */
+  readonly requestHash?: string;
 }
 
 /** A registration as read back (a retried start, the reconciler). */
 export interface Registration {
   readonly idempotencyKey?: string;
+  readonly requestHash?: string;
   readonly sqlStatement?: string;
   readonly callbackDetails?: string;
   readonly statementId?: string;
   readonly completedBy?: string;
   readonly registeredAt?: number;
+  readonly startedBy?: string;
 }
 
 /** An in-flight statement as the `inFlight` index returns it. */
@@ -52,76 +57,10 @@ export interface InFlightItem {
   readonly statementId?: string;
 }
 
-/** What the completer learns when it claims a statement's completion. */
-export interface ClaimedStatement {
-  readonly callbackDetails?: string;
-  readonly singletonLock?: string;
-  readonly startedBy?: string;
-  /** When the statement was registered (epoch ms). */
-  readonly registeredAt: number;
-  /** The `inFlight` index entry the claim took the item out of (given back with the claim). */
-  readonly inFlightOf?: string;
-}
-
-export interface Claim {
-  /** The claimant: the SQS message id, stable across redeliveries of the same message. */
-  readonly owner: string;
-  readonly statementId: string;
-  readonly event: unknown;
-  readonly ttl: number;
-  readonly completedAt: string;
-  /** Keep the item in the `inFlight` index until `settle` (a reconciler's claim survives a crash before the callback). */
-  readonly keepInFlight?: boolean;
-}
-
-export interface Lock {
-  readonly holder: string;
-  readonly leaseExpiresAt: number;
-  readonly statementId?: string;
-}
-
-const LOCK_SORT_KEY = 'lock';
-const TTL = '#ttl';
-const NAMES = { [TTL]: Table.TTL_ATTRIBUTE };
 const IN_FLIGHT = Table.IN_FLIGHT_ATTRIBUTE;
 const REGISTERED_AT = Table.REGISTERED_AT_ATTRIBUTE;
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-
-/** When a statement was registered (ms): `registeredAt`, or the time in a time-based invocation id of an older item. */
-function registeredAtOf(item: Record<string, unknown>): number {
-  if (typeof item[REGISTERED_AT] === 'number') return item[REGISTERED_AT];
-  const [seconds, fraction = ''] = String(item[Table.SORT_KEY]).split('.');
-  return Number(seconds) * 1000 + Number(fraction.slice(0, 3).padEnd(3, '0'));
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException
-    || (error instanceof Error && error.name === 'ConditionalCheckFailedException');
-}
-
-/** Runs a conditional write: `true` when it was applied, `false` when its condition did not hold. */
-async function applied(write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
-
-export class TrackingTable {
-  constructor(private readonly ddb: DynamoDBDocumentClient, private readonly tableName: string) {}
-
-  private key(name: StatementName) {
-    return { [Table.PARTITION_KEY]: name.id, [Table.SORT_KEY]: name.invocationId };
-  }
-
-  private lockKey(lockId: string) {
-    return { [Table.PARTITION_KEY]: lockId, [Table.SORT_KEY]: LOCK_SORT_KEY };
-  }
-
+export class TrackingTable extends ClaimTable {
   /** Registers a statement before it starts. `false` when the key is taken (start again with a new invocation id). */
   async register(item: StatementItem): Promise<boolean> {
     return applied(() => this.ddb.send(new PutCommand({
@@ -136,6 +75,7 @@ export class TrackingTable {
         ...item.startedBy !== undefined ? { startedBy: item.startedBy } : {},
         ...item.startedBy !== undefined && item.reconciled ? { [IN_FLIGHT]: item.startedBy } : {},
         ...item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {},
+        ...item.requestHash !== undefined ? { requestHash: item.requestHash } : {},
       },
       ConditionExpression: 'attribute_not_exists(#id)',
       ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
@@ -149,82 +89,19 @@ export class TrackingTable {
     if (!item) return undefined;
     return {
       idempotencyKey: text(item.idempotencyKey),
+      requestHash: text(item.requestHash),
       sqlStatement: text(item.sqlStatement),
       callbackDetails: text(item.callback_details),
       statementId: text(item.statementId),
       completedBy: text(item.completedBy),
       registeredAt: registeredAtOf(item),
+      startedBy: text(item.startedBy),
     };
   }
 
   /** Removes the registration of a statement that could not be started (so `LATEST` never points at it). */
   async unregister(name: StatementName): Promise<void> {
     await this.ddb.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(name) }));
-  }
-
-  /**
-   * Claims the completion of a statement for one SQS message, atomically: succeeds for the first message (and for
-   * redeliveries of that same message), fails for every other copy of the event. `undefined` when the statement is
-   * not tracked here or another message already claimed it.
-   */
-  async claimCompletion(name: StatementName, claim: Claim): Promise<ClaimedStatement | undefined> {
-    try {
-      const result = await this.ddb.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.key(name),
-        // A statement the Data API does not know has no id to record.
-        UpdateExpression: `SET completedBy = :owner, completedAt = :at, finished_event_details = :event, ${TTL} = :ttl`
-          + (claim.statementId !== '' ? ', statementId = :sid' : '') + (claim.keepInFlight ? '' : ' REMOVE #inFlight'),
-        ConditionExpression: 'attribute_exists(callback_details) AND (attribute_not_exists(completedBy) OR completedBy = :owner)',
-        ExpressionAttributeNames: { ...NAMES, ...claim.keepInFlight ? {} : { '#inFlight': IN_FLIGHT } },
-        ExpressionAttributeValues: {
-          ':owner': claim.owner,
-          ':at': claim.completedAt,
-          ':event': claim.event,
-          ':ttl': claim.ttl,
-          ...claim.statementId !== '' ? { ':sid': claim.statementId } : {},
-        },
-        ReturnValues: 'ALL_OLD',
-      }));
-      const old = result.Attributes ?? {};
-      return {
-        callbackDetails: text(old.callback_details),
-        singletonLock: text(old.singletonLock),
-        startedBy: text(old.startedBy),
-        registeredAt: registeredAtOf(old),
-        inFlightOf: text(old[IN_FLIGHT]),
-      };
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * Gives a claim back after a failed callback, so another copy of the event (or a retry, or the reconciler) can
-   * complete it; `inFlightOf` puts it back into the `inFlight` index.
-   */
-  async releaseClaim(name: StatementName, owner: string, inFlightOf?: string): Promise<void> {
-    await applied(() => this.ddb.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: this.key(name),
-      UpdateExpression: `REMOVE completedBy, completedAt${inFlightOf !== undefined ? ' SET #inFlight = :inFlight' : ''}`,
-      ConditionExpression: 'completedBy = :owner',
-      ...inFlightOf !== undefined ? { ExpressionAttributeNames: { '#inFlight': IN_FLIGHT } } : {},
-      ExpressionAttributeValues: { ':owner': owner, ...inFlightOf !== undefined ? { ':inFlight': inFlightOf } : {} },
-    })));
-  }
-
-  /** Takes a claimed statement out of the `inFlight` index once its claim (`keepInFlight`) has been called back. */
-  async settle(name: StatementName, owner: string): Promise<void> {
-    await applied(() => this.ddb.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: this.key(name),
-      UpdateExpression: 'REMOVE #inFlight',
-      ConditionExpression: 'completedBy = :owner',
-      ExpressionAttributeNames: { '#inFlight': IN_FLIGHT },
-      ExpressionAttributeValues: { ':owner': owner },
-    })));
   }
 
   /**
@@ -254,13 +131,16 @@ export class TrackingTable {
     };
   }
 
-  /** Records the Data API id of a statement still in flight (found by name), so later sweeps describe it directly. */
-  async recordStatementId(name: StatementName, statementId: string): Promise<void> {
-    await applied(() => this.ddb.send(new UpdateCommand({
+  /**
+   * Records the Data API id of the statement started under a registered name (right after the start, or when a sweep
+   * or the starter found it by name). `false` when another id is recorded already (the name was not ours to reuse).
+   */
+  async recordStatementId(name: StatementName, statementId: string): Promise<boolean> {
+    return applied(() => this.ddb.send(new UpdateCommand({
       TableName: this.tableName,
       Key: this.key(name),
       UpdateExpression: 'SET statementId = :sid',
-      ConditionExpression: 'attribute_exists(callback_details) AND attribute_not_exists(completedBy)',
+      ConditionExpression: 'attribute_exists(callback_details) AND (attribute_not_exists(statementId) OR statementId = :sid)',
       ExpressionAttributeValues: { ':sid': statementId },
     })));
   }
@@ -296,59 +176,5 @@ export class TrackingTable {
       invocationId: String(latest[Table.SORT_KEY]),
       ...typeof latest.statementId === 'string' ? { statementId: latest.statementId } : {},
     };
-  }
-
-  /** Takes a free (or expired) lock. `false` when someone holds it. */
-  async acquireLock(lockId: string, holder: string, leaseExpiresAt: number, now: number): Promise<boolean> {
-    return applied(() => this.ddb.send(new PutCommand({
-      TableName: this.tableName,
-      Item: { ...this.lockKey(lockId), holder, leaseExpiresAt, [Table.TTL_ATTRIBUTE]: leaseExpiresAt + 86_400 },
-      ConditionExpression: 'attribute_not_exists(#id) OR leaseExpiresAt < :now',
-      ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
-      ExpressionAttributeValues: { ':now': now },
-    })));
-  }
-
-  async readLock(lockId: string): Promise<Lock | undefined> {
-    const result = await this.ddb.send(new GetCommand({ TableName: this.tableName, Key: this.lockKey(lockId), ConsistentRead: true }));
-    const item = result.Item;
-    if (!item) return undefined;
-    return {
-      holder: String(item.holder),
-      leaseExpiresAt: Number(item.leaseExpiresAt),
-      ...typeof item.statementId === 'string' ? { statementId: item.statementId } : {},
-    };
-  }
-
-  /** Takes a lock from a holder that is known to be gone. `false` if the lock changed meanwhile. */
-  async takeOverLock(lockId: string, previousHolder: string, holder: string, leaseExpiresAt: number): Promise<boolean> {
-    return applied(() => this.ddb.send(new PutCommand({
-      TableName: this.tableName,
-      Item: { ...this.lockKey(lockId), holder, leaseExpiresAt, [Table.TTL_ATTRIBUTE]: leaseExpiresAt + 86_400 },
-      ConditionExpression: 'holder = :previous',
-      ExpressionAttributeValues: { ':previous': previousHolder },
-    })));
-  }
-
-  /** Records the started statement on the lock and extends its lease to cover the statement's run. */
-  async confirmLock(lockId: string, holder: string, statementId: string, leaseExpiresAt: number): Promise<boolean> {
-    return applied(() => this.ddb.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: this.lockKey(lockId),
-      UpdateExpression: `SET statementId = :sid, leaseExpiresAt = :lease, ${TTL} = :ttl`,
-      ConditionExpression: 'holder = :holder',
-      ExpressionAttributeNames: NAMES,
-      ExpressionAttributeValues: { ':sid': statementId, ':lease': leaseExpiresAt, ':ttl': leaseExpiresAt + 86_400, ':holder': holder },
-    })));
-  }
-
-  /** Releases a lock if `holder` still holds it. */
-  async releaseLock(lockId: string, holder: string): Promise<boolean> {
-    return applied(() => this.ddb.send(new DeleteCommand({
-      TableName: this.tableName,
-      Key: this.lockKey(lockId),
-      ConditionExpression: 'holder = :holder',
-      ExpressionAttributeValues: { ':holder': holder },
-    })));
   }
 }

@@ -12,6 +12,7 @@
  *   driver for the custom resources.
  */
 import { CreateTableCommand, CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { Env } from '../src/contract';
 import { CloudFormationDriver, CloudFormationDriverProps } from './cloudformation/driver';
 import { Json, LocalTemplate } from './cloudformation/template';
 import { LocalLambdaRuntime } from './lambda/runtime';
@@ -139,6 +140,8 @@ export class LocalCloud {
       AWS_ENDPOINT_URL_REDSHIFT_DATA: this.redshift.endpoint,
       AWS_ENDPOINT_URL_SFN: this.callbacks.endpoint,
       AWS_ENDPOINT_URL_LAMBDA: invokeEndpoint,
+      // The CloudFormation stand-in's response URLs are on 127.0.0.1: an explicit opt-in the construct never sets.
+      [Env.LOOPBACK_RESPONSE_URLS]: 'true',
     };
     for (const id of template.ofType('AWS::Lambda::Function')) {
       const p = template.resolve(template.resource(id).Properties as Json) as Record<string, Json> & {

@@ -31,6 +31,11 @@ export const Env = {
   CANCEL_ORPHANS: 'CANCEL_ORPHANS',
   /** Seconds (0 to 30) a start waits for the statement to end (Data API `WaitTimeSeconds`); 0 turns the fast path off. */
   FAST_PATH_WAIT_SECONDS: 'FAST_PATH_WAIT_SECONDS',
+  /**
+   * `true` lets CloudFormation requests answer to loopback URLs (`http://127.0.0.1:<port>/...`): for local stand-ins
+   * only. The construct never sets it; without it, only `https:` URLs on CloudFormation's response hosts are accepted.
+   */
+  LOOPBACK_RESPONSE_URLS: 'LOOPBACK_RESPONSE_URLS',
 } as const;
 
 /** State-table schema: the construct creates the table with these keys; the handler reads and writes them. */
@@ -86,6 +91,13 @@ export const Metric = {
   IGNORED_EVENTS: 'IgnoredEvents',
   /** Count: events of statements whose completion was already handled (the fast path's event, a redelivery). */
   DUPLICATE_EVENTS: 'DuplicateEvents',
+  /**
+   * Count: events that name a statement this tasker started but carry another statement id (a forged or misrouted
+   * event): acknowledged, never called back. Any value above 0 deserves a look.
+   */
+  MISMATCHED_EVENTS: 'MismatchedEvents',
+  /** Count: reconciler sweeps that stopped before examining any statement (the starter's timeout is too short). */
+  STALLED_SWEEPS: 'StalledSweeps',
 } as const;
 
 /** Defaults shared by the construct and the handler. */
@@ -108,6 +120,10 @@ export const Defaults = {
    * wait to the invocation's remaining time minus this; the construct wants the starter's timeout to cover both.
    */
   FAST_PATH_MARGIN_SECONDS: 5,
+  /** Seconds a sweep keeps for itself at the end of its invocation: it takes no new statement then. */
+  SWEEP_RESERVE_SECONDS: 10,
+  /** The shortest starter timeout the construct accepts with the reconciler on: the reserve and 20 s of sweeping. */
+  MIN_SWEEP_TIMEOUT_SECONDS: 30,
 } as const;
 
 /** Values `LOG_LEVEL` accepts (case-insensitive); the construct validates `logLevel` against them at synth. */

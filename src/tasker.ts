@@ -113,9 +113,11 @@ export class SfnRedshiftTasker extends Construct {
     const starter = resolveFunction(this, 'Starter', props.starterExistingLambdaObj, props.starterLambdaFunctionProps,
       { ...environment, [Env.FAST_PATH_WAIT_SECONDS]: fastPathSetting(props) });
     this.lambdaFunction = starter.fn;
+    // The starter calls back itself with the fast path on or the reconciler on, in every topology.
+    const callsBack = fastPathWaitSeconds(props) !== 0 || reconcilerEnabled(props);
     attachPolicy(this, 'StarterPolicy', starter,
-      starterStatements(Stack.of(this), props.redshiftTargetProps, this.trackingTable),
-      starterSuppressions(Stack.of(this), props.redshiftTargetProps, starter.tracing, this.trackingTable));
+      starterStatements(Stack.of(this), props.redshiftTargetProps, this.trackingTable, callsBack),
+      starterSuppressions(Stack.of(this), props.redshiftTargetProps, starter.tracing, this.trackingTable, callsBack));
     props.redshiftTargetProps.secret?.grantRead(starter.fn);
     this.grantTablePermissions(starter.fn, props.tablePermissions);
 
@@ -123,7 +125,7 @@ export class SfnRedshiftTasker extends Construct {
     if (reconcilerEnabled(props)) {
       const cancelOrphans = cancelsOrphans(props);
       attachPolicy(this, 'ReconcilerPolicy', { ...starter, tracing: false, logGroup: undefined },
-        reconcilerStatements(Stack.of(this), this.trackingTable, cancelOrphans), reconcilerSuppressions(Stack.of(this), cancelOrphans));
+        reconcilerStatements(this.trackingTable, cancelOrphans), reconcilerSuppressions(cancelOrphans));
       this.reconcileSchedule = reconcileSchedule(this, starter.fn, reconcileInterval(props));
     }
 
@@ -331,6 +333,24 @@ export class SfnRedshiftTasker extends Construct {
    */
   public metricDuplicateEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return taskerMetric(eventProcessor(this.infraView(), 'DuplicateEvents'), Metric.DUPLICATE_EVENTS, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Events that named a statement a tasker started but carried another statement id (forged, or another principal's
+   * statement under the same name): acknowledged and never called back, counted by the function that processed them,
+   * as `metricIgnoredEvents`. Any value above 0 deserves an alarm.
+   * @default - Sum over 5 minutes
+   */
+  public metricMismatchedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return taskerMetric(eventProcessor(this.infraView(), 'MismatchedEvents'), Metric.MISMATCHED_EVENTS, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Reconciler sweeps of the starter function that stopped before examining any statement (its timeout is too short).
+   * @default - Sum over 5 minutes
+   */
+  public metricStalledSweeps(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(Metric.STALLED_SWEEPS, props);
   }
 
   /**

@@ -33,6 +33,7 @@ export function handlerEnvironment(endpoints: HandlerEndpoints, tableName: strin
     [Env.DB_USER]: LOCAL_TARGET.dbUser,
     [Env.TTL_DAYS]: '1',
     [Env.LOG_LEVEL]: 'SILENT',
+    [Env.LOOPBACK_RESPONSE_URLS]: 'true',
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'AKIALOCALTASKER',
     AWS_SECRET_ACCESS_KEY: 'local',

@@ -60,12 +60,14 @@ export function completionQueues(scope: Construct, props: SfnRedshiftTaskerProps
 
 /**
  * The rule for the Data API status changes of the statements taskers start, targeting the queue; only this rule may
- * send to the queues, and EventBridge may use their key.
+ * send to the queues (the queue policies deny every other sender), and EventBridge may use their key.
  *
  * Taskers name statements `<caller id>:<digits>.<digits>`, so the rule admits only names of that shape
  * (`detail.statementName`, a field the tasker sets and the event echoes). It does not filter on `detail.principal`:
- * the documentation gives its format only for an IAM user, not for an assumed role such as a function's. Whatever
- * else arrives (another tool's statement of the same shape) is acknowledged and ignored by the completer.
+ * the documentation gives its format only for an IAM user, not for an assumed role such as a function's, and a wrong
+ * guess would drop every completion. The completer is what ties an event to a statement: it calls back only for the
+ * statement id its starter recorded under that name, so another principal's statement of the same name (or a forged
+ * event) is acknowledged, counted (`MismatchedEvents`) and never called back.
  */
 export function statusChangeRule(scope: Construct, queues: CompletionQueues): events.Rule {
   const { queue, deadLetterQueue } = queues;
@@ -100,6 +102,16 @@ function allowRuleToSend(scope: Construct, rule: events.Rule, { queue, deadLette
       actions: ['sqs:SendMessage'],
       resources: [target.queueArn],
       conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+    }));
+    // Nobody else may send: a principal of the account whose own IAM policy allows sqs:SendMessage on the queue is
+    // refused too (the completer ignores events whose statement id it did not start anyway).
+    target.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyOtherSenders',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sqs:SendMessage'],
+      resources: [target.queueArn],
+      conditions: { ArnNotEquals: { 'aws:SourceArn': rule.ruleArn } },
     }));
     if (!statementAdded) {
       Annotations.of(scope).addWarningV2(`${WARNING_PREFIX}:queuePolicy`, `The queue ${target.node.path} is imported, so `

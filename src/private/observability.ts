@@ -87,6 +87,8 @@ export interface TaskerMetrics {
   metricCallbackFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricIgnoredEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricDuplicateEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricMismatchedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricStalledSweeps(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricDeadLetterMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricQueueOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
@@ -149,8 +151,9 @@ export function createDashboard(scope: Construct, tasker: TaskerMetrics): cloudw
         tasker.metricFastPathCompletions(), tasker.metricEventCompletions(), tasker.metricReconciledStatements(),
       ]),
       graph('Failures, orphans and skipped events (sum)', [
-        tasker.metricCallbackFailures(), tasker.metricOrphansCancelled(),
+        tasker.metricCallbackFailures(), tasker.metricOrphansCancelled(), tasker.metricStalledSweeps(),
         ...optional(() => tasker.metricIgnoredEvents()), ...optional(() => tasker.metricDuplicateEvents()),
+        ...optional(() => tasker.metricMismatchedEvents()),
       ]),
       graph('Completion queues: oldest message (s, left), dead letters (right)',
         optional(() => tasker.metricQueueOldestMessageAge()), optional(() => tasker.metricDeadLetterMessages())),

@@ -29,6 +29,8 @@ export const STATEMENT_ACTIONS = [
   'redshift-data:ListStatements',
 ];
 export const STATEMENT_OWNER_CONDITION = { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } };
+/** Calling a waiting task back. */
+export const CALLBACK_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
 export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 
 function tableStatements(table: dynamodb.ITable, actions: string[]): iam.PolicyStatement[] {
@@ -54,8 +56,11 @@ export function targetArn(stack: Stack, target: RedshiftTargetProps): string {
   });
 }
 
-/** Statements for the starter (`lambdaFunction`). The secret's read grant is added with `secret.grantRead`. */
-export function starterStatements(stack: Stack, target: RedshiftTargetProps, table: dynamodb.ITable): iam.PolicyStatement[] {
+/**
+ * Statements for the starter (`lambdaFunction`). The secret's read grant is added with `secret.grantRead`.
+ * `callsBack`: the starter completes statements itself (the fast path, reconciler sweeps), whatever the topology.
+ */
+export function starterStatements(stack: Stack, target: RedshiftTargetProps, table: dynamodb.ITable, callsBack: boolean): iam.PolicyStatement[] {
   const statements = [
     ...tableStatements(table, STARTER_TABLE_ACTIONS),
     new iam.PolicyStatement({
@@ -65,6 +70,8 @@ export function starterStatements(stack: Stack, target: RedshiftTargetProps, tab
     // Statement ids are not IAM resources: the resource is `*`, narrowed to the statements this function started.
     // All four actions support the statement-owner condition key (Service Authorization Reference, redshift-data).
     new iam.PolicyStatement({ actions: STATEMENT_ACTIONS, resources: ['*'], conditions: STATEMENT_OWNER_CONDITION }),
+    // Task tokens are not IAM resources: SendTaskSuccess/SendTaskFailure accept no narrower resource than `*`.
+    ...callsBack ? [new iam.PolicyStatement({ actions: CALLBACK_ACTIONS, resources: ['*'] })] : [],
   ];
   const { clusterIdentifier, workgroupName, dbName, dbUser, secret } = target;
   const dbArn = (resource: string, name: string): string => stack.formatArn({
@@ -101,7 +108,7 @@ export function completerStatements(
     ...tableStatements(table, COMPLETER_TABLE_ACTIONS),
     new iam.PolicyStatement({ actions: QUEUE_CONSUME_ACTIONS, resources: [queue.queueArn] }),
     // Task tokens are not IAM resources: SendTaskSuccess/SendTaskFailure accept no narrower resource than `*`.
-    new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
+    new iam.PolicyStatement({ actions: CALLBACK_ACTIONS, resources: ['*'] }),
   ];
   if (separateStarter !== undefined) {
     statements.push(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [separateStarter.functionArn] }));
@@ -118,11 +125,14 @@ export function xrayStatement(): iam.PolicyStatement {
 }
 
 /** The cdk-nag findings inherent to the starter's policy, each with its reason. */
-export function starterSuppressions(stack: Stack, target: RedshiftTargetProps, tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
+export function starterSuppressions(
+  stack: Stack, target: RedshiftTargetProps, tracing: boolean, table: dynamodb.ITable, callsBack: boolean,
+): NagSuppression[] {
   const reasons = [
     `${STATEMENT_ACTIONS.join(', ')} act on statement ids, which are not IAM resources; the statement is limited to `
     + 'statements this function started by the condition redshift-data:statement-owner-iam-userid = ${aws:userid}.',
   ];
+  if (callsBack) reasons.push(`${CALLBACK_ACTIONS.join(' and ')} act on task tokens, which are not IAM resources.`);
   if (tracing) reasons.push(`${XRAY_ACTIONS.join(', ')} (X-Ray tracing) support no resource-level permissions.`);
   const suppressions: NagSuppression[] = [{ id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo: ['Resource::*'] }];
   if (target.workgroupName !== undefined) {

@@ -3,14 +3,14 @@
  * `{"action": "reconcile"}` to the starter function, the permissions a sweep needs, and the synth-time checks of the
  * reconciler props and of an existing table's index.
  */
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { NagSuppression, nagArn } from './nag';
+import { NagSuppression } from './nag';
 import { Action, Defaults, Field, Table } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
@@ -44,6 +44,20 @@ export function reconcileInterval(props: SfnRedshiftTaskerProps): Duration {
 }
 
 /**
+ * A sweep runs in the starter function and keeps `SWEEP_RESERVE_SECONDS` of its invocation for itself: a starter the
+ * construct creates with a timeout shorter than `MIN_SWEEP_TIMEOUT_SECONDS` would sweep one statement at a time. (An
+ * existing function's timeout is its owner's: its sweeps still examine one statement each, and a sweep that examines
+ * none logs an ERROR and counts `StalledSweeps`.)
+ */
+function checkSweepTimeout(props: SfnRedshiftTaskerProps, errors: string[]): void {
+  const timeout = props.starterExistingLambdaObj === undefined ? props.starterLambdaFunctionProps?.timeout : undefined;
+  if (timeout === undefined || timeout.isUnresolved() || timeout.toSeconds() >= Defaults.MIN_SWEEP_TIMEOUT_SECONDS) return;
+  errors.push('starterLambdaFunctionProps.timeout is too short for reconciler sweeps, which run in the starter function '
+    + `and stop taking statements ${Defaults.SWEEP_RESERVE_SECONDS} seconds before it ends; got ${timeout.toHumanString()}. `
+    + `Set the timeout to at least ${Defaults.MIN_SWEEP_TIMEOUT_SECONDS} seconds, or set enableReconciler: false.`);
+}
+
+/**
  * The reconciler props and the existing table's index.
  * @returns a warning when the index of an imported table cannot be checked
  */
@@ -64,6 +78,7 @@ export function checkReconciler(props: SfnRedshiftTaskerProps, errors: string[])
         + `most once a minute); got ${interval.toHumanString()}. Use Duration.minutes(n), or set enableReconciler: false.`);
     }
   }
+  checkSweepTimeout(props, errors);
   const table = props.existingTableObj;
   if (table === undefined) return undefined;
   const index = inFlightIndexOf(table);
@@ -77,8 +92,9 @@ export function checkReconciler(props: SfnRedshiftTaskerProps, errors: string[])
     && sameKey(index.sortKeys, expected.sortKey);
   if (!matches) {
     errors.push(`existingTableObj (${table.node.path}) has ${index === undefined ? 'no' : 'a different'} global secondary `
-      + `index '${Table.IN_FLIGHT_INDEX}' (got ${index === undefined ? 'no such index' : describeKey(index)}); the reconciler queries it to find the statements in `
-      + `flight. Add it: ${INDEX_FIX}. Or set enableReconciler: false. (The table of a tasker has it.)`);
+      + `index '${Table.IN_FLIGHT_INDEX}' (got ${index === undefined ? 'no such index' : describeKey(index)}); the reconciler `
+      + `queries it to find the statements in flight. Add it: ${INDEX_FIX}. Or set enableReconciler: false. (The table of a `
+      + 'tasker has it.)');
   }
   return undefined;
 }
@@ -142,35 +158,26 @@ export function reconcileSchedule(scope: Construct, starter: lambda.IFunction, i
 
 /**
  * What a sweep needs besides the starter's own permissions (describe, list and cancel its statements; read and write
- * the table): query the index, call back, and — when it cancels orphans — ask Step Functions whether a task still
- * waits.
+ * the table; call back): query the index and — when it cancels orphans — ask Step Functions whether a task still
+ * waits (its task token alone tells).
  */
-export function reconcilerStatements(stack: Stack, table: dynamodb.ITable, cancelOrphans: boolean): iam.PolicyStatement[] {
+export function reconcilerStatements(table: dynamodb.ITable, cancelOrphans: boolean): iam.PolicyStatement[] {
   const statements = [
     new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${Table.IN_FLIGHT_INDEX}`] }),
-    new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
   ];
   if (cancelOrphans) {
-    statements.push(
-      new iam.PolicyStatement({ actions: ['states:SendTaskHeartbeat'], resources: ['*'] }),
-      new iam.PolicyStatement({
-        actions: ['states:DescribeExecution'],
-        resources: [stack.formatArn({ service: 'states', resource: 'execution', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-      }),
-    );
+    statements.push(new iam.PolicyStatement({ actions: ['states:SendTaskHeartbeat'], resources: ['*'] }));
   }
   return statements;
 }
 
 /** The cdk-nag findings inherent to the reconciler's policy, each with its reason. */
-export function reconcilerSuppressions(stack: Stack, cancelOrphans: boolean): NagSuppression[] {
-  const reasons = ['states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources'
-    + ' (the state machines that hand tokens to the tasker are not known to it).'];
-  const appliesTo = ['Resource::*'];
-  if (cancelOrphans) {
-    reasons.push('states:SendTaskHeartbeat acts on task tokens as well; states:DescribeExecution is limited to the executions '
-      + 'of this account and region, whose state machines the tasker does not know.');
-    appliesTo.push(`Resource::${nagArn(stack, 'states', 'execution:*')}`);
-  }
-  return [{ id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo }];
+export function reconcilerSuppressions(cancelOrphans: boolean): NagSuppression[] {
+  if (!cancelOrphans) return [];
+  return [{
+    id: 'AwsSolutions-IAM5',
+    reason: 'states:SendTaskHeartbeat acts on task tokens, which are not IAM resources (the state machines that hand '
+      + 'tokens to the tasker are not known to it).',
+    appliesTo: ['Resource::*'],
+  }];
 }

@@ -131,6 +131,8 @@ describe('a tasker with default props', () => {
         Resource: '*',
         Condition: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
       },
+      // The starter calls back itself (the fast path, sweeps), whatever function consumes the queue.
+      { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' },
       {
         Effect: 'Allow',
         Action: 'redshift:GetClusterCredentials',
@@ -156,13 +158,11 @@ describe('a tasker with default props', () => {
     ]);
   });
 
-  test('the reconciler policy: the index, callbacks, and whether a task or execution still waits', () => {
+  test('the reconciler policy: the index, and whether a task still waits (its token tells)', () => {
     // THEN
     expect(policyStatements(template, 'RSTaskReconcilerPolicy')).toEqual([
       { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAttArn(tableId), '/index/inFlight']] } },
-      { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' },
       { Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' },
-      { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: stackArn('states', 'execution:*') },
     ]);
   });
 
@@ -224,7 +224,7 @@ describe('a tasker with default props', () => {
   test.each([
     ['queue', 'RSTaskCompletionQueue'],
     ['dead-letter queue', 'RSTaskCompletionDeadLetterQueue'],
-  ])('the %s policy enforces TLS and lets only this rule send', (_name, prefix) => {
+  ])('the %s policy enforces TLS, lets only this rule send and denies every other sender', (_name, prefix) => {
     // THEN
     const target = findLogicalId(template, 'AWS::SQS::Queue', prefix);
     const policy = Object.values(template.findResources('AWS::SQS::QueuePolicy'))
@@ -244,6 +244,14 @@ describe('a tasker with default props', () => {
         Action: 'sqs:SendMessage',
         Resource: getAttArn(target),
         Condition: { ArnEquals: { 'aws:SourceArn': getAttArn(ruleId) } },
+      },
+      {
+        Sid: 'DenyOtherSenders',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sqs:SendMessage',
+        Resource: getAttArn(target),
+        Condition: { ArnNotEquals: { 'aws:SourceArn': getAttArn(ruleId) } },
       },
     ]);
   });

@@ -89,6 +89,7 @@ const CASES: [string, Attempt][] = [
   // ---- reconciler ----
   ['reconciler props with the reconciler off', tasker(() => ({ enableReconciler: false, reconcileInterval: Duration.minutes(5) }))],
   ['a reconcile interval in seconds', tasker(() => ({ reconcileInterval: Duration.seconds(90) }))],
+  ['a starter timeout too short for sweeps', tasker(() => ({ fastPathWaitTime: Duration.seconds(0), starterLambdaFunctionProps: { timeout: Duration.seconds(10) } }))],
   // ---- callback infrastructure and queue ----
   ['createCallbackInfra false without a table', tasker(() => ({ createCallbackInfra: false }))],
   ['createCallbackInfra false with queue props', tasker((s) => ({ createCallbackInfra: false, existingTableObj: imported(s), maxReceiveCount: 3 }))],

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { CfnParameter, Duration } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { findResource, newStack } from './helpers';
+import { findResource, newStack, policyStatements } from './helpers';
 import { SfnRedshiftTasker, SfnRedshiftTaskerProps } from '../../src';
 
 const CLUSTER = { clusterIdentifier: 'my-cluster', dbName: 'dev' };
@@ -66,13 +66,28 @@ describe('fastPathWaitTime', () => {
   test('refuses a starter timeout too short for the wait plus 5 seconds, with the timeout needed', () => {
     expect(() => synth({ fastPathWaitTime: Duration.seconds(20), starterLambdaFunctionProps: { timeout: Duration.seconds(24) } }))
       .toThrow(/starterLambdaFunctionProps.timeout is too short for fastPathWaitTime \(20 seconds\).*; got 24 seconds\. Set the timeout to at least 25 seconds/s);
-    expect(() => synth({ starterLambdaFunctionProps: { timeout: Duration.seconds(5) } }))
+    expect(() => synth({ enableReconciler: false, starterLambdaFunctionProps: { timeout: Duration.seconds(5) } }))
       .toThrow(/is too short for fastPathWaitTime \(2 seconds\).*; got 5 seconds\. .*at least 7 seconds, or lower fastPathWaitTime/s);
-    expect(() => synth({ fastPathWaitTime: Duration.seconds(20), starterLambdaFunctionProps: { timeout: Duration.seconds(25) } })).not.toThrow();
+    expect(() => synth({ fastPathWaitTime: Duration.seconds(20), starterLambdaFunctionProps: { timeout: Duration.seconds(30) } })).not.toThrow();
   });
 
   test('a short timeout is fine without the fast path', () => {
-    expect(() => synth({ fastPathWaitTime: Duration.seconds(0), starterLambdaFunctionProps: { timeout: Duration.seconds(3) } })).not.toThrow();
+    expect(() => synth({
+      fastPathWaitTime: Duration.seconds(0), enableReconciler: false, starterLambdaFunctionProps: { timeout: Duration.seconds(3) },
+    })).not.toThrow();
+  });
+
+  test('the starter may call back whenever the fast path is on, even with the reconciler off and a separate completer', () => {
+    const { template } = synth({ enableReconciler: false, completerLambdaFunctionProps: {} });
+    const actions = policyStatements(template, 'RSTaskStarterPolicy').flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']));
+    const withoutFastPath = synth({ enableReconciler: false, completerLambdaFunctionProps: {}, fastPathWaitTime: Duration.seconds(0) }).template;
+    expect(policyStatements(withoutFastPath, 'RSTaskStarterPolicy').flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('states:'))).toEqual([]);
+  });
+
+  test('refuses a starter timeout too short for reconciler sweeps, with the fix', () => {
+    expect(() => synth({ fastPathWaitTime: Duration.seconds(0), starterLambdaFunctionProps: { timeout: Duration.seconds(10) } }))
+      .toThrow(/starterLambdaFunctionProps.timeout is too short for reconciler sweeps.*; got 10 seconds\. Set the timeout to at least 30 seconds, or set enableReconciler: false/s);
   });
 
   test('refuses an existing starter whose timeout is too short', () => {

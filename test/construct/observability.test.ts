@@ -41,6 +41,7 @@ describe('metric methods', () => {
     ['metricReconciledStatements', 'ReconciledStatements', 'Sum'],
     ['metricOrphansCancelled', 'OrphansCancelled', 'Sum'],
     ['metricCallbackFailures', 'CallbackFailures', 'Sum'],
+    ['metricStalledSweeps', 'StalledSweeps', 'Sum'],
   ] as const)('%s: %s of the starter function, %s over 5 minutes', (method, metricName, statistic) => {
     expect(rendered(stack, tasker[method]())).toEqual({
       namespace: 'CdkStepFunctionsRedshift', metricName, dimensions, statistic, period: 300,
@@ -66,9 +67,12 @@ describe('metric methods', () => {
     });
   });
 
-  test('IgnoredEvents and DuplicateEvents are counted by the completer (here the starter)', () => {
+  test('IgnoredEvents, DuplicateEvents and MismatchedEvents are counted by the completer (here the starter)', () => {
     expect(rendered(stack, tasker.metricIgnoredEvents()).dimensions).toEqual(dimensions);
     expect(rendered(stack, tasker.metricDuplicateEvents()).statistic).toBe('Sum');
+    expect(rendered(stack, tasker.metricMismatchedEvents())).toEqual({
+      namespace: 'CdkStepFunctionsRedshift', metricName: Metric.MISMATCHED_EVENTS, dimensions, statistic: 'Sum', period: 300,
+    });
   });
 
   test('the queue metrics: dead-letter depth (Maximum) and the oldest message\'s age (Maximum)', () => {

@@ -44,6 +44,13 @@ describe('an existing queue', () => {
           Action: 'sqs:SendMessage',
           Resource: getAttArn(queueId),
           Condition: { ArnEquals: { 'aws:SourceArn': getAttArn(findLogicalId(template, 'AWS::Events::Rule', 'RSTaskStatusChangeRule')) } },
+        }, {
+          Sid: 'DenyOtherSenders',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'sqs:SendMessage',
+          Resource: getAttArn(queueId),
+          Condition: { ArnNotEquals: { 'aws:SourceArn': getAttArn(findLogicalId(template, 'AWS::Events::Rule', 'RSTaskStatusChangeRule')) } },
         }],
       },
     });

@@ -29,12 +29,10 @@ describe('reconciler props', () => {
     expect(env(template).CANCEL_ORPHANS).toBeUndefined();
   });
 
-  test('cancelOrphans false: the handler is told, and the sweep gets no heartbeat or DescribeExecution permission', () => {
+  test('cancelOrphans false: the handler is told, and the sweep gets no heartbeat permission', () => {
     const { template } = synth({ cancelOrphans: false });
     expect(env(template).CANCEL_ORPHANS).toBe('false');
-    expect(policyStatements(template, 'RSTaskReconcilerPolicy').map((s) => s.Action)).toEqual([
-      'dynamodb:Query', ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-    ]);
+    expect(policyStatements(template, 'RSTaskReconcilerPolicy').map((s) => s.Action)).toEqual(['dynamodb:Query']);
   });
 
   test('the default sets no CANCEL_ORPHANS (the handler cancels orphans unless told otherwise)', () => {

@@ -48,41 +48,60 @@ async function lifecycle(request: Record<string, unknown>, state: string) {
   return { start, completion: calls() };
 }
 
-test('plain statement: 2 calls to start, 2 to complete (the original made 2 + 3)', async () => {
+test('plain statement: 3 calls to start (register, start, record its id), 2 to complete: 5, as the original', async () => {
   const { start, completion } = await lifecycle({}, 'FINISHED');
-  expect(start).toEqual(['ExecuteStatement', 'PutItem']);
+  expect(start).toEqual(['ExecuteStatement', 'PutItem', 'UpdateItem']);
   expect(completion).toEqual(['SendTaskSuccess', 'UpdateItem']);
 });
 
-test('failed statement: 2 to start, 3 to complete (the error text is read once)', async () => {
+test('failed statement: 3 to start, 3 to complete (the error text is read once)', async () => {
   const { start, completion } = await lifecycle({}, 'FAILED');
-  expect(start).toEqual(['ExecuteStatement', 'PutItem']);
+  expect(start).toEqual(['ExecuteStatement', 'PutItem', 'UpdateItem']);
   expect(completion).toEqual(['DescribeStatement', 'SendTaskFailure', 'UpdateItem']);
 });
 
-test('singleton statement: 4 to start (register, lock, start, confirm), 3 to complete (claim, unlock, callback)', async () => {
+test('singleton statement: 5 to start (register, lock, start, confirm, record), 3 to complete (claim, unlock, callback)', async () => {
   const { start, completion } = await lifecycle({ action: 'executeSingletonStatement' }, 'FINISHED');
-  expect(start).toEqual(['ExecuteStatement', 'PutItem', 'PutItem', 'UpdateItem']);
+  expect(start).toEqual(['ExecuteStatement', 'PutItem', 'PutItem', 'UpdateItem', 'UpdateItem']);
   expect(completion).toEqual(['DeleteItem', 'SendTaskSuccess', 'UpdateItem']);
 });
 
-test('a duplicate event costs one conditional write and no callback', async () => {
+test('a duplicate event costs the refused claim and the read that explains it, and no callback', async () => {
   await route(deps, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
   const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
   await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] });
   calls();
   await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] });
-  expect(calls()).toEqual(['UpdateItem']);
+  expect(calls()).toEqual(['GetItem', 'UpdateItem']);
+});
+
+test('a forged event (the right name, another statement id) costs 2 calls and calls nobody back', async () => {
+  await route(deps, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
+  const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+  calls();
+  await route(deps, { Records: [sqsRecord(statusEvent(name, 'forged-id', 'FINISHED'))] });
+  expect(calls()).toEqual(['GetItem', 'UpdateItem']);
+});
+
+test('an event whose id was never recorded (the start died after ExecuteStatement): the starter confirms it by name', async () => {
+  // The record write fails; the start still succeeds.
+  jest.spyOn(deps.table, 'recordStatementId').mockRejectedValueOnce(new Error('DynamoDB is down'));
+  await route(deps, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
+  const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+  redshiftData.on(ListStatementsCommand).resolves({ Statements: [{ Id: 'statement-1', StatementName: name, Status: 'FINISHED' }] });
+  calls();
+  await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] });
+  expect(calls()).toEqual(['GetItem', 'ListStatements', 'SendTaskSuccess', 'UpdateItem', 'UpdateItem', 'UpdateItem']);
 });
 
 test('a retried start of the same caller: the refused registration, its read, and ExecuteStatement with the same client token', async () => {
   await route(deps, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
   calls();
   await route(deps, { sqlStatement: 'select 1', taskToken: 'token', executionArn: EXECUTION_ARN });
-  expect(calls()).toEqual(['ExecuteStatement', 'GetItem', 'PutItem']);
+  expect(calls()).toEqual(['ExecuteStatement', 'GetItem', 'PutItem', 'UpdateItem']);
 });
 
-test('a sweep with nothing in flight costs one index query; a lost event costs the sweep five calls', async () => {
+test('a sweep with nothing in flight costs one index query; a lost event costs the sweep five calls (its id is recorded)', async () => {
   const swept = { ...deps, config: { ...deps.config, functionName: 'tasker' } };
   await route(swept, { action: 'reconcile' });
   expect(calls()).toEqual(['Query']);
@@ -92,5 +111,5 @@ test('a sweep with nothing in flight costs one index query; a lost event costs t
   redshiftData.on(DescribeStatementCommand).resolves({ Id: 'statement-1', Status: 'FINISHED', ResultRows: 1 });
   calls();
   await route(swept, { action: 'reconcile', olderThanSeconds: 0 });
-  expect(calls()).toEqual(['DescribeStatement', 'ListStatements', 'Query', 'SendTaskSuccess', 'UpdateItem', 'UpdateItem']);
+  expect(calls()).toEqual(['DescribeStatement', 'Query', 'SendTaskSuccess', 'UpdateItem', 'UpdateItem']);
 });

@@ -52,7 +52,7 @@ describe('Step Functions callbacks', () => {
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TASK_TOKEN, output: JSON.stringify(event) });
     expect(redshiftData).not.toHaveReceivedCommand(DescribeStatementCommand);
     const [item] = await tableItems(dynamo, deps);
-    expect(item).toMatchObject({ completedBy: 'm-1', statementId: id, finished_event_details: event });
+    expect(item).toMatchObject({ completedBy: expect.stringMatching(/^event:/), claimMessage: 'm-1', statementId: id, finished_event_details: event });
     expect(item.TTL).toBeGreaterThan(Date.now() / 1000 + 86_400 - 10);
     expect(item.TTL).toBeLessThan(Date.now() / 1000 + 86_400 + 10);
   });
@@ -148,15 +148,33 @@ describe('Step Functions callbacks', () => {
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(4);
   });
 
-  test('a redelivered message that had claimed but crashed before calling back calls back', async () => {
-    const { name, id } = await startForTask();
-    const record = sqsRecord(statusEvent(name, id, 'FINISHED'), 'crashed');
-    // GIVEN the claim of a previous attempt of the same message (the function crashed right after it)
-    await deps.table.claimCompletion({ id: EXECUTION_ARN, invocationId: name.slice(EXECUTION_ARN.length + 1) }, {
-      owner: 'crashed', statementId: id, event: {}, ttl: 1, completedAt: 'x',
+  /** The claim of an earlier delivery of message `messageId` that died after claiming, with its lease until `leaseUntil`. */
+  async function deadClaim(name: string, id: string, messageId: string, leaseUntil: number) {
+    const result = await deps.table.claimCompletion({ id: EXECUTION_ARN, invocationId: name.slice(EXECUTION_ARN.length + 1) }, {
+      attempt: 'event:dead', messageId, statementId: id, trusted: false, event: {}, ttl: 1, now: Date.now(), leaseUntil,
     });
-    await route(deps, { Records: [record] });
+    expect(result.kind).toBe('claimed');
+  }
+
+  test('a redelivered message whose earlier delivery claimed and died calls back once its lease has passed', async () => {
+    const { name, id } = await startForTask();
+    await deadClaim(name, id, 'crashed', Date.now() - 1);
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'), 'crashed')] })).resolves.toEqual({ batchItemFailures: [] });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    // Another copy of the event (another message) finds it done.
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'), 'other')] });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  test('another delivery of the same message while the first holds its lease is retried, not acknowledged', async () => {
+    const { name, id } = await startForTask();
+    await deadClaim(name, id, 'twice', Date.now() + 60_000);
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'), 'twice')] }))
+      .resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'twice' }] });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    // Another message is acknowledged: the holder's own message is redelivered if its attempt fails.
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'), 'other')] })).resolves.toEqual({ batchItemFailures: [] });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
   test('the completion releases the singleton lock, so the next singleton start runs', async () => {

@@ -14,6 +14,7 @@ describe('readConfig', () => {
       secretArn: undefined,
       ttlDays: 3,
       fastPathWaitSeconds: 2,
+      loopbackResponseUrls: false,
       logLevel: 'DEBUG',
       region: 'eu-west-1',
       cancelOrphans: true,

@@ -61,7 +61,7 @@ describe('fast path', () => {
     expect(sent.detail).toMatchObject({ statementId: 'statement-1', state: 'FINISHED', rows: 7, redshiftQueryId: 42 });
     expect(sent.time).toBe('2026-12-02T10:00:00Z');
     const [item] = await tableItems(dynamo, deps);
-    expect(item.completedBy).toBe('reconciler:statement-1');
+    expect(item.completedBy).toMatch(/^fastPath:/);
     // Settled: out of the in-flight index, so no sweep looks at it again.
     expect(item.inFlightOf).toBeUndefined();
     expect(deps.metrics.completions).toEqual([expect.objectContaining({
@@ -121,6 +121,32 @@ describe('fast path', () => {
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
   });
 
+  test('a failed callback is completed by the event (no sweep needed: the reconciler may be off)', async () => {
+    dataApi('FINISHED');
+    sfn.on(SendTaskSuccessCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).resolves({});
+    await start();
+    const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED'))] })).resolves.toEqual({ batchItemFailures: [] });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+    expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken)).toEqual([TASK_TOKEN, TASK_TOKEN]);
+  });
+
+  test('the fast path and a sweep at the same time: one callback', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    dataApi('FINISHED');
+    // The fast path's callback is slow; a sweep of the same statement runs meanwhile.
+    sfn.on(SendTaskSuccessCommand).callsFakeOnce(async () => { await held; return {}; }).resolves({});
+    const starting = start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const later = { ...deps, now: () => Date.now() + 120_000, remainingTimeMs: () => 60_000 };
+    const report = await reconcile(later, { type: 'reconcile', olderThanSeconds: 60 });
+    release();
+    await starting;
+    expect(report).toMatchObject({ examined: 1, completed: 0 });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
   test('too many waiting requests on the target: started again without waiting, with the same client token', async () => {
     dataApi('FINISHED');
     redshiftData.on(ExecuteStatementCommand, { WaitTimeSeconds: 2 }).rejectsOnce(
@@ -163,7 +189,7 @@ describe('fast path', () => {
     dataApi('FINISHED');
 
     await route(deps, {
-      ...cloudFormationEvent('Create', 'https://example.s3.amazonaws.com/presigned'), sqlStatement: 'create table t(id int)',
+      ...cloudFormationEvent('Create', 'https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/presigned'), sqlStatement: 'create table t(id int)',
     });
 
     expect(deps.puts).toHaveLength(1);

@@ -2,7 +2,9 @@
  * Idempotent starts: a retried invocation for the same caller (task token, CloudFormation request) registers and
  * names the same statement and sends the same Data API client token; callers without a callback are not deduplicated.
  */
-import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import {
+  ActiveStatementsExceededException, DescribeStatementCommand, ExecuteStatementCommand, InternalServerException, RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
 import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -84,8 +86,31 @@ test('a retry whose ExecuteStatement fails keeps the registration (the first att
   expect(await tableItems(dynamo, deps)).toHaveLength(1);
 });
 
-test('a first attempt whose ExecuteStatement fails leaves nothing; its retry starts the statement', async () => {
-  redshiftData.on(ExecuteStatementCommand).rejectsOnce(Object.assign(new Error('no'), { name: 'ActiveStatementsExceededException' }))
+test.each([
+  ['a server error', () => new InternalServerException({ message: 'oops', Message: 'oops', $metadata: {} })],
+  ['no answer', () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })],
+])('a first attempt whose ExecuteStatement ends in %s keeps its registration; the retry reuses it and its client token', async (_, error) => {
+  redshiftData.on(ExecuteStatementCommand).rejectsOnce(error()).callsFake(async () => ({ Id: 'statement-1' }));
+  await expect(route(deps, task('token-1'))).rejects.toThrow();
+  expect(await tableItems(dynamo, deps)).toHaveLength(1);
+  await expect(route(deps, task('token-1'))).resolves.toMatchObject({ Id: 'statement-1' });
+  const [first, second] = redshiftData.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input);
+  expect(second).toMatchObject({ StatementName: first.StatementName, ClientToken: first.ClientToken });
+  expect(await tableItems(dynamo, deps)).toEqual([expect.objectContaining({ statementId: 'statement-1' })]);
+});
+
+test('a retry with other parameters is refused, whatever the size of the SQL (the whole request is hashed)', async () => {
+  const long = `select '${'x'.repeat(20_000)}' where 1 = :a`;
+  await route(deps, { ...task('token-1'), sqlStatement: long, parameters: [{ name: 'a', value: '1' }] });
+  await expect(route(deps, { ...task('token-1'), sqlStatement: long, parameters: [{ name: 'a', value: '2' }] }))
+    .rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(/same SQL and parameters/) });
+  await expect(route(deps, { ...task('token-1'), sqlStatement: `${long} `, parameters: [{ name: 'a', value: '1' }] }))
+    .rejects.toMatchObject({ name: 'InvalidRequest' });
+  expect(redshiftData.commandCalls(ExecuteStatementCommand)).toHaveLength(1);
+});
+
+test('a first attempt whose ExecuteStatement is refused leaves nothing; its retry starts the statement', async () => {
+  redshiftData.on(ExecuteStatementCommand).rejectsOnce(new ActiveStatementsExceededException({ message: 'no', $metadata: {} }))
     .callsFake(async () => ({ Id: 'statement-1' }));
   await expect(route(deps, task('token-1'))).rejects.toMatchObject({ name: 'ActiveStatementsExceededException' });
   expect(await tableItems(dynamo, deps)).toHaveLength(0);

@@ -8,7 +8,7 @@ import {
   ResourceNotFoundException, ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import {
-  DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand,
+  DescribeExecutionCommand, SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand,
   SendTaskSuccessCommand, TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -111,7 +111,7 @@ describe('lost events', () => {
     await expect(sweep(0)).resolves.toMatchObject({ examined: 0 });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     const [item] = await tableItems(dynamo, deps);
-    expect(item).toMatchObject({ completedBy: `reconciler:${id}`, statementId: id });
+    expect(item).toMatchObject({ completedBy: expect.stringMatching(/^reconciler:/), statementId: id });
     expect(item.inFlightOf).toBeUndefined();
   });
 
@@ -145,7 +145,7 @@ describe('lost events', () => {
     await expect(sweep(10)).resolves.toMatchObject({ examined: 1, completed: 1 });
   });
 
-  test('calls per stale statement: ListStatements, DescribeStatement, claim, callback, settle', async () => {
+  test('calls per stale statement: DescribeStatement (its id was recorded at the start), claim, callback, settle', async () => {
     const { id } = await startForTask('token-1');
     finish(id, 'FINISHED');
     clock += 2 * MINUTE;
@@ -154,7 +154,7 @@ describe('lost events', () => {
     await sweep();
     const calls = [...dynamoCalls, ...redshiftData.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, '')),
       ...sfn.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, ''))].sort();
-    expect(calls).toEqual(['DescribeStatement', 'ListStatements', 'Query', 'SendTaskSuccess', 'UpdateItem', 'UpdateItem']);
+    expect(calls).toEqual(['DescribeStatement', 'Query', 'SendTaskSuccess', 'UpdateItem', 'UpdateItem']);
   });
 
   test('a callback that fails leaves the statement in the index; the next sweep calls back', async () => {
@@ -168,14 +168,48 @@ describe('lost events', () => {
     await expect(sweep()).resolves.toMatchObject({ examined: 0 });
   });
 
-  test('a sweep that crashed between its claim and the callback is finished by the next sweep', async () => {
+  test('a sweep that crashed between its claim and the callback is finished by a sweep after its lease', async () => {
     const { id, name } = await startForTask('token-1');
     finish(id, 'FINISHED');
     clock += 2 * MINUTE;
     const key = { id: EXECUTION_ARN, invocationId: name.slice(EXECUTION_ARN.length + 1) };
-    await deps.table.claimCompletion(key, { owner: `reconciler:${id}`, statementId: id, event: {}, ttl: 1, completedAt: 'x', keepInFlight: true });
+    const dead = await deps.table.claimCompletion(key, {
+      attempt: 'reconciler:dead', statementId: id, trusted: true, event: {}, ttl: 1, now: clock, leaseUntil: clock + MINUTE,
+    });
+    expect(dead.kind).toBe('claimed');
+    // While its lease lasts, the claim is the dead sweep's: nobody calls back.
+    await expect(sweep()).resolves.toMatchObject({ running: 1, completed: 0 });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    clock += 2 * MINUTE;
     await expect(sweep()).resolves.toMatchObject({ completed: 1 });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    await expect(sweep()).resolves.toMatchObject({ examined: 0 });
+  });
+
+  test('a settle that fails twice is tried again: one callback, and no sweep or event calls back again', async () => {
+    const { id, name } = await startForTask('token-1');
+    finish(id, 'FINISHED');
+    clock += 2 * MINUTE;
+    const settle = jest.spyOn(deps.table, 'settle')
+      .mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }))
+      .mockRejectedValueOnce(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(sweep()).resolves.toMatchObject({ completed: 1 });
+    expect(settle).toHaveBeenCalledTimes(3);
+    settle.mockRestore();
+    clock += 30 * MINUTE;
+    await expect(sweep()).resolves.toMatchObject({ examined: 0 });
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'))] });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  test('overlapping sweeps call back once', async () => {
+    for (let i = 0; i < 20; i++) await startForTask(`token-${i}`, { sqlStatement: `select ${i}` });
+    for (const id of statements.keys()) finish(id, 'FINISHED');
+    clock += 2 * MINUTE;
+    const reports = await Promise.all([sweep(), sweep(), sweep()]);
+    expect(reports.reduce((sum: number, r) => sum + (r as { completed: number }).completed, 0)).toBe(20);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 20);
+    expect(new Set(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken)).size).toBe(20);
   });
 
   test('a running statement found by name keeps its id; later sweeps describe it directly', async () => {
@@ -193,8 +227,10 @@ describe('lost events', () => {
 describe('statements the Data API does not know', () => {
   test('a registration whose statement never started: StatementNotFound after the 15-minute start lease', async () => {
     redshiftData.on(ExecuteStatementCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
-    await expect(startForTask('token-1')).rejects.toThrow();
-    // the failed start removed its registration; simulate the crash case by registering directly
+    // A start that got no answer may have started its statement: its registration stays (for a retry, its event or a sweep)
+    await expect(startForTask('token-0')).rejects.toThrow('socket hang up');
+    expect(await tableItems(dynamo, deps)).toHaveLength(1);
+    // and a start that died before ExecuteStatement leaves a registration too
     await deps.table.register({
       key: { id: EXECUTION_ARN, invocationId: '123456789012.123456789012345' },
       sqlStatement: 'select 1',
@@ -205,10 +241,11 @@ describe('statements the Data API does not know', () => {
       reconciled: true,
     });
     clock += 10 * MINUTE;
-    await expect(sweep()).resolves.toMatchObject({ starting: 1, notFound: 0 });
+    await expect(sweep()).resolves.toMatchObject({ starting: 2, notFound: 0 });
     clock += 6 * MINUTE;
-    await expect(sweep()).resolves.toMatchObject({ notFound: 1 });
-    const input = sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input;
+    await expect(sweep()).resolves.toMatchObject({ notFound: 2 });
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input.taskToken).sort()).toEqual(['token-0', 'token-2']);
+    const input = sfn.commandCalls(SendTaskFailureCommand).find((c) => c.args[0].input.taskToken === 'token-2')!.args[0].input;
     expect(input).toMatchObject({ taskToken: 'token-2', error: 'StatementNotFound' });
     expect(JSON.parse(input.cause!).detail.error).toMatch(/^StatementNotFound: the Redshift Data API does not know statement/);
     await expect(sweep()).resolves.toMatchObject({ examined: 0 });
@@ -239,23 +276,18 @@ describe('orphans', () => {
     expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
     expect(statements.get(waiting.id)!.status).toBe('STARTED');
     const handled = (await tableItems(dynamo, deps)).find((i) => i.statementId === closed.id && i.completedBy);
-    expect(handled).toMatchObject({ completedBy: `orphan:${closed.id}`, finished_event_details: { handledWithoutCallback: expect.stringMatching(/TaskTimedOut/) } });
+    expect(handled).toMatchObject({ completedBy: expect.stringMatching(/^handled:/), finished_event_details: { handledWithoutCallback: expect.stringMatching(/TaskTimedOut/) } });
   });
 
-  test('a stopped execution is told by DescribeExecution, without a heartbeat', async () => {
-    const { id } = await startForTask('token-1');
-    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
-    clock += 2 * MINUTE;
-    await expect(sweep()).resolves.toMatchObject({ cancelled: 1 });
-    expect(redshiftData).toHaveReceivedCommandWith(CancelStatementCommand, { Id: id });
-    expect(sfn).not.toHaveReceivedCommand(SendTaskHeartbeatCommand);
-  });
-
-  test('an execution that does not exist any more is gone', async () => {
+  test('only the task token tells: a token handed to another workflow keeps its statement while its task waits', async () => {
     await startForTask('token-1');
-    sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
+    // The payload's execution has ended (the token went to a child workflow whose task still waits).
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    sfn.on(SendTaskHeartbeatCommand).resolves({});
     clock += 2 * MINUTE;
-    await expect(sweep()).resolves.toMatchObject({ cancelled: 1 });
+    await expect(sweep()).resolves.toMatchObject({ running: 1, cancelled: 0 });
+    expect(redshiftData).not.toHaveReceivedCommand(CancelStatementCommand);
+    expect(sfn).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
 
   test('a task whose state cannot be read (throttled) is not cancelled', async () => {
@@ -318,11 +350,12 @@ describe('orphans', () => {
 });
 
 describe('the sweep', () => {
-  test('stops taking statements when the invocation runs short of time', async () => {
-    await startForTask('token-1');
+  test('short of time, a sweep still examines one statement and leaves the rest to the next', async () => {
+    await startForTask('token-1', { sqlStatement: 'select 1' });
+    await startForTask('token-2', { sqlStatement: 'select 2' });
     clock += 2 * MINUTE;
     const short = { ...deps, remainingTimeMs: () => 5_000 };
-    await expect(route(short, { action: 'reconcile' })).resolves.toMatchObject({ examined: 0, incomplete: true });
+    await expect(route(short, { action: 'reconcile' })).resolves.toMatchObject({ examined: 1, incomplete: true });
   });
 
   test('pages through the index, 100 statements a query', async () => {
