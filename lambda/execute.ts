@@ -124,7 +124,12 @@ async function sendStart(
         Sql: request.sql,
         ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
       }))
-      : deps.redshiftData.send(new BatchExecuteStatementCommand({ ...common, Sqls: [...request.sql] }));
+      : deps.redshiftData.send(new BatchExecuteStatementCommand({
+        ...common,
+        Sqls: [...request.sql],
+        ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
+        ...request.executionMode ? { ExecutionMode: request.executionMode } : {},
+      }));
   };
   try {
     return { output: await send(wait), waited: wait };
@@ -227,6 +232,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     callback: request.callback.kind,
     singleton: request.singleton,
     batch: typeof request.sql !== 'string',
+    ...request.executionMode ? { executionMode: request.executionMode } : {},
     parameters: request.parameters?.length ?? 0,
     ...waited > 0 ? { waitSeconds: waited, status: output.Status } : {},
   });

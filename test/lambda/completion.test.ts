@@ -67,6 +67,23 @@ describe('Step Functions callbacks', () => {
     expect(cause.detail).toMatchObject({ state, statementId: id, error: 'ERROR: function get_date() does not exist' });
   });
 
+  test('a serializable isolation violation fails the task with SerializationConflict (a retry can succeed)', async () => {
+    const text = 'ERROR: 1023 DETAIL: Serializable isolation violation on table - 100293, transactions forming the cycle are: 12345, 12346 (pid:2042)';
+    redshiftData.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: text });
+    const { name, id } = await startForTask();
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FAILED'))] });
+    const input = sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input;
+    expect(input.error).toBe('SerializationConflict');
+    expect(JSON.parse(input.cause!).detail.error).toBe(text);
+  });
+
+  test('an ABORTED statement is never a conflict, whatever its text', async () => {
+    redshiftData.on(DescribeStatementCommand).resolves({ Status: 'ABORTED', Error: 'conflict with concurrent transaction' });
+    const { name, id } = await startForTask();
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'ABORTED'))] });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input.error).toBe('FAILED');
+  });
+
   test('a failure is still called back when the error text cannot be read', async () => {
     redshiftData.on(DescribeStatementCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const { name, id } = await startForTask();
