@@ -46,7 +46,14 @@ export class DataApiOperations {
         throw new ApiError('ActiveStatementsExceededException', `Active statements exceeded the allowed quota (${this.options.maxActive}).`);
       }
       record = this.store.create({
-        ...target, queryStrings: sqls, isBatch: batch, statementName, withEvent, caller, parameters, bound,
+        ...target,
+        queryStrings: sqls,
+        isBatch: batch,
+        statementName,
+        withEvent,
+        caller,
+        parameters,
+        bound,
         ...executionMode !== undefined ? { executionMode } : {},
       }, clientToken ? { token: clientToken, request } : undefined);
     }
