@@ -192,7 +192,9 @@ function parameters(value: unknown): SqlParameter[] {
 }
 
 /** `executionMode`: `TRANSACTION` or `AUTO_COMMIT`, only with a list of statements. */
-export function executionModeOf(event: Record<string, unknown>, isList: boolean, field: string = Field.EXECUTION_MODE): ExecutionModeName | undefined {
+export function executionModeOf(
+  event: Record<string, unknown>, isList: boolean, field: string = Field.EXECUTION_MODE,
+): ExecutionModeName | undefined {
   if (!has(event, field)) return undefined;
   const value = event[field];
   if (!isList) {
