@@ -73,8 +73,10 @@ test.each([
     scenario: `${name}: ${STATEMENTS} statements ending within the 5 s fast-path wait, every callback throttled while they start`,
     expected: 'each task called back exactly once, by its status-change event (no sweep runs)',
     measured: {
-      statements: STATEMENTS, throttledCallbacks: throttledCalls,
-      calledBack: callbacks.filter((c) => c >= 1).length, calledBackTwice: callbacks.filter((c) => c > 1).length,
+      statements: STATEMENTS,
+      throttledCallbacks: throttledCalls,
+      calledBack: callbacks.filter((c) => c >= 1).length,
+      calledBackTwice: callbacks.filter((c) => c > 1).length,
     },
   });
   expect(throttledCalls).toBeGreaterThanOrEqual(STATEMENTS);
