@@ -8,15 +8,18 @@
  * - for the statement the tasker started under that name: the item's recorded `statementId` must be the claim's (an
  *   event's id is never trusted; only the starter's own start, its sweep or its Data API listing records an id);
  * - when nobody holds the completion: no claim, or a claim whose lease passed without being settled (its attempt died
- *   between claim and callback), or — for an event — the claim of the same SQS message whose earlier delivery died.
+ *   between claim and callback), or — for an event — the claim of an earlier delivery of the same SQS message.
  * After the callback, the attempt settles (`completedBy`); a failed callback gives the claim back. An event's claim
  * is final at once (no settle: the SQS message is its backup — it is redelivered until it succeeds or reaches the
  * dead-letter queue), which keeps the event path at 5 AWS calls.
  *
- * A claim that does not apply is explained from the item (one consistent read): untracked, done (settled, or an
- * event's claim — another message's, which is redelivered if its attempt fails), busy (the live lease of a fast path
- * or a sweep, or of another delivery of the same message: wait, and retry), mismatch (another statement id is
- * recorded) or unrecorded (no id recorded yet).
+ * A claim that does not apply is explained from the item (one consistent read): mismatch (another statement id is
+ * recorded), done (settled; or another message's event claim whose lease still runs — that message is redelivered if
+ * its attempt fails), expired (another message's event claim whose lease passed: its attempt may have died, and its
+ * message be dead-lettered; the completer checks whether the caller still waits and may take it over), busy (the live
+ * lease of a fast path or a sweep, or of another delivery of the same message: wait, and retry) or unrecorded (no id
+ * recorded yet). Items claimed by an earlier version (`completedBy` without `claimedBy`) that are
+ * still in the `inFlight` index were claimed by a sweep or a fast path that never finished: they can be taken over.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { StatementName } from './statement-name';
@@ -36,14 +39,14 @@ export interface Claim {
    */
   readonly trusted: boolean;
   readonly event: unknown;
-  /** The item's TTL once completed (epoch seconds). */
+  /** The item's TTL once completed (epoch seconds): set by a final claim, else by the settle. */
   readonly ttl: number;
   /** Now (epoch ms). */
   readonly now: number;
   /** Until when this attempt holds the claim (epoch ms). */
   readonly leaseUntil: number;
-  /** An event's SQS message: the claim is final at once, and a redelivery of that message may take it over. */
-  readonly messageId?: string;
+  /** An event's SQS message id: the claim is final at once, and a redelivery of that message may take it over. */
+  readonly deliveryId?: string;
   /** Final at once without a callback (an orphan marked handled). */
   readonly final?: boolean;
 }
@@ -69,6 +72,8 @@ export type ClaimResult =
   | { readonly kind: 'done' }
   /** Another attempt holds the claim until `leaseUntil`. */
   | { readonly kind: 'busy'; readonly leaseUntil: number }
+  /** Another message's event claim whose lease passed: taken over (`takeOver`) only if its caller still waits. */
+  | { readonly kind: 'expired'; readonly attempt: string; readonly callbackDetails?: string; readonly registeredAt: number }
   /** Another statement id is recorded for this name: the claim's statement is not the one started. */
   | { readonly kind: 'mismatch'; readonly recordedId: string }
   /** No statement id is recorded yet (the start died before recording it): the starter must confirm the id. */
@@ -89,21 +94,24 @@ export class ClaimTable extends TableBase {
     return { kind: 'busy', leaseUntil: claim.now };
   }
 
-  private async tryClaim(name: StatementName, claim: Claim): Promise<ClaimedStatement | undefined> {
-    const final = claim.messageId !== undefined || claim.final === true;
+  /** One conditional claim; `previous`: only over that attempt's expired claim. */
+  private async tryClaim(name: StatementName, claim: Claim, previous?: string): Promise<ClaimedStatement | undefined> {
+    const final = claim.deliveryId !== undefined || claim.final === true;
     const recordId = claim.trusted && claim.statementId !== '';
-    const set = ['claimedBy = :attempt', 'leaseUntil = :lease', 'completedAt = :at', 'finished_event_details = :event', `${TTL} = :ttl`];
+    const set = ['claimedBy = :attempt', 'leaseUntil = :lease', 'completedAt = :at', 'finished_event_details = :event'];
     if (recordId) set.push('statementId = :sid');
-    if (final) set.push('completedBy = :attempt');
-    if (claim.messageId !== undefined) set.push('claimMessage = :message');
+    if (final) set.push('completedBy = :attempt', `${TTL} = :ttl`);
+    if (claim.deliveryId !== undefined) set.push('claimDelivery = :deliveryId');
     const idCondition = !claim.trusted ? 'statementId = :sid'
       : recordId ? '(attribute_not_exists(statementId) OR statementId = :sid)' : undefined;
-    const free = [
+    const free = previous !== undefined ? ['claimedBy = :previous AND leaseUntil < :now'] : [
       // The same attempt again: the SDK retries a write whose answer was lost.
       'claimedBy = :attempt',
       '(attribute_not_exists(claimedBy) AND attribute_not_exists(completedBy))',
       '(attribute_not_exists(completedBy) AND leaseUntil < :now)',
-      ...claim.messageId !== undefined ? ['(claimMessage = :message AND leaseUntil < :now)'] : [],
+      // An earlier version's sweep or fast-path claim that never finished (still in the index, no attempt recorded).
+      '(attribute_not_exists(claimedBy) AND attribute_exists(completedBy) AND attribute_exists(#inFlight))',
+      ...claim.deliveryId !== undefined ? ['(claimDelivery = :deliveryId AND leaseUntil < :now)'] : [],
     ];
     try {
       const result = await this.ddb.send(new UpdateCommand({
@@ -111,16 +119,17 @@ export class ClaimTable extends TableBase {
         Key: this.key(name),
         UpdateExpression: `SET ${set.join(', ')}${final ? ' REMOVE #inFlight' : ''}`,
         ConditionExpression: ['attribute_exists(callback_details)', ...idCondition ? [idCondition] : [], `(${free.join(' OR ')})`].join(' AND '),
-        ExpressionAttributeNames: { ...NAMES, ...final ? { '#inFlight': IN_FLIGHT } : {} },
+        ExpressionAttributeNames: { ...final ? NAMES : {}, '#inFlight': IN_FLIGHT },
         ExpressionAttributeValues: {
           ':attempt': claim.attempt,
           ':lease': claim.leaseUntil,
           ':at': new Date(claim.now).toISOString(),
           ':event': claim.event,
-          ':ttl': claim.ttl,
           ':now': claim.now,
+          ...final ? { ':ttl': claim.ttl } : {},
           ...idCondition !== undefined ? { ':sid': claim.statementId } : {},
-          ...claim.messageId !== undefined ? { ':message': claim.messageId } : {},
+          ...claim.deliveryId !== undefined ? { ':deliveryId': claim.deliveryId } : {},
+          ...previous !== undefined ? { ':previous': previous } : {},
         },
         ReturnValues: 'ALL_OLD',
       }));
@@ -144,44 +153,69 @@ export class ClaimTable extends TableBase {
     const { Item: item } = await this.ddb.send(new GetCommand({ TableName: this.tableName, Key: this.key(name), ConsistentRead: true }));
     if (item === undefined || text(item.callback_details) === undefined) return { kind: 'untracked' };
     const recordedId = text(item.statementId);
-    if (recordedId === undefined && !claim.trusted) return { kind: 'unrecorded', startedBy: text(item.startedBy) };
     if (recordedId !== undefined && claim.statementId !== '' && recordedId !== claim.statementId) return { kind: 'mismatch', recordedId };
     const leaseUntil = typeof item.leaseUntil === 'number' ? item.leaseUntil : undefined;
     const live = item.claimedBy !== undefined && leaseUntil !== undefined && leaseUntil >= claim.now;
-    const ownMessage = claim.messageId !== undefined && item.claimMessage === claim.messageId;
-    // Another message's event claim has that message as its backup (redelivered until it succeeds): done for others.
-    if (item.completedBy !== undefined && (!live || (item.claimMessage !== undefined && !ownMessage))) {
-      return ownMessage ? undefined : { kind: 'done' };
+    const ownEvent = claim.deliveryId !== undefined && item.claimDelivery === claim.deliveryId;
+    const legacyAbandoned = item.claimedBy === undefined && item[IN_FLIGHT] !== undefined;
+    if (item.completedBy !== undefined && !legacyAbandoned) {
+      // An event's claim has its message as its backup (redelivered until it succeeds): done for others while its
+      // lease runs; after it, the claim may be abandoned (the message dead-lettered, then redriven under a new id).
+      if (ownEvent && !live) return undefined;
+      if (item.claimDelivery !== undefined && !ownEvent && !live && claim.deliveryId !== undefined) {
+        return { kind: 'expired', attempt: String(item.claimedBy), callbackDetails: text(item.callback_details), registeredAt: registeredAtOf(item) };
+      }
+      if (!live || (item.claimDelivery !== undefined && !ownEvent)) return { kind: 'done' };
     }
+    if (recordedId === undefined && !claim.trusted) return { kind: 'unrecorded', startedBy: text(item.startedBy) };
     if (live) return { kind: 'busy', leaseUntil: leaseUntil! };
     return undefined;
   }
 
+  /** Takes over an expired event claim of `previous` (see `expired`) for `claim`'s attempt. */
+  async takeOver(name: StatementName, previous: string, claim: Claim): Promise<Extract<ClaimResult, { kind: 'claimed' | 'done' }>> {
+    const claimed = await this.tryClaim(name, claim, previous);
+    return claimed !== undefined ? { kind: 'claimed', statement: claimed } : { kind: 'done' };
+  }
+
   /**
    * Gives a claim back after a failed callback, so another attempt (the event's redelivery, a sweep) can complete
-   * it; `inFlightOf` puts a final claim's item back into the `inFlight` index.
+   * it; `inFlightOf` puts a final claim's item back into the `inFlight` index, `inFlightTtl` gives it back the TTL
+   * of a statement in flight (a final claim had set the TTL of a completed one).
    */
-  async releaseClaim(name: StatementName, attempt: string, inFlightOf?: string): Promise<void> {
+  async releaseClaim(name: StatementName, attempt: string, inFlightOf?: string, inFlightTtl?: number): Promise<void> {
+    const set = [
+      ...inFlightOf !== undefined ? ['#inFlight = :inFlight'] : [],
+      ...inFlightTtl !== undefined ? [`${TTL} = :ttl`] : [],
+    ];
     await applied(() => this.ddb.send(new UpdateCommand({
       TableName: this.tableName,
       Key: this.key(name),
-      UpdateExpression: 'REMOVE claimedBy, leaseUntil, claimMessage, completedBy, completedAt'
-        + (inFlightOf !== undefined ? ' SET #inFlight = :inFlight' : ''),
+      UpdateExpression: `REMOVE claimedBy, leaseUntil, claimDelivery, completedBy, completedAt${set.length ? ` SET ${set.join(', ')}` : ''}`,
       ConditionExpression: 'claimedBy = :attempt',
-      ...inFlightOf !== undefined ? { ExpressionAttributeNames: { '#inFlight': IN_FLIGHT } } : {},
-      ExpressionAttributeValues: { ':attempt': attempt, ...inFlightOf !== undefined ? { ':inFlight': inFlightOf } : {} },
+      ...set.length ? {
+        ExpressionAttributeNames: { ...inFlightOf !== undefined ? { '#inFlight': IN_FLIGHT } : {}, ...inFlightTtl !== undefined ? NAMES : {} },
+      } : {},
+      ExpressionAttributeValues: {
+        ':attempt': attempt,
+        ...inFlightOf !== undefined ? { ':inFlight': inFlightOf } : {},
+        ...inFlightTtl !== undefined ? { ':ttl': inFlightTtl } : {},
+      },
     })));
   }
 
-  /** Marks a claimed statement called back (`completedBy`) and takes it out of the `inFlight` index. */
-  async settle(name: StatementName, attempt: string): Promise<boolean> {
+  /**
+   * Marks a claimed statement called back (`completedBy`), gives it the TTL of a completed statement and takes it out
+   * of the `inFlight` index.
+   */
+  async settle(name: StatementName, attempt: string, ttl: number): Promise<boolean> {
     return applied(() => this.ddb.send(new UpdateCommand({
       TableName: this.tableName,
       Key: this.key(name),
-      UpdateExpression: 'SET completedBy = :attempt REMOVE #inFlight, leaseUntil',
+      UpdateExpression: `SET completedBy = :attempt, ${TTL} = :ttl REMOVE #inFlight, leaseUntil`,
       ConditionExpression: 'claimedBy = :attempt',
-      ExpressionAttributeNames: { '#inFlight': IN_FLIGHT },
-      ExpressionAttributeValues: { ':attempt': attempt },
+      ExpressionAttributeNames: { ...NAMES, '#inFlight': IN_FLIGHT },
+      ExpressionAttributeValues: { ':attempt': attempt, ':ttl': ttl },
     })));
   }
 }

@@ -14,11 +14,12 @@ import { SQSBatchResponse } from 'aws-lambda';
 import { findStatementByName } from './actions';
 import { Callback, decodeCallbackDetails } from './callback-details';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
-import { ClaimResult } from './claim';
+import { Claim, ClaimResult } from './claim';
 import { Deps } from './deps';
 import { withErrorText } from './describe-via';
 import { describeError } from './errors';
 import { CompletionPath, ownTasker } from './metrics';
+import { callerState, cloudFormationGaveUp } from './orphans';
 import { sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, formatStatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
@@ -28,6 +29,8 @@ import { Metric } from '../src/contract';
 const MAX_INVOCATION_MS = 15 * 60_000;
 /** Added to an attempt's remaining time: its lease outlasts the invocation that holds it. */
 const LEASE_MARGIN_MS = 5_000;
+/** A statement in flight keeps its item this much longer than a completed one (the Data API's longest run). */
+const IN_FLIGHT_SECONDS = 24 * 60 * 60;
 /** Waits between the tries of a settle that failed (besides the SDK's own retries). */
 const SETTLE_RETRY_DELAYS_MS: readonly number[] = [200, 1000, 3000];
 
@@ -66,7 +69,7 @@ export async function completeRecord(deps: Deps, messageId: string, body: unknow
     deps.metrics.count(Metric.IGNORED_EVENTS, tasker);
     return;
   }
-  const event = { path: 'event' as const, messageId };
+  const event = { path: 'event' as const, deliveryId: messageId };
   let outcome = await completeStatement(deps, name, received, event);
   if (outcome.kind === 'unrecorded') outcome = await confirmStartedStatement(deps, name, received, event, outcome.startedBy);
   for (const delay of BUSY_RETRY_DELAYS_MS) {
@@ -113,8 +116,11 @@ async function confirmStartedStatement(
 export interface CompletionOptions {
   /** What found the completion (the metrics' dimension of it). */
   readonly path: CompletionPath;
-  /** The event's SQS message (event path): the event's statement id must match the recorded one. */
-  readonly messageId?: string;
+  /**
+   * The event's SQS message id (event path): the claim is final at once, and the event's statement id must match the
+   * recorded one.
+   */
+  readonly deliveryId?: string;
   /** The Step Functions error of a failure. @default ErrorName.STATEMENT_FAILED */
   readonly errorName?: string;
   /** When the statement ended (ms), if known more precisely than the event's whole-second `time`. */
@@ -122,7 +128,7 @@ export interface CompletionOptions {
 }
 
 /** What became of a completion: called back (or nobody waited), or why this attempt did not call back. */
-export type CompletionOutcome = { readonly kind: 'calledBack' } | Exclude<ClaimResult, { kind: 'claimed' }>;
+export type CompletionOutcome = { readonly kind: 'calledBack' } | Exclude<ClaimResult, { kind: 'claimed' | 'expired' }>;
 
 const CALLED_BACK: CompletionOutcome = { kind: 'calledBack' };
 
@@ -145,19 +151,30 @@ export async function completeStatement(
   const failed = received.detail.state !== 'FINISHED';
   const now = deps.now();
   const attempt = `${options.path}:${randomUUID()}`;
+  const completedTtl = Math.floor(now / 1000) + deps.config.ttlDays * 86_400;
   const result = await table.claimCompletion(name, {
     attempt,
     statementId: received.detail.statementId,
-    trusted: options.messageId === undefined,
+    trusted: options.deliveryId === undefined,
     event: received,
-    ttl: Math.floor(now / 1000) + deps.config.ttlDays * 86_400,
+    ttl: completedTtl,
     now,
     leaseUntil: leaseUntil(deps),
-    ...options.messageId !== undefined ? { messageId: options.messageId } : {},
+    ...options.deliveryId !== undefined ? { deliveryId: options.deliveryId } : {},
   });
-  if (result.kind !== 'claimed') return result;
-  const claimed = result.statement;
-  const final = options.messageId !== undefined;
+  const taken = result.kind === 'expired' ? await takeOverIfUnanswered(deps, name, result, {
+    attempt,
+    statementId: received.detail.statementId,
+    trusted: options.deliveryId === undefined,
+    event: received,
+    ttl: completedTtl,
+    now,
+    leaseUntil: leaseUntil(deps),
+    ...options.deliveryId !== undefined ? { deliveryId: options.deliveryId } : {},
+  }) : result;
+  if (taken.kind !== 'claimed') return taken;
+  const claimed = taken.statement;
+  const final = options.deliveryId !== undefined;
   const event = failed && received.detail.error === undefined ? await withErrorText(deps, received, claimed.startedBy) : received;
   if (claimed.singletonLock !== undefined) {
     try {
@@ -166,22 +183,25 @@ export async function completeStatement(
       log.warn('Could not release the singleton lock; a later start takes it over', { error: describeError(error) });
     }
   }
-  const callback = decodeCallbackDetails(claimed.callbackDetails);
   const tasker = claimed.startedBy ?? ownTasker(deps.config.functionName);
+  let callback: Callback = { kind: 'none' };
   let delivered = true;
   try {
+    callback = decodeCallbackDetails(claimed.callbackDetails);
     delivered = await callBack(deps, callback, event, failed, options.errorName);
   } catch (error) {
     deps.metrics.count(Metric.CALLBACK_FAILURES, tasker);
     try {
-      await table.releaseClaim(name, attempt, final ? claimed.inFlightOf : undefined);
+      // A final claim took the item out of the index and gave it a completed statement's TTL: both are given back.
+      await table.releaseClaim(name, attempt, final ? claimed.inFlightOf : undefined,
+        final ? completedTtl + IN_FLIGHT_SECONDS : undefined);
     } catch (releaseError) {
       log.error('Could not give the completion claim back; it is taken over once its lease has passed', { error: describeError(releaseError) });
     }
     throw error;
   }
   const calledBackAt = deps.now();
-  if (!final) await settle(deps, name, attempt);
+  if (!final) await settle(deps, name, attempt, completedTtl);
   // A claim taken over from an attempt that died may follow a callback that went out: Step Functions then answers that
   // the task is closed, and nothing is counted twice.
   if (claimed.takenOver && !delivered) {
@@ -203,6 +223,32 @@ export async function completeStatement(
     statementName: event.detail.statementName, statementId: event.detail.statementId, state: event.detail.state, callback: callback.kind,
   });
   return CALLED_BACK;
+}
+
+/**
+ * Another delivery's event claim whose lease passed without its message being acknowledged or given back — its
+ * attempt died, and its message may be in the dead-letter queue (a redrive gives it a new id) — or that succeeded.
+ * It is taken over only when its caller may still wait: a Step Functions task that answers a heartbeat, a
+ * CloudFormation request within its service timeout (which may then get the same answer twice). Otherwise it is done.
+ */
+async function takeOverIfUnanswered(
+  deps: Deps, name: StatementName, expired: Extract<ClaimResult, { kind: 'expired' }>, claim: Claim,
+): Promise<Extract<ClaimResult, { kind: 'claimed' | 'done' }>> {
+  const callback = decodeCallbackDetails(expired.callbackDetails);
+  let waits: boolean;
+  switch (callback.kind) {
+    case 'stepFunctions':
+      waits = (await callerState(deps, callback, expired.registeredAt)).state === 'waiting';
+      break;
+    case 'cloudFormation':
+      waits = cloudFormationGaveUp(deps, callback, expired.registeredAt) === undefined;
+      break;
+    default:
+      waits = false;
+  }
+  if (!waits) return { kind: 'done' };
+  deps.log.warn('Taking over an event\'s claim whose attempt ended without calling back', { statementName: formatStatementName(name) });
+  return deps.table.takeOver(name, expired.attempt, claim);
 }
 
 /** Sends the callback; `false` when Step Functions says the task is closed (nothing to retry). */
@@ -237,10 +283,10 @@ async function callBack(deps: Deps, callback: Callback, event: StatusChangeEvent
  * Settles a claim after its callback went out. A settle that keeps failing leaves the claim to expire: whoever takes
  * it over then calls back again (Step Functions refuses a closed task), so it is tried a few times first.
  */
-async function settle(deps: Deps, name: StatementName, attempt: string): Promise<void> {
+async function settle(deps: Deps, name: StatementName, attempt: string, ttl: number): Promise<void> {
   for (let tries = 0; ; tries++) {
     try {
-      await deps.table.settle(name, attempt);
+      await deps.table.settle(name, attempt, ttl);
       return;
     } catch (error) {
       if (tries >= SETTLE_RETRY_DELAYS_MS.length) {

@@ -124,7 +124,12 @@ async function sendStart(
         Sql: request.sql,
         ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
       }))
-      : deps.redshiftData.send(new BatchExecuteStatementCommand({ ...common, Sqls: [...request.sql] }));
+      : deps.redshiftData.send(new BatchExecuteStatementCommand({
+        ...common,
+        Sqls: [...request.sql],
+        ...request.parameters ? { Parameters: request.parameters.map((p) => ({ name: p.name, value: p.value })) } : {},
+        ...request.executionMode ? { ExecutionMode: request.executionMode } : {},
+      }));
   };
   try {
     return { output: await send(wait), waited: wait };
@@ -148,12 +153,20 @@ export function startOutcomeUnknown(error: unknown): StatementName | undefined {
   return typeof error === 'object' && error !== null ? (error as { [UNKNOWN_OUTCOME]?: StatementName })[UNKNOWN_OUTCOME] : undefined;
 }
 
+/** Errors of a request that may have reached the Data API without its answer coming back. */
+const LOST_ANSWER = /^(TimeoutError|RequestTimeout|RequestTimeoutException|ECONNRESET|EPIPE|ETIMEDOUT)$|socket hang up/;
+
 /**
- * Whether the Data API answered a start with a refusal (a client error: validation, too many statements, throttling),
- * after which the statement did not start. Server errors and errors without an answer leave the outcome unknown.
+ * Whether a failed start may have started its statement: a server error (5xx), or a request whose answer was lost
+ * (a timeout, a reset connection). A refusal (a client error: validation, too many statements, throttling) and an
+ * error raised before anything was sent (credentials, serialization, an unreachable endpoint) started nothing.
  */
-export function refusedByDataApi(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { $fault?: unknown }).$fault === 'client';
+export function mayHaveStarted(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { $fault?: unknown; $metadata?: { httpStatusCode?: number }; name?: unknown; code?: unknown; message?: unknown };
+  if (e.$fault === 'client') return false;
+  if (e.$fault === 'server' || (e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  return [e.name, e.code, e.message].some((value) => typeof value === 'string' && LOST_ANSWER.test(value));
 }
 
 /**
@@ -204,7 +217,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     // without a clear refusal (a server error, a lost connection: the statement may run): keep it. A retry with the
     // same caller finds it and its client token; its event completes it; if it never started, a sweep fails its
     // caller with StatementNotFound.
-    if (registered.kind === 'reused' || (key !== undefined && !refusedByDataApi(error))) throw withUnknownOutcome(error, name);
+    if (registered.kind === 'reused' || (key !== undefined && mayHaveStarted(error))) throw withUnknownOutcome(error, name);
     const cleanup = await Promise.allSettled([
       table.unregister(name),
       ...tookLock ? [table.releaseLock(lockId!, statementName)] : [],
@@ -227,6 +240,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     callback: request.callback.kind,
     singleton: request.singleton,
     batch: typeof request.sql !== 'string',
+    ...request.executionMode ? { executionMode: request.executionMode } : {},
     parameters: request.parameters?.length ?? 0,
     ...waited > 0 ? { waitSeconds: waited, status: output.Status } : {},
   });

@@ -48,14 +48,15 @@ export function clientToken(key: string): string {
 }
 
 /**
- * SHA-256 of what a start runs (the SQL, its parameters, singleton or not): a retried start of the same caller must
+ * SHA-256 of what a start runs (the SQL, its parameters, singleton or not, the execution mode of a list): a retried start of the same caller must
  * send the same request, whatever its size.
  */
-export function requestHash(request: Pick<ExecuteRequest, 'sql' | 'parameters' | 'singleton'>): string {
+export function requestHash(request: Pick<ExecuteRequest, 'sql' | 'parameters' | 'singleton' | 'executionMode'>): string {
   const canonical = JSON.stringify({
     sql: request.sql,
     parameters: (request.parameters ?? []).map((p) => [p.name, p.value]),
     singleton: request.singleton,
+    ...request.executionMode !== undefined ? { executionMode: request.executionMode } : {},
   });
   return createHash('sha256').update(canonical).digest('hex');
 }

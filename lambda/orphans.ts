@@ -63,13 +63,17 @@ export async function callerState(deps: Deps, callback: Callback, registeredAt: 
 }
 
 /**
- * Marks a statement handled without a callback (its caller no longer listens, or was answered already) and releases
- * its singleton lock; `false` when another attempt holds or handled its completion.
+ * Marks a statement handled without a callback (its caller no longer listens, or is answered otherwise) and releases
+ * its singleton lock. Returns the claim (to give back if the other answer fails), or `undefined` when another attempt
+ * holds or handled its completion.
  */
-export async function markHandled(deps: Deps, name: StatementName, statementId: string, reason: string): Promise<boolean> {
+export async function markHandled(
+  deps: Deps, name: StatementName, statementId: string, reason: string,
+): Promise<{ readonly attempt: string; readonly inFlightOf?: string } | undefined> {
+  const attempt = `handled:${randomUUID()}`;
   const now = deps.now();
   const result = await deps.table.claimCompletion(name, {
-    attempt: `handled:${randomUUID()}`,
+    attempt,
     statementId,
     trusted: true,
     event: { handledWithoutCallback: reason },
@@ -78,13 +82,13 @@ export async function markHandled(deps: Deps, name: StatementName, statementId: 
     leaseUntil: now,
     final: true,
   });
-  if (result.kind !== 'claimed') return false;
+  if (result.kind !== 'claimed') return undefined;
   if (result.statement.singletonLock !== undefined) {
     await deps.table.releaseLock(result.statement.singletonLock, formatStatementName(name)).catch((error) => {
       deps.log.warn('Could not release the singleton lock; a later start takes it over', { error: describeError(error) });
     });
   }
-  return true;
+  return { attempt, ...result.statement.inFlightOf !== undefined ? { inFlightOf: result.statement.inFlightOf } : {} };
 }
 
 /**

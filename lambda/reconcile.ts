@@ -97,14 +97,14 @@ async function reconcileOne(
   if (status === undefined) {
     // A start may take as long as the longest Lambda run before the Data API knows its statement.
     if (deps.now() - registeredAt < START_LEASE_SECONDS * 1000) return 'starting';
-    if (gaveUp !== undefined) return await markHandled(deps, name, knownId ?? '', gaveUp) ? 'notFound' : 'alreadyHandled';
+    if (gaveUp !== undefined) return await markHandled(deps, name, knownId ?? '', gaveUp) !== undefined ? 'notFound' : 'alreadyHandled';
     const event = notFoundEvent(deps, statementName, knownId, registeredAt);
     const outcome = await completeStatement(deps, name, event, { errorName: ErrorName.STATEMENT_NOT_FOUND, path: 'reconciler' });
     return outcomeOf(outcome, 'notFound');
   }
   if (isFinalState(status.Status)) {
     // CloudFormation no longer reads answers after its service timeout (and its response URL may have expired).
-    if (gaveUp !== undefined) return await markHandled(deps, name, status.Id!, gaveUp) ? 'completed' : 'alreadyHandled';
+    if (gaveUp !== undefined) return await markHandled(deps, name, status.Id!, gaveUp) !== undefined ? 'completed' : 'alreadyHandled';
     const event = describedEvent(deps, statementName, status);
     const outcome = await completeStatement(deps, name, event, { path: 'reconciler', endedAt: describedEnd(status) });
     return outcomeOf(outcome, 'completed');

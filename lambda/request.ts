@@ -5,7 +5,7 @@
 import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
-import { Action, Defaults, Field, LATEST, Limits, PARAMETER_NAME, show } from '../src/contract';
+import { Action, Defaults, EXECUTION_MODES, ExecutionModeName, Field, LATEST, Limits, PARAMETER_NAME, show } from '../src/contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -26,9 +26,11 @@ export interface SqlParameter {
 
 export interface ExecuteRequest {
   readonly type: 'execute';
-  /** One statement (`ExecuteStatement`) or several run as one transaction (`BatchExecuteStatement`). */
+  /** One statement (`ExecuteStatement`) or several (`BatchExecuteStatement`). */
   readonly sql: string | readonly string[];
   readonly parameters?: readonly SqlParameter[];
+  /** How several statements run: one transaction (the Data API's default) or each committing on its own. */
+  readonly executionMode?: ExecutionModeName;
   readonly singleton: boolean;
   readonly callback: Callback;
   /** Recorded as the caller id so `LATEST` finds the statement, with or without a task token. */
@@ -189,6 +191,22 @@ function parameters(value: unknown): SqlParameter[] {
   });
 }
 
+/** `executionMode`: `TRANSACTION` or `AUTO_COMMIT`, only with a list of statements. */
+export function executionModeOf(
+  event: Record<string, unknown>, isList: boolean, field: string = Field.EXECUTION_MODE,
+): ExecutionModeName | undefined {
+  if (!has(event, field)) return undefined;
+  const value = event[field];
+  if (!isList) {
+    throw new InvalidRequest(`${field} is only for a list of statements (BatchExecuteStatement); got it with one statement. `
+      + 'Remove it, or give the SQL as a list.');
+  }
+  if (typeof value !== 'string' || !(EXECUTION_MODES as readonly string[]).includes(value)) {
+    throw new InvalidRequest(`${field} must be ${EXECUTION_MODES.map((mode) => `"${mode}"`).join(' or ')}; got ${show(value)}.`);
+  }
+  return value as ExecutionModeName;
+}
+
 function executeRequest(event: Record<string, unknown>): ExecuteRequest {
   const action = event[Field.ACTION];
   if (action !== undefined && action !== Action.EXECUTE_STATEMENT && action !== Action.EXECUTE_SINGLETON_STATEMENT) {
@@ -209,14 +227,10 @@ function executeRequest(event: Record<string, unknown>): ExecuteRequest {
         + `got ${Array.isArray(list) ? `${list.length} items` : show(list)}.`);
     }
     sql = list.map((item, index) => sqlText(item, `${Field.SQL_STATEMENTS}[${index}]`));
-    if (has(event, Field.PARAMETERS)) {
-      throw new InvalidRequest(
-        `${Field.PARAMETERS} cannot be used with ${Field.SQL_STATEMENTS}: the Data API's BatchExecuteStatement takes no `
-        + `parameters. Use ${Field.SQL_STATEMENT} for a parameterised statement.`);
-    }
   } else {
     sql = sqlText(event[Field.SQL_STATEMENT], Field.SQL_STATEMENT);
   }
+  const executionMode = executionModeOf(event, typeof sql !== 'string');
   const callback = callbackOf(event);
   const executionArn = callback.kind === 'stepFunctions'
     ? callback.executionArn
@@ -225,6 +239,7 @@ function executeRequest(event: Record<string, unknown>): ExecuteRequest {
     type: 'execute',
     sql,
     ...has(event, Field.PARAMETERS) ? { parameters: parameters(event[Field.PARAMETERS]) } : {},
+    ...executionMode !== undefined ? { executionMode } : {},
     singleton: action === Action.EXECUTE_SINGLETON_STATEMENT,
     callback,
     ...executionArn !== undefined ? { executionArn } : {},

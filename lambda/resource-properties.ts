@@ -4,13 +4,14 @@
  * properties (pure: no I/O). See "CloudFormation" in lambda/README.md for the properties and their semantics.
  *
  * - Create runs `OnCreate` (required). Update runs `OnUpdate`, or no SQL without it. Delete runs `OnDelete`, or no
- *   SQL without it. Each is one statement or a list run as one transaction.
- * - `Parameters` (name → value) go to the statement of the request type that names them (`:name`); a list names none.
+ *   SQL without it. Each is one statement or a list (`BatchExecuteStatement`: one transaction, or with
+ *   `ExecutionMode: AUTO_COMMIT` each statement committing on its own).
+ * - `Parameters` (name → value) go to the request type's SQL that names them (`:name`), a statement or a list.
  * - Unknown properties are refused (a misspelt `OnDelete` must not be ignored until the stack is deleted).
  */
 import { CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
-import { ExecuteRequest, SqlParameter, callbackOf, cloudFormationRequest, sqlText } from './request';
+import { ExecuteRequest, SqlParameter, callbackOf, cloudFormationRequest, executionModeOf, sqlText } from './request';
 import { CLOUDFORMATION_PROPERTIES, Limits, PARAMETER_NAME, ResourceProperty, show } from '../src/contract';
 import { namedParameters } from '../src/private/sql-parameters';
 
@@ -67,19 +68,10 @@ function parameterMap(value: unknown): SqlParameter[] {
   });
 }
 
-/** The parameters a single statement names; a transaction takes none (BatchExecuteStatement has no parameters). */
-function parametersFor(sql: string | string[], parameters: SqlParameter[] | undefined, name: string): SqlParameter[] | undefined {
+/** The parameters the request type's SQL names (a statement, or any statement of a list). */
+function parametersFor(sql: string | string[], parameters: SqlParameter[] | undefined): SqlParameter[] | undefined {
   if (parameters === undefined) return undefined;
-  const known = new Set(parameters.map((parameter) => parameter.name));
-  if (typeof sql !== 'string') {
-    const named = sql.flatMap(namedParameters).filter((parameter) => known.has(parameter));
-    if (named.length > 0) {
-      throw new InvalidRequest(`${name} is a list (one transaction, BatchExecuteStatement), which takes no parameters, `
-        + `but it uses ${named.map((parameter) => `:${parameter}`).join(', ')}. Give a single statement to use parameters.`);
-    }
-    return undefined;
-  }
-  const used = new Set(namedParameters(sql));
+  const used = new Set((typeof sql === 'string' ? [sql] : sql).flatMap(namedParameters));
   const bound = parameters.filter((parameter) => used.has(parameter.name));
   return bound.length > 0 ? bound : undefined;
 }
@@ -115,6 +107,9 @@ export function resourceRequest(event: Record<string, unknown>): ExecuteRequest 
   if (own === undefined) {
     return { type: 'noSql', request: callback.request, reason: `${requestType} runs no SQL: the resource has no ${name}.` };
   }
-  const bound = parametersFor(own, parameters, name);
-  return { type: 'execute', sql: own, ...bound !== undefined ? { parameters: bound } : {}, singleton: false, callback };
+  const bound = parametersFor(own, parameters);
+  const executionMode = typeof own === 'string' ? undefined : executionModeOf(properties, true, ResourceProperty.EXECUTION_MODE);
+  return {
+    type: 'execute', sql: own, ...bound !== undefined ? { parameters: bound } : {}, ...executionMode ? { executionMode } : {}, singleton: false, callback,
+  };
 }

@@ -75,10 +75,19 @@ export async function route(deps: Deps, event: unknown): Promise<unknown> {
       const started = startOutcomeUnknown(error);
       if (started === undefined) return answerCloudFormation(deps, cfn, 'FAILED', `The SQL could not be started: ${describeError(error)}`);
       // The statement may run: its registration is kept but marked answered (neither its event nor a sweep answers
-      // again), and CloudFormation's rollback cleans up with the resource's Delete SQL.
-      await markHandled(deps, started, '', 'answered FAILED at the start: the outcome of ExecuteStatement is unknown');
-      return answerCloudFormation(deps, cfn, 'FAILED', `The start of the SQL failed and it may have run: ${describeError(error)}`,
-        formatStatementName(started));
+      // again), and CloudFormation's rollback cleans up with the resource's Delete SQL. If its event or a sweep
+      // completed it meanwhile, CloudFormation has its answer: nothing more is sent.
+      const handled = await markHandled(deps, started, '', 'answered FAILED at the start: the outcome of ExecuteStatement is unknown');
+      if (handled === undefined) throw error;
+      try {
+        return await answerCloudFormation(deps, cfn, 'FAILED', `The start of the SQL failed and it may have run: ${describeError(error)}`,
+          formatStatementName(started));
+      } catch (answerError) {
+        // Not answered: the registration is open again, for Lambda's retry of this request, its event or a sweep.
+        await deps.table.releaseClaim(started, handled.attempt, handled.inFlightOf,
+          Math.floor(deps.now() / 1000) + 86_400 + deps.config.ttlDays * 86_400);
+        throw answerError;
+      }
     }
     throw error;
   }

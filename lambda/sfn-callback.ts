@@ -5,7 +5,7 @@
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { MAX_TASK_CAUSE_CHARS, MAX_TASK_OUTPUT_BYTES, byteLength, fitText } from './plain';
 import { StatusChangeEvent } from './status-event';
-import { ErrorName } from '../src/contract';
+import { ErrorName, SERIALIZATION_CONFLICT_TEXT } from '../src/contract';
 
 /** Errors after which the task can never be called back: it timed out, was closed, or the token is not valid. */
 export const FINAL_TASK_ERRORS: readonly string[] = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
@@ -32,6 +32,16 @@ export function taskFailureCause(event: StatusChangeEvent): string {
 }
 
 /**
+ * The error a failed statement's task fails with: `SerializationConflict` for Redshift's serializable isolation
+ * violation (running it again can succeed: `RedshiftSqlTask` retries it), else `errorName` (`FAILED` by default).
+ */
+export function failureName(event: StatusChangeEvent, errorName: string = ErrorName.STATEMENT_FAILED): string {
+  const isConflict = errorName === ErrorName.STATEMENT_FAILED && event.detail.state === 'FAILED'
+    && SERIALIZATION_CONFLICT_TEXT.test(event.detail.error ?? '');
+  return isConflict ? ErrorName.SERIALIZATION_CONFLICT : errorName;
+}
+
+/**
  * Calls the waiting task back. Resolves `taskClosed` when Step Functions says the task can no longer be called back
  * (final, nothing to retry); rejects on anything else (throttling, service errors), so the caller retries.
  */
@@ -40,7 +50,7 @@ export async function sendStepFunctionsCallback(
 ): Promise<CallbackResult> {
   try {
     if (failed) {
-      await sfn.send(new SendTaskFailureCommand({ taskToken, error: errorName, cause: taskFailureCause(event) }));
+      await sfn.send(new SendTaskFailureCommand({ taskToken, error: failureName(event, errorName), cause: taskFailureCause(event) }));
     } else {
       await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event) }));
     }

@@ -7,7 +7,7 @@
  * `singletonLock`, `startedBy` (the starting function), `inFlightOf` (the same, while a waiting caller's statement is
  * in flight: the sparse `inFlight` index), `idempotencyKey`; `statementId`, recorded right after the start (every
  * completion must carry it). A completion is claimed by one attempt: `claimedBy` (the attempt), `leaseUntil` (epoch
- * ms), `claimMessage` (the SQS message of an event's claim); once called back, `completedBy`, `completedAt`,
+ * ms), `claimDelivery` (the EventBridge id of an event's claim); once called back, `completedBy`, `completedAt`,
  * `finished_event_details`. See `claim.ts` for the claim's states.
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';

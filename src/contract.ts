@@ -141,7 +141,13 @@ export const Field = {
   NEXT_TOKEN: 'nextToken',
   /** With `action: "reconcile"`: only statements registered at least this many seconds ago. */
   OLDER_THAN_SECONDS: 'olderThanSeconds',
+  /** With `sqlStatements`: `TRANSACTION` (the default: all or nothing) or `AUTO_COMMIT` (each statement commits). */
+  EXECUTION_MODE: 'executionMode',
 } as const;
+
+/** How `BatchExecuteStatement` runs a list of statements (the Data API's `ExecutionMode`). */
+export const EXECUTION_MODES = ['TRANSACTION', 'AUTO_COMMIT'] as const;
+export type ExecutionModeName = typeof EXECUTION_MODES[number];
 
 /** Values of the `action` field. */
 export const Action = {
@@ -213,7 +219,15 @@ export const ErrorName = {
    * outcome is unknown.
    */
   STATEMENT_NOT_FOUND: 'StatementNotFound',
+  /**
+   * Error of `SendTaskFailure` when the statement failed with Redshift's serializable isolation violation (error 1023,
+   * "conflict with concurrent transaction"): running it again can succeed. The cause keeps Redshift's error text.
+   */
+  SERIALIZATION_CONFLICT: 'SerializationConflict',
 } as const;
+
+/** Redshift's error text of a serializable isolation violation (error 1023). */
+export const SERIALIZATION_CONFLICT_TEXT = /\b1023\b|serializable isolation violation|conflict with concurrent transaction/i;
 
 /**
  * Data API errors the handler passes on with their SDK names after which the statement did not start and a later
@@ -244,6 +258,8 @@ export const ResourceProperty = {
   ON_UPDATE: 'OnUpdate',
   ON_DELETE: 'OnDelete',
   PARAMETERS: 'Parameters',
+  /** How a list runs: `TRANSACTION` (the default) or `AUTO_COMMIT`. */
+  EXECUTION_MODE: 'ExecutionMode',
 } as const;
 
 /** Properties CloudFormation adds to every custom resource; they are not the resource's own. */

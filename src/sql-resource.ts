@@ -42,8 +42,9 @@ export interface RedshiftSqlProps {
 
   /**
    * Named parameters, name → value: `{ region: 'EMEA' }` binds `:region` (the Data API binds the values; they are
-   * never spliced into the SQL). Each request type's statement gets the parameters it names; a transaction of
-   * several statements takes none. Values may be tokens (an attribute of another resource, say).
+   * never spliced into the SQL). The SQL of each request type (a statement or a list) gets the parameters it names;
+   * literal SQL must use every name given, and every name it uses must be given (checked at synth). Values may be
+   * tokens (an attribute of another resource, say).
    *
    * @default - no parameters
    */

@@ -18,7 +18,6 @@ import {
 import { completerStatements, completerSuppressions, starterStatements, starterSuppressions } from './private/permissions';
 import {
   IN_FLIGHT_INDEX_PROPS, cancelsOrphans, reconcileInterval, reconcileSchedule, reconcilerEnabled, reconcilerStatements,
-  reconcilerSuppressions,
 } from './private/reconciler';
 import { allowSharedCompleter, registerCompleter } from './private/shared-completers';
 import { invokeStatement } from './private/task-support';
@@ -123,9 +122,7 @@ export class SfnRedshiftTasker extends Construct {
 
     // ---- Reconciler (sweeps the statements the starter started) ----
     if (reconcilerEnabled(props)) {
-      const cancelOrphans = cancelsOrphans(props);
-      attachPolicy(this, 'ReconcilerPolicy', { ...starter, tracing: false, logGroup: undefined },
-        reconcilerStatements(this.trackingTable, cancelOrphans), reconcilerSuppressions(cancelOrphans));
+      attachPolicy(this, 'ReconcilerPolicy', { ...starter, tracing: false, logGroup: undefined }, reconcilerStatements(this.trackingTable), []);
       this.reconcileSchedule = reconcileSchedule(this, starter.fn, reconcileInterval(props));
     }
 

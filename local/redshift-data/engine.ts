@@ -80,9 +80,15 @@ export interface SqlEngine {
 
 /** Redshift's `Error` text: `ERROR: <message>` (plus PostgreSQL's detail when there is one). */
 export function formatPgError(error: PgError): string {
+  // PostgreSQL's serialization failure (SQLSTATE 40001) is Redshift's serializable isolation violation (error 1023).
+  if (error.code === SERIALIZATION_FAILURE) {
+    return `ERROR: 1023\n  Detail: Serializable isolation violation on a table: conflict with concurrent transaction (${error.message})`;
+  }
   const severity = error.severity && error.severity !== 'ERROR' ? error.severity : 'ERROR';
   return `${severity}: ${error.message}${error.detail ? `\n  Detail: ${error.detail}` : ''}`;
 }
+
+const SERIALIZATION_FAILURE = '40001';
 
 /** Runs one statement as a job and resolves with its result. */
 export function queryAsJob(submit: (job: Job) => void, id: string, sql: string): Promise<PgResult> {

@@ -12,7 +12,8 @@
 import { StatementStore } from './statements';
 import { ApiError, Caller, DataApiLimits, FINAL, StatementRecord, STATUSES, validation } from './types';
 import {
-  bindParameters, optionalString, requiredString, validateParameters, validateSql, validateSqls, validateTarget, validateWaitTime,
+  bindParameters, optionalString, requiredString, validateExecutionMode, validateParameters, validateSql, validateSqls, validateTarget,
+  validateWaitTime,
 } from './validation';
 
 export interface OperationsOptions {
@@ -37,14 +38,23 @@ export class DataApiOperations {
     const clientToken = optionalString(input.ClientToken, 'clientToken', DataApiLimits.CLIENT_TOKEN_CHARS);
     const waitSeconds = validateWaitTime(input.WaitTimeSeconds);
     const withEvent = input.WithEvent === true;
-    const request = JSON.stringify([batch, target, sqls, statementName, parameters, withEvent]);
+    const executionMode = batch ? validateExecutionMode(input.ExecutionMode) : undefined;
+    const request = JSON.stringify([batch, target, sqls, statementName, parameters, withEvent, executionMode]);
     let record = this.store.idempotent(caller, clientToken, request);
     if (!record) {
       if (this.store.activeCount() >= this.options.maxActive) {
         throw new ApiError('ActiveStatementsExceededException', `Active statements exceeded the allowed quota (${this.options.maxActive}).`);
       }
       record = this.store.create({
-        ...target, queryStrings: sqls, isBatch: batch, statementName, withEvent, caller, parameters, bound,
+        ...target,
+        queryStrings: sqls,
+        isBatch: batch,
+        statementName,
+        withEvent,
+        caller,
+        parameters,
+        bound,
+        ...executionMode !== undefined ? { executionMode } : {},
       }, clientToken ? { token: clientToken, request } : undefined);
     }
     if (waitSeconds !== undefined) await this.store.waitForEnd(record, waitSeconds);

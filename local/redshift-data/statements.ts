@@ -13,7 +13,8 @@ import { ApiError, Caller, DataApiLimits, FINAL, notFound, StatementRecord, Stat
 
 /** What a new statement is made of: the target and caller fields of a record, its SQL texts and the bound SQL. */
 export interface NewStatement extends Pick<StatementRecord,
-  'statementName' | 'clusterIdentifier' | 'workgroupName' | 'database' | 'dbUser' | 'secretArn' | 'withEvent' | 'caller' | 'isBatch'> {
+  'statementName' | 'clusterIdentifier' | 'workgroupName' | 'database' | 'dbUser' | 'secretArn' | 'withEvent' | 'caller' | 'isBatch'
+  | 'executionMode'> {
   readonly queryStrings: string[];
   readonly parameters?: Array<{ name: string; value: string }>;
   /** SQL ready for the engine (parameters bound, rewrites applied) and positional values. */
@@ -163,7 +164,9 @@ export class StatementStore {
   }
 
   private job(record: StatementRecord, bound: { sqls: string[]; params?: string[][] }): Job {
-    return { id: record.id, sqls: bound.sqls, params: bound.params, batch: record.isBatch, listener: this.listener(record) };
+    // A batch runs in one transaction unless its ExecutionMode is AUTO_COMMIT (each statement commits on its own).
+    const transaction = record.isBatch && record.executionMode !== 'AUTO_COMMIT';
+    return { id: record.id, sqls: bound.sqls, params: bound.params, batch: transaction, listener: this.listener(record) };
   }
 
   /** Turns the engine's reports into status transitions of the statement and its sub-statements. */
@@ -201,7 +204,9 @@ export class StatementStore {
       unit.error = formatPgError(outcome.error);
       if (unit !== record) this.setStatus(unit, 'FAILED', this.at(outcome.at));
       for (const later of units.slice(index + 1)) {
-        later.error = 'ERROR: statement not run: an earlier statement of the batch failed (transaction rolled back)';
+        later.error = record.executionMode === 'AUTO_COMMIT'
+          ? 'ERROR: statement not run: an earlier statement of the batch failed (the statements before it were committed)'
+          : 'ERROR: statement not run: an earlier statement of the batch failed (transaction rolled back)';
         this.setStatus(later, 'ABORTED', this.at(outcome.at));
       }
       record.error = unit.error;
@@ -254,6 +259,7 @@ function newRecord(fields: Omit<NewStatement, 'queryStrings' | 'bound'> & {
     caller: fields.caller,
     createdAt: fields.createdAt,
     isBatch: fields.isBatch,
+    executionMode: fields.parent ? undefined : fields.executionMode,
     parameters: fields.parent ? undefined : fields.parameters,
     withEvent: fields.parent ? false : fields.withEvent,
     subStatements: [],

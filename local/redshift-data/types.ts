@@ -83,6 +83,8 @@ export interface StatementRecord {
   readonly createdAt: Date;
   readonly subStatements: StatementRecord[];
   readonly isBatch: boolean;
+  /** A batch's `ExecutionMode`: one transaction (the default), or each statement committing on its own. */
+  readonly executionMode?: 'TRANSACTION' | 'AUTO_COMMIT';
   status: StatementStatus;
   updatedAt: Date;
   error?: string;

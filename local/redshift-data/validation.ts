@@ -116,6 +116,16 @@ export function bindParameters(
 }
 
 
+/** `ExecutionMode` of BatchExecuteStatement: TRANSACTION (the default) or AUTO_COMMIT. */
+export function validateExecutionMode(value: unknown): 'TRANSACTION' | 'AUTO_COMMIT' | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value !== 'TRANSACTION' && value !== 'AUTO_COMMIT') {
+    throw validation(`1 validation error detected: Value '${String(value)}' at 'executionMode' failed to satisfy constraint: `
+      + 'Member must satisfy enum value set: [TRANSACTION, AUTO_COMMIT]');
+  }
+  return value;
+}
+
 /** `WaitTimeSeconds`: 0 to 30 whole seconds, or absent. */
 export function validateWaitTime(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;

@@ -29,8 +29,11 @@ export const STATEMENT_ACTIONS = [
   'redshift-data:ListStatements',
 ];
 export const STATEMENT_OWNER_CONDITION = { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } };
-/** Calling a waiting task back. */
-export const CALLBACK_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
+/**
+ * Calling a waiting task back, and asking whether it still waits (a heartbeat: before taking over a completion whose
+ * attempt died, and for a sweep's orphan check).
+ */
+export const CALLBACK_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'];
 export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 
 function tableStatements(table: dynamodb.ITable, actions: string[]): iam.PolicyStatement[] {
@@ -150,7 +153,7 @@ export function starterSuppressions(
 
 /** The cdk-nag findings inherent to the completer's policy, each with its reason. */
 export function completerSuppressions(tracing: boolean, table: dynamodb.ITable): NagSuppression[] {
-  const reasons = ['states:SendTaskSuccess and states:SendTaskFailure act on task tokens, which are not IAM resources.'];
+  const reasons = [`${CALLBACK_ACTIONS.join(', ')} act on task tokens, which are not IAM resources.`];
   if (tracing) reasons.push(`${XRAY_ACTIONS.join(', ')} (X-Ray tracing) support no resource-level permissions.`);
   return [
     { id: 'AwsSolutions-IAM5', reason: reasons.join(' '), appliesTo: ['Resource::*'] },

@@ -10,7 +10,6 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { NagSuppression } from './nag';
 import { Action, Defaults, Field, Table } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
@@ -158,26 +157,8 @@ export function reconcileSchedule(scope: Construct, starter: lambda.IFunction, i
 
 /**
  * What a sweep needs besides the starter's own permissions (describe, list and cancel its statements; read and write
- * the table; call back): query the index and — when it cancels orphans — ask Step Functions whether a task still
- * waits (its task token alone tells).
+ * the table; call back and ask a task whether it still waits, with a heartbeat on its token): query the index.
  */
-export function reconcilerStatements(table: dynamodb.ITable, cancelOrphans: boolean): iam.PolicyStatement[] {
-  const statements = [
-    new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${Table.IN_FLIGHT_INDEX}`] }),
-  ];
-  if (cancelOrphans) {
-    statements.push(new iam.PolicyStatement({ actions: ['states:SendTaskHeartbeat'], resources: ['*'] }));
-  }
-  return statements;
-}
-
-/** The cdk-nag findings inherent to the reconciler's policy, each with its reason. */
-export function reconcilerSuppressions(cancelOrphans: boolean): NagSuppression[] {
-  if (!cancelOrphans) return [];
-  return [{
-    id: 'AwsSolutions-IAM5',
-    reason: 'states:SendTaskHeartbeat acts on task tokens, which are not IAM resources (the state machines that hand '
-      + 'tokens to the tasker are not known to it).',
-    appliesTo: ['Resource::*'],
-  }];
+export function reconcilerStatements(table: dynamodb.ITable): iam.PolicyStatement[] {
+  return [new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/${Table.IN_FLIGHT_INDEX}`] })];
 }

@@ -1,10 +1,9 @@
 /**
- * The named parameters (`:name`) an SQL text uses. The handler gives each statement of a custom resource only the
- * parameters it names; the constructs check literal SQL against its `parameters` at synth. A small lexer, not a parser: it skips string literals,
- * quoted identifiers, comments and dollar-quoted bodies (procedures; a `$` inside a name opens none), and `::` casts
- * are not parameters.
+ * The named parameters (`:name`) an SQL text uses. The handler gives the SQL of each request type of a custom resource
+ * only the parameters it names; the constructs check literal SQL against its `parameters` at synth. A small lexer, not
+ * a parser: it skips string literals, quoted identifiers, comments and dollar-quoted bodies (procedures; a `$` inside a
+ * name opens none), and `::` casts are not parameters.
  */
-
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/y;
 

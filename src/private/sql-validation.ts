@@ -83,28 +83,22 @@ export function throwIfInvalid(construct: string, path: string, errors: readonly
 
 /** `:a, :b` */
 const asParameters = (names: readonly string[]): string => names.map((name) => `:${name}`).join(', ');
-/** `{ a, b }` for the names of a parameter map. */
+/** `parameters { a, b }` for the names of a parameter map. */
 const asKeys = (names: readonly string[]): string => (names.length === 0 ? 'no parameters' : `parameters { ${names.join(', ')} }`);
 
-/**
- * A literal statement against the parameter names given for it: every `:name` it uses must be given, and (`exact`)
- * every name given must be used, as the Data API's `ExecuteStatement` requires.
- */
-function checkUses(name: string, sql: string, keys: readonly string[] | undefined, exact: boolean, errors: string[]): string[] {
-  const used = namedParameters(sql);
-  if (keys === undefined) return used;
-  const missing = used.filter((parameter) => !keys.includes(parameter));
-  if (missing.length > 0) {
-    errors.push(`${name} uses ${asParameters(missing)}, which parameters does not give; got ${asKeys(keys)}. Add `
-      + `${missing.map((parameter) => `${parameter}: '<value>'`).join(', ')} to parameters, or correct the name in the SQL.`);
-  }
-  const unused = exact ? keys.filter((key) => !used.includes(key)) : [];
-  if (unused.length > 0) {
-    errors.push(`parameters gives ${unused.join(', ')}, which ${name} does not use (the Data API refuses unused `
-      + `parameters); got ${name} ${show(sql)}. Remove ${unused.join(', ')} from parameters, or use ${asParameters(unused)} in `
-      + 'the SQL.');
-  }
-  return used;
+/** A literal statement and the name the errors give it (`sql`, `sqlStatements[1]`, `onCreate`). */
+interface NamedSql {
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** The literal statements of a list prop (`undefined` when the list or one of them is known only later). */
+function literalStatements(name: string, list: readonly string[] | undefined): NamedSql[] | undefined {
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || Token.isUnresolved(list)) return undefined;
+  const literal = list.filter((sql) => typeof sql === 'string' && isLiteral(sql));
+  if (literal.length !== list.length) return undefined;
+  return list.map((sql, index) => ({ name: list.length === 1 ? name : `${name}[${index}]`, sql }));
 }
 
 /** The names of a literal parameter map (none when it is not given; `'unknown'` for a token). */
@@ -113,56 +107,61 @@ function parameterKeys(parameters: { [name: string]: string } | undefined): read
   return Token.isUnresolved(parameters) || typeof parameters !== 'object' ? 'unknown' : Object.keys(parameters);
 }
 
-/** A transaction's statements take no parameters (`BatchExecuteStatement`): none may use `:name`. */
-function checkNoParameters(name: string, list: readonly string[], errors: string[]): void {
-  list.forEach((sql, index) => {
-    if (typeof sql !== 'string' || !isLiteral(sql)) return;
-    const used = namedParameters(sql);
-    if (used.length > 0) {
-      errors.push(`${name} is a list run as one transaction (BatchExecuteStatement), which takes no parameters, but `
-        + `${name}[${index}] uses ${asParameters(used)}; got ${show(sql)}. Run that statement on its own (a single statement `
-        + 'takes parameters), or write the value in the SQL.');
+/** Every `:name` a statement uses must be given; returns the names used. */
+function checkGiven(statements: readonly NamedSql[], keys: readonly string[], errors: string[]): Set<string> {
+  const used = new Set<string>();
+  for (const { name, sql } of statements) {
+    const names = namedParameters(sql);
+    names.forEach((parameter) => used.add(parameter));
+    const missing = names.filter((parameter) => !keys.includes(parameter));
+    if (missing.length > 0) {
+      errors.push(`${name} uses ${asParameters(missing)}, which parameters does not give; got ${asKeys(keys)}. Add `
+        + `${missing.map((parameter) => `${parameter}: '<value>'`).join(', ')} to parameters, or correct the name in the SQL.`);
     }
-  });
+  }
+  return used;
 }
 
-/** A task's literal SQL against its `parameters`: `sql` uses exactly the names given; `sqlStatements` uses none. */
+/** Every name given must be used (the Data API refuses unused parameters). */
+function checkUsed(keys: readonly string[], used: Set<string>, which: string, got: string, errors: string[]): void {
+  const unused = keys.filter((key) => !used.has(key));
+  if (unused.length > 0) {
+    errors.push(`parameters gives ${unused.join(', ')}, which ${which} (the Data API refuses unused `
+      + `parameters); got ${got}. Remove ${unused.join(', ')} from parameters, or use ${asParameters(unused)} in the SQL.`);
+  }
+}
+
+/** A task's literal SQL (`sql`, or every statement of `sqlStatements`) uses exactly the names `parameters` gives. */
 export function checkTaskParameters(sql: string | undefined, sqlStatements: readonly string[] | undefined,
   parameters: { [name: string]: string } | undefined, errors: string[]): void {
   const keys = parameterKeys(parameters);
-  if (typeof sql === 'string' && isLiteral(sql) && keys !== 'unknown') checkUses('sql', sql, keys, true, errors);
-  if (Array.isArray(sqlStatements) && !Token.isUnresolved(sqlStatements)) checkNoParameters('sqlStatements', sqlStatements, errors);
+  if (keys === 'unknown' || (sql !== undefined && sqlStatements !== undefined)) return;
+  const statements = sql !== undefined
+    ? (typeof sql === 'string' && isLiteral(sql) ? [{ name: 'sql', sql }] : undefined)
+    : literalStatements('sqlStatements', sqlStatements);
+  if (statements === undefined) return;
+  const used = checkGiven(statements, keys, errors);
+  const got = sql !== undefined ? `sql ${show(sql)}` : `sqlStatements ${show(sqlStatements)}`;
+  checkUsed(keys, used, `${sql !== undefined ? 'sql' : 'sqlStatements'} does not use`, got, errors);
 }
 
 /**
- * A custom resource's literal SQL against its `parameters`: each request type's single statement gets the
- * parameters it names, so each name it uses must be given, and each name given must be used by one of them; a list
- * of several statements (a transaction) takes none.
+ * A custom resource's literal SQL against its `parameters`: the SQL of each request type (a statement or a list)
+ * gets the parameters it names, so each name it uses must be given, and each name given must be used by one of them.
  */
-export function checkResourceParameters(statements: { [name: string]: readonly string[] | undefined },
+export function checkResourceParameters(lists: { [name: string]: readonly string[] | undefined },
   parameters: { [name: string]: string } | undefined, errors: string[]): void {
   const keys = parameterKeys(parameters);
   if (keys === 'unknown') return;
   const used = new Set<string>();
-  let allLiteral = true;
-  for (const [name, list] of Object.entries(statements)) {
-    if (list === undefined) continue;
-    if (!Array.isArray(list) || Token.isUnresolved(list)) {
-      allLiteral = false;
+  let complete = true;
+  for (const [name, list] of Object.entries(lists)) {
+    const statements = literalStatements(name, list);
+    if (statements === undefined) {
+      complete = false;
       continue;
     }
-    if (list.length > 1) {
-      checkNoParameters(name, list, errors);
-    } else if (list.length === 1 && typeof list[0] === 'string' && isLiteral(list[0])) {
-      checkUses(name, list[0], keys, false, errors).forEach((parameter) => used.add(parameter));
-    } else {
-      allLiteral = false;
-    }
+    checkGiven(statements, keys, errors).forEach((parameter) => used.add(parameter));
   }
-  const unused = keys.filter((key) => !used.has(key));
-  if (allLiteral && unused.length > 0) {
-    errors.push(`parameters gives ${unused.join(', ')}, which no statement uses (each request type's statement gets the `
-      + `parameters it names); got ${asKeys(keys)}. Remove ${unused.join(', ')} from parameters, or use `
-      + `${asParameters(unused)} in onCreate, onUpdate or onDelete.`);
-  }
+  if (complete) checkUsed(keys, used, `none of ${Object.keys(lists).join(', ')} uses`, asKeys(keys), errors);
 }

@@ -132,7 +132,7 @@ describe('a tasker with default props', () => {
         Condition: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
       },
       // The starter calls back itself (the fast path, sweeps), whatever function consumes the queue.
-      { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' },
+      { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], Resource: '*' },
       {
         Effect: 'Allow',
         Action: 'redshift:GetClusterCredentials',
@@ -152,17 +152,16 @@ describe('a tasker with default props', () => {
         Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
         Resource: getAttArn(queueId),
       },
-      { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' },
+      { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], Resource: '*' },
       // No Data API permission: the function reads error texts with the starter policy's owner-scoped DescribeStatement.
       { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAttArn(keyId) },
     ]);
   });
 
-  test('the reconciler policy: the index, and whether a task still waits (its token tells)', () => {
+  test('the reconciler policy: the index (callbacks and heartbeats are the starter policy\'s)', () => {
     // THEN
     expect(policyStatements(template, 'RSTaskReconcilerPolicy')).toEqual([
       { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [getAttArn(tableId), '/index/inFlight']] } },
-      { Effect: 'Allow', Action: 'states:SendTaskHeartbeat', Resource: '*' },
     ]);
   });
 

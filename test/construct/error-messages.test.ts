@@ -125,7 +125,7 @@ const CASES: [string, Attempt][] = [
   ['a parameter that is not a string', sqlTask({ sql: 'select :a', parameters: { a: 1 as unknown as string } })],
   ['an empty parameter value', sqlTask({ sql: 'select :a', parameters: { a: '' } })],
   ['a name used but not given, a name given but not used', sqlTask({ sql: 'select :a', parameters: { b: '1' } })],
-  ['a parameter in a transaction', sqlTask({ sqlStatements: ['delete from t', 'insert into t values (:a)'] })],
+  ['a name a list uses but not given', sqlTask({ sqlStatements: ['delete from t', 'insert into t values (:a)'] })],
   ['JSONPath in a JSONata state', (s) => sqlTask({ sql: sfn.JsonPath.stringAt('$.sql'), queryLanguage: sfn.QueryLanguage.JSONATA })(s) as RedshiftSqlTask],
   // ---- RedshiftStatementTask ----
   ['no tasker for a statement task', (s) => new RedshiftStatementTask(s, 'Ask', { action: StatementAction.DESCRIBE } as RedshiftStatementTaskProps)],

@@ -80,7 +80,7 @@ describe('fastPathWaitTime', () => {
   test('the starter may call back whenever the fast path is on, even with the reconciler off and a separate completer', () => {
     const { template } = synth({ enableReconciler: false, completerLambdaFunctionProps: {} });
     const actions = policyStatements(template, 'RSTaskStarterPolicy').flatMap((s) => [s.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']));
+    expect(actions).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']));
     const withoutFastPath = synth({ enableReconciler: false, completerLambdaFunctionProps: {}, fastPathWaitTime: Duration.seconds(0) }).template;
     expect(policyStatements(withoutFastPath, 'RSTaskStarterPolicy').flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('states:'))).toEqual([]);
   });

@@ -169,7 +169,7 @@ describe('an existing completer function', () => {
     expect(policyStatements(template, 'RSTaskCompleterPolicy').map((s) => s.Action)).toEqual([
       ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-      ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+      ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
       // It asks the starter for a failure's error text (the Data API lets only the starter describe its statements).
       'lambda:InvokeFunction',
       'kms:Decrypt',
@@ -178,7 +178,7 @@ describe('an existing completer function', () => {
       .toEqual(getAttArn(findLogicalId(template, 'AWS::Lambda::Function', 'RSTaskStarterFunction')));
     // The starter calls back itself (the fast path, sweeps); it never touches the queue or its key.
     const starterActions = policyStatements(template, 'RSTaskStarterPolicy').flatMap((s) => [s.Action].flat());
-    expect(starterActions.filter((a: string) => /^(states|sqs|kms):/.test(a))).toEqual(['states:SendTaskSuccess', 'states:SendTaskFailure']);
+    expect(starterActions.filter((a: string) => /^(states|sqs|kms):/.test(a))).toEqual(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']);
     expect(findResource(template, 'AWS::Lambda::Function', 'MyCompleter').props.Environment.Variables)
       .toEqual(expect.objectContaining({ OWN_SETTING: 'kept', CLUSTER_IDENTIFIER: 'my-cluster', DB_USER: 'admin' }));
   });

@@ -87,7 +87,7 @@ describe('a second tasker sharing the first one\'s callback infrastructure', () 
     expect(statements).toContainEqual({
       Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: getAttArn(tableId),
     });
-    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure'], Resource: '*' });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], Resource: '*' });
     // It reads no statement itself beyond its own starter's (owner-scoped in the starter policy) ...
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('redshift-data:'))).toEqual([]);
   });
@@ -104,7 +104,7 @@ describe('a second tasker sharing the first one\'s callback infrastructure', () 
   test('the second tasker gets no queue permissions, only its own target\'s (and callbacks: its fast path and sweeps)', () => {
     // THEN
     const actions = policyStatements(template, 'SecondStarterPolicy').flatMap((s) => [s.Action].flat());
-    expect(actions.filter((a: string) => /^(states|sqs|kms):/.test(a))).toEqual(['states:SendTaskSuccess', 'states:SendTaskFailure']);
+    expect(actions.filter((a: string) => /^(states|sqs|kms):/.test(a))).toEqual(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']);
     expect(policyStatements(template, 'SecondStarterPolicy')[1]).toEqual({
       Effect: 'Allow',
       Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'],

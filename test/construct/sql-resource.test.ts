@@ -171,12 +171,13 @@ describe('literal SQL against parameters', () => {
   test('a name no statement uses fails; a name one statement uses is fine', () => {
     expect(build({ onCreate: ['insert into s values (:region)'], onDelete: ['delete from s'], parameters: { region: 'EMEA' } })).not.toThrow();
     expect(build({ onCreate: ['insert into s values (:region)'], parameters: { region: 'EMEA', year: '2026' } }))
-      .toThrow(/parameters gives year, which no statement uses .*got parameters \{ region, year \}\. Remove year from parameters, or use :year in onCreate, onUpdate or onDelete\./);
+      .toThrow(/parameters gives year, which none of onCreate, onUpdate, onDelete uses \(the Data API refuses unused parameters\); got parameters \{ region, year \}\. Remove year from parameters, or use :year in the SQL\./);
   });
 
-  test('a list of several statements takes no parameters', () => {
-    expect(build({ onCreate: ['create table s (r varchar)', 'insert into s values (:region)'], parameters: { region: 'EMEA' } }))
-      .toThrow(/onCreate is a list run as one transaction \(BatchExecuteStatement\), which takes no parameters, but onCreate\[1\] uses :region/);
+  test('a list of several statements gets the names its statements use', () => {
+    expect(build({ onCreate: ['create table s (r varchar)', 'insert into s values (:region)'], parameters: { region: 'EMEA' } })).not.toThrow();
+    expect(build({ onCreate: ['create table s (r varchar)', 'insert into s values (:regoin)'], parameters: { region: 'EMEA' } }))
+      .toThrow(/onCreate\[1\] uses :regoin, which parameters does not give; got parameters \{ region \}/);
   });
 
   test('a statement known only at deployment is not checked, nor is a name only it could use', () => {

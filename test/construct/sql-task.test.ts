@@ -314,8 +314,9 @@ describe('literal SQL against parameters', () => {
     expect(build({ sql: 'select :a', parameters: { a: sfn.JsonPath.stringAt('$.a') } })).not.toThrow();
   });
 
-  test('a transaction takes no parameters: a :name in sqlStatements fails', () => {
+  test('a :name in sqlStatements must be given too', () => {
     expect(build({ sqlStatements: ['delete from t', 'insert into t values (:a)'] })).toThrow(
-      /sqlStatements is a list run as one transaction \(BatchExecuteStatement\), which takes no parameters, but sqlStatements\[1\] uses :a; got "insert into t values \(:a\)"\. Run that statement on its own/);
+      /sqlStatements\[1\] uses :a, which parameters does not give; got no parameters\. Add a: '<value>' to parameters, or correct the name in the SQL\./);
+    expect(build({ sqlStatements: ['delete from t', 'insert into t values (1)'] })).not.toThrow();
   });
 });

@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient, ValidationException } from '@aws-sdk/client-redshift-data';
 import {
-  InvalidToken, SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut,
+  InvalidToken, SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -52,7 +52,7 @@ describe('Step Functions callbacks', () => {
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TASK_TOKEN, output: JSON.stringify(event) });
     expect(redshiftData).not.toHaveReceivedCommand(DescribeStatementCommand);
     const [item] = await tableItems(dynamo, deps);
-    expect(item).toMatchObject({ completedBy: expect.stringMatching(/^event:/), claimMessage: 'm-1', statementId: id, finished_event_details: event });
+    expect(item).toMatchObject({ completedBy: expect.stringMatching(/^event:/), claimDelivery: 'm-1', statementId: id, finished_event_details: event });
     expect(item.TTL).toBeGreaterThan(Date.now() / 1000 + 86_400 - 10);
     expect(item.TTL).toBeLessThan(Date.now() / 1000 + 86_400 + 10);
   });
@@ -65,6 +65,23 @@ describe('Step Functions callbacks', () => {
     expect(input.error).toBe('FAILED');
     const cause = JSON.parse(input.cause!);
     expect(cause.detail).toMatchObject({ state, statementId: id, error: 'ERROR: function get_date() does not exist' });
+  });
+
+  test('a serializable isolation violation fails the task with SerializationConflict (a retry can succeed)', async () => {
+    const text = 'ERROR: 1023 DETAIL: Serializable isolation violation on table - 100293, transactions forming the cycle are: 12345, 12346 (pid:2042)';
+    redshiftData.on(DescribeStatementCommand).resolves({ Status: 'FAILED', Error: text });
+    const { name, id } = await startForTask();
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FAILED'))] });
+    const input = sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input;
+    expect(input.error).toBe('SerializationConflict');
+    expect(JSON.parse(input.cause!).detail.error).toBe(text);
+  });
+
+  test('an ABORTED statement is never a conflict, whatever its text', async () => {
+    redshiftData.on(DescribeStatementCommand).resolves({ Status: 'ABORTED', Error: 'conflict with concurrent transaction' });
+    const { name, id } = await startForTask();
+    await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'ABORTED'))] });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input.error).toBe('FAILED');
   });
 
   test('a failure is still called back when the error text cannot be read', async () => {
@@ -151,7 +168,7 @@ describe('Step Functions callbacks', () => {
   /** The claim of an earlier delivery of message `messageId` that died after claiming, with its lease until `leaseUntil`. */
   async function deadClaim(name: string, id: string, messageId: string, leaseUntil: number) {
     const result = await deps.table.claimCompletion({ id: EXECUTION_ARN, invocationId: name.slice(EXECUTION_ARN.length + 1) }, {
-      attempt: 'event:dead', messageId, statementId: id, trusted: false, event: {}, ttl: 1, now: Date.now(), leaseUntil,
+      attempt: 'event:dead', deliveryId: messageId, statementId: id, trusted: false, event: {}, ttl: 1, now: Date.now(), leaseUntil,
     });
     expect(result.kind).toBe('claimed');
   }
@@ -164,6 +181,23 @@ describe('Step Functions callbacks', () => {
     // Another copy of the event (another message) finds it done.
     await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'), 'other')] });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  test('a dead-lettered message redriven under a new id takes over the dead claim while the task still waits', async () => {
+    sfn.on(SendTaskHeartbeatCommand).resolves({});
+    const { name, id } = await startForTask();
+    await deadClaim(name, id, 'dead-lettered', Date.now() - 1);
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'), 'redriven')] })).resolves.toEqual({ batchItemFailures: [] });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskHeartbeatCommand, 1);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  test('a late copy of an event whose task was called back: the heartbeat says closed, nothing is sent', async () => {
+    sfn.on(SendTaskHeartbeatCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const { name, id } = await startForTask();
+    await deadClaim(name, id, 'first', Date.now() - 1);
+    await expect(route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'), 'late-copy')] })).resolves.toEqual({ batchItemFailures: [] });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
 
   test('another delivery of the same message while the first holds its lease is retried, not acknowledged', async () => {

@@ -103,6 +103,15 @@ describe('executeStatement', () => {
     expect((await tableItems(dynamo, deps))[0].sqlStatement).toBe('create table a(i int);\ninsert into a values (1)');
   });
 
+  test('sqlStatements with parameters and AUTO_COMMIT: each statement commits on its own', async () => {
+    await route(deps, {
+      sqlStatements: ['insert into a values (:id)', 'vacuum a'], parameters: [{ name: 'id', value: 7 }], executionMode: 'AUTO_COMMIT',
+    });
+    expect(redshiftData).toHaveReceivedCommandWith(BatchExecuteStatementCommand, {
+      Sqls: ['insert into a values (:id)', 'vacuum a'], Parameters: [{ name: 'id', value: '7' }], ExecutionMode: 'AUTO_COMMIT',
+    });
+  });
+
   test('Serverless with a secret', async () => {
     const secret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rs-AbCdEf';
     const serverless = await makeDeps(dynamo, { env: { CLUSTER_IDENTIFIER: '', DB_USER: '', WORKGROUP_NAME: 'wg', SECRET_ARN: secret } });
@@ -174,7 +183,8 @@ describe('invalid invocations', () => {
     ['empty sqlStatements', { sqlStatements: [] }, /array of 1 to 40 SQL strings.*0 items/],
     ['41 sqlStatements', { sqlStatements: Array(41).fill('select 1') }, /41 items/],
     ['sqlStatements with an empty item', { sqlStatements: ['select 1', ''] }, /sqlStatements\[1\] must be a non-empty string/],
-    ['parameters with sqlStatements', { sqlStatements: ['select 1'], parameters: [{ name: 'a', value: '1' }] }, /BatchExecuteStatement takes no parameters/],
+    ['executionMode with one statement', { sqlStatement: 'select 1', executionMode: 'AUTO_COMMIT' }, /executionMode is only for a list of statements/],
+    ['an unknown executionMode', { sqlStatements: ['select 1'], executionMode: 'auto' }, /executionMode must be "TRANSACTION" or "AUTO_COMMIT"; got "auto"/],
     ['parameters not an array', { sqlStatement: 'select :a', parameters: { a: 1 } }, /parameters must be a non-empty array/],
     ['parameter name not an identifier', { sqlStatement: 'select :a', parameters: [{ name: 'a-b', value: '1' }] }, /name must be an identifier.*"a-b"/],
     ['parameter name twice', { sqlStatement: 'select :a', parameters: [{ name: 'a', value: '1' }, { name: 'a', value: '2' }] }, /given twice/],

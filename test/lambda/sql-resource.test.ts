@@ -81,9 +81,22 @@ describe('the request and its properties', () => {
     expect(resourceRequest(request('Create', { ...properties, OnCreate: 'select 1' }))).not.toHaveProperty('parameters');
   });
 
+  test('a list takes the parameters its statements name, and an ExecutionMode', () => {
+    const properties = {
+      OnCreate: ['insert into config values (:key, 1)', 'vacuum config', 'analyze config'],
+      OnDelete: 'delete from config where key = :key',
+      Parameters: { key: 'region', unused: 'x' },
+      ExecutionMode: 'AUTO_COMMIT',
+    };
+    expect(resourceRequest(request('Create', properties))).toMatchObject({
+      sql: properties.OnCreate, parameters: [{ name: 'key', value: 'region' }], executionMode: 'AUTO_COMMIT',
+    });
+    expect(resourceRequest(request('Delete', properties))).not.toHaveProperty('executionMode');
+  });
+
   test.each([
     ['no OnCreate', { OnDelete: 'drop table t' }, /OnCreate is required/],
-    ['a misspelt property', { ...TABLE, OnDeleet: 'x' }, /Unknown resource property "OnDeleet"; the properties are OnCreate, OnUpdate, OnDelete, Parameters/],
+    ['a misspelt property', { ...TABLE, OnDeleet: 'x' }, /Unknown resource property "OnDeleet"; the properties are OnCreate, OnUpdate, OnDelete, Parameters, ExecutionMode/],
     ['an empty statement', { OnCreate: '  ' }, /OnCreate must be a non-empty string of SQL/],
     ['an empty list', { OnCreate: [] }, /OnCreate must be one SQL statement, or a list of 1 to 40/],
     ['41 statements', { OnCreate: Array(41).fill('select 1') }, /got 41 items/],
@@ -92,7 +105,7 @@ describe('the request and its properties', () => {
     ['parameters that are not a map', { ...TABLE, Parameters: ['a'] }, /Parameters must be a map/],
     ['a bad parameter name', { ...TABLE, Parameters: { 'a-b': 'x' } }, /Parameters has the name "a-b"/],
     ['an empty parameter value', { ...TABLE, Parameters: { a: '' } }, /Parameters.a must be a non-empty string/],
-    ['parameters in a transaction', { OnCreate: ['select :a', 'select 2'], Parameters: { a: 'x' } }, /OnCreate is a list .* but it uses :a/],
+    ['an unknown ExecutionMode', { OnCreate: ['select 1', 'select 2'], ExecutionMode: 'EACH' }, /ExecutionMode must be "TRANSACTION" or "AUTO_COMMIT"; got "EACH"/],
   ])('refuses %s', (_, properties, message) => {
     expect(() => resourceRequest(request('Create', properties))).toThrow(InvalidRequest);
     expect(() => resourceRequest(request('Create', properties))).toThrow(message);
@@ -103,7 +116,7 @@ describe('the request and its properties', () => {
   });
 
   test('the property names are the contract\'s', () => {
-    expect(Object.values(ResourceProperty)).toEqual(['OnCreate', 'OnUpdate', 'OnDelete', 'Parameters']);
+    expect(Object.values(ResourceProperty)).toEqual(['OnCreate', 'OnUpdate', 'OnDelete', 'Parameters', 'ExecutionMode']);
   });
 });
 
@@ -178,7 +191,7 @@ describe('through the handler', () => {
     const result = await route(deps, request('Create', { ...TABLE, OnDeleet: 'x' }));
     expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'SalesTable:CREATE_FAILED' });
     expect(answers()[0].Reason).toBe('The SQL could not be started: InvalidRequest: Unknown resource property "OnDeleet"; '
-      + 'the properties are OnCreate, OnUpdate, OnDelete, Parameters.');
+      + 'the properties are OnCreate, OnUpdate, OnDelete, Parameters, ExecutionMode.');
     expect(redshiftData).not.toHaveReceivedCommand(ExecuteStatementCommand);
     expect(await tableItems(dynamo, deps)).toEqual([]);
   });

@@ -172,3 +172,71 @@ test('independent statements of one database run at the same time', async () => 
   expect(outputs.map((o) => o.Status)).toEqual(['FINISHED', 'FINISHED', 'FINISHED']);
   if (server.engine.kind === 'postgres') expect(Date.now() - started).toBeLessThan(4400);
 });
+
+describe('batch execution modes and parameters', () => {
+  const run = async (input: Record<string, unknown>) => {
+    const { Id } = await client.send(new BatchExecuteStatementCommand({ ...target, ...input } as never));
+    return client.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }));
+  };
+  const count = async (table: string) => Number((await server.query('dev', `select count(*) from ${table}`)).rows[0][0]);
+
+  test('TRANSACTION (the default): a failure rolls every statement back', async () => {
+    await server.query('dev', 'create table if not exists tx_mode (i int)');
+    const described = await run({ Sqls: ['insert into tx_mode values (1)', 'insert into no_such_table values (1)', 'insert into tx_mode values (2)'] });
+    expect(described.Status).toBe('FAILED');
+    expect(described.SubStatements!.map((s) => s.Status)).toEqual(['FINISHED', 'FAILED', 'ABORTED']);
+    expect(await count('tx_mode')).toBe(0);
+  });
+
+  test('AUTO_COMMIT: each statement commits; a failure stops the batch and keeps what ran before it', async () => {
+    await server.query('dev', 'create table if not exists auto_mode (i int)');
+    const described = await run({
+      Sqls: ['insert into auto_mode values (1)', 'insert into no_such_table values (1)', 'insert into auto_mode values (2)'], ExecutionMode: 'AUTO_COMMIT',
+    });
+    expect(described.Status).toBe('FAILED');
+    expect(described.SubStatements![2].Error).toMatch(/the statements before it were committed/);
+    expect(await count('auto_mode')).toBe(1);
+  });
+
+  test('VACUUM runs in an AUTO_COMMIT batch, not in a transaction', async () => {
+    await server.query('dev', 'create table if not exists vacuumed (i int)');
+    const inTransaction = await run({ Sqls: ['delete from vacuumed', 'vacuum vacuumed'] });
+    expect(inTransaction.Status).toBe('FAILED');
+    expect(inTransaction.Error).toMatch(/VACUUM cannot run inside a transaction block/);
+    const autoCommit = await run({ Sqls: ['delete from vacuumed', 'vacuum vacuumed', 'analyze vacuumed'], ExecutionMode: 'AUTO_COMMIT' });
+    expect(autoCommit.Status).toBe('FINISHED');
+  });
+
+  test('parameters for a batch: each statement binds the ones it names', async () => {
+    await server.query('dev', 'create table if not exists batch_params (k varchar(10), v int)');
+    const described = await run({
+      Sqls: ['insert into batch_params values (:k, 1)', 'update batch_params set v = :v where k = :k'],
+      Parameters: [{ name: 'k', value: 'a' }, { name: 'v', value: '5' }],
+    });
+    expect(described.Status).toBe('FINISHED');
+    expect((await server.query('dev', "select v from batch_params where k = 'a'")).rows[0][0]).toBe('5');
+  });
+
+  test('an unknown ExecutionMode is refused', async () => {
+    await expect(client.send(new BatchExecuteStatementCommand({ ...target, Sqls: ['select 1'], ExecutionMode: 'EACH' as never })))
+      .rejects.toBeInstanceOf(ValidationException);
+  });
+
+  test('two serializable transactions that conflict: one fails with Redshift\'s error 1023', async () => {
+    await server.query('dev', 'create table if not exists ledger (account int, amount int)');
+    const writer = (account: number) => client.send(new BatchExecuteStatementCommand({
+      ...target,
+      Sqls: [
+        'set transaction isolation level serializable',
+        'select sum(amount) from ledger',
+        'select pg_sleep(0.5)',
+        `insert into ledger values (${account}, (select coalesce(sum(amount), 0) + 1 from ledger))`,
+      ],
+    }));
+    const [a, b] = await Promise.all([writer(1), writer(2)]);
+    const described = await Promise.all([a, b].map(({ Id }) => client.send(new DescribeStatementCommand({ Id, WaitTimeSeconds: 20 }))));
+    const failed = described.filter((d) => d.Status === 'FAILED');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].Error).toMatch(/^ERROR: 1023\n {2}Detail: Serializable isolation violation/);
+  });
+});

@@ -204,8 +204,12 @@ test.each(steps.map((step, index) => [`${step.path}: ${step.step}`, index] as co
       scenario: `Killed on the ${step.path} ${step.step} (${RUNS} runs)`,
       expected: 'one accepted callback per statement; none twice; none lost',
       measured: {
-        runs: RUNS, crashed: errors.filter((e) => e.startsWith('Runtime.ExitError')).length, wrongCallbacks: 0,
-        lost: result.lost, duplicates: result.calledBackTwice, calledBack: result.calledBack,
+        runs: RUNS,
+        crashed: errors.filter((e) => e.startsWith('Runtime.ExitError')).length,
+        wrongCallbacks: 0,
+        lost: result.lost,
+        duplicates: result.calledBackTwice,
+        calledBack: result.calledBack,
       },
     });
     expect(errors).toEqual(errors.map(() => expect.stringMatching(/^Runtime.ExitError/)));

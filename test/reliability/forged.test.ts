@@ -41,8 +41,15 @@ afterAll(async () => {
 });
 
 const record = (body: string, messageId: string) => ({
-  messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:local-completion-queue', awsRegion: 'eu-west-1',
+  messageId,
+  receiptHandle: messageId,
+  body,
+  attributes: {},
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:local-completion-queue',
+  awsRegion: 'eu-west-1',
 });
 
 test(`forged completions by each way in, among the events of ${STATEMENTS} statements → ${STATEMENTS} right callbacks, none forged`, async () => {
@@ -71,8 +78,12 @@ test(`forged completions by each way in, among the events of ${STATEMENTS} state
   const foreignIds = new Set<string>();
   for (const event of real.slice(0, FOREIGN)) {
     const output = await attacker.send(new ExecuteStatementCommand({
-      ClusterIdentifier: LOCAL_TARGET.clusterIdentifier, Database: LOCAL_TARGET.database, DbUser: LOCAL_TARGET.dbUser,
-      Sql: `select ${FORGED_ROWS}`, StatementName: event.detail.statementName, WithEvent: true,
+      ClusterIdentifier: LOCAL_TARGET.clusterIdentifier,
+      Database: LOCAL_TARGET.database,
+      DbUser: LOCAL_TARGET.dbUser,
+      Sql: `select ${FORGED_ROWS}`,
+      StatementName: event.detail.statementName,
+      WithEvent: true,
     }));
     foreignIds.add(output.Id!);
   }
@@ -117,8 +128,12 @@ test(`forged completions by each way in, among the events of ${STATEMENTS} state
       + `${FOREIGN} real statements of another principal under waiting names (c); half the forged ids are the tasker's own other statements`,
     expected: `${STATEMENTS} right callbacks, each once; 0 forged callbacks; the forged events acknowledged (not retried, not dead-lettered)`,
     measured: {
-      ...result, rightCallbacks: right, forgedCallbacks: forged, forgedEvents: viaInvoke.length + viaQueue.length + foreign.length,
-      directInvocationsAcknowledged: direct.filter(Boolean).length, deadLetters: queue.deadLetters.length,
+      ...result,
+      rightCallbacks: right,
+      forgedCallbacks: forged,
+      forgedEvents: viaInvoke.length + viaQueue.length + foreign.length,
+      directInvocationsAcknowledged: direct.filter(Boolean).length,
+      deadLetters: queue.deadLetters.length,
     },
   });
   expect(result).toEqual({ statements: STATEMENTS, calledBack: STATEMENTS, calledBackTwice: 0, taskClosed: 0, deadLettered: 0, lost: 0 });

@@ -72,7 +72,12 @@ test.each([
   log.add({
     scenario: `${name}: ${STATEMENTS} statements ending within the 5 s fast-path wait, every callback throttled while they start`,
     expected: 'each task called back exactly once, by its status-change event (no sweep runs)',
-    measured: { statements: STATEMENTS, throttledCallbacks: throttledCalls, calledBack: callbacks.filter((c) => c >= 1).length, calledBackTwice: callbacks.filter((c) => c > 1).length },
+    measured: {
+      statements: STATEMENTS,
+      throttledCallbacks: throttledCalls,
+      calledBack: callbacks.filter((c) => c >= 1).length,
+      calledBackTwice: callbacks.filter((c) => c > 1).length,
+    },
   });
   expect(throttledCalls).toBeGreaterThanOrEqual(STATEMENTS);
   expect(callbacks).toEqual(tokens.map(() => 1));
