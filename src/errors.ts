@@ -22,6 +22,12 @@ export class SfnRedshiftTaskerErrors {
    */
   public static readonly STATEMENT_NOT_FOUND = ErrorName.STATEMENT_NOT_FOUND;
   /**
+   * The waiting task's error when its statement failed with Redshift's serializable isolation violation (error 1023,
+   * "conflict with concurrent transaction"): running it again can succeed. `RedshiftSqlTask` retries it by default
+   * (`conflictRetries`); the cause keeps Redshift's error text.
+   */
+  public static readonly SERIALIZATION_CONFLICT = ErrorName.SERIALIZATION_CONFLICT;
+  /**
    * The Data API's errors after which the statement did not start and a later attempt can succeed
    * (`ActiveStatementsExceededException`, `InternalServerException`, `DatabaseConnectionException`): retry them with
    * backoff (`RedshiftSqlTask` does by default).

@@ -67,3 +67,32 @@ export class TablePermission {
     return this.value;
   }
 }
+
+/**
+ * How a list of statements runs (the Data API's `ExecutionMode` of `BatchExecuteStatement`).
+ */
+export class BatchExecutionMode {
+  /** One transaction: all statements commit together, and any failure rolls them all back (the Data API's default). */
+  public static readonly TRANSACTION = new BatchExecutionMode('TRANSACTION');
+  /**
+   * Each statement commits on its own: statements Redshift refuses inside a transaction block (`VACUUM`,
+   * `CREATE DATABASE`, ...) can run. A failure stops the list; the statements before it stay committed.
+   */
+  public static readonly AUTO_COMMIT = new BatchExecutionMode('AUTO_COMMIT');
+
+  /**
+   * A mode given as a string — `TRANSACTION` or `AUTO_COMMIT` — or taken from the state (a JSONPath or JSONata
+   * expression, checked when the statement starts).
+   */
+  public static of(mode: string): BatchExecutionMode {
+    return new BatchExecutionMode(mode);
+  }
+
+  /** @param value the mode's name */
+  private constructor(public readonly value: string) {}
+
+  /** The mode's name. */
+  public toString(): string {
+    return this.value;
+  }
+}

@@ -1,8 +1,9 @@
 import { Annotations, CustomResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CustomResource as CustomResourceNames, ResourceProperty } from './contract';
+import { BatchExecutionMode } from './options';
 import { WARNING_PREFIX } from './private/defaults';
-import { checkParameters, checkResourceParameters, checkStatementList, throwIfInvalid } from './private/sql-validation';
+import { checkExecutionMode, checkParameters, checkResourceParameters, checkStatementList, throwIfInvalid } from './private/sql-validation';
 import { SfnRedshiftTasker } from './tasker';
 
 /**
@@ -17,7 +18,7 @@ export interface RedshiftSqlProps {
 
   /**
    * The SQL run when the resource is created: a list, even for one statement (`['create table ...']`), or several
-   * statements run in order as one transaction (any failure rolls them all back). A failed Create reports the physical id `<LogicalResourceId>:CREATE_FAILED`, and the
+   * statements run in order as one transaction (any failure rolls them all back; see `executionMode`). A failed Create reports the physical id `<LogicalResourceId>:CREATE_FAILED`, and the
    * rollback's Delete of that id runs no SQL.
    */
   readonly onCreate: string[];
@@ -49,6 +50,16 @@ export interface RedshiftSqlProps {
    * @default - no parameters
    */
   readonly parameters?: { [name: string]: string };
+
+  /**
+   * How a list of several statements runs: `BatchExecutionMode.TRANSACTION` (all or nothing) or
+   * `BatchExecutionMode.AUTO_COMMIT` (each statement commits on its own, so `VACUUM` or `CREATE DATABASE` can run; a
+   * failure stops the list and keeps what ran before it — make such SQL idempotent, `create ... if not exists`, since
+   * a retried request runs the whole list again). Applies to `onCreate`, `onUpdate` and `onDelete` alike.
+   *
+   * @default BatchExecutionMode.TRANSACTION
+   */
+  readonly executionMode?: BatchExecutionMode;
 
   /**
    * How long CloudFormation waits for the answer before it fails the request (1 second to 1 hour). A lost completion
@@ -90,6 +101,7 @@ export class RedshiftSql extends Construct {
     if (props.onDelete !== undefined) checkStatementList('onDelete', props.onDelete, errors);
     checkParameters('parameters', props.parameters, errors);
     checkResourceParameters({ onCreate: props.onCreate, onUpdate: props.onUpdate, onDelete: props.onDelete }, props.parameters, errors);
+    checkExecutionMode('executionMode', props.executionMode?.value, true, 'onCreate, onUpdate or onDelete', errors);
     const timeout = props.serviceTimeout;
     if (timeout !== undefined && !timeout.isUnresolved() && (timeout.toMilliseconds() < 1000 || timeout.toSeconds() > 3600)) {
       errors.push(`serviceTimeout must be from 1 second to 1 hour (CloudFormation's limit); got ${timeout.toHumanString()}. `
@@ -108,6 +120,7 @@ export class RedshiftSql extends Construct {
         ...props.onUpdate !== undefined ? { [ResourceProperty.ON_UPDATE]: statementsProperty(props.onUpdate) } : {},
         ...props.onDelete !== undefined ? { [ResourceProperty.ON_DELETE]: statementsProperty(props.onDelete) } : {},
         ...props.parameters !== undefined ? { [ResourceProperty.PARAMETERS]: props.parameters } : {},
+        ...props.executionMode !== undefined ? { [ResourceProperty.EXECUTION_MODE]: props.executionMode.value } : {},
       },
     });
     this.dependOnCallbackInfrastructure(props.tasker);

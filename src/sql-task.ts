@@ -1,10 +1,13 @@
-import { Annotations, Aws } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { Action, Field } from './contract';
+import { Action, ErrorName, Field } from './contract';
+import { BatchExecutionMode } from './options';
 import { WARNING_PREFIX } from './private/defaults';
-import { checkParameters, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid } from './private/sql-validation';
+import {
+  checkExecutionMode, checkParameters, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid,
+} from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
 } from './private/task-support';
@@ -24,8 +27,9 @@ export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
   readonly sql?: string;
 
   /**
-   * 1 to 40 SQL statements run in order as one transaction (`BatchExecuteStatement`): any failure rolls them all
-   * back. Give exactly one of `sql` and `sqlStatements`; `parameters` only work with `sql`.
+   * 1 to 40 SQL statements run in order with `BatchExecuteStatement`: as one transaction (any failure rolls them all
+   * back), or each on its own with `executionMode: BatchExecutionMode.AUTO_COMMIT`. Give exactly one of `sql` and
+   * `sqlStatements`; `parameters` work with both (each statement binds the ones it names).
    *
    * @default - none: `sql` must be given
    */
@@ -39,6 +43,25 @@ export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
    * @default - no parameters
    */
   readonly parameters?: { [name: string]: string };
+
+  /**
+   * How `sqlStatements` run: `BatchExecutionMode.TRANSACTION` (all or nothing) or `BatchExecutionMode.AUTO_COMMIT`
+   * (each statement commits on its own; a failure stops the list and keeps what ran before it). Only with
+   * `sqlStatements`.
+   *
+   * @default BatchExecutionMode.TRANSACTION
+   */
+  readonly executionMode?: BatchExecutionMode;
+
+  /**
+   * How many times the state runs the SQL again when it fails with a serializable isolation violation (Redshift's
+   * error 1023, "conflict with concurrent transaction"; the error `SerializationConflict`), with an exponential
+   * backoff from 2 seconds and full jitter. Each retry starts a new statement. No other failure is retried. 0 turns
+   * it off (then `Catch` or `addRetry` on `SfnRedshiftTaskerErrors.SERIALIZATION_CONFLICT` yourself).
+   *
+   * @default 3
+   */
+  readonly conflictRetries?: number;
 
   /**
    * Whether to refuse starting while the same SQL text already runs on the same target and database
@@ -113,6 +136,16 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
     this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
     this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
     if (props.retryOnServiceExceptions ?? true) addServiceRetries(this);
+    const conflictRetries = props.conflictRetries ?? DEFAULT_CONFLICT_RETRIES;
+    if (this.callback && conflictRetries > 0) {
+      this.addRetry({
+        errors: [ErrorName.SERIALIZATION_CONFLICT],
+        interval: Duration.seconds(2),
+        maxAttempts: conflictRetries,
+        backoffRate: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    }
   }
 
   /**
@@ -120,16 +153,17 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
    */
   protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
-    const { sql, sqlStatements, parameters, singleton } = this.props;
+    const { sql, sqlStatements, parameters, singleton, executionMode } = this.props;
     const payload = {
       ...sql !== undefined ? { [Field.SQL_STATEMENT]: sql } : { [Field.SQL_STATEMENTS]: sqlStatements },
       ...parameters !== undefined
         ? { [Field.PARAMETERS]: Object.entries(parameters).map(([name, value]) => ({ name, value })) } : {},
+      ...executionMode !== undefined ? { [Field.EXECUTION_MODE]: executionMode.value } : {},
       ...singleton ? { [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT } : {},
       ...this.callback ? { [Field.TASK_TOKEN]: taskTokenValue(queryLanguage) } : {},
       [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),
     };
-    rejectJsonPathInJsonata(queryLanguage, { sql, sqlStatements, parameters }, this.node.path);
+    rejectJsonPathInJsonata(queryLanguage, { sql, sqlStatements, parameters, executionMode: executionMode?.value }, this.node.path);
     const functionArn = this.props.tasker.lambdaFunction.functionArn;
     if (!this.callback) return { Resource: functionArn, ...this._renderParametersOrArguments(payload, queryLanguage) };
     return {
@@ -154,6 +188,10 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
   }
 }
 
+/** Retries of a serializable isolation violation by default, and at most. */
+const DEFAULT_CONFLICT_RETRIES = 3;
+const MAX_CONFLICT_RETRIES = 10;
+
 /** The SQL props of a task: exactly one of `sql` and `sqlStatements`, a valid list, valid parameters. */
 function checkRunProps(props: RedshiftSqlTaskOptions, errors: string[]): void {
   if (props.tasker === undefined) errors.push('tasker is required; got undefined. Pass the SfnRedshiftTasker that runs the SQL.');
@@ -167,10 +205,12 @@ function checkRunProps(props: RedshiftSqlTaskOptions, errors: string[]): void {
   if (props.sql !== undefined) checkSql('sql', props.sql, errors);
   if (props.sqlStatements !== undefined) {
     checkStatementList('sqlStatements', props.sqlStatements, errors);
-    if (props.parameters !== undefined) {
-      errors.push('parameters cannot be used with sqlStatements: the Data API\'s BatchExecuteStatement takes no '
-        + 'parameters; got both. Use sql for a parameterised statement.');
-    }
+  }
+  checkExecutionMode('executionMode', props.executionMode?.value, props.sqlStatements !== undefined, 'sqlStatements', errors);
+  const retries = props.conflictRetries;
+  if (retries !== undefined && !Token.isUnresolved(retries) && (!Number.isInteger(retries) || retries < 0 || retries > MAX_CONFLICT_RETRIES)) {
+    errors.push(`conflictRetries must be a whole number from 0 to ${MAX_CONFLICT_RETRIES}; got ${retries}. Use 0 to turn `
+      + 'the retry off, or a small number such as 3.');
   }
   checkParameters('parameters', props.parameters, errors);
   checkTaskParameters(props.sql, props.sqlStatements, props.parameters, errors);

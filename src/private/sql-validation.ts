@@ -6,7 +6,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { namedParameters } from './sql-parameters';
-import { Limits, PARAMETER_NAME, show } from '../contract';
+import { EXECUTION_MODES, Limits, PARAMETER_NAME, show } from '../contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -164,4 +164,18 @@ export function checkResourceParameters(lists: { [name: string]: readonly string
     checkGiven(statements, keys, errors).forEach((parameter) => used.add(parameter));
   }
   if (complete) checkUsed(keys, used, `none of ${Object.keys(lists).join(', ')} uses`, asKeys(keys), errors);
+}
+
+/** An execution mode: `TRANSACTION` or `AUTO_COMMIT` (or a token, checked at run time), only for a list of statements. */
+export function checkExecutionMode(name: string, mode: string | undefined, isList: boolean, listName: string, errors: string[]): void {
+  if (mode === undefined) return;
+  if (!isList) {
+    errors.push(`${name} is only for a list of statements (${listName}); got ${show(mode)} without one. Remove ${name}, or `
+      + `give the SQL as ${listName}.`);
+    return;
+  }
+  if (isLiteral(mode) && !(EXECUTION_MODES as readonly string[]).includes(mode)) {
+    errors.push(`${name} must be ${EXECUTION_MODES.join(' or ')}; got ${show(mode)}. Use BatchExecutionMode.TRANSACTION or `
+      + 'BatchExecutionMode.AUTO_COMMIT.');
+  }
 }

@@ -14,7 +14,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { newStack } from './helpers';
 import {
-  LogLevel, RedshiftSql, RedshiftSqlProps, RedshiftSqlTask, RedshiftSqlTaskProps, RedshiftStatementTask, RedshiftStatementTaskProps,
+  BatchExecutionMode, LogLevel, RedshiftSql, RedshiftSqlProps, RedshiftSqlTask, RedshiftSqlTaskProps, RedshiftStatementTask,
+  RedshiftStatementTaskProps,
   SfnRedshiftTasker, SfnRedshiftTaskerProps, StatementAction, TablePermission,
 } from '../../src';
 import { errorSites } from '../support/error-sites';
@@ -119,7 +120,10 @@ const CASES: [string, Attempt][] = [
   ['sqlStatements not a list', sqlTask({ sqlStatements: 'select 1' as unknown as string[] })],
   ['an empty list', sqlTask({ sqlStatements: [] })],
   ['a list of 41 statements', sqlTask({ sqlStatements: Array(41).fill('select 1') })],
-  ['parameters with sqlStatements', sqlTask({ sqlStatements: ['select 1'], parameters: { a: '1' } })],
+  ['a parameter no statement of the list uses', sqlTask({ sqlStatements: ['select 1'], parameters: { a: '1' } })],
+  ['an execution mode without a list', sqlTask({ sql: 'select 1', executionMode: BatchExecutionMode.AUTO_COMMIT })],
+  ['an unknown execution mode', sqlTask({ sqlStatements: ['select 1'], executionMode: BatchExecutionMode.of('EACH') })],
+  ['a fractional number of conflict retries', sqlTask({ sql: 'select 1', conflictRetries: 1.5 })],
   ['empty parameters', sqlTask({ sql: 'select 1', parameters: {} })],
   ['an invalid parameter name', sqlTask({ sql: 'select 1', parameters: { 'two words': '1' } })],
   ['a parameter that is not a string', sqlTask({ sql: 'select :a', parameters: { a: 1 as unknown as string } })],

@@ -8,7 +8,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { getAttArn, newStack } from './helpers';
-import { RedshiftSql, RedshiftSqlProps, SfnRedshiftTasker } from '../../src';
+import { BatchExecutionMode, RedshiftSql, RedshiftSqlProps, SfnRedshiftTasker } from '../../src';
 import { nag } from '../support/nag';
 
 const TARGET = { clusterIdentifier: 'my-cluster', dbName: 'dev', dbUser: 'admin' };
@@ -57,6 +57,22 @@ test('lists (one transaction each), an OnUpdate, parameters (tokens too) and the
     OnUpdate: 'create or replace view v as select :source as source, :region as region',
     OnDelete: 'drop view if exists v',
     Parameters: { source: { Ref: logicalIdOf(stack, bucket) }, region: 'EMEA' },
+  }));
+});
+
+test('a list in AUTO_COMMIT mode with parameters: VACUUM can run, each statement commits', () => {
+  const { stack, tasker } = setup();
+  const maintenance = new RedshiftSql(stack, 'Maintenance', {
+    tasker,
+    onCreate: ['delete from events where day < :cutoff', 'vacuum delete only events', 'analyze events'],
+    parameters: { cutoff: '2026-01-01' },
+    executionMode: BatchExecutionMode.AUTO_COMMIT,
+    serviceTimeout: Duration.minutes(30),
+  });
+  expect(resourceOf(stack, maintenance).Properties).toEqual(expect.objectContaining({
+    OnCreate: ['delete from events where day < :cutoff', 'vacuum delete only events', 'analyze events'],
+    Parameters: { cutoff: '2026-01-01' },
+    ExecutionMode: 'AUTO_COMMIT',
   }));
 });
 

@@ -7,8 +7,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { getAttArn, newStack } from './helpers';
-import { RedshiftSqlTask, RedshiftSqlTaskProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors } from '../../src';
-import { DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
+import { BatchExecutionMode, RedshiftSqlTask, RedshiftSqlTaskProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors } from '../../src';
+import { CONFLICT_RETRY, DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
 
 const CALLBACK = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke.waitForTaskToken']] };
 const HOUR = sfn.Timeout.duration(Duration.hours(1));
@@ -87,7 +87,7 @@ describe.each(CASES)('$name', ({ jsonPath, jsonata, payload }) => {
         Payload: { ...payload.jsonPath, 'taskToken.$': '$$.Task.Token', 'executionArn.$': '$$.Execution.Id' },
       },
       TimeoutSeconds: 3600,
-      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
+      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY, CONFLICT_RETRY],
       End: true,
     });
   });
@@ -104,7 +104,7 @@ describe.each(CASES)('$name', ({ jsonPath, jsonata, payload }) => {
         Payload: { ...payload.jsonata, taskToken: '{% $states.context.Task.Token %}', executionArn: '{% $states.context.Execution.Id %}' },
       },
       TimeoutSeconds: 3600,
-      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
+      Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY, CONFLICT_RETRY],
       End: true,
     });
   });
@@ -191,11 +191,34 @@ describe('task options', () => {
 
   test('retryOnServiceExceptions: false leaves the retries to the user', () => {
     const { stack, tasker } = setup();
-    const task = RedshiftSqlTask.jsonPath(stack, 'RunSql', { tasker, sql: 'select 1', taskTimeout: HOUR, retryOnServiceExceptions: false });
+    const task = RedshiftSqlTask.jsonPath(stack, 'RunSql', {
+      tasker, sql: 'select 1', taskTimeout: HOUR, retryOnServiceExceptions: false, conflictRetries: 0,
+    });
     task.addRetry({ errors: [SfnRedshiftTaskerErrors.CONCURRENT_EXECUTION], interval: Duration.minutes(1) });
     expect(stack.resolve(task.toStateJson())).toEqual(expect.objectContaining({
       Retry: [{ ErrorEquals: ['ConcurrentExecution'], IntervalSeconds: 60 }],
     }));
+  });
+
+  test('a serializable isolation violation is retried 3 times by default (a new statement each time); conflictRetries sets it', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'RunSql', { tasker, sql: 'select 1', taskTimeout: HOUR, conflictRetries: 5 });
+    expect(stack.resolve(task.toStateJson()).Retry).toEqual([LAMBDA_SERVICE_RETRY, DATA_API_RETRY, { ...CONFLICT_RETRY, MaxAttempts: 5 }]);
+    expect(SfnRedshiftTaskerErrors.SERIALIZATION_CONFLICT).toBe('SerializationConflict');
+  });
+
+  test('sqlStatements with parameters and AUTO_COMMIT', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'Maintain', {
+      tasker,
+      taskTimeout: HOUR,
+      sqlStatements: ['delete from t where day < :day', 'vacuum t'],
+      parameters: { day: '2026-01-01' },
+      executionMode: BatchExecutionMode.AUTO_COMMIT,
+    });
+    expect(stack.resolve(task.toStateJson()).Parameters.Payload).toMatchObject({
+      sqlStatements: ['delete from t where day < :day', 'vacuum t'], parameters: [{ name: 'day', value: '2026-01-01' }], executionMode: 'AUTO_COMMIT',
+    });
   });
 });
 
@@ -228,7 +251,9 @@ describe('synth-time checks', () => {
     ['an empty list', { sqlStatements: [] }, /sqlStatements must hold 1 to 40 statements .*; got 0\. Give at least one/],
     ['41 statements', { sqlStatements: Array(41).fill('select 1') }, /got 41\. Split them/],
     ['an empty statement in the list', { sqlStatements: ['select 1', ''] }, /sqlStatements\[1\] must be one SQL statement/],
-    ['parameters with a list', { sqlStatements: ['select :a'], parameters: { a: '1' } }, /parameters cannot be used with sqlStatements/],
+    ['an execution mode for one statement', { sql: 'select 1', executionMode: BatchExecutionMode.AUTO_COMMIT }, /executionMode is only for a list of statements \(sqlStatements\); got "AUTO_COMMIT"/],
+    ['an unknown execution mode', { sqlStatements: ['select 1'], executionMode: BatchExecutionMode.of('auto') }, /executionMode must be TRANSACTION or AUTO_COMMIT; got "auto"/],
+    ['conflictRetries over 10', { sql: 'select 1', conflictRetries: 11 }, /conflictRetries must be a whole number from 0 to 10; got 11/],
     ['a bad parameter name', { sql: 'select :a', parameters: { 'my-param': '1' } }, /invalid parameter name; got "my-param"\. A name is a letter or underscore/],
     ['an empty parameter value', { sql: 'select :a', parameters: { a: '' } }, /parameters\.a must not be empty: the Data API has no empty or NULL parameter values; got ''/],
     ['RUN_JOB', { sql: 'select 1', integrationPattern: sfn.IntegrationPattern.RUN_JOB }, /integrationPattern must be WAIT_FOR_TASK_TOKEN or REQUEST_RESPONSE; got RUN_JOB/],

@@ -11,7 +11,7 @@ import {
 } from '../../example/machines';
 import { asl as interpreter } from '../../local/stepfunctions/asl';
 import { Action, ErrorName, Field, LATEST } from '../../src/contract';
-import { DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors } from '../support/asl';
+import { CONFLICT_RETRY, DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors } from '../support/asl';
 
 const { integ, resources } = synthesizeExample();
 const fnArn = (fn: unknown) => `\${${logicalId(integ.stack, fn)}.Arn}`;
@@ -38,8 +38,11 @@ function successors(state: any): string[] {
     .filter((next): next is string => typeof next === 'string');
 }
 
-/** A callback task's expected shape. */
-function callbackTask(functionArn: string, payload: Record<string, unknown>, timeoutSeconds: number) {
+/** A callback task's expected shape (`RedshiftSqlTask`'s retries, or a hand-written task's `retry`). */
+function callbackTask(
+  functionArn: string, payload: Record<string, unknown>, timeoutSeconds: number,
+  retry: unknown[] = [LAMBDA_SERVICE_RETRY, DATA_API_RETRY, CONFLICT_RETRY],
+) {
   return expect.objectContaining({
     Type: 'Task',
     Resource: CALLBACK_RESOURCE,
@@ -48,7 +51,7 @@ function callbackTask(functionArn: string, payload: Record<string, unknown>, tim
       Payload: { [`${Field.TASK_TOKEN}.$`]: '$$.Task.Token', [`${Field.EXECUTION_ARN}.$`]: '$$.Execution.Id', ...payload },
     },
     TimeoutSeconds: timeoutSeconds,
-    Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
+    Retry: retry,
   });
 }
 
@@ -74,7 +77,7 @@ function jsonataCallbackTask(functionArn: string, payload: Record<string, unknow
       Payload: { ...payload, [Field.TASK_TOKEN]: '{% $states.context.Task.Token %}', [Field.EXECUTION_ARN]: '{% $states.context.Execution.Id %}' },
     },
     TimeoutSeconds: timeoutSeconds,
-    Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY],
+    Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY, CONFLICT_RETRY],
   });
 }
 
@@ -204,7 +207,9 @@ describe(`${SingleSuccessMachine.ID} (single success, then the result of LATEST)
 
   test('states', () => {
     expect(asl.StartAt).toBe('SimpleSuccessfullRsTaskProcedure');
-    expect(asl.States.SimpleSuccessfullRsTaskProcedure).toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: SUCCEEDING_STATEMENT }, 3600));
+    // A hand-written tasks.LambdaInvoke: its own retries (the Lambda service errors, then the Data API's).
+    expect(asl.States.SimpleSuccessfullRsTaskProcedure).toEqual(
+      callbackTask(RSTASK, { [Field.SQL_STATEMENT]: SUCCEEDING_STATEMENT }, 3600, [LAMBDA_SERVICE_RETRY, DATA_API_RETRY]));
     expect(asl.States.SimpleSuccessfullRsTaskProcedure).toEqual(expect.objectContaining({
       ResultPath: '$.executionDetails', Next: 'simpleSuccessfullRsTaskGetResult', Catch: [catchTo(['States.ALL'], 'Failure1')],
     }));

@@ -36,6 +36,15 @@ export const LAMBDA_SERVICE_RETRY = {
   BackoffRate: 2,
 };
 
+/** The retry of a serializable isolation violation (`RedshiftSqlTask`'s third, when it waits for the callback). */
+export const CONFLICT_RETRY = {
+  ErrorEquals: ['SerializationConflict'],
+  IntervalSeconds: 2,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+  JitterStrategy: 'FULL',
+};
+
 /** The retry of the Data API's errors after which the statement did not start (the second of the tasker's tasks). */
 export const DATA_API_RETRY = {
   ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
