@@ -152,7 +152,7 @@ export async function completeStatement(
   const now = deps.now();
   const attempt = `${options.path}:${randomUUID()}`;
   const completedTtl = Math.floor(now / 1000) + deps.config.ttlDays * 86_400;
-  const result = await table.claimCompletion(name, {
+  const claim: Claim = {
     attempt,
     statementId: received.detail.statementId,
     trusted: options.deliveryId === undefined,
@@ -161,17 +161,9 @@ export async function completeStatement(
     now,
     leaseUntil: leaseUntil(deps),
     ...options.deliveryId !== undefined ? { deliveryId: options.deliveryId } : {},
-  });
-  const taken = result.kind === 'expired' ? await takeOverIfUnanswered(deps, name, result, {
-    attempt,
-    statementId: received.detail.statementId,
-    trusted: options.deliveryId === undefined,
-    event: received,
-    ttl: completedTtl,
-    now,
-    leaseUntil: leaseUntil(deps),
-    ...options.deliveryId !== undefined ? { deliveryId: options.deliveryId } : {},
-  }) : result;
+  };
+  const result = await table.claimCompletion(name, claim);
+  const taken = result.kind === 'expired' ? await takeOverIfUnanswered(deps, name, result, claim) : result;
   if (taken.kind !== 'claimed') return taken;
   const claimed = taken.statement;
   const final = options.deliveryId !== undefined;
