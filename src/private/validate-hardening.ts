@@ -1,0 +1,85 @@
+/**
+ * Synth-time validation of the hardening props: `customerManagedKey` against the other encryption props, and the
+ * functions' reserved concurrency against the completion event source. Same rules as `validate.ts`: tokens are
+ * skipped, and each message says what is wrong, the value received and the fix.
+ */
+import { Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { show } from '../contract';
+import { SfnRedshiftTaskerProps } from '../tasker-props';
+
+/** A soft problem, as `validate.ts` reports them. */
+interface Warning {
+  readonly id: string;
+  readonly message: string;
+}
+
+function checkCustomerManagedKey(props: SfnRedshiftTaskerProps, errors: string[]): void {
+  const key = props.customerManagedKey;
+  if (key === undefined) return;
+  const what = `customerManagedKey (${key.node.path})`;
+  if (props.encryptionKey !== undefined) {
+    errors.push(`${what} and encryptionKey (${props.encryptionKey.node.path}) cannot both be set: customerManagedKey `
+      + 'already encrypts the queues. Remove encryptionKey, or pass that key as customerManagedKey.');
+  }
+  if (props.encryptionKeyProps !== undefined) {
+    errors.push(`${what} and encryptionKeyProps cannot both be set: with customerManagedKey the construct creates no `
+      + 'key for encryptionKeyProps to configure. Remove encryptionKeyProps, and configure your key where you create it.');
+  }
+  if (props.enableEncryptionWithCustomerManagedKey === false) {
+    errors.push(`${what} encrypts the queues, but enableEncryptionWithCustomerManagedKey is false (SQS-managed `
+      + 'encryption). Remove enableEncryptionWithCustomerManagedKey, or remove customerManagedKey.');
+  }
+  const table = props.dynamoTableProps;
+  const tableFields = [
+    ...table?.encryption !== undefined ? [`encryption (${show(table.encryption)})`] : [],
+    ...table?.encryptionKey !== undefined ? [`encryptionKey (${table.encryptionKey.node.path})`] : [],
+  ];
+  if (tableFields.length > 0) {
+    errors.push(`${what} encrypts the tracking table, so dynamoTableProps.${tableFields.join(' and ')} would conflict `
+      + 'with it. Remove them from dynamoTableProps (the table is then TableEncryption.CUSTOMER_MANAGED with '
+      + 'customerManagedKey), or remove customerManagedKey.');
+  }
+}
+
+/** The options of the function that consumes the completion queue, when the construct creates it. */
+function createdCompleter(props: SfnRedshiftTaskerProps): { name: string; options: lambda.FunctionOptions; starts: boolean } | undefined {
+  if (props.createCallbackInfra === false || props.completerExistingLambdaObj !== undefined) return undefined;
+  if (props.completerLambdaFunctionProps !== undefined) {
+    return { name: 'completerLambdaFunctionProps', options: props.completerLambdaFunctionProps, starts: false };
+  }
+  if (props.starterExistingLambdaObj !== undefined || props.starterLambdaFunctionProps === undefined) return undefined;
+  return { name: 'starterLambdaFunctionProps', options: props.starterLambdaFunctionProps, starts: true };
+}
+
+function checkReservedConcurrency(props: SfnRedshiftTaskerProps, errors: string[], warnings: Warning[]): void {
+  for (const name of ['starterLambdaFunctionProps', 'completerLambdaFunctionProps'] as const) {
+    const reserved = props[name]?.reservedConcurrentExecutions;
+    if (reserved === 0) {
+      errors.push(`${name}.reservedConcurrentExecutions is 0, which throttles every invocation of the function: no `
+        + 'statement would start or complete. Give it at least the concurrency you need, or omit it.');
+    }
+  }
+  const completer = createdCompleter(props);
+  const reserved = completer?.options.reservedConcurrentExecutions;
+  if (completer === undefined || reserved === undefined || reserved === 0 || Token.isUnresolved(reserved)) return;
+  const max = props.completerMaxConcurrency;
+  if (max !== undefined && Token.isUnresolved(max)) return;
+  const tooHigh = max === undefined || (completer.starts ? max >= reserved : max > reserved);
+  if (!tooHigh) return;
+  const bound = completer.starts ? 'below' : 'at most';
+  warnings.push({
+    id: 'completerConcurrency',
+    message: `${completer.name}.reservedConcurrentExecutions is ${reserved}, and the SQS event source of the completion `
+      + `queue may invoke the function ${max === undefined ? 'with up to 1,000 concurrent batches (completerMaxConcurrency is not set)' : `${max} times at once (completerMaxConcurrency)`}`
+      + `${completer.starts ? ', besides the starts and sweeps it runs' : ''}. A throttled batch returns to the queue and `
+      + 'counts towards maxReceiveCount, so completion events can reach the dead-letter queue without a failed callback. '
+      + `Set completerMaxConcurrency ${bound} ${reserved}${completer.starts ? ', or give completions a separate completer' : ''}.`,
+  });
+}
+
+/** Checks the hardening props; adds to `errors` and `warnings` as `validateProps` does. */
+export function checkHardening(props: SfnRedshiftTaskerProps, errors: string[], warnings: Warning[]): void {
+  checkCustomerManagedKey(props, errors);
+  checkReservedConcurrency(props, errors, warnings);
+}
