@@ -67,14 +67,16 @@ function checkReservedConcurrency(props: SfnRedshiftTaskerProps, errors: string[
   if (max !== undefined && Token.isUnresolved(max)) return;
   const tooHigh = max === undefined || (completer.starts ? max >= reserved : max > reserved);
   if (!tooHigh) return;
-  const bound = completer.starts ? 'below' : 'at most';
+  // The event source invokes at least 2 batches at once (the minimum of completerMaxConcurrency).
+  const fix = completer.starts
+    ? `${reserved >= 3 ? `Set completerMaxConcurrency below ${reserved}` : 'Raise the reservation to at least 3 and set completerMaxConcurrency below it'}, or give completions a separate completer.`
+    : `${reserved >= 2 ? `Set completerMaxConcurrency at most ${reserved}` : 'Raise the reservation to at least 2 and set completerMaxConcurrency at most that'}.`;
   warnings.push({
     id: 'completerConcurrency',
     message: `${completer.name}.reservedConcurrentExecutions is ${reserved}, and the SQS event source of the completion `
       + `queue may invoke the function ${max === undefined ? 'with up to 1,000 concurrent batches (completerMaxConcurrency is not set)' : `${max} times at once (completerMaxConcurrency)`}`
       + `${completer.starts ? ', besides the starts and sweeps it runs' : ''}. A throttled batch returns to the queue and `
-      + 'counts towards maxReceiveCount, so completion events can reach the dead-letter queue without a failed callback. '
-      + `Set completerMaxConcurrency ${bound} ${reserved}${completer.starts ? ', or give completions a separate completer' : ''}.`,
+      + `counts towards maxReceiveCount, so completion events can reach the dead-letter queue without a failed callback. ${fix}`,
   });
 }
 

@@ -12,8 +12,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scanTemplates } from './checkov';
 import { lintTemplates } from './cfn-lint';
+import { scanTemplates } from './checkov';
 import { Language, Packages, buildPackages, humanSize, testGo, testJava, testPython } from './languages';
 import { Interrupted, Outcome, ROOT, StepFailure, step } from './process';
 import * as toolchains from './toolchains';

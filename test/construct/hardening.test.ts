@@ -261,6 +261,17 @@ describe('reserved concurrency and the completion event source', () => {
     )]);
   });
 
+  test('asks for a larger reservation when the event source\'s minimum of 2 batches cannot stay below it', () => {
+    // GIVEN
+    const stack = newStack();
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: CLUSTER, starterLambdaFunctionProps: { reservedConcurrentExecutions: 2 } });
+    // THEN
+    expect(warnings(stack)).toEqual([expect.stringMatching(
+      /Raise the reservation to at least 3 and set completerMaxConcurrency below it, or give completions a separate completer\./,
+    )]);
+  });
+
   test('does not warn when completerMaxConcurrency is below it', () => {
     // GIVEN
     const stack = newStack();
