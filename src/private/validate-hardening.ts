@@ -17,28 +17,30 @@ interface Warning {
 function checkCustomerManagedKey(props: SfnRedshiftTaskerProps, errors: string[]): void {
   const key = props.customerManagedKey;
   if (key === undefined) return;
-  const what = `customerManagedKey (${key.node.path})`;
+  const got = `got customerManagedKey ${key.node.path}`;
   if (props.encryptionKey !== undefined) {
-    errors.push(`${what} and encryptionKey (${props.encryptionKey.node.path}) cannot both be set: customerManagedKey `
-      + 'already encrypts the queues. Remove encryptionKey, or pass that key as customerManagedKey.');
+    errors.push('customerManagedKey and encryptionKey cannot both be set: customerManagedKey already encrypts the queues; '
+      + `${got} and encryptionKey ${props.encryptionKey.node.path}. Remove encryptionKey, or pass that key as customerManagedKey.`);
   }
   if (props.encryptionKeyProps !== undefined) {
-    errors.push(`${what} and encryptionKeyProps cannot both be set: with customerManagedKey the construct creates no `
-      + 'key for encryptionKeyProps to configure. Remove encryptionKeyProps, and configure your key where you create it.');
+    errors.push('customerManagedKey and encryptionKeyProps cannot both be set: with customerManagedKey the construct creates '
+      + `no key for encryptionKeyProps to configure; ${got} and encryptionKeyProps ${show(props.encryptionKeyProps)}. `
+      + 'Remove encryptionKeyProps, and configure your key where you create it.');
   }
   if (props.enableEncryptionWithCustomerManagedKey === false) {
-    errors.push(`${what} encrypts the queues, but enableEncryptionWithCustomerManagedKey is false (SQS-managed `
-      + 'encryption). Remove enableEncryptionWithCustomerManagedKey, or remove customerManagedKey.');
+    errors.push('customerManagedKey encrypts the queues, so they cannot use SQS-managed encryption; '
+      + `${got} and enableEncryptionWithCustomerManagedKey: false. Remove enableEncryptionWithCustomerManagedKey, or `
+      + 'remove customerManagedKey.');
   }
   const table = props.dynamoTableProps;
   const tableFields = [
-    ...table?.encryption !== undefined ? [`encryption (${show(table.encryption)})`] : [],
-    ...table?.encryptionKey !== undefined ? [`encryptionKey (${table.encryptionKey.node.path})`] : [],
+    ...table?.encryption !== undefined ? [`dynamoTableProps.encryption ${show(table.encryption)}`] : [],
+    ...table?.encryptionKey !== undefined ? [`dynamoTableProps.encryptionKey ${table.encryptionKey.node.path}`] : [],
   ];
   if (tableFields.length > 0) {
-    errors.push(`${what} encrypts the tracking table, so dynamoTableProps.${tableFields.join(' and ')} would conflict `
-      + 'with it. Remove them from dynamoTableProps (the table is then TableEncryption.CUSTOMER_MANAGED with '
-      + 'customerManagedKey), or remove customerManagedKey.');
+    errors.push('customerManagedKey encrypts the tracking table, so the table props cannot choose its encryption; '
+      + `${got} and ${tableFields.join(' and ')}. Remove them from dynamoTableProps (the table is then `
+      + 'TableEncryption.CUSTOMER_MANAGED with customerManagedKey), or remove customerManagedKey.');
   }
 }
 
@@ -56,8 +58,8 @@ function checkReservedConcurrency(props: SfnRedshiftTaskerProps, errors: string[
   for (const name of ['starterLambdaFunctionProps', 'completerLambdaFunctionProps'] as const) {
     const reserved = props[name]?.reservedConcurrentExecutions;
     if (reserved === 0) {
-      errors.push(`${name}.reservedConcurrentExecutions is 0, which throttles every invocation of the function: no `
-        + 'statement would start or complete. Give it at least the concurrency you need, or omit it.');
+      errors.push(`${name}.reservedConcurrentExecutions must be at least 1 (0 throttles every invocation of the `
+        + 'function: no statement would start or complete); got 0. Give it the concurrency the function needs, or omit it.');
     }
   }
   const completer = createdCompleter(props);

@@ -143,6 +143,7 @@ export const VARIANTS: Readonly<Record<string, (stack: Stack) => void>> = {
       vpcId: 'vpc-0123456789abcdef0',
       availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      privateSubnetRouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0123456789abcdef1'],
     });
     const failedInvocations = new sqs.Queue(stack, 'FailedInvocations', {
       encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14),

@@ -305,28 +305,28 @@ describe('validation of the hardening props', () => {
 
   test('fails when customerManagedKey and encryptionKey are both given', () => {
     expect(create((stack) => ({ encryptionKey: new kms.Key(stack, 'QueueKey') })))
-      .toThrow(/customerManagedKey \(TestStack\/TaskerKey\) and encryptionKey \(TestStack\/QueueKey\) cannot both be set.*Remove encryptionKey/);
+      .toThrow(/customerManagedKey and encryptionKey cannot both be set: .*got customerManagedKey TestStack\/TaskerKey and encryptionKey TestStack\/QueueKey\. Remove encryptionKey/);
   });
 
   test('fails when customerManagedKey and encryptionKeyProps are both given', () => {
     expect(create(() => ({ encryptionKeyProps: { description: 'x' } })))
-      .toThrow(/customerManagedKey \(TestStack\/TaskerKey\) and encryptionKeyProps cannot both be set/);
+      .toThrow(/customerManagedKey and encryptionKeyProps cannot both be set: .*got customerManagedKey TestStack\/TaskerKey and encryptionKeyProps \{"description":"x"\}\. Remove encryptionKeyProps/);
   });
 
   test('fails when customerManagedKey comes with SQS-managed encryption', () => {
     expect(create(() => ({ enableEncryptionWithCustomerManagedKey: false })))
-      .toThrow(/enableEncryptionWithCustomerManagedKey is false \(SQS-managed encryption\)\. Remove enableEncryptionWithCustomerManagedKey/);
+      .toThrow(/got customerManagedKey TestStack\/TaskerKey and enableEncryptionWithCustomerManagedKey: false\. Remove enableEncryptionWithCustomerManagedKey/);
   });
 
   test('fails when dynamoTableProps choose the table\'s encryption too', () => {
     expect(create((stack) => ({
       dynamoTableProps: { encryption: dynamodb.TableEncryption.AWS_MANAGED, encryptionKey: new kms.Key(stack, 'TableKey') },
-    }))).toThrow(/dynamoTableProps\.encryption \("AWS_MANAGED"\) and encryptionKey \(TestStack\/TableKey\) would conflict/);
+    }))).toThrow(/got customerManagedKey TestStack\/TaskerKey and dynamoTableProps\.encryption "AWS_MANAGED" and dynamoTableProps\.encryptionKey TestStack\/TableKey\. Remove them/);
   });
 
   test('fails when a function\'s reserved concurrency is 0', () => {
     expect(create(() => ({ starterLambdaFunctionProps: { reservedConcurrentExecutions: 0 } })))
-      .toThrow(/starterLambdaFunctionProps\.reservedConcurrentExecutions is 0, which throttles every invocation/);
+      .toThrow(/starterLambdaFunctionProps\.reservedConcurrentExecutions must be at least 1 .*; got 0\. Give it/);
   });
 
   test('skips tokens: no warning for a reservation only known at deployment', () => {

@@ -115,7 +115,10 @@ describe('cdk-nag AwsSolutions', () => {
     const stack = newStack();
     const key = new kms.Key(stack, 'TaskerKey', { enableKeyRotation: true });
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], privateSubnetIds: ['subnet-0aaa', 'subnet-0bbb'],
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-0aaa', 'subnet-0bbb'],
+      privateSubnetRouteTableIds: ['rtb-0aaa', 'rtb-0bbb'],
     });
     const failedInvocations = new sqs.Queue(stack, 'FailedInvocations', { encryptionMasterKey: key, enforceSSL: true });
     NagSuppressions.addResourceSuppressions(failedInvocations, [
