@@ -170,19 +170,20 @@ project.postCompileTask.spawn(bindings);
 // ---------------------------------------------------------------------------------------------
 // Language bindings in use (docs/bindings.md): `test:bindings` builds the Python wheel, the Java jar and the Go
 // module with jsii-pacmak, runs the small apps in test/bindings/{python,java,go} against them (each installs
-// aws-cdk-lib from its own registry), and lints every template they and the construct variants synthesize with
-// cfn-lint; `lint:templates` runs only the cfn-lint part. Not part of `build` (they need Python, Java with Maven and
+// aws-cdk-lib from its own registry), lints every template they and the construct variants synthesize with
+// cfn-lint, and scans the default and the hardened tasker with checkov (offline; docs/reliability.md lists the
+// accepted findings); `lint:templates` runs only the cfn-lint and checkov parts. Not part of `build` (they need Python, Java with Maven and
 // Go, and their registries): CI runs them after the build. A missing toolchain is reported as NOT RUN with the
 // reason; `--strict` (CI) makes that a failure. Downloads are cached: .bindings/venv (pip), ~/.m2 and Go's caches.
 // ---------------------------------------------------------------------------------------------
 project.addTask('test:bindings', {
-  description: 'Build the Python, Java and Go packages, use each from its own language, cfn-lint every synthesized template',
+  description: 'Build the Python, Java and Go packages, use each from its own language, cfn-lint every synthesized template, checkov the default and hardened ones',
   exec: 'tsx test/bindings/run.ts',
   receiveArgs: true,
 });
 project.addTask('lint:templates', {
-  description: 'Synthesize the construct variants and the example app, lint every template with cfn-lint (needs Python)',
-  exec: 'tsx test/bindings/run.ts --only cfn-lint',
+  description: 'Synthesize the construct variants and the example app, lint every template with cfn-lint and scan the default and hardened ones with checkov (needs Python)',
+  exec: 'tsx test/bindings/run.ts --only cfn-lint,checkov',
   receiveArgs: true,
 });
 project.addGitIgnore('/.bindings/');

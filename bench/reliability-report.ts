@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describeMachine } from './machine';
 import { renderDesign, renderPromise } from './reliability-design';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
+import { renderSecurityScan } from '../test/bindings/checkov-findings';
 
 interface Suite {
   readonly suite: string;
@@ -87,6 +88,8 @@ export function renderReliability(suites: Suite[]): string {
     }
     out.push('');
   }
+
+  out.push(...renderSecurityScan());
 
   const findings: string[] = [];
   const causes = suites.find((s) => s.suite === 'oversized')?.results.filter((r) => r.measured.causeIsTheEventJson === false) ?? [];

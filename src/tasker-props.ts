@@ -104,6 +104,19 @@ export interface SfnRedshiftTaskerProps {
    * Defaults: Node.js 24 on arm64, 256 MB, 60-second timeout, X-Ray tracing active, a log group with one month of
    * retention, a role with only the permissions the handler needs, no reserved concurrency.
    *
+   * Hardening options pass through unchanged:
+   * - `vpc` (with `vpcSubnets`, `securityGroups`): the function runs in your subnets, which must reach the Data API,
+   *   DynamoDB, Step Functions and KMS (when encrypted with `customerManagedKey`), and Amazon S3 for CloudFormation
+   *   responses, through VPC endpoints or a NAT gateway; the role then also gets `AWSLambdaVPCAccessExecutionRole`;
+   * - `reservedConcurrentExecutions`: a start beyond it is throttled (`Lambda.TooManyRequestsException`), which fails
+   *   the Step Functions task unless you retry it (`addRetry`); keep it above your peak of concurrent starts. When this
+   *   function also consumes the completion queue (no separate completer), set `completerMaxConcurrency` below it, or
+   *   throttled completion events count towards `maxReceiveCount` (the construct warns);
+   * - `deadLetterQueue` (or `deadLetterQueueEnabled`, `deadLetterTopic`) and `onFailure`: where asynchronous
+   *   invocations that failed every retry go — the reconciler's sweeps and CloudFormation's requests of `RedshiftSql`
+   *   (Step Functions invokes the function synchronously and sees the error itself);
+   * - `environmentEncryption`: the key of the environment variables (over `customerManagedKey`).
+   *
    * @default - the defaults above
    */
   readonly starterLambdaFunctionProps?: lambda.FunctionOptions;
@@ -121,6 +134,11 @@ export interface SfnRedshiftTaskerProps {
    * Options for a separate completer function. When given, the construct creates a second function from the same
    * handler with these options over the defaults (see `starterLambdaFunctionProps`), with its own role and only the
    * permissions completion needs.
+   *
+   * The hardening options of `starterLambdaFunctionProps` apply alike, but only the SQS event source invokes the
+   * completer, synchronously: its `deadLetterQueue` or `onFailure` never receives anything (failed completion events
+   * go to the completion queue's dead-letter queue). With `reservedConcurrentExecutions`, set
+   * `completerMaxConcurrency` at most that (the construct warns).
    *
    * @default - the starter function also processes completions
    */
@@ -186,13 +204,14 @@ export interface SfnRedshiftTaskerProps {
    * Settings of the tracking table the construct creates. Not together with `existingTableObj`.
    *
    * @default - partition key `id`, sort key `invocationId`, TTL attribute `TTL`, on-demand billing, point-in-time
-   * recovery, AWS-managed encryption, removal policy DESTROY
+   * recovery, AWS-managed encryption (`customerManagedKey` if given), removal policy DESTROY
    */
   readonly dynamoTableProps?: TrackingTableProps;
 
   /**
    * An existing tracking table, usually another tasker's `trackingTable`. Required with `createCallbackInfra: false`.
-   * It must have the key schema `id` (string) / `invocationId` (string) and the TTL attribute `TTL`.
+   * It must have the key schema `id` (string) / `invocationId` (string) and the TTL attribute `TTL`. Its encryption is
+   * its owner's (`customerManagedKey` does not change it); the functions get access to its key, if it has one.
    *
    * @default - a new table
    */
@@ -315,10 +334,11 @@ export interface SfnRedshiftTaskerProps {
   readonly enableEncryptionWithCustomerManagedKey?: boolean;
 
   /**
-   * The customer-managed key for the queues. If it is a `kms.Key` of this app, the construct allows EventBridge to
-   * use it in its key policy; for an imported key, do that yourself (the construct warns).
+   * The customer-managed key for the queues only. If it is a `kms.Key` of this app, the construct allows EventBridge
+   * to use it in its key policy; for an imported key, do that yourself (the construct warns). To encrypt the table,
+   * the log groups and the environment variables too, pass the key as `customerManagedKey` instead.
    *
-   * @default - a new key (see `encryptionKeyProps`)
+   * @default - `customerManagedKey` if given, else a new key (see `encryptionKeyProps`)
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -328,4 +348,32 @@ export interface SfnRedshiftTaskerProps {
    * @default - the defaults above
    */
   readonly encryptionKeyProps?: kms.KeyProps;
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Encryption at rest
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /**
+   * One customer-managed KMS key for everything the tasker stores: the tracking table it creates
+   * (`TableEncryption.CUSTOMER_MANAGED`), the completion queue and its dead-letter queue (instead of a key of their
+   * own; it is then the `encryptionKey` attribute), the log groups of the functions it creates, and their environment
+   * variables (unless `environmentEncryption` is given).
+   *
+   * What it leaves alone: an `existingTableObj`, an `existingQueueObj`, an existing function and a `logGroup` or
+   * `environmentEncryption` you pass in the function options keep their own encryption.
+   *
+   * The key policy must let the services use the key: CloudWatch Logs (`logs.<region>.amazonaws.com`, for the log
+   * groups of this account and region, with the condition `kms:EncryptionContext:aws:logs:arn`) and EventBridge
+   * (`events.amazonaws.com`, to deliver to the encrypted queue). For a `kms.Key` of this app the construct adds both
+   * statements; for an imported key, add them yourself (the construct warns): without them the log groups cannot be
+   * created and no completion event arrives. DynamoDB, SQS and Lambda use the key through grants and the functions'
+   * roles, which the construct gives the key actions they need.
+   *
+   * Not together with `encryptionKey`, `encryptionKeyProps`, `enableEncryptionWithCustomerManagedKey: false`, or
+   * `dynamoTableProps.encryption` / `dynamoTableProps.encryptionKey`.
+   *
+   * @default - each resource keeps its default encryption: the table and the environment variables with AWS-managed
+   * keys, the log groups with CloudWatch Logs' own encryption, the queues with their own key (see `encryptionKey`)
+   */
+  readonly customerManagedKey?: kms.IKey;
 }

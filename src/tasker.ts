@@ -75,7 +75,7 @@ export class SfnRedshiftTasker extends Construct {
   public readonly rule?: events.IRule;
 
   /**
-   * The KMS key of the queues (created, `encryptionKey`, or the existing queue's key); `undefined` with
+   * The KMS key of the queues (created, `customerManagedKey`, `encryptionKey`, or the existing queue's key); `undefined` with
    * `createCallbackInfra: false`, with SQS-managed encryption, or when an existing queue has no known key.
    */
   public readonly encryptionKey?: kms.IKey;
@@ -105,12 +105,12 @@ export class SfnRedshiftTasker extends Construct {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:${warning.id}`, warning.message);
     }
 
-    this.trackingTable = props.existingTableObj ?? this.createTable(props.dynamoTableProps ?? {});
+    this.trackingTable = props.existingTableObj ?? this.createTable(props.dynamoTableProps ?? {}, props.customerManagedKey);
     const environment = this.handlerEnvironment(props);
 
     // ---- Starter (the fast-path wait is a setting of the function that starts statements) ----
     const starter = resolveFunction(this, 'Starter', props.starterExistingLambdaObj, props.starterLambdaFunctionProps,
-      { ...environment, [Env.FAST_PATH_WAIT_SECONDS]: fastPathSetting(props) });
+      { ...environment, [Env.FAST_PATH_WAIT_SECONDS]: fastPathSetting(props) }, props.customerManagedKey);
     this.lambdaFunction = starter.fn;
     // The starter calls back itself with the fast path on or the reconciler on, in every topology.
     const callsBack = fastPathWaitSeconds(props) !== 0 || reconcilerEnabled(props);
@@ -132,7 +132,8 @@ export class SfnRedshiftTasker extends Construct {
       checkSecondCallbackInfra(this, props.createCallbackInfra);
       // ---- Completer ----
       const completer = hasSeparateCompleter(props)
-        ? resolveFunction(this, 'Completer', props.completerExistingLambdaObj, props.completerLambdaFunctionProps, environment)
+        ? resolveFunction(this, 'Completer', props.completerExistingLambdaObj, props.completerLambdaFunctionProps, environment,
+          props.customerManagedKey)
         : { ...starter, tracing: false, logGroup: undefined }; // the starter's policy grants tracing and logging
       this.completerFunction = completer.fn;
 
@@ -180,7 +181,9 @@ export class SfnRedshiftTasker extends Construct {
     return iam.Grant.addToPrincipal({ grantee, actions: statement.actions, resourceArns: statement.resources });
   }
 
-  private createTable(tableProps: TrackingTableProps): dynamodb.ITable {
+  /** The tracking table; `key` (`customerManagedKey`) encrypts it unless `tableProps` chose its encryption. */
+  private createTable(tableProps: TrackingTableProps, key: kms.IKey | undefined): dynamodb.ITable {
+    const encryptionKey = tableProps.encryptionKey ?? key;
     const table = new dynamodb.Table(this, 'TrackingTable', {
       partitionKey: { name: Table.PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       sortKey: { name: Table.SORT_KEY, type: dynamodb.AttributeType.STRING },
@@ -191,8 +194,8 @@ export class SfnRedshiftTasker extends Construct {
       writeCapacity: tableProps.writeCapacity,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: tableProps.pointInTimeRecovery ?? true },
       encryption: tableProps.encryption
-        ?? (tableProps.encryptionKey !== undefined ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED),
-      encryptionKey: tableProps.encryptionKey,
+        ?? (encryptionKey !== undefined ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED),
+      encryptionKey,
       tableClass: tableProps.tableClass,
       stream: tableProps.stream,
       removalPolicy: tableProps.removalPolicy ?? RemovalPolicy.DESTROY,

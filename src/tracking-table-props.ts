@@ -67,16 +67,18 @@ export interface TrackingTableProps {
   readonly pointInTimeRecovery?: boolean;
 
   /**
-   * Server-side encryption.
+   * Server-side encryption. Not together with the tasker's `customerManagedKey`, which sets it.
    *
-   * @default dynamodb.TableEncryption.AWS_MANAGED
+   * @default - `dynamodb.TableEncryption.CUSTOMER_MANAGED` with `encryptionKey` or the tasker's `customerManagedKey`,
+   * else `dynamodb.TableEncryption.AWS_MANAGED`
    */
   readonly encryption?: dynamodb.TableEncryption;
 
   /**
    * Customer-managed key (with `TableEncryption.CUSTOMER_MANAGED`). The functions get encrypt/decrypt access to it.
+   * Not together with the tasker's `customerManagedKey`, which encrypts the table with that key.
    *
-   * @default - a new key when `encryption` is `TableEncryption.CUSTOMER_MANAGED`, else none
+   * @default - the tasker's `customerManagedKey`; else a new key when `encryption` is `TableEncryption.CUSTOMER_MANAGED`, else none
    */
   readonly encryptionKey?: kms.IKey;
 

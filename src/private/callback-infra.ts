@@ -30,7 +30,7 @@ export function completionQueues(scope: Construct, props: SfnRedshiftTaskerProps
     };
   }
   const customerKey = props.enableEncryptionWithCustomerManagedKey !== false;
-  const encryptionKey = !customerKey ? undefined : props.encryptionKey ?? new kms.Key(scope, 'CompletionQueueKey', {
+  const encryptionKey = !customerKey ? undefined : props.customerManagedKey ?? props.encryptionKey ?? new kms.Key(scope, 'CompletionQueueKey', {
     description: `Encrypts the completion queues of ${scope.node.path} (SfnRedshiftTasker)`,
     enableKeyRotation: true,
     ...props.encryptionKeyProps,

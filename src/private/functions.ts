@@ -5,10 +5,12 @@
 import * as path from 'node:path';
 import { Annotations, CfnResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_LOG_RETENTION, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, WARNING_PREFIX } from './defaults';
+import { allowLogsToUseKey } from './encryption';
 import { NagSuppression, addNagSuppressions } from './nag';
 import { xrayStatement } from './permissions';
 
@@ -32,23 +34,27 @@ export interface ResolvedFunction {
 
 /**
  * Creates a function from the bundled handler (`<prefix>Function`, with its role and log group), or adopts an
- * existing one, adding the handler's environment where possible and warning where not.
+ * existing one, adding the handler's environment where possible and warning where not. `key` (the tasker's
+ * `customerManagedKey`) encrypts the log group the construct creates and, unless the options choose another key, the
+ * environment variables.
  */
 export function resolveFunction(
   scope: Construct, prefix: 'Starter' | 'Completer', existing: lambda.IFunction | undefined,
-  options: lambda.FunctionOptions | undefined, environment: Record<string, string>,
+  options: lambda.FunctionOptions | undefined, environment: Record<string, string>, key?: kms.IKey,
 ): ResolvedFunction {
   if (existing !== undefined) return adoptFunction(scope, prefix, existing, environment);
 
   const { environment: extraEnvironment, tracing, role: userRole, logGroup: userLogGroup, ...rest } = options ?? {};
   const role = userRole ?? createRole(scope, prefix, rest.vpc !== undefined);
-  const logGroup = userLogGroup ?? new logs.LogGroup(scope, `${prefix}LogGroup`, { retention: DEFAULT_LOG_RETENTION });
+  if (userLogGroup === undefined && key !== undefined) allowLogsToUseKey(scope, key);
+  const logGroup = userLogGroup ?? new logs.LogGroup(scope, `${prefix}LogGroup`, { retention: DEFAULT_LOG_RETENTION, encryptionKey: key });
   const fn = new lambda.Function(scope, `${prefix}Function`, {
     description: FUNCTION_DESCRIPTION,
     memorySize: DEFAULT_MEMORY_MB,
     timeout: DEFAULT_TIMEOUT,
     architecture: lambda.Architecture.ARM_64,
     ...rest,
+    environmentEncryption: rest.environmentEncryption ?? key,
     runtime: lambda.Runtime.NODEJS_24_X,
     handler: 'index.handler',
     code: lambda.Code.fromAsset(HANDLER_ASSET),
@@ -56,6 +62,11 @@ export function resolveFunction(
     logGroup,
     environment: { ...extraEnvironment, ...environment },
   });
+  // aws-cdk-lib grants sqs:SendMessage on a dead-letter queue, not the use of its key, which sending needs.
+  const deadLetterKey = rest.deadLetterQueue?.encryptionMasterKey;
+  if (deadLetterKey !== undefined) {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [deadLetterKey.keyArn] }));
+  }
   // Tracing is configured here rather than through `tracing`, so that its permission goes to this construct's
   // policy (with a suppression that names it) instead of the role's default policy, where user grants go.
   const tracingMode = tracing ?? lambda.Tracing.ACTIVE;

@@ -11,6 +11,7 @@ import {
   DEFAULT_TIMEOUT, FAST_PATH_TIMEOUT_MARGIN, LAMBDA_DEFAULT_TIMEOUT, UNKNOWN_TIMEOUT_VISIBILITY, VISIBILITY_TIMEOUT_FACTOR,
 } from './defaults';
 import { checkReconciler } from './reconciler';
+import { checkHardening } from './validate-hardening';
 import { Defaults, Env, LOG_LEVELS, Table, show } from '../contract';
 import { SfnRedshiftTaskerProps } from '../tasker-props';
 
@@ -354,6 +355,7 @@ export function validateProps(props: SfnRedshiftTaskerProps): ValidationWarning[
   checkFunctionOptions('completerLambdaFunctionProps', props.completerLambdaFunctionProps, errors);
   checkWholeNumber('completerMaxConcurrency', props.completerMaxConcurrency, 2, 1000, errors);
   checkFastPath(props, errors, warnings);
+  checkHardening(props, errors, warnings);
 
   checkTableProps(props, errors);
   const indexWarning = checkReconciler(props, errors);

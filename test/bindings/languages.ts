@@ -69,7 +69,7 @@ export function buildPackages(languages: readonly Language[]): Packages {
 const venvBin = (tool: string): string => path.join(VENV, 'bin', tool);
 
 /**
- * The virtual environment with test/bindings/python/requirements.txt installed (aws-cdk-lib, pytest, cfn-lint).
+ * The virtual environment with test/bindings/python/requirements.txt installed (aws-cdk-lib, pytest, cfn-lint, checkov).
  * Reinstalled only when the requirements change (their hash is kept in the environment).
  */
 export function ensureVenv(): void {
@@ -84,6 +84,9 @@ export function ensureVenv(): void {
 
 /** cfn-lint of the virtual environment. */
 export const cfnLint = (): string => venvBin('cfn-lint');
+
+/** checkov of the virtual environment. */
+export const checkov = (): string => venvBin('checkov');
 
 /** The wheel installed over the pinned aws-cdk-lib, then the Python test app (pytest). */
 export function testPython(packages: Packages, cdkOut: string): string {

@@ -1,22 +1,24 @@
 /**
- * The library from Python, Java and Go, and cfn-lint over every synthesized template (docs/bindings.md).
+ * The library from Python, Java and Go, cfn-lint over every synthesized template, and checkov over the two
+ * security-scan variants (docs/bindings.md, docs/reliability.md).
  *
- *   npm run test:bindings [-- --only python,java,go,cfn-lint] [--strict] [--keep]
+ *   npm run test:bindings [-- --only python,java,go,cfn-lint,checkov] [--strict] [--keep]
  *
  * Needs a compiled library (`npx projen build` or `npx projen compile`). Builds the wheel, the jar and the Go module
  * with jsii-pacmak, runs each language's test app against them, then lints the construct variants, the example app
- * and every template the test apps wrote. A step whose toolchain is missing is reported NOT RUN with the reason;
- * with --strict that fails the run. --keep keeps the synthesized templates (their directory is printed).
+ * and every template the test apps wrote, and scans the default and the hardened template with checkov. A step
+ * whose toolchain is missing is reported NOT RUN with the reason; with --strict that fails the run. --keep keeps the synthesized templates (their directory is printed).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { lintTemplates } from './cfn-lint';
+import { scanTemplates } from './checkov';
 import { Language, Packages, buildPackages, humanSize, testGo, testJava, testPython } from './languages';
 import { Interrupted, Outcome, ROOT, StepFailure, step } from './process';
 import * as toolchains from './toolchains';
 
-const STEPS = ['python', 'java', 'go', 'cfn-lint'] as const;
+const STEPS = ['python', 'java', 'go', 'cfn-lint', 'checkov'] as const;
 type Step = typeof STEPS[number];
 
 interface Options {
@@ -77,7 +79,7 @@ function main(): number {
   const outcomes: Outcome[] = [];
   const notRun = (name: string, reason: string) => outcomes.push({ step: name, status: 'not run', detail: reason });
 
-  // Toolchains: a language runs when its toolchain is here; cfn-lint needs Python.
+  // Toolchains: a language runs when its toolchain is here; cfn-lint and checkov need Python.
   const found: Record<Language, toolchains.Toolchain> = {
     python: toolchains.python(), java: toolchains.java(), go: toolchains.go(),
   };
@@ -127,7 +129,12 @@ function main(): number {
       if (!python.found) notRun('cfn-lint', `cfn-lint is installed with pip: ${python.reason}`);
       else outcomes.push(step('cfn-lint', () => lintTemplates(tmp, languageOut)));
     }
-    if (options.only.some((s) => s !== 'cfn-lint')) notRun('dotnet', toolchains.dotnet());
+    if (options.only.includes('checkov')) {
+      const python = found.python;
+      if (!python.found) notRun('checkov', `checkov is installed with pip: ${python.reason}`);
+      else outcomes.push(step('checkov', () => scanTemplates(tmp)));
+    }
+    if (options.only.some((s) => s !== 'cfn-lint' && s !== 'checkov')) notRun('dotnet', toolchains.dotnet());
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     if (options.keep) console.log(`\nSynthesized templates kept in ${tmp}`);

@@ -1,6 +1,7 @@
 /**
  * The construct's variants, each in its own stack, for cfn-lint: every way of configuring the tasker that changes the
- * resources it creates (targets and authentication, functions, table, queue, key, shared infrastructure, VPC).
+ * resources it creates (targets and authentication, functions, table, queue, key, shared infrastructure, VPC,
+ * hardening). checkov scans the two `SecurityScan` stacks (checkov.ts).
  */
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -10,7 +11,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { LogLevel, SfnRedshiftTasker, TablePermission } from '../../src';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { LogLevel, RedshiftSql, RedshiftSqlTask, SfnRedshiftTasker, SfnRedshiftTaskerProps, TablePermission } from '../../src';
 
 const CLUSTER = { clusterIdentifier: 'my-cluster', dbName: 'dev' };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift/analytics-AbCdEf';
@@ -24,6 +26,20 @@ function handlerFunction(stack: Stack, id: string): lambda.Function {
     handler: 'index.handler',
     code: lambda.Code.fromAsset(HANDLER),
     timeout: Duration.seconds(90),
+  });
+}
+
+/** A tasker as the README uses it: a SQL task in a state machine and SQL in the stack (`RedshiftSql`). */
+function taskerInUse(stack: Stack, props: Omit<SfnRedshiftTaskerProps, 'redshiftTargetProps'>): void {
+  const tasker = new SfnRedshiftTasker(stack, 'RSTask', { redshiftTargetProps: { ...CLUSTER, dbUser: 'etl_user' }, ...props });
+  const refresh = RedshiftSqlTask.jsonPath(stack, 'RefreshSales', {
+    tasker, sql: 'call refresh_sales_summary()', taskTimeout: sfn.Timeout.duration(Duration.hours(2)),
+  });
+  new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(refresh) });
+  new RedshiftSql(stack, 'SalesTable', {
+    tasker,
+    onCreate: ['create table if not exists sales (id int, region varchar(20))'],
+    onDelete: ['drop table if exists sales'],
   });
 }
 
@@ -116,6 +132,26 @@ export const VARIANTS: Readonly<Record<string, (stack: Stack) => void>> = {
       redshiftTargetProps: CLUSTER,
       enableEncryptionWithCustomerManagedKey: false,
       deployDeadLetterQueue: false,
+    });
+  },
+  /** What checkov scans with the defaults: a default tasker, a SQL task in a state machine, SQL in the stack. */
+  SecurityScanDefault: (stack) => taskerInUse(stack, {}),
+  /** The same with every hardening prop (README: Hardening): checkov finds nothing. */
+  SecurityScanHardened: (stack) => {
+    const key = new kms.Key(stack, 'TaskerKey', { enableKeyRotation: true, description: 'Everything the tasker stores' });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      privateSubnetRouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0123456789abcdef1'],
+    });
+    const failedInvocations = new sqs.Queue(stack, 'FailedInvocations', {
+      encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14),
+    });
+    taskerInUse(stack, {
+      customerManagedKey: key,
+      starterLambdaFunctionProps: { vpc, reservedConcurrentExecutions: 20, deadLetterQueue: failedInvocations },
+      completerMaxConcurrency: 5,
     });
   },
   /** Every scalar setting away from its default. */

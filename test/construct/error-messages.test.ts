@@ -141,6 +141,19 @@ const CASES: [string, Attempt][] = [
   ['no onCreate', sql({ onCreate: undefined })],
   ['onCreate as a string', sql({ onCreate: 'create table t (id int)' as unknown as string[] })],
   ['a service timeout over an hour', sql({ serviceTimeout: Duration.minutes(61) })],
+  ['customerManagedKey with encryptionKey', tasker((stack) => ({
+    customerManagedKey: new kms.Key(stack, 'TaskerKey'), encryptionKey: new kms.Key(stack, 'QueueKey'),
+  }))],
+  ['customerManagedKey with encryptionKeyProps', tasker((stack) => ({
+    customerManagedKey: new kms.Key(stack, 'TaskerKey'), encryptionKeyProps: { description: 'queues' },
+  }))],
+  ['customerManagedKey with SQS-managed encryption', tasker((stack) => ({
+    customerManagedKey: new kms.Key(stack, 'TaskerKey'), enableEncryptionWithCustomerManagedKey: false,
+  }))],
+  ['customerManagedKey with the table\'s own encryption', tasker((stack) => ({
+    customerManagedKey: new kms.Key(stack, 'TaskerKey'), dynamoTableProps: { encryption: dynamodb.TableEncryption.AWS_MANAGED },
+  }))],
+  ['a reserved concurrency of 0', tasker(() => ({ starterLambdaFunctionProps: { reservedConcurrentExecutions: 0 } }))],
   ['a parameter no statement uses', sql({ parameters: { region: 'EMEA' } })],
 ];
 

@@ -3,7 +3,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { findResource, newStack } from './helpers';
 import { SfnRedshiftTasker } from '../../src';
@@ -103,6 +105,31 @@ describe('cdk-nag AwsSolutions', () => {
       redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev' },
       starterLambdaFunctionProps: { vpc },
       completerLambdaFunctionProps: { vpc },
+    });
+    // THEN
+    expect(nag(stack)).toEqual({ errors: [], warnings: [] });
+  });
+
+  test('a hardened tasker (customerManagedKey, VPC, reserved concurrency, dead-letter queue) has no unsuppressed findings', () => {
+    // GIVEN
+    const stack = newStack();
+    const key = new kms.Key(stack, 'TaskerKey', { enableKeyRotation: true });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      privateSubnetIds: ['subnet-0aaa', 'subnet-0bbb'],
+      privateSubnetRouteTableIds: ['rtb-0aaa', 'rtb-0bbb'],
+    });
+    const failedInvocations = new sqs.Queue(stack, 'FailedInvocations', { encryptionMasterKey: key, enforceSSL: true });
+    NagSuppressions.addResourceSuppressions(failedInvocations, [
+      { id: 'AwsSolutions-SQS3', reason: 'Test fixture: this queue is itself the dead-letter queue of the starter function.' },
+    ]);
+    // WHEN
+    new SfnRedshiftTasker(stack, 'RSTask', {
+      redshiftTargetProps: { clusterIdentifier: 'my-cluster', dbName: 'dev', dbUser: 'etl_user' },
+      customerManagedKey: key,
+      starterLambdaFunctionProps: { vpc, reservedConcurrentExecutions: 20, deadLetterQueue: failedInvocations },
+      completerMaxConcurrency: 5,
     });
     // THEN
     expect(nag(stack)).toEqual({ errors: [], warnings: [] });
