@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describeMachine } from './machine';
 import { renderDesign, renderPromise } from './reliability-design';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
-import { renderSecurityScan } from '../test/bindings/checkov-findings';
+import { renderSecurityScan } from './security-scan';
 
 interface Suite {
   readonly suite: string;

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCEPTED_FINDINGS, CHECKOV_VERSION, renderSecurityScan } from './checkov-findings';
+import { ACCEPTED_FINDINGS, CHECKOV_VERSION, renderSecurityScan } from '../../bench/security-scan';
 import { VARIANTS } from './variants';
 
 const ROOT = join(__dirname, '..', '..');

@@ -1,9 +1,9 @@
 /**
  * checkov (CloudFormation framework, offline) over the two `SecurityScan` variants: the hardened template must pass
- * every check; the default template must fail exactly the accepted checks (checkov-findings.ts, docs/reliability.md).
+ * every check; the default template must fail exactly the accepted checks (bench/security-scan.ts, docs/reliability.md).
  */
 import * as path from 'node:path';
-import { ACCEPTED_FINDINGS } from './checkov-findings';
+import { ACCEPTED_FINDINGS } from '../../bench/security-scan';
 import { checkov, ensureVenv } from './languages';
 import { StepFailure, capture } from './process';
 import { synthesizeVariants } from './variants';
@@ -66,10 +66,10 @@ export function scanTemplates(tmp: string): string {
   const problems = [
     ...figures.hardened.failed.map((f) => `hardened template: ${describe(f)}`),
     ...figures.default.failed.filter((f) => !isAccepted(f))
-      .map((f) => `default template, not accepted in test/bindings/checkov-findings.ts: ${describe(f)}`),
+      .map((f) => `default template, not accepted in bench/security-scan.ts: ${describe(f)}`),
     ...ACCEPTED_FINDINGS.filter((a) => !figures.default.failed.some((f) => f.check_id === a.check && resourceType(f) === a.resourceType))
       .map((a) => `accepted ${a.check} (${a.resourceType}) no longer fails on the default template: remove it from `
-        + 'test/bindings/checkov-findings.ts (and docs/reliability.md: npx tsx bench/reliability-report.ts)'),
+        + 'bench/security-scan.ts (and docs/reliability.md: npx tsx bench/reliability-report.ts)'),
   ];
   if (problems.length > 0) throw new StepFailure(`checkov: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   return `default ${figures.default.passed} passed, ${figures.default.failed.length} failed (all accepted); `

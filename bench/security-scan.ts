@@ -1,7 +1,7 @@
 /**
  * What checkov (CloudFormation framework) reports on the tasker's templates, and why each finding of the default
- * template is accepted. The checkov step (checkov.ts) fails on a finding that is not listed here and on a listed one
- * that no longer occurs; docs/reliability.md shows this list (`renderSecurityScan`, checked by checkov-doc.test.ts).
+ * template is accepted. The checkov step (test/bindings/checkov.ts) fails on a finding that is not listed here and on a listed one
+ * that no longer occurs; docs/reliability.md shows this list (`renderSecurityScan`, checked by test/bindings/checkov-doc.test.ts).
  */
 
 /** A check that fails on the default template, on purpose. */
@@ -23,7 +23,7 @@ export interface AcceptedFinding {
 /** The checkov version of the figures below (pinned in test/bindings/python/requirements.txt). */
 export const CHECKOV_VERSION = '3.3.30';
 
-/** Figures of the last scan, by template (checkov.ts prints them; update them here when they change). */
+/** Figures of the last scan, by template (test/bindings/checkov.ts prints them; update them here when they change). */
 export const MEASURED = {
   default: { passed: 56, failed: 6 },
   hardened: { passed: 75, failed: 0 },
