@@ -40,6 +40,12 @@ func retries() list {
 	}
 }
 
+// callbackRetries: a RedshiftSqlTask that waits for its callback also retries a serializable isolation violation.
+func callbackRetries() list {
+	return append(retries(), object{"ErrorEquals": list{*redshift.SfnRedshiftTaskerErrors_SERIALIZATION_CONFLICT()},
+		"IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2, "JitterStrategy": "FULL"})
+}
+
 // rawPayloadMachine: the invocation API's payload written out with LambdaInvoke, as a state machine written without
 // the library's tasks does.
 func rawPayloadMachine(scope constructs.Construct, tasker redshift.SfnRedshiftTasker) awsstepfunctions.StateMachine {
@@ -145,7 +151,7 @@ func TestClusterTaskerMachineAndGrant(t *testing.T) {
 				"executionArn.$": "$$.Execution.Id",
 			}},
 			"TimeoutSeconds": 7200,
-			"Retry":          retries(),
+			"Retry":          callbackRetries(),
 			"Catch":          list{object{"ErrorEquals": list{"FAILED"}, "Next": "SqlFailed"}},
 			"End":            true,
 		},
@@ -262,7 +268,7 @@ func TestOptionsMachineInBothQueryLanguages(t *testing.T) {
 			}},
 			"TimeoutSeconds": 1800,
 			"ResultPath":     "$.insert",
-			"Retry":          retries(),
+			"Retry":          callbackRetries(),
 			"Catch":          list{object{"ErrorEquals": list{"States.Timeout"}, "Next": "CancelIt"}},
 			"Next":           "SwapTables",
 		},
@@ -293,7 +299,7 @@ func TestOptionsMachineInBothQueryLanguages(t *testing.T) {
 				"executionArn":  "{% $states.context.Execution.Id %}",
 			}},
 			"TimeoutSeconds": 1800,
-			"Retry":          retries(),
+			"Retry":          callbackRetries(),
 			"Next":           "ReadRows",
 		},
 		"ReadRows": object{

@@ -37,6 +37,11 @@ RETRIES = [
                      "Lambda.SdkClientException"], "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2},
     {"ErrorEquals": SfnRedshiftTaskerErrors.RETRYABLE_DATA_API_ERRORS, "IntervalSeconds": 10, "MaxAttempts": 5, "BackoffRate": 2},
 ]
+# A RedshiftSqlTask that waits for its callback also retries a serializable isolation violation (a new statement).
+CALLBACK_RETRIES = RETRIES + [
+    {"ErrorEquals": [SfnRedshiftTaskerErrors.SERIALIZATION_CONFLICT], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2,
+     "JitterStrategy": "FULL"},
+]
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +109,7 @@ def test_cluster_tasker_machine_and_grant(app):
             },
         },
         "TimeoutSeconds": 7200,
-        "Retry": RETRIES,
+        "Retry": CALLBACK_RETRIES,
         "Catch": [{"ErrorEquals": ["FAILED"], "Next": "SqlFailed"}],
         "End": True,
     }
@@ -192,7 +197,7 @@ def test_options_machine_in_both_query_languages(app):
             }},
             "TimeoutSeconds": 1800,
             "ResultPath": "$.insert",
-            "Retry": RETRIES,
+            "Retry": CALLBACK_RETRIES,
             "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "CancelIt"}],
             "Next": "SwapTables",
         },
@@ -223,7 +228,7 @@ def test_options_machine_in_both_query_languages(app):
                 "executionArn": "{% $states.context.Execution.Id %}",
             }},
             "TimeoutSeconds": 1800,
-            "Retry": RETRIES,
+            "Retry": CALLBACK_RETRIES,
             "Next": "ReadRows",
         },
         "ReadRows": {

@@ -83,6 +83,10 @@ class TaskerTest {
                     "IntervalSeconds", 2, "MaxAttempts", 6, "BackoffRate", 2),
             map("ErrorEquals", SfnRedshiftTaskerErrors.RETRYABLE_DATA_API_ERRORS,
                     "IntervalSeconds", 10, "MaxAttempts", 5, "BackoffRate", 2));
+    /** A RedshiftSqlTask that waits for its callback also retries a serializable isolation violation (a new statement). */
+    private static final List<Object> CALLBACK_RETRIES = List.of(RETRIES.get(0), RETRIES.get(1),
+            map("ErrorEquals", List.of(SfnRedshiftTaskerErrors.SERIALIZATION_CONFLICT),
+                    "IntervalSeconds", 2, "MaxAttempts", 3, "BackoffRate", 2, "JitterStrategy", "FULL"));
 
     private static Path outdir;
     private static boolean temporary;
@@ -193,7 +197,7 @@ class TaskerTest {
                                 "taskToken.$", "$$.Task.Token",
                                 "executionArn.$", "$$.Execution.Id")),
                         "TimeoutSeconds", 7200,
-                        "Retry", RETRIES,
+                        "Retry", CALLBACK_RETRIES,
                         "Catch", List.of(map("ErrorEquals", List.of("FAILED"), "Next", "SqlFailed")),
                         "End", true),
                 "SqlFailed", map("Type", "Fail")), machine);
@@ -297,7 +301,7 @@ class TaskerTest {
                                 "executionArn.$", "$$.Execution.Id")),
                         "TimeoutSeconds", 1800,
                         "ResultPath", "$.insert",
-                        "Retry", RETRIES,
+                        "Retry", CALLBACK_RETRIES,
                         "Catch", List.of(map("ErrorEquals", List.of("States.Timeout"), "Next", "CancelIt")),
                         "Next", "SwapTables"),
                 // RedshiftStatementTask: a plain invocation of the function with the action and statementId LATEST.
@@ -324,7 +328,7 @@ class TaskerTest {
                                 "taskToken", "{% $states.context.Task.Token %}",
                                 "executionArn", "{% $states.context.Execution.Id %}")),
                         "TimeoutSeconds", 1800,
-                        "Retry", RETRIES,
+                        "Retry", CALLBACK_RETRIES,
                         "Next", "ReadRows"),
                 "ReadRows", map(
                         "Type", "Task",
