@@ -7,8 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeMachine } from './machine';
 import { renderDesign, renderPromise } from './reliability-design';
-import { PROJECT_ROOT as ROOT } from '../local/bundles';
 import { renderSecurityScan } from './security-scan';
+import { PROJECT_ROOT as ROOT } from '../local/bundles';
 
 interface Suite {
   readonly suite: string;

@@ -36,6 +36,14 @@ export class SingleSuccessMachine {
     });
     // The statement did not start: wait and try again (LambdaInvoke retries the Lambda service errors itself).
     run.addRetry({ errors: SfnRedshiftTaskerErrors.RETRYABLE_DATA_API_ERRORS, interval: Duration.seconds(10), maxAttempts: 5, backoffRate: 2 });
+    // A serializable isolation violation rolled the statement back: running it again is safe (a new statement).
+    run.addRetry({
+      errors: [SfnRedshiftTaskerErrors.SERIALIZATION_CONFLICT],
+      interval: Duration.seconds(2),
+      maxAttempts: 3,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     run.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     // A plain synchronous invoke: the function's answer (one result page) is the state's result.
     const getResult = new tasks.LambdaInvoke(scope, 'simpleSuccessfullRsTaskGetResult', {

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACCEPTED_FINDINGS, CHECKOV_VERSION, renderSecurityScan } from '../../bench/security-scan';
 import { VARIANTS } from './variants';
+import { ACCEPTED_FINDINGS, CHECKOV_VERSION, renderSecurityScan } from '../../bench/security-scan';
 
 const ROOT = join(__dirname, '..', '..');
 

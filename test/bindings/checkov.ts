@@ -3,10 +3,10 @@
  * every check; the default template must fail exactly the accepted checks (bench/security-scan.ts, docs/reliability.md).
  */
 import * as path from 'node:path';
-import { ACCEPTED_FINDINGS } from '../../bench/security-scan';
 import { checkov, ensureVenv } from './languages';
 import { StepFailure, capture } from './process';
 import { synthesizeVariants } from './variants';
+import { ACCEPTED_FINDINGS } from '../../bench/security-scan';
 
 /** The scanned variants: template role → stack name (variants.ts). */
 const SCANNED = { default: 'SecurityScanDefault', hardened: 'SecurityScanHardened' } as const;

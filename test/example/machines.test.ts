@@ -38,11 +38,8 @@ function successors(state: any): string[] {
     .filter((next): next is string => typeof next === 'string');
 }
 
-/** A callback task's expected shape (`RedshiftSqlTask`'s retries, or a hand-written task's `retry`). */
-function callbackTask(
-  functionArn: string, payload: Record<string, unknown>, timeoutSeconds: number,
-  retry: unknown[] = [LAMBDA_SERVICE_RETRY, DATA_API_RETRY, CONFLICT_RETRY],
-) {
+/** A callback task's expected shape (`RedshiftSqlTask`'s retries). */
+function callbackTask(functionArn: string, payload: Record<string, unknown>, timeoutSeconds: number) {
   return expect.objectContaining({
     Type: 'Task',
     Resource: CALLBACK_RESOURCE,
@@ -51,7 +48,7 @@ function callbackTask(
       Payload: { [`${Field.TASK_TOKEN}.$`]: '$$.Task.Token', [`${Field.EXECUTION_ARN}.$`]: '$$.Execution.Id', ...payload },
     },
     TimeoutSeconds: timeoutSeconds,
-    Retry: retry,
+    Retry: [LAMBDA_SERVICE_RETRY, DATA_API_RETRY, CONFLICT_RETRY],
   });
 }
 
@@ -207,9 +204,8 @@ describe(`${SingleSuccessMachine.ID} (single success, then the result of LATEST)
 
   test('states', () => {
     expect(asl.StartAt).toBe('SimpleSuccessfullRsTaskProcedure');
-    // A hand-written tasks.LambdaInvoke: its own retries (the Lambda service errors, then the Data API's).
-    expect(asl.States.SimpleSuccessfullRsTaskProcedure).toEqual(
-      callbackTask(RSTASK, { [Field.SQL_STATEMENT]: SUCCEEDING_STATEMENT }, 3600, [LAMBDA_SERVICE_RETRY, DATA_API_RETRY]));
+    // A hand-written tasks.LambdaInvoke with the same retries as RedshiftSqlTask's.
+    expect(asl.States.SimpleSuccessfullRsTaskProcedure).toEqual(callbackTask(RSTASK, { [Field.SQL_STATEMENT]: SUCCEEDING_STATEMENT }, 3600));
     expect(asl.States.SimpleSuccessfullRsTaskProcedure).toEqual(expect.objectContaining({
       ResultPath: '$.executionDetails', Next: 'simpleSuccessfullRsTaskGetResult', Catch: [catchTo(['States.ALL'], 'Failure1')],
     }));
