@@ -154,8 +154,11 @@ describe('Step Functions callbacks', () => {
     const records = [a, b, c].map(({ name, id }, i) => sqsRecord(statusEvent(name, id, 'FINISHED'), `m-${i}`));
 
     await expect(route(deps, { Records: records })).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
-    // The claim was given back: another copy of the event can complete it too.
-    expect((await tableItems(dynamo, deps)).find((i) => i.statementId === b.id)?.completedBy).toBeUndefined();
+    // The claim was given back: another copy of the event can complete it too; the item has the TTL of a statement
+    // in flight again (a day and more), not the completed one's.
+    const released = (await tableItems(dynamo, deps)).find((i) => i.statementId === b.id)!;
+    expect(released.completedBy).toBeUndefined();
+    expect(released.TTL).toBeGreaterThan(Date.now() / 1000 + 2 * 86_400 - 60);
 
     // SQS redelivers only m-1.
     await expect(route(deps, { Records: [records[1]] })).resolves.toEqual({ batchItemFailures: [] });

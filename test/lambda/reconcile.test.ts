@@ -11,7 +11,7 @@ import {
   DescribeExecutionCommand, SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand,
   SendTaskSuccessCommand, TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { EXECUTION_ARN, TestDeps, cloudFormationEvent, makeDeps, recordCalls, sqsRecord, statusEvent, tableItems } from './support';
@@ -200,6 +200,21 @@ describe('lost events', () => {
     await expect(sweep()).resolves.toMatchObject({ examined: 0 });
     await route(deps, { Records: [sqsRecord(statusEvent(name, id, 'FINISHED'))] });
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+  });
+
+  test('a claim an earlier version left in the index (completedBy, no attempt) is taken over by a sweep', async () => {
+    const { id, name } = await startForTask('token-1');
+    finish(id, 'FINISHED');
+    clock += 2 * MINUTE;
+    await DynamoDBDocumentClient.from(dynamo.client).send(new UpdateCommand({
+      TableName: deps.config.tableName,
+      Key: { id: EXECUTION_ARN, invocationId: name.slice(EXECUTION_ARN.length + 1) },
+      UpdateExpression: 'SET completedBy = :owner',
+      ExpressionAttributeValues: { ':owner': `reconciler:${id}` },
+    }));
+    await expect(sweep()).resolves.toMatchObject({ completed: 1 });
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    await expect(sweep()).resolves.toMatchObject({ examined: 0 });
   });
 
   test('overlapping sweeps call back once', async () => {

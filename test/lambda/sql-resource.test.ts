@@ -3,7 +3,9 @@
  * from the resource properties of CloudFormation's own request. The pure parts (parameters named in SQL, the
  * properties), then each request type through the router with a real tracking table (dynalite) and a mocked Data API.
  */
-import { ExecuteStatementCommand, BatchExecuteStatementCommand, RedshiftDataClient, ValidationException } from '@aws-sdk/client-redshift-data';
+import {
+  BatchExecuteStatementCommand, ExecuteStatementCommand, InternalServerException, RedshiftDataClient, ValidationException,
+} from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { TestDeps, cloudFormationEvent, makeDeps, tableItems } from './support';
@@ -202,6 +204,34 @@ describe('through the handler', () => {
     expect(answers()).toEqual([expect.objectContaining({
       Status: 'FAILED', PhysicalResourceId: PHYSICAL_ID, Reason: 'The SQL could not be started: ValidationException: Database dev does not exist',
     })]);
+    expect(await tableItems(dynamo, deps)).toEqual([]);
+  });
+  test('a Create whose start may have run (a server error): FAILED with the statement\'s name, so the rollback runs OnDelete', async () => {
+    redshiftData.on(ExecuteStatementCommand).rejects(new InternalServerException({ message: 'oops', Message: 'oops', $metadata: {} }));
+    const result = await route(deps, request('Create', TABLE)) as { Status: string; PhysicalResourceId: string };
+    expect(result.Status).toBe('FAILED');
+    expect(result.PhysicalResourceId).toMatch(/^SalesTable:\d{12}\.\d{15}$/);
+    expect(answers()).toEqual([expect.objectContaining({ Status: 'FAILED', PhysicalResourceId: result.PhysicalResourceId })]);
+    // The registration stays, marked answered: neither its event nor a sweep answers again.
+    const [item] = await tableItems(dynamo, deps);
+    expect(item.completedBy).toMatch(/^handled:/);
+    expect(item.inFlightOf).toBeUndefined();
+  });
+
+  test('if that FAILED answer cannot be delivered, the registration is open again for Lambda\'s retry', async () => {
+    redshiftData.on(ExecuteStatementCommand).rejects(new InternalServerException({ message: 'oops', Message: 'oops', $metadata: {} }));
+    const failing = await makeDeps(dynamo, { httpPut: async () => 500, config: { functionName: 'starter' } });
+    await expect(route(failing, request('Create', TABLE))).rejects.toMatchObject({ name: 'CloudFormationResponseError' });
+    const [item] = await tableItems(dynamo, failing);
+    expect(item.completedBy).toBeUndefined();
+    expect(item.claimedBy).toBeUndefined();
+    expect(item.inFlightOf).toBe('starter');
+  }, 15_000);
+
+  test('a start refused before anything was sent (no credentials): FAILED with the failed-Create id, nothing kept', async () => {
+    redshiftData.on(ExecuteStatementCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const result = await route(deps, request('Create', TABLE));
+    expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'SalesTable:CREATE_FAILED' });
     expect(await tableItems(dynamo, deps)).toEqual([]);
   });
 });
