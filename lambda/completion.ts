@@ -23,14 +23,13 @@ import { callerState, cloudFormationGaveUp } from './orphans';
 import { sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, formatStatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
+import { completedTtl, inFlightTtl } from './table-base';
 import { Metric } from '../src/contract';
 
 /** The longest Lambda invocation: the lease of an attempt whose remaining time is unknown. */
 const MAX_INVOCATION_MS = 15 * 60_000;
 /** Added to an attempt's remaining time: its lease outlasts the invocation that holds it. */
 const LEASE_MARGIN_MS = 5_000;
-/** A statement in flight keeps its item this much longer than a completed one (the Data API's longest run). */
-const IN_FLIGHT_SECONDS = 24 * 60 * 60;
 /** Waits between the tries of a settle that failed (besides the SDK's own retries). */
 const SETTLE_RETRY_DELAYS_MS: readonly number[] = [200, 1000, 3000];
 
@@ -151,13 +150,13 @@ export async function completeStatement(
   const failed = received.detail.state !== 'FINISHED';
   const now = deps.now();
   const attempt = `${options.path}:${randomUUID()}`;
-  const completedTtl = Math.floor(now / 1000) + deps.config.ttlDays * 86_400;
+  const ttl = completedTtl(now, deps.config.ttlDays);
   const claim: Claim = {
     attempt,
     statementId: received.detail.statementId,
     trusted: options.deliveryId === undefined,
     event: received,
-    ttl: completedTtl,
+    ttl,
     now,
     leaseUntil: leaseUntil(deps),
     ...options.deliveryId !== undefined ? { deliveryId: options.deliveryId } : {},
@@ -186,14 +185,14 @@ export async function completeStatement(
     try {
       // A final claim took the item out of the index and gave it a completed statement's TTL: both are given back.
       await table.releaseClaim(name, attempt, final ? claimed.inFlightOf : undefined,
-        final ? completedTtl + IN_FLIGHT_SECONDS : undefined);
+        final ? inFlightTtl(now, deps.config.ttlDays) : undefined);
     } catch (releaseError) {
       log.error('Could not give the completion claim back; it is taken over once its lease has passed', { error: describeError(releaseError) });
     }
     throw error;
   }
   const calledBackAt = deps.now();
-  if (!final) await settle(deps, name, attempt, completedTtl);
+  if (!final) await settle(deps, name, attempt, ttl);
   // A claim taken over from an attempt that died may follow a callback that went out: Step Functions then answers that
   // the task is closed, and nothing is counted twice.
   if (claimed.takenOver && !delivered) {

@@ -18,11 +18,10 @@ import { toPlain, truncateBytes } from './plain';
 import { ExecuteRequest } from './request';
 import { acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
 import { MAX_STATEMENT_NAME_LENGTH, StatementName, adHocId, formatStatementName, newInvocationId } from './statement-name';
+import { inFlightTtl } from './table-base';
 
 /** How much SQL text the tracking table keeps for diagnostics. */
 export const STORED_SQL_BYTES = 16 * 1024;
-/** In-flight items outlive the Data API's 24-hour maximum run before their TTL starts counting. */
-const IN_FLIGHT_SECONDS = 24 * 60 * 60;
 const REGISTRATION_ATTEMPTS = 3;
 /** The Data API's answer when too many requests wait (`WaitTimeSeconds`) on the same target. */
 const WAITING_REQUESTS_EXCEEDED = 'ActiveWaitingRequestsExceededException';
@@ -61,7 +60,7 @@ async function register(
   const item = {
     sqlStatement: truncateBytes(sqlText, STORED_SQL_BYTES),
     callbackDetails: encodeCallbackDetails(request.callback),
-    ttl: Math.floor(now / 1000) + IN_FLIGHT_SECONDS + config.ttlDays * 86_400,
+    ttl: inFlightTtl(now, config.ttlDays),
     registeredAt: now,
     ...lockId !== undefined ? { singletonLock: lockId } : {},
     ...config.functionName !== undefined ? { startedBy: config.functionName } : {},

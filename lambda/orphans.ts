@@ -23,6 +23,7 @@ import { describeError } from './errors';
 import { ownTasker } from './metrics';
 import { FINAL_TASK_ERRORS } from './sfn-callback';
 import { StatementName, formatStatementName } from './statement-name';
+import { completedTtl } from './table-base';
 import { Metric } from '../src/contract';
 
 /** CloudFormation's default (and longest) wait for a custom resource's response. */
@@ -77,7 +78,7 @@ export async function markHandled(
     statementId,
     trusted: true,
     event: { handledWithoutCallback: reason },
-    ttl: Math.floor(now / 1000) + deps.config.ttlDays * 86_400,
+    ttl: completedTtl(now, deps.config.ttlDays),
     now,
     leaseUntil: now,
     final: true,

@@ -15,6 +15,7 @@ import { reconcile } from './reconcile';
 import { Request, cloudFormationRequest, parseRequest } from './request';
 import { NoSqlRequest, isResourcePropertiesRequest, resourceRequest } from './resource-properties';
 import { formatStatementName } from './statement-name';
+import { inFlightTtl } from './table-base';
 
 /** What the tasker returns after answering a CloudFormation request itself (no statement started). */
 export interface CloudFormationAnswer {
@@ -84,8 +85,7 @@ export async function route(deps: Deps, event: unknown): Promise<unknown> {
           formatStatementName(started));
       } catch (answerError) {
         // Not answered: the registration is open again, for Lambda's retry of this request, its event or a sweep.
-        await deps.table.releaseClaim(started, handled.attempt, handled.inFlightOf,
-          Math.floor(deps.now() / 1000) + 86_400 + deps.config.ttlDays * 86_400);
+        await deps.table.releaseClaim(started, handled.attempt, handled.inFlightOf, inFlightTtl(deps.now(), deps.config.ttlDays));
         throw answerError;
       }
     }

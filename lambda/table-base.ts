@@ -18,6 +18,19 @@ export const LOCK_SORT_KEY = 'lock';
 export const TTL = '#ttl';
 export const NAMES = { [TTL]: Table.TTL_ATTRIBUTE };
 
+/** In-flight items outlive the Data API's 24-hour maximum run before their TTL starts counting. */
+const IN_FLIGHT_SECONDS = 24 * 60 * 60;
+
+/** The TTL (epoch seconds) of a completed statement's item: `ttlDays` after `nowMs`. */
+export function completedTtl(nowMs: number, ttlDays: number): number {
+  return Math.floor(nowMs / 1000) + ttlDays * 86_400;
+}
+
+/** The TTL (epoch seconds) of a statement in flight: the Data API's longest run, then `ttlDays`. */
+export function inFlightTtl(nowMs: number, ttlDays: number): number {
+  return completedTtl(nowMs, ttlDays) + IN_FLIGHT_SECONDS;
+}
+
 export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** When a statement was registered (ms): `registeredAt`, or the time in a time-based invocation id of an older item. */
