@@ -6,6 +6,7 @@
  */
 import { EVENT_PATH } from './support/in-process';
 import { outcomes, shuffle } from './support/outcomes';
+import { startThroughPool } from './support/pool';
 import { ResultLog } from './support/record';
 import { completionQueue } from './support/sqs';
 import { LocalAws, startLocalAws } from '../../local/aws';
@@ -32,22 +33,7 @@ afterAll(async () => {
 
 test(`${STATEMENTS} statements × ${COPIES} copies of their event, ${INSTANCES} instances at once → ${STATEMENTS} callbacks, none twice`, async () => {
   // GIVEN 1,000 statements started through the handler, each waiting for its task to be called back
-  const started: Array<{ statementId: string; taskToken: string }> = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: INSTANCES }, async () => {
-    while (next < STATEMENTS) {
-      const i = next++;
-      const taskToken = aws.sfn.issueToken();
-      const answer = outcomeOf(await pool.invoke({
-        sqlStatement: `select ${i}`, taskToken, executionArn: `arn:aws:states:eu-west-1:123456789012:execution:Duplicates:run-${i}`,
-      }));
-      if (!answer.ok) throw new Error(`start ${i}: ${answer.errorType}: ${answer.errorMessage}`);
-      started.push({ statementId: answer.result.Id, taskToken });
-    }
-  }));
-  const ids = new Set(started.map((s) => s.statementId));
-  await waitFor(() => aws.dataApi.events.filter((e) => ids.has(e.detail.statementId)).length === STATEMENTS, 120_000);
-  const events = aws.dataApi.events.filter((e) => ids.has(e.detail.statementId));
+  const { started, events } = await startThroughPool(aws, pool, STATEMENTS, { label: 'Duplicates', instances: INSTANCES });
 
   // WHEN every event is sent 3 times, shuffled, and the event source mapping delivers batches of 10 to 4 instances
   let deliveries = 0;
@@ -110,11 +96,3 @@ test(`${STATEMENTS} statements × ${COPIES} copies of their event, ${INSTANCES} 
   const handled = await aws.items();
   expect(handled.filter((item) => item.completedBy !== undefined)).toHaveLength(STATEMENTS);
 }, 240_000);
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -12,6 +12,7 @@
 import { RedshiftDataClient, ExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
 import { EVENT_PATH } from './support/in-process';
 import { outcomes, shuffle } from './support/outcomes';
+import { startThroughPool } from './support/pool';
 import { ResultLog } from './support/record';
 import { completionQueue } from './support/sqs';
 import { LocalAws, startLocalAws } from '../../local/aws';
@@ -54,22 +55,9 @@ const record = (body: string, messageId: string) => ({
 
 test(`forged completions by each way in, among the events of ${STATEMENTS} statements → ${STATEMENTS} right callbacks, none forged`, async () => {
   // GIVEN 1,000 statements started through the handler, each waiting for its task
-  const started: Array<{ statementId: string; taskToken: string }> = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: INSTANCES }, async () => {
-    while (next < STATEMENTS) {
-      const i = next++;
-      const taskToken = aws.sfn.issueToken();
-      const answer = outcomeOf(await pool.invoke({
-        sqlStatement: `select ${i} as n`, taskToken, executionArn: `arn:aws:states:eu-west-1:123456789012:execution:Forged:run-${i}`,
-      }));
-      if (!answer.ok) throw new Error(`start ${i}: ${answer.errorType}: ${answer.errorMessage}`);
-      started.push({ statementId: answer.result.Id, taskToken });
-    }
-  }));
-  const ids = new Set(started.map((s) => s.statementId));
-  await until(() => aws.dataApi.events.filter((e) => ids.has(e.detail.statementId)).length === STATEMENTS, 120_000, 'every event');
-  const real = aws.dataApi.events.filter((e) => ids.has(e.detail.statementId));
+  const { started, events: real } = await startThroughPool(aws, pool, STATEMENTS, {
+    label: 'Forged', instances: INSTANCES, sql: (i) => `select ${i} as n`,
+  });
 
   // (c) another principal (other credentials) runs real statements under 100 waiting statements' names, with events
   const attacker = new RedshiftDataClient({
