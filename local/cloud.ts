@@ -21,7 +21,7 @@ import { LocalDynamoDb, startLocalDynamoDb } from './servers/dynamodb';
 import { RedshiftDataServer, StatementRecord, StatementStatus, startRedshiftDataServer, StatusChangeEvent } from './servers/redshift-data';
 import { SfnCallbackServer, startSfnCallbackServer } from './servers/sfn-callbacks';
 import { LocalQueue } from './servers/sqs-queue';
-import { LocalStepFunctions, TraceEvent } from './stepfunctions/runner';
+import { LocalStepFunctions, LocalStepFunctionsProps, TraceEvent } from './stepfunctions/runner';
 
 export interface LocalCloudOptions {
   readonly template: LocalTemplate;
@@ -39,6 +39,13 @@ export interface LocalCloudOptions {
   readonly onStatement?: (statement: StatementRecord, status: StatementStatus) => void;
   /** Custom-resource requests and responses. */
   readonly onCustomResource?: CloudFormationDriverProps['onEvent'];
+  /** Answers Task states before their resource is called (mocked responses, see `LocalStepFunctionsProps`). */
+  readonly answerTask?: LocalStepFunctionsProps['answerTask'];
+  /**
+   * A directory that keeps the databases between runs (PGlite): created when missing, reused when it exists, never
+   * deleted. @default - a temporary directory, deleted on close
+   */
+  readonly dataDir?: string;
 }
 
 export class LocalCloud {
@@ -103,8 +110,13 @@ export class LocalCloud {
     [this.dynamo, this.callbacks, this.responses] = await Promise.all([startLocalDynamoDb(), startSfnCallbackServer(), startCfnResponseServer()]);
     this.redshift = await startRedshiftDataServer({
       accountId,
-      clusters: template.ofType('AWS::Redshift::Cluster').map((id) => template.ref(id)),
-      workgroups: template.ofType('AWS::RedshiftServerless::Workgroup').map((id) => String(template.resolve(template.resource(id).Properties?.WorkgroupName ?? id))),
+      ...this.options.dataDir ? { dataDir: this.options.dataDir } : {},
+      // The stack's clusters and workgroups, and those its functions name (a cluster of another stack).
+      clusters: [...template.ofType('AWS::Redshift::Cluster').map((id) => template.ref(id)), ...this.functionVariables(Env.CLUSTER_IDENTIFIER)],
+      workgroups: [
+        ...template.ofType('AWS::RedshiftServerless::Workgroup').map((id) => String(template.resolve(template.resource(id).Properties?.WorkgroupName ?? id))),
+        ...this.functionVariables(Env.WORKGROUP_NAME),
+      ],
     });
     if (this.options.onStatement) this.unsubscribe.push(this.redshift.onStatusChange(this.options.onStatement));
 
@@ -112,6 +124,15 @@ export class LocalCloud {
     await this.addFunctions();
     this.wireQueues();
     this.registerMachines();
+  }
+
+  /** The values of an environment variable of the template's functions. */
+  private functionVariables(name: string): string[] {
+    const { template } = this;
+    return template.ofType('AWS::Lambda::Function').map((id) => {
+      const variables = template.resolve(template.resource(id).Properties?.Environment ?? null) as { Variables?: Record<string, Json> } | null;
+      return variables?.Variables?.[name];
+    }).filter((value): value is string => typeof value === 'string' && value !== '');
   }
 
   private async createTables(): Promise<void> {
@@ -223,7 +244,9 @@ export class LocalCloud {
     const { template } = this;
     const { region, accountId } = template.context;
     // ---- State machines and custom resources ----
-    this.stepFunctions = new LocalStepFunctions({ lambda: this.lambda, callbacks: this.callbacks, region, accountId, onTrace: this.options.onTrace });
+    this.stepFunctions = new LocalStepFunctions({
+      lambda: this.lambda, callbacks: this.callbacks, region, accountId, onTrace: this.options.onTrace, answerTask: this.options.answerTask,
+    });
     for (const id of template.ofType('AWS::StepFunctions::StateMachine')) {
       const p = template.resource(id).Properties ?? {};
       const definition = p.DefinitionString !== undefined

@@ -80,6 +80,17 @@ export class CloudFormationDriver {
 
   constructor(private readonly props: CloudFormationDriverProps) {}
 
+  /** Records a resource an earlier run created (a kept local stack): later requests Update or Delete it. */
+  adopt(logicalId: string, physicalId: string, properties: Record<string, Json>): void {
+    this.physicalIds.set(logicalId, physicalId);
+    this.properties.set(logicalId, properties);
+  }
+
+  /** The properties a resource that exists was created or last updated with. */
+  deployedProperties(logicalId: string): Record<string, Json> | undefined {
+    return this.properties.get(logicalId);
+  }
+
   /** The template's custom resources in creation waves (dependency order). */
   customResourceWaves(): string[][] {
     return this.props.template.customResourceWaves();

@@ -7,7 +7,9 @@ import { findPostgres } from './postgres-server';
 export type EngineChoice = EngineKind | 'auto';
 
 /** The engine asked for, or (`auto`) PostgreSQL when its binaries run here, PGlite otherwise. */
-export async function startSqlEngine(choice: EngineChoice = engineFromEnvironment()): Promise<SqlEngine> {
+export async function startSqlEngine(choice: EngineChoice = engineFromEnvironment(), dataDir?: string): Promise<SqlEngine> {
+  // Databases kept in a directory between runs: PGlite's data directories.
+  if (dataDir) return new PgliteEngines('', dataDir);
   if (choice === 'pglite') return new PgliteEngines();
   try {
     return await PostgresEngine.start(findPostgres());

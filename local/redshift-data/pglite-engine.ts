@@ -9,7 +9,7 @@
  * milliseconds instead of running initdb.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -58,10 +58,11 @@ export function ensureTemplate(): Promise<string> {
 
 export class PgliteEngine {
   /** Creates a database from the template in `parentDir` and starts its worker. */
-  static async start(name: string, parentDir: string): Promise<PgliteEngine> {
+  static async start(name: string, parentDir: string, keep = false): Promise<PgliteEngine> {
     const engine = new PgliteEngine(name, parentDir);
+    engine.keep = keep;
     const template = await ensureTemplate();
-    cpSync(template, engine.dataDir, { recursive: true });
+    if (!keep || !existsSync(join(engine.dataDir, 'PG_VERSION'))) cpSync(template, engine.dataDir, { recursive: true });
     engine.spawn();
     await engine.ready.promise;
     return engine;
@@ -79,6 +80,8 @@ export class PgliteEngine {
   private current?: Job;
   private closed = false;
   private restarting = false;
+  /** The database files outlive the engine (a kept data directory). */
+  private keep = false;
 
   private constructor(public readonly name: string, parentDir: string) {
     this.dataDir = join(parentDir, `db-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`);
@@ -129,7 +132,7 @@ export class PgliteEngine {
     for (const job of [...this.queue, ...this.current ? [this.current] : []]) job.listener.onAborted('engineFailed', { message: 'the local database was shut down' });
     this.queue.length = 0;
     this.current = undefined;
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (!this.keep) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   private spawn(): void {
@@ -223,11 +226,17 @@ type WorkerMessage =
 /** The `pglite` engine: a `PgliteEngine` per database, started on first use, in a private directory. */
 export class PgliteEngines implements SqlEngine {
   public readonly kind = 'pglite';
-  private readonly dataRoot = mkdtempSync(join(tmpdir(), 'local-redshift-data-'));
+  private readonly dataRoot: string;
   private readonly engines = new Map<string, Promise<PgliteEngine>>();
   private readonly started: PgliteEngine[] = [];
+  /** The databases outlive the engine: `keptDir` is created when missing and never deleted. */
+  private readonly keep: boolean;
 
-  constructor(public readonly note = '') {}
+  constructor(public readonly note = '', keptDir?: string) {
+    this.keep = keptDir !== undefined;
+    if (keptDir !== undefined) mkdirSync(keptDir, { recursive: true });
+    this.dataRoot = keptDir ?? mkdtempSync(join(tmpdir(), 'local-redshift-data-'));
+  }
 
   get cancelTimings(): CancelTiming[] {
     return this.started.flatMap((engine) => engine.cancelTimings);
@@ -252,13 +261,13 @@ export class PgliteEngines implements SqlEngine {
   async close(): Promise<void> {
     const started = await Promise.allSettled([...this.engines.values()]);
     await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
-    rmSync(this.dataRoot, { recursive: true, force: true });
+    if (!this.keep) rmSync(this.dataRoot, { recursive: true, force: true });
   }
 
   private engineFor(database: string): Promise<PgliteEngine> {
     let engine = this.engines.get(database);
     if (!engine) {
-      engine = PgliteEngine.start(database, this.dataRoot);
+      engine = PgliteEngine.start(database, this.dataRoot, this.keep);
       this.engines.set(database, engine);
       engine.then((started) => {
         this.started.push(started);

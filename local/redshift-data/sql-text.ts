@@ -3,6 +3,7 @@
  * and comments, bind them to PostgreSQL's positional placeholders, and apply the small Redshift compatibility
  * rewrites the local engine needs.
  */
+import { dropPhysicalDesign, refuseRedshiftOnly } from '../dialect';
 
 /** A piece of SQL text: `code` can be rewritten; anything else (strings, identifiers, comments) is kept verbatim. */
 interface Segment {
@@ -134,6 +135,9 @@ export function bindNamedParameters(sql: string, order: readonly string[]): stri
  * waiting statement does not hold a CPU core of the machine running the stand-in (the example's `sp_wait`).
  */
 export function applyRedshiftRewrites(sql: string): string {
+  const code = segments(sql).filter((segment) => segment.kind === 'code').map((segment) => segment.text).join(' ');
+  const refused = refuseRedshiftOnly(code);
+  if (refused) return refused;
   const userStatement = /^\s*(create|alter)\s+user\b/i.test(sql);
   const procedure = /^\s*create\s+(or\s+replace\s+)?procedure\b/i.test(sql);
   return segments(sql).map((segment) => {
@@ -142,7 +146,7 @@ export function applyRedshiftRewrites(sql: string): string {
         ? segment.text.replace(/\bLOOP\s+NULL\s*;\s*END\s+LOOP\b/gi, 'LOOP PERFORM pg_sleep(0.01); END LOOP')
         : segment.text;
     }
-    let text = segment.text.replace(/\bsysdate\b/gi, 'localtimestamp');
+    let text = dropPhysicalDesign(segment.text, code).replace(/\bsysdate\b/gi, 'localtimestamp');
     if (userStatement) {
       text = text
         .replace(/\bnocreateuser\b/gi, 'NOSUPERUSER')

@@ -51,6 +51,8 @@ export interface RedshiftDataServerOptions {
   readonly engine?: EngineChoice;
   /** Fault injection, consulted for every call. */
   readonly faults?: FaultInjector<DataApiCall>;
+  /** Keeps the databases in this directory between runs (PGlite only). @default - a temporary directory */
+  readonly dataDir?: string;
 }
 
 export interface RedshiftDataServer {
@@ -86,7 +88,7 @@ export interface RedshiftDataServer {
 /** Starts the server (and its SQL engine) on a free loopback port. */
 export async function startRedshiftDataServer(options: RedshiftDataServerOptions = {}): Promise<RedshiftDataServer> {
   const accountId = options.accountId ?? '123456789012';
-  const engine = await startSqlEngine(options.engine);
+  const engine = await startSqlEngine(options.engine, options.dataDir);
   const events = new StatusEvents(accountId, options.eventDelayMs ?? 20, options.dropEvents);
   const store = new StatementStore(engine, events, options.clock);
   const operations = new DataApiOperations(store, {

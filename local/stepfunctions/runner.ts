@@ -60,6 +60,22 @@ export interface LocalStepFunctionsProps {
   readonly accountId?: string;
   /** Receives every trace event. */
   readonly onTrace?: (event: TraceEvent) => void;
+  /**
+   * Answers a Task state before the runner calls its resource (mocked responses): `undefined` to let the runner call
+   * it. A returned value is the task's result; a thrown `TaskError` fails the task.
+   */
+  readonly answerTask?: (task: TaskCall) => Promise<Json | undefined> | Json | undefined;
+}
+
+/** A Task state about to call its resource. */
+export interface TaskCall {
+  /** The name of the state machine (the last part of its ARN). */
+  readonly machineName: string;
+  readonly executionArn: string;
+  readonly stateName: string;
+  readonly resource: string;
+  /** The task's parameters (after Parameters/Arguments). */
+  readonly parameters: Json;
 }
 
 interface RegisteredMachine {
@@ -250,6 +266,14 @@ export class LocalStepFunctions {
     scope: ExecutionScope, stateName: string, state: TaskState, params: JsonObject, token: string | undefined,
   ): Promise<Json> {
     const resource = state.Resource;
+    if (this.props.answerTask) {
+      const machineName = scope.arn.split(':')[6];
+      const answer = await this.props.answerTask({ machineName, executionArn: scope.arn, stateName, resource, parameters: params });
+      if (answer !== undefined) {
+        this.trace(scope, 'TaskInvoked', stateName, 'mocked response');
+        return answer;
+      }
+    }
     if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       return this.invokeAndWait(scope, stateName, state, params, token);
     }

@@ -1,0 +1,92 @@
+/**
+ * The local runner's public API on a stack of a user's own (not the example app): start from an App, custom
+ * resources applied, a machine run with mocked responses, the database queried, everything stopped.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { userApp, USER_MOCKS } from './user-stack';
+import { ensureBundles } from '../../local/bundles';
+import { formatResult, LocalApp, LocalAppError, MockConfigError } from '../../local/index';
+
+jest.setTimeout(120_000);
+
+let dir: string;
+let local: LocalApp;
+
+beforeAll(async () => {
+  ensureBundles();
+  dir = mkdtempSync(join(tmpdir(), 'local-app-test-'));
+  const { stack } = userApp(join(dir, 'cdk.out'));
+  local = await LocalApp.start({ app: stack, mocks: USER_MOCKS });
+});
+
+afterAll(async () => {
+  await local?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the custom resource created the table (physical-design clauses dropped), in the tasker\'s database', async () => {
+  expect(local.database).toBe('orders');
+  expect(local.cloud.cloudFormation.outcomes.map((o) => `${o.requestType} ${o.status}`)).toEqual(['Create SUCCESS']);
+  expect(await local.query('select count(*) as n from orders')).toEqual([{ n: '0' }]);
+});
+
+test('a machine runs with a mocked SNS task: outcome, SQL, trace, rows', async () => {
+  const result = await local.run('OrdersMachine', { id: '7', region: 'eu-west-1' }, { testCase: 'HappyPath' });
+  if (result.status !== 'SUCCEEDED') throw new Error(formatResult(result).join('\n'));
+  expect(result.output).toMatchObject({ id: '7', published: { MessageId: 'mocked-message-1' } });
+  expect(result.statements.map((s) => [s.sql, s.status])).toEqual([['insert into orders (id, region) values (:id, :region)', 'FINISHED']]);
+  expect(result.trace.filter((e) => e.kind === 'StateEntered').map((e) => e.state)).toEqual(['InsertOrder', 'Notify']);
+  expect(await local.query('select id, region from orders')).toEqual([{ id: '7', region: 'eu-west-1' }]);
+  expect(formatResult(result).join('\n')).toMatch(/TaskInvoked Notify: mocked response/);
+});
+
+test('a mocked Throw fails the task with its error and cause', async () => {
+  const result = await local.run('OrdersStack/OrdersMachine', { id: '8', region: 'us-east-1' }, { testCase: 'SnsDown' });
+  expect(result).toMatchObject({ status: 'FAILED', error: 'SNS.ThrottledException', cause: 'Rate exceeded' });
+});
+
+test('a task with no answer fails with an error naming the state and the mock to add', async () => {
+  const result = await local.run('OrdersMachine', { id: '9', region: 'us-east-1' });
+  expect(result.status).toBe('FAILED');
+  expect(result.error).toBe('Local.NoMockedResponse');
+  expect(result.cause).toMatch(/State "Notify" of \w+ calls arn:aws:states:::sns:publish/);
+  expect(result.cause).toMatch(/TestCases\.<case>\.Notify/);
+});
+
+test('Redshift-only SQL fails with an error that names it', async () => {
+  const result = await local.run('ExportMachine', {});
+  expect(result.status).toBe('FAILED');
+  expect(result.cause).toMatch(/UNLOAD is Redshift-only/);
+  expect(result.statements[0]).toMatchObject({ status: 'FAILED' });
+});
+
+test('bad names and bad mocks are typed errors naming the value', async () => {
+  await expect(local.run('NoSuchMachine')).rejects.toThrow(LocalAppError);
+  await expect(local.run('NoSuchMachine')).rejects.toThrow(/No state machine "NoSuchMachine".*OrdersMachine/);
+  await expect(local.run('OrdersMachine', {}, { testCase: 'Nope' })).rejects.toThrow(/test case "Nope".*OrdersMachine#HappyPath/);
+  await expect(LocalApp.start({ app: join(dir, 'cdk.out'), mocks: { MockedResponses: { X: { first: { Return: 1 } } } } as never }))
+    .rejects.toThrow(MockConfigError);
+});
+
+test('a data directory keeps the database and the custom resources between starts', async () => {
+  const dataDir = join(dir, 'data');
+  const { stack } = userApp(join(dir, 'cdk.out.kept'));
+  const first = await LocalApp.start({ app: stack, dataDir, mocks: USER_MOCKS });
+  try {
+    expect((await first.run('OrdersMachine', { id: '1', region: 'kept' }, { testCase: 'HappyPath' })).status).toBe('SUCCEEDED');
+  } finally {
+    await first.stop();
+  }
+  const second = await LocalApp.start({ app: join(dir, 'cdk.out.kept'), dataDir });
+  try {
+    // Nothing changed in the app: no request to the custom resource; the row is still there.
+    expect(second.cloud.cloudFormation.outcomes).toEqual([]);
+    expect(await second.query('select region from orders')).toEqual([{ region: 'kept' }]);
+    expect((await second.destroy()).map((o) => `${o.requestType} ${o.status}`)).toEqual(['Delete SUCCESS']);
+  } finally {
+    await second.stop();
+  }
+  expect(existsSync(join(dataDir, 'stack.json'))).toBe(true);
+});
