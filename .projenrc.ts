@@ -232,6 +232,27 @@ project.addTask('demo', {
   exec: 'tsx local/demo.ts',
   receiveArgs: true,
 });
+// The local runner for users' apps (docs/local-testing.md): a second package, cdk-stepfunctions-redshift-local, with its
+// own folder (packages/local: package.json, README) and its own tarball (dist/local/). It is compiled from local/ (its
+// public API local/index.ts, its CLI local/cli.ts) into packages/local/lib/; its dependencies (PGlite, the ASL
+// interpreter, dynalite) stay out of the library's package. `test:local-package` installs both tarballs into a fresh
+// app in a temporary directory and runs a state machine of that app through the CLI and the API.
+const packageLocal = project.addTask('package:local', {
+  description: 'Build and pack the local runner package (packages/local) into dist/local/',
+  steps: [
+    { exec: 'rm -rf packages/local/lib dist/local && mkdir -p dist/local' },
+    { exec: 'tsc -p packages/local/tsconfig.json' },
+    { exec: 'cp local/lambda/environment.cjs packages/local/lib/local/lambda/ && cp local/redshift-data/pglite-worker.mjs packages/local/lib/local/redshift-data/' },
+    { exec: 'cp LICENSE packages/local/LICENSE' },
+    { exec: 'npm pack --pack-destination ../../dist/local --loglevel=error', cwd: 'packages/local' },
+  ],
+});
+project.addTask('test:local-package', {
+  description: 'Install the local runner\'s tarball and the library\'s into a fresh app in a temporary directory; run its state machine (CLI and API)',
+  exec: 'tsx test/local-package/run.ts',
+});
+project.addGitIgnore('/packages/local/lib/');
+project.addGitIgnore('/packages/local/LICENSE');
 // Benchmarks against the local stand-ins: figures, not pass/fail (see docs/benchmarks.md).
 project.addTask('bench', {
   description: 'Run the benchmarks against local stand-ins of the AWS services; writes docs/benchmarks.md and docs/benchmarks.json',
@@ -285,13 +306,15 @@ project.tasks.addEnvironment('CDK_DISABLE_CLI_TELEMETRY', 'true');
 // ---------------------------------------------------------------------------------------------
 project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+// And the local runner's package (its own tarball, dist/local/).
+project.packageTask.spawn(packageLocal);
 
 // The npm package holds the library (lib/, .jsii), the tasker's handler bundle, API.md, README.md, LICENSE and the
 // picture the README shows; nothing of the example app, the local harness, the benchmarks or the tests
 // (test/package.test.ts asserts the list).
 for (const pattern of [
   '/lambda/', '/local/', '/bench/', '/.bench/', '/.ci/', '/cdk.out/', '/rosetta/', '.jsii.tabl.json',
-  '/docs/', '/images/*.dot', '/example/', '/cdk.json',
+  '/docs/', '/images/*.dot', '/example/', '/cdk.json', '/packages/',
 ]) {
   project.addPackageIgnore(pattern);
 }
