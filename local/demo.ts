@@ -14,9 +14,9 @@
  *          --sequential (one phase after the other; by default machines, chain, updates and failures run together)
  *          --quiet (no trace, only progress and the summary)   --logs (print every line the functions log)
  */
-import { LocalCloud } from './cloud';
 import { bold, DemoOutput, dim, green, red, yellow } from './demo-output';
 import { ensureBundles, synthesizeExample, SynthesizedExample } from './example';
+import { LocalApp } from './index';
 import { ALL_PHASES, Phase, runScenarios } from './scenarios';
 
 interface Args {
@@ -71,9 +71,12 @@ async function main(): Promise<number> {
 }
 
 async function runWith(example: SynthesizedExample, args: Args, out: DemoOutput): Promise<number> {
-  const cloud = await LocalCloud.start({
-    template: example.template,
-    assets: example.assets,
+  // The example app through the local runner's public API, as a user's app runs; the scenarios create its custom
+  // resources themselves (the createStack phase).
+  const local = await LocalApp.start({
+    app: example.directory,
+    stack: example.artifactId,
+    deploy: false,
     onTrace: out.onTrace,
     onStatement: out.onStatement,
     onCustomResource: out.onCustomResource,
@@ -81,6 +84,7 @@ async function runWith(example: SynthesizedExample, args: Args, out: DemoOutput)
       if (args.logs || /"level":"ERROR"/.test(line)) out.print(dim(`  log ${fn}: ${line.slice(0, 400)}`));
     },
   });
+  const cloud = local.cloud;
   out.endedAt = (statementId) => cloud.redshift.statement(statementId)?.history.find((h) => ['FINISHED', 'FAILED', 'ABORTED'].includes(h.status))?.at.getTime();
   out.print(`Started: DynamoDB ${cloud.dynamo.endpoint}, Redshift Data API ${cloud.redshift.endpoint} (${cloud.redshift.engine.kind}), `
     + `Step Functions callbacks ${cloud.callbacks.endpoint}, ResponseURL ${cloud.responses.endpoint}; ${cloud.lambda.all().length} functions.`);
@@ -99,12 +103,12 @@ async function runWith(example: SynthesizedExample, args: Args, out: DemoOutput)
     out.stopProgress();
     const statements = cloud.redshift.statements();
     const cancelTimings = cloud.redshift.cancelTimings();
-    await cloud.close();
+    await local.stop();
     out.summary(results, statements, cancelTimings, dlq);
     return results.length === 0 || results.some((r) => !r.ok) ? 1 : 0;
   } finally {
     out.stopProgress();
-    await cloud.close();
+    await local.stop();
   }
 }
 

@@ -38,6 +38,10 @@ export interface SynthesizedExample {
   readonly app: IntegTesting;
   /** Logical id of each example state machine, by construct id. */
   readonly machineLogicalIds: Record<string, string>;
+  /** The cloud assembly directory. */
+  readonly directory: string;
+  /** The example stack's artifact id in the cloud assembly. */
+  readonly artifactId: string;
   /** Removes the cloud assembly directory. */
   dispose(): void;
 }
@@ -60,7 +64,15 @@ export function synthesizeExample(): SynthesizedExample {
     const machineLogicalIds = Object.fromEntries(Object.entries(example.stateMachines).map(([id, machine]) => [
       id, example.stack.getLogicalId(machine.node.defaultChild as never),
     ]));
-    return { template, assets, app: example, machineLogicalIds, dispose: () => rmSync(outdir, { recursive: true, force: true }) };
+    return {
+      template,
+      assets,
+      app: example,
+      machineLogicalIds,
+      directory: outdir,
+      artifactId: artifact.id,
+      dispose: () => rmSync(outdir, { recursive: true, force: true }),
+    };
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });
     throw error;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppSource, findMachine, LoadedAssembly, loadAssembly, LocalAppError, machineNames, MachineInfo } from './assembly';
-import { LocalCloud } from './cloud';
+import { LocalCloud, LocalCloudOptions } from './cloud';
 import { CustomResourceOutcome } from './cloudformation/driver';
 import { Json } from './cloudformation/template';
 import { MockConfig, readMockConfig, runsLocally, TaskMocks, unansweredTask, validateMockConfig } from './mocks';
@@ -40,6 +40,10 @@ export interface LocalAppOptions {
   readonly onTrace?: (event: TraceEvent) => void;
   /** Every line the functions log. */
   readonly onLog?: (line: string, functionName: string) => void;
+  /** Data API statement status changes. */
+  readonly onStatement?: LocalCloudOptions['onStatement'];
+  /** Custom-resource requests and responses. */
+  readonly onCustomResource?: LocalCloudOptions['onCustomResource'];
 }
 
 export interface RunOptions {
@@ -228,6 +232,8 @@ export class LocalApp {
       assets: assembly.assets,
       dataDir: options.dataDir && join(options.dataDir, 'databases'),
       onLog: options.onLog,
+      onStatement: options.onStatement,
+      onCustomResource: options.onCustomResource,
       onTrace: (event) => {
         for (const collect of this.collectors) collect(event);
         options.onTrace?.(event);
