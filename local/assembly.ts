@@ -3,7 +3,7 @@
  * object synthesized on the spot, one of its stacks, its template, the directories of its file assets, and its
  * state machines by logical id, construct path and name.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { assetDirectories, CfnTemplate, LocalTemplate } from './cloudformation/template';
@@ -79,7 +79,7 @@ export function loadAssembly(source: AppSource, stack?: string): LoadedAssembly 
     if (typeof app.synth !== 'function') throw new LocalAppError('The app must be a directory (cdk.out), an App, or a Stack of an App');
     directory = app.synth().directory;
     // aws-cdk-lib synthesizes an App without `outdir` into a temporary directory: the local run removes it.
-    owned = dirname(directory) === tmpdir() && basename(directory).startsWith('cdk.out');
+    owned = [tmpdir(), realpathSync(tmpdir())].includes(dirname(directory)) && basename(directory).startsWith('cdk.out');
     if (isStack(source)) wanted ??= source.artifactId;
   }
   const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
@@ -127,7 +127,8 @@ export function loadAssembly(source: AppSource, stack?: string): LoadedAssembly 
 function templateOf(directory: string, artifact: ManifestArtifact): CfnTemplate {
   const file = artifact.properties?.templateFile;
   if (!file) throw new LocalAppError('A stack of the cloud assembly has no template file');
-  return JSON.parse(readFileSync(join(directory, file), 'utf8')) as CfnTemplate;
+  const template = JSON.parse(readFileSync(join(directory, file), 'utf8')) as Partial<CfnTemplate>;
+  return { ...template, Resources: template.Resources ?? {} };
 }
 
 function parseEnvironment(environment = ''): [string, string] {

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { userApp, USER_MOCKS } from './user-stack';
 import { ensureBundles } from '../../local/bundles';
 import { formatResult, LocalApp, LocalAppError, MockConfigError } from '../../local/index';
@@ -68,6 +69,16 @@ test('bad names and bad mocks are typed errors naming the value', async () => {
   await expect(local.run('OrdersMachine', {}, { testCase: 'Nope' })).rejects.toThrow(/test case "Nope".*OrdersMachine#HappyPath/);
   await expect(LocalApp.start({ app: join(dir, 'cdk.out'), mocks: { MockedResponses: { X: { first: { Return: 1 } } } } as never }))
     .rejects.toThrow(MockConfigError);
+});
+
+test('an App synthesized without outdir: its temporary assembly is removed on stop', async () => {
+  const app = new App();
+  new Stack(app, 'Empty');
+  const plain = await LocalApp.start({ app, stack: 'Empty' });
+  const directory = plain.assembly.directory;
+  expect(existsSync(directory)).toBe(true);
+  await plain.stop();
+  expect(existsSync(directory)).toBe(false);
 });
 
 test('a data directory keeps the database and the custom resources between starts', async () => {
