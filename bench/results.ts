@@ -5,6 +5,7 @@ import type { CostResult } from './cost';
 import type { DemoResult } from './demo';
 import type { FastPathResult } from './fast-path';
 import type { EndToEndLatencyResult, LatencyResult } from './latency';
+import type { LocalPackageResult } from './local-package';
 import type { Machine } from './machine';
 import type { SynthRun } from './synth';
 import type { ThroughputResult } from './throughput';
@@ -20,5 +21,6 @@ export interface BenchResults {
   readonly endToEndLatency?: EndToEndLatencyResult;
   readonly fastPath?: FastPathResult;
   readonly demo?: DemoResult;
+  readonly localPackage?: LocalPackageResult;
   readonly cost?: CostResult;
 }

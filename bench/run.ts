@@ -3,7 +3,7 @@
  * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
  *
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
- * throughput,synth,latency,fastpath,demo` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
+ * throughput,synth,latency,fastpath,demo,localpackage` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
  * those sections in docs/), `--render` (rewrites docs/benchmarks.md
  * from docs/benchmarks.json).
  */
@@ -16,6 +16,7 @@ import { computeCost } from './cost';
 import { measureDemo } from './demo';
 import { measureFastPath } from './fast-path';
 import { measureEndToEndLatency, measureLatency } from './latency';
+import { measureLocalPackage } from './local-package';
 import { describeMachine } from './machine';
 import { renderMarkdown } from './report';
 import { BenchResults } from './results';
@@ -81,6 +82,10 @@ async function main(): Promise<void> {
     step('npm run demo');
     results = { ...results, demo: await measureDemo() };
   }
+  if (wanted('localpackage')) {
+    step('the local runner for users\' apps (cdk-stepfunctions-redshift-local)');
+    results = { ...results, localPackage: await measureLocalPackage(quick ? 1 : 3) };
+  }
 
   printSummary(results);
   // `--only=... --update-docs`: the sections measured now replace theirs in docs/benchmarks.json; the rest is kept.
@@ -136,6 +141,14 @@ function printSummary(results: BenchResults): void {
   }
   if (results.demo) {
     rows.push(['npm run demo', `${results.demo.wallSeconds} s, ${results.demo.scenarios} scenarios${results.demo.allAsExpected ? ' as expected' : ', NOT all as expected'} (before: ${results.demo.before.wallSeconds} s)`]);
+  }
+  const lp = results.localPackage;
+  if (lp) {
+    rows.push(['local runner: one-state machine, CLI in a fresh process (cold)', `${lp.oneStateColdCliMs} ms (${lp.cli})`]);
+    rows.push(['local runner: one-state machine, run on a started LocalApp (warm)', `${lp.oneStateWarmMs} ms`]);
+    rows.push(['local runner: LocalApp.start + stop', `${lp.startMs} ms + ${lp.stopMs} ms`]);
+    rows.push(['local runner: example chained machine, cold / warm', `${lp.longestColdMs} ms / ${lp.longestWarmMs} ms`]);
+    rows.push(['local runner: memory', `${lp.rssMb} MB resident, ${lp.functionEnvironments} function environments`]);
   }
   for (const line of results.cost?.lines ?? []) {
     rows.push([`cost: ${line.design}${line.statementMinutes === 'any' ? '' : `, ${line.statementMinutes} min`}`, `$${line.perStatementUsd.toExponential(2)} per statement`]);
