@@ -244,6 +244,8 @@ export class LocalApp {
     for (const [id, resource] of Object.entries(kept?.resources ?? {})) {
       if (assembly.template.template.Resources[id]) this.cloud.cloudFormation.adopt(id, resource.physicalId, resource.properties);
     }
+    // The database starts while the first function environments start (a cold start of each overlaps the other).
+    const warming = this.cloud.redshift.query(this.database, 'select 1').catch(() => undefined);
     if (!kept) await this.runSqlFiles(options.schemaFiles ?? [], 'schema');
     if (options.deploy ?? true) {
       const failed = (await this.deploy()).filter((o) => o.status !== 'SUCCESS');
@@ -252,6 +254,7 @@ export class LocalApp {
       }
     }
     if (!kept) await this.runSqlFiles(options.seedFiles ?? [], 'seed');
+    await warming;
   }
 
   private async runSqlFiles(files: readonly string[], kind: string): Promise<void> {
