@@ -25,6 +25,7 @@ export function formatResult(result: RunResult): string[] {
   const lines = [`${result.machine.logicalId}: ${result.status} in ${Math.round(result.durationMs)} ms`];
   if (result.error) lines.push(`  error: ${result.error}`, `  cause: ${result.cause ?? ''}`);
   if (result.status === 'SUCCEEDED') lines.push(`  output: ${JSON.stringify(result.output)}`);
+  if (result.unanswered.length) lines.push(`  tasks nothing answered (mock them): ${result.unanswered.join(', ')}`);
   if (result.statements.length) {
     lines.push('SQL:');
     for (const s of result.statements) {

@@ -76,6 +76,11 @@ export interface RunResult {
   readonly trace: readonly TraceEvent[];
   /** The statements that ran while it ran, in order. */
   readonly statements: readonly RanStatement[];
+  /**
+   * The tasks nothing answered (no mock, and the local run cannot call them), each failed with
+   * `Local.NoMockedResponse`: listed here too, as a `Catch` of the machine may have caught the error.
+   */
+  readonly unanswered: readonly string[];
 }
 
 interface KeptStack {
@@ -105,6 +110,8 @@ export class LocalApp {
   public readonly database: string;
   private readonly mocks?: MockConfig;
   private readonly collectors = new Set<(event: TraceEvent) => void>();
+  /** The tasks nothing answered, by execution started by `run`. */
+  private readonly unanswered = new Map<string, string[]>();
   /** The mocks of each running execution started by `run`. */
   private readonly activeMocks = new Map<string, TaskMocks>();
   private stopping?: Promise<void>;
@@ -151,8 +158,11 @@ export class LocalApp {
 
   /** Runs a state machine (logical id, construct path, construct id or `StateMachineName`) to its end. */
   async run(stateMachine: string, input: Json = {}, options: RunOptions = {}): Promise<RunResult> {
-    const machine = findMachine(this.machines, stateMachine);
-    const taskMocks = options.testCase ? this.testCaseMocks(options.testCase) : undefined;
+    // `Machine#TestCase`, as Step Functions Local takes a test case after the machine's ARN.
+    const [name, suffix] = stateMachine.split('#');
+    const testCase = options.testCase ?? suffix;
+    const machine = findMachine(this.machines, name);
+    const taskMocks = testCase ? this.testCaseMocks(testCase) : undefined;
     const trace: TraceEvent[] = [];
     const executions = new Set<string>();
     const collect = (event: TraceEvent) => {
@@ -169,6 +179,7 @@ export class LocalApp {
       executionArn = started_.executionArn;
       const result = started_.result;
       executions.add(executionArn);
+      this.unanswered.set(executionArn, []);
       if (taskMocks) this.activeMocks.set(executionArn, taskMocks);
       const timeoutMs = options.timeoutMs ?? 300_000;
       let timer: NodeJS.Timeout | undefined;
@@ -196,10 +207,12 @@ export class LocalApp {
         durationMs: performance.now() - started,
         trace,
         statements,
+        unanswered: [...executions].flatMap((arn) => this.unanswered.get(arn) ?? []),
       };
     } finally {
       this.collectors.delete(collect);
       this.activeMocks.delete(executionArn);
+      this.unanswered.delete(executionArn);
     }
   }
 
@@ -273,6 +286,18 @@ export class LocalApp {
   }
 
   private answerTask(task: TaskCall): Json | undefined {
+    try {
+      return this.answerOrRun(task);
+    } catch (error) {
+      if ((error as Error).name === 'Local.NoMockedResponse') {
+        const list = this.unanswered.get(task.executionArn) ?? (this.unanswered.size === 1 ? [...this.unanswered.values()][0] : undefined);
+        list?.push(`${task.stateName} (${task.resource})`);
+      }
+      throw error;
+    }
+  }
+
+  private answerOrRun(task: TaskCall): Json | undefined {
     // A nested execution uses the mocks of the run that started it when only one run is going on.
     const mocks = this.activeMocks.get(task.executionArn) ?? (this.activeMocks.size === 1 ? [...this.activeMocks.values()][0] : undefined);
     const mocked = mocks?.answer(task);

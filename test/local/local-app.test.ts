@@ -44,13 +44,15 @@ test('a machine runs with a mocked SNS task: outcome, SQL, trace, rows', async (
 });
 
 test('a mocked Throw fails the task with its error and cause', async () => {
-  const result = await local.run('OrdersStack/OrdersMachine', { id: '8', region: 'us-east-1' }, { testCase: 'SnsDown' });
+  // The test case after the machine's name, as Step Functions Local takes it after the ARN.
+  const result = await local.run('OrdersStack/OrdersMachine#SnsDown', { id: '8', region: 'us-east-1' });
   expect(result).toMatchObject({ status: 'FAILED', error: 'SNS.ThrottledException', cause: 'Rate exceeded' });
 });
 
 test('a task with no answer fails with an error naming the state and the mock to add', async () => {
   const result = await local.run('OrdersMachine', { id: '9', region: 'us-east-1' });
   expect(result.status).toBe('FAILED');
+  expect(result.unanswered).toEqual(['Notify (arn:aws:states:::sns:publish)']);
   expect(result.error).toBe('Local.NoMockedResponse');
   expect(result.cause).toMatch(/State "Notify" of \w+ calls arn:aws:states:::sns:publish/);
   expect(result.cause).toMatch(/TestCases\.<case>\.Notify/);
@@ -81,7 +83,7 @@ test('an App synthesized without outdir: its temporary assembly is removed on st
   expect(existsSync(directory)).toBe(false);
 });
 
-test('a data directory keeps the database and the custom resources between starts', async () => {
+test('a data directory keeps the database and the custom resources between starts; a changed resource is updated', async () => {
   const dataDir = join(dir, 'data');
   const { stack } = userApp(join(dir, 'cdk.out.kept'));
   const first = await LocalApp.start({ app: stack, dataDir, mocks: USER_MOCKS });
@@ -95,9 +97,17 @@ test('a data directory keeps the database and the custom resources between start
     // Nothing changed in the app: no request to the custom resource; the row is still there.
     expect(second.cloud.cloudFormation.outcomes).toEqual([]);
     expect(await second.query('select region from orders')).toEqual([{ region: 'kept' }]);
-    expect((await second.destroy()).map((o) => `${o.requestType} ${o.status}`)).toEqual(['Delete SUCCESS']);
   } finally {
     await second.stop();
+  }
+  // The next version of the app: the resource's properties changed, so it gets an Update (its onUpdate runs).
+  const third = await LocalApp.start({ app: userApp(join(dir, 'cdk.out.v2'), 2).stack, dataDir });
+  try {
+    expect(third.cloud.cloudFormation.outcomes.map((o) => `${o.logicalId} ${o.requestType} ${o.status}`)).toEqual(['OrdersTable Update SUCCESS']);
+    expect(await third.query('select region, note from orders')).toEqual([{ region: 'kept', note: null }]);
+    expect((await third.destroy()).map((o) => `${o.requestType} ${o.status}`)).toEqual(['Delete SUCCESS']);
+  } finally {
+    await third.stop();
   }
   expect(existsSync(join(dataDir, 'stack.json'))).toBe(true);
 });

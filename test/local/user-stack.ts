@@ -14,8 +14,11 @@ export interface UserStack {
   readonly stack: Stack;
 }
 
-/** Builds the app (not synthesized); `outdir` is where it synthesizes. */
-export function userApp(outdir: string): UserStack {
+/**
+ * Builds the app (not synthesized); `outdir` is where it synthesizes. `version: 2` is the next version of the app:
+ * the table's resource gains an `onUpdate` that adds a column.
+ */
+export function userApp(outdir: string, version: 1 | 2 = 1): UserStack {
   const app = new App({ outdir, context: { 'aws:cdk:disable-version-reporting': true } });
   const stack = new Stack(app, 'OrdersStack');
   const tasker = new SfnRedshiftTasker(stack, 'Tasker', {
@@ -25,6 +28,7 @@ export function userApp(outdir: string): UserStack {
     tasker,
     onCreate: ['create table orders (id int distkey, region varchar(20) encode zstd, added timestamp default getdate()) diststyle key sortkey (id)'],
     onDelete: ['drop table orders'],
+    ...version === 2 ? { onUpdate: ['alter table orders add column note varchar(10)'] } : {},
     serviceTimeout: Duration.minutes(5),
   });
   const topic = new sns.Topic(stack, 'OrderEvents');
