@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import { ensureBundles } from '../../local/bundles';
+import * as localRunner from '../../local/index';
+import * as library from '../../src';
 
 const ROOT = join(__dirname, '..', '..');
 const GUIDE = readFileSync(join(ROOT, 'docs', 'local-testing.md'), 'utf8');
@@ -29,11 +31,17 @@ test('the guide has the stack file and the test file', () => {
   expect(testFile).toMatch(/^\/\/ test\/orders\.test\.ts/);
 });
 
+/** The samples' other imports (aws-cdk-lib, constructs), by name at run time. */
+function requireByName(name: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(name);
+}
+
 ensureBundles();
-const stackModule = load(stackFile, (name) => (name === 'cdk-stepfunctions-redshift' ? require('../../src') : require(name)));
+const stackModule = load(stackFile, (name) => (name === 'cdk-stepfunctions-redshift' ? library : requireByName(name)));
 // The guide's tests, registered in this file.
 load(testFile, (name) => {
-  if (name === 'cdk-stepfunctions-redshift-local') return require('../../local/index');
+  if (name === 'cdk-stepfunctions-redshift-local') return localRunner;
   if (name === '../lib/orders-stack') return stackModule;
-  return require(name);
+  return requireByName(name);
 });
