@@ -2,7 +2,7 @@
  * The local runner's public API on a stack of a user's own (not the example app): start from an App, custom
  * resources applied, a machine run with mocked responses, the database queried, everything stopped.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -58,6 +58,17 @@ test('a task with no answer fails with an error naming the state and the mock to
   expect(result.cause).toMatch(/TestCases\.<case>\.Notify/);
 });
 
+test('the user\'s Node.js function runs for real; a Python one fails naming the state until a mock answers it', async () => {
+  expect(local.cloud.skippedFunctions).toEqual([expect.objectContaining({ reason: 'runtime python3.12 is not Node.js' })]);
+  const unmocked = await local.run('ScoreMachine', { qty: 21 });
+  expect(unmocked).toMatchObject({ status: 'FAILED', error: 'Local.NoMockedResponse' });
+  expect(unmocked.cause).toMatch(/State "Score" .* is a function that does not run locally \(runtime python3\.12 is not Node\.js\)/);
+  expect(unmocked.trace.filter((e) => e.kind === 'StateExited').map((e) => e.state)).toEqual(['Double']);
+  const mocked = await local.run('ScoreMachine#Scored', { qty: 21 });
+  expect(mocked.status).toBe('SUCCEEDED');
+  expect(mocked.output).toMatchObject({ double: { doubled: 42, runtime: expect.stringMatching(/^v\d+/) }, score: 42 });
+});
+
 test('Redshift-only SQL fails with an error that names it', async () => {
   const result = await local.run('ExportMachine', {});
   expect(result.status).toBe('FAILED');
@@ -71,6 +82,20 @@ test('bad names and bad mocks are typed errors naming the value', async () => {
   await expect(local.run('OrdersMachine', {}, { testCase: 'Nope' })).rejects.toThrow(/test case "Nope".*OrdersMachine#HappyPath/);
   await expect(LocalApp.start({ app: join(dir, 'cdk.out'), mocks: { MockedResponses: { X: { first: { Return: 1 } } } } as never }))
     .rejects.toThrow(MockConfigError);
+});
+
+test('schema SQL runs before the custom resources, seed SQL after; a failing file is named with its statement', async () => {
+  writeFileSync(join(dir, 'schema.sql'), 'create table customers (id int, name varchar(20));\n-- the orders table is the stack\'s\n');
+  writeFileSync(join(dir, 'seed.sql'), 'insert into customers values (1, \'Ann; Bo\');\ninsert into orders (id, region) values (100, \'seeded\');');
+  const seeded = await LocalApp.start({ app: join(dir, 'cdk.out'), schemaFiles: [join(dir, 'schema.sql')], seedFiles: [join(dir, 'seed.sql')] });
+  try {
+    expect(await seeded.query('select c.name, o.region from customers c join orders o on o.id = 100')).toEqual([{ name: 'Ann; Bo', region: 'seeded' }]);
+  } finally {
+    await seeded.stop();
+  }
+  writeFileSync(join(dir, 'bad.sql'), 'create table a (id int);\ncreate tabel b (id int);');
+  await expect(LocalApp.start({ app: join(dir, 'cdk.out'), schemaFiles: [join(dir, 'bad.sql')] }))
+    .rejects.toThrow(/schema file .*bad\.sql, statement 2 \(create tabel b \(id int\)\): .*syntax error/);
 });
 
 test('an App synthesized without outdir: its temporary assembly is removed on stop', async () => {

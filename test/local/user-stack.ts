@@ -3,7 +3,9 @@
  * `RedshiftSql` custom resource (with Redshift's physical-design clauses), a machine whose `RedshiftSqlTask` inserts
  * a row and whose next state publishes to SNS (answered by a mock), and a machine that runs a Redshift-only UNLOAD.
  */
+import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -52,6 +54,17 @@ export function userApp(outdir: string, version: 1 | 2 = 1): UserStack {
     sql: 'unload (\'select * from orders\') to \'s3://bucket/orders\' iam_role default',
   });
   new sfn.StateMachine(stack, 'ExportMachine', { definitionBody: sfn.DefinitionBody.fromChainable(unload) });
+
+  // The user's own functions: one in Node.js from an asset directory (runs for real), one in Python (needs a mock).
+  const double = new lambda.Function(stack, 'DoubleFunction', {
+    runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromAsset(join(__dirname, 'user-function')),
+  });
+  const score = new lambda.Function(stack, 'ScoreFunction', {
+    runtime: lambda.Runtime.PYTHON_3_12, handler: 'index.handler', code: lambda.Code.fromInline('def handler(event, context):\n  return 1'),
+  });
+  const doubleStep = new tasks.LambdaInvoke(stack, 'Double', { lambdaFunction: double, payloadResponseOnly: true, resultPath: '$.double' });
+  const scoreStep = new tasks.LambdaInvoke(stack, 'Score', { lambdaFunction: score, payloadResponseOnly: true, resultPath: '$.score' });
+  new sfn.StateMachine(stack, 'ScoreMachine', { definitionBody: sfn.DefinitionBody.fromChainable(doubleStep.next(scoreStep)) });
   return { app, stack };
 }
 
@@ -64,9 +77,11 @@ export const USER_MOCKS = {
         SnsDown: { Notify: 'SnsThrottled' },
       },
     },
+    ScoreMachine: { TestCases: { Scored: { Score: 'Score42' } } },
   },
   MockedResponses: {
     Published: { 0: { Return: { MessageId: 'mocked-message-1' } } },
     SnsThrottled: { '0-9': { Throw: { Error: 'SNS.ThrottledException', Cause: 'Rate exceeded' } } },
+    Score42: { 0: { Return: 42 } },
   },
 };
