@@ -10,6 +10,7 @@ import { AppSource, findMachine, LoadedAssembly, loadAssembly, LocalAppError, ma
 import { LocalCloud, LocalCloudOptions } from './cloud';
 import { CustomResourceOutcome } from './cloudformation/driver';
 import { Json } from './cloudformation/template';
+import { LocalFunction } from './lambda/function';
 import { MockConfig, readMockConfig, runsLocally, TaskMocks, unansweredTask, validateMockConfig } from './mocks';
 import { splitSql } from './sql-files';
 import { TaskCall, TraceEvent } from './stepfunctions/runner';
@@ -257,8 +258,11 @@ export class LocalApp {
     for (const [id, resource] of Object.entries(kept?.resources ?? {})) {
       if (assembly.template.template.Resources[id]) this.cloud.cloudFormation.adopt(id, resource.physicalId, resource.properties);
     }
-    // The database starts while the first function environments start (a cold start of each overlaps the other).
-    const warming = this.cloud.redshift.query(this.database, 'select 1').catch(() => undefined);
+    // The database starts while the custom resources' functions start (a cold start of each overlaps the other).
+    const warming = Promise.all([
+      this.cloud.redshift.query(this.database, 'select 1'),
+      ...options.deploy ?? true ? this.serviceTokenFunctions().map((fn) => fn.prewarm(1)) : [],
+    ]).catch(() => undefined);
     if (!kept) await this.runSqlFiles(options.schemaFiles ?? [], 'schema');
     if (options.deploy ?? true) {
       const failed = (await this.deploy()).filter((o) => o.status !== 'SUCCESS');
@@ -320,6 +324,13 @@ export class LocalApp {
       const machine = this.machines.find((m) => m.logicalId === machineName);
       return machine ? machineNames(machine) : [machineName];
     });
+  }
+
+  /** The functions that answer the stack's custom resources. */
+  private serviceTokenFunctions(): LocalFunction[] {
+    const driver = this.cloud.cloudFormation;
+    const tokens = new Set(driver.customResourceWaves().flat().map((id) => String(driver.templateProperties(id).ServiceToken)));
+    return [...tokens].map((token) => this.cloud.lambda.get(token)).filter((fn): fn is LocalFunction => !!fn);
   }
 
   private taskerDatabase(): string | undefined {
