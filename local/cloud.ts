@@ -21,6 +21,7 @@ import { LocalDynamoDb, startLocalDynamoDb } from './servers/dynamodb';
 import { RedshiftDataServer, StatementRecord, StatementStatus, startRedshiftDataServer, StatusChangeEvent } from './servers/redshift-data';
 import { SfnCallbackServer, startSfnCallbackServer } from './servers/sfn-callbacks';
 import { LocalQueue } from './servers/sqs-queue';
+import { startUnsupportedServices, UnsupportedServicesServer } from './servers/unsupported';
 import { LocalStepFunctions, LocalStepFunctionsProps, TraceEvent } from './stepfunctions/runner';
 
 export interface LocalCloudOptions {
@@ -65,6 +66,8 @@ export class LocalCloud {
   public redshift!: RedshiftDataServer;
   public callbacks!: SfnCallbackServer;
   public responses!: CfnResponseServer;
+  /** Where the functions' calls to services without a stand-in go: answered with an error naming them. */
+  public unsupported!: UnsupportedServicesServer;
   public readonly lambda = new LocalLambdaRuntime();
   public stepFunctions!: LocalStepFunctions;
   public cloudFormation!: CloudFormationDriver;
@@ -100,6 +103,7 @@ export class LocalCloud {
       this.redshift?.close(),
       this.callbacks?.close(),
       this.responses?.close(),
+      this.unsupported?.close(),
       this.dynamo?.close(),
     ]);
   }
@@ -156,7 +160,10 @@ export class LocalCloud {
     const { region, accountId } = template.context;
     // ---- Lambda functions ----
     const invokeEndpoint = await this.lambda.startInvokeServer();
+    this.unsupported = await startUnsupportedServices();
     const endpoints = {
+      // Every other service: an error naming it, never the internet.
+      AWS_ENDPOINT_URL: this.unsupported.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: this.dynamo.endpoint,
       AWS_ENDPOINT_URL_REDSHIFT_DATA: this.redshift.endpoint,
       AWS_ENDPOINT_URL_SFN: this.callbacks.endpoint,

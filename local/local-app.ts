@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppSource, findMachine, LoadedAssembly, loadAssembly, LocalAppError, machineNames, MachineInfo } from './assembly';
 import { LocalCloud, LocalCloudOptions } from './cloud';
+import { CustomResource } from '../src/contract';
 import { CustomResourceOutcome } from './cloudformation/driver';
 import { Json } from './cloudformation/template';
 import { LocalFunction } from './lambda/function';
@@ -111,6 +112,8 @@ export class LocalApp {
   public readonly database: string;
   private readonly mocks?: MockConfig;
   private readonly collectors = new Set<(event: TraceEvent) => void>();
+  /** Custom resources left out because their function does not run here (logical ids). */
+  public readonly notCreated: string[] = [];
   /** The tasks nothing answered, by execution started by `run`. */
   private readonly unanswered = new Map<string, string[]>();
   /** The mocks of each running execution started by `run`. */
@@ -135,6 +138,14 @@ export class LocalApp {
     for (const wave of driver.customResourceWaves()) {
       const done = await Promise.all(wave.map(async (id) => {
         const properties = driver.templateProperties(id);
+        // A resource whose function does not run here would never be answered: left out, and said so.
+        if (!this.cloud.lambda.get(String(properties.ServiceToken))) {
+          if (!this.notCreated.includes(id)) {
+            this.notCreated.push(id);
+            this.progress(`Custom resource ${id} (${this.assembly.template.resource(id).Type}) is not created locally: its service token is not a function that runs here`);
+          }
+          return undefined;
+        }
         const deployed = driver.deployedProperties(id);
         if (!deployed) return driver.create(id);
         if (JSON.stringify(deployed) !== JSON.stringify(properties)) return driver.update(id, properties);
@@ -265,7 +276,10 @@ export class LocalApp {
     ]).catch(() => undefined);
     if (!kept) await this.runSqlFiles(options.schemaFiles ?? [], 'schema');
     if (options.deploy ?? true) {
-      const failed = (await this.deploy()).filter((o) => o.status !== 'SUCCESS');
+      // A failed RedshiftSql resource stops the start; another custom resource's failure (one that calls a service
+      // without a local stand-in, say) is reported and the start goes on.
+      const failed = (await this.deploy()).filter((o) => o.status !== 'SUCCESS'
+        && this.assembly.template.resource(o.logicalId).Type === CustomResource.SQL_RESOURCE_TYPE);
       if (failed.length) {
         throw new LocalAppError(`Custom resources failed: ${failed.map((o) => `${o.logicalId} ${o.requestType} ${o.status}: ${o.reason}`).join('; ')}`);
       }

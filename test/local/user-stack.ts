@@ -4,7 +4,7 @@
  * a row and whose next state publishes to SNS (answered by a mock), and a machine that runs a Redshift-only UNLOAD.
  */
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -62,6 +62,8 @@ export function userApp(outdir: string, version: 1 | 2 = 1): UserStack {
   const score = new lambda.Function(stack, 'ScoreFunction', {
     runtime: lambda.Runtime.PYTHON_3_12, handler: 'index.handler', code: lambda.Code.fromInline('def handler(event, context):\n  return 1'),
   });
+  // A custom resource answered by the Python function: it cannot run here, so it is not created.
+  new CustomResource(stack, 'Scores', { serviceToken: score.functionArn });
   const doubleStep = new tasks.LambdaInvoke(stack, 'Double', { lambdaFunction: double, payloadResponseOnly: true, resultPath: '$.double' });
   const scoreStep = new tasks.LambdaInvoke(stack, 'Score', { lambdaFunction: score, payloadResponseOnly: true, resultPath: '$.score' });
   new sfn.StateMachine(stack, 'ScoreMachine', { definitionBody: sfn.DefinitionBody.fromChainable(doubleStep.next(scoreStep)) });
