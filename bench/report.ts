@@ -294,11 +294,12 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('See [docs/local-testing.md](local-testing.md). A one-state machine (a `RedshiftSqlTask` inserting a row, its table created by');
     out.push('`RedshiftSql`) and the example app\'s longest machine (the chained machine: the six example machines one after the other).', '');
     out.push('| Measure | Figure |', '| --- | --- |');
-    out.push(`| one-state machine, \`run\` by the CLI in a fresh process (start, custom resource, run, stop), cold | ${lp.oneStateColdCliMs} ms (${lp.cli === 'package' ? 'the built package' : 'the sources through tsx'}) |`);
+    out.push(`| one-state machine, \`run\` by the CLI in a fresh process (start, custom resource, run, stop), cold (median) | ${lp.oneStateColdCliMs} ms (${lp.cli === 'package' ? 'the built package' : 'the sources through tsx'}) |`);
     out.push(`| one-state machine, \`run\` → outcome on a started \`LocalApp\`, warm (median) | ${lp.oneStateWarmMs} ms |`);
     out.push(`| \`LocalApp.start\` (with the custom resource) + \`stop\`, as a test suite does (medians) | ${lp.startMs} ms + ${lp.stopMs} ms |`);
     out.push(`| example chained machine, first run after start / second run | ${lp.longestColdMs} ms / ${lp.longestWarmMs} ms |`);
     out.push(`| memory: resident set of the process after the runs; function environments started | ${lp.rssMb} MB; ${lp.functionEnvironments} |`, '');
+    out.push(`Measured with a 1-minute load average of ${lp.loadAverage ?? 'unknown'} on the machine above (the figures grow with the load).`, '');
   }
 
   const cost = results.cost;
