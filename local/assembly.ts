@@ -82,6 +82,16 @@ export function loadAssembly(source: AppSource, stack?: string): LoadedAssembly 
     owned = [tmpdir(), realpathSync(tmpdir())].includes(dirname(directory)) && basename(directory).startsWith('cdk.out');
     if (isStack(source)) wanted ??= source.artifactId;
   }
+  try {
+    return readStack(directory, owned, wanted);
+  } catch (error) {
+    if (owned) rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Reads one stack of a cloud assembly (`owned`: the directory is removed by `dispose`). */
+function readStack(directory: string, owned: boolean, wanted: string | undefined): LoadedAssembly {
   const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
   const artifacts = manifest.artifacts ?? {};
   const stacks = Object.entries(artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack');
@@ -90,7 +100,6 @@ export function loadAssembly(source: AppSource, stack?: string): LoadedAssembly 
     : stacks.length === 1 ? stacks : stacks.filter(([, a]) => templateOf(directory, a).Resources
       && Object.values(templateOf(directory, a).Resources).some((r) => r.Type === 'AWS::StepFunctions::StateMachine'));
   if (candidates.length !== 1) {
-    if (owned) rmSync(directory, { recursive: true, force: true });
     const names = stacks.map(([id]) => id).join(', ') || 'none';
     throw new LocalAppError(wanted
       ? `No stack ${wanted} in the app; its stacks: ${names}`

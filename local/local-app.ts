@@ -95,7 +95,13 @@ export class LocalApp {
   static async start(options: LocalAppOptions): Promise<LocalApp> {
     const started = performance.now();
     const assembly = loadAssembly(options.app, options.stack);
-    const app = new LocalApp(options, assembly);
+    let app: LocalApp;
+    try {
+      app = new LocalApp(options, assembly);
+    } catch (error) {
+      assembly.dispose();
+      throw error;
+    }
     try {
       await app.init();
       app.progress(`Ready in ${Math.round(performance.now() - started)} ms.`);

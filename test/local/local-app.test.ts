@@ -110,6 +110,16 @@ test('an App synthesized without outdir: its temporary assembly is removed on st
   expect(existsSync(directory)).toBe(true);
   await plain.stop();
   expect(existsSync(directory)).toBe(false);
+  // Also when the start is refused.
+  const refused = new App();
+  new Stack(refused, 'Empty');
+  await expect(LocalApp.start({ app: refused, mocks: { MockedResponses: { R: {} }, StateMachines: { M: { TestCases: { T: { S: 'X' } } } } } }))
+    .rejects.toThrow(MockConfigError);
+  expect(existsSync(refused.outdir)).toBe(false);
+  const unknownStack = new App();
+  new Stack(unknownStack, 'Empty');
+  await expect(LocalApp.start({ app: unknownStack, stack: 'Nope' })).rejects.toThrow(/No stack Nope in the app; its stacks: Empty/);
+  expect(existsSync(unknownStack.outdir)).toBe(false);
 });
 
 test('a data directory keeps the database and the custom resources between starts; a changed resource is updated', async () => {
