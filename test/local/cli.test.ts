@@ -38,6 +38,17 @@ test('--help and bad usage', async () => {
   expect(await cli('run', '--app', join(dir, 'nowhere'), '--state-machine', 'X')).toMatchObject({ code: EXIT.USAGE, err: expect.stringContaining('is not a cloud assembly') });
 });
 
+test('--json prints the result; a failing schema file is exit code 3', async () => {
+  const app = join(dir, 'cdk.out');
+  const json = await cli('run', '--app', app, '--state-machine', 'OrdersMachine#HappyPath', '--mocks', join(dir, 'mocks.json'),
+    '--input-json', '{"id":"5","region":"r"}', '--json');
+  expect(json.code).toBe(EXIT.OK);
+  expect(JSON.parse(json.out)).toMatchObject({ status: 'SUCCEEDED', statements: [{ status: 'FINISHED', parameters: [{ name: 'id', value: '5' }, { name: 'region', value: 'r' }] }] });
+  writeFileSync(join(dir, 'bad.sql'), 'create tabel nope (id int)');
+  const failed = await cli('run', '--app', app, '--state-machine', 'OrdersMachine', '--schema', join(dir, 'bad.sql'), '--quiet');
+  expect(failed).toMatchObject({ code: EXIT.START_FAILED, err: expect.stringMatching(/schema file .*bad\.sql, statement 1 .*syntax error/) });
+});
+
 test('run, then sql on the kept database, then destroy', async () => {
   const dataDir = join(dir, '.local');
   const app = join(dir, 'cdk.out');
