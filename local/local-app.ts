@@ -193,9 +193,9 @@ export class LocalApp {
     const started = performance.now();
     let executionArn = '';
     try {
-      const started_ = this.cloud.stepFunctions.startExecution(this.cloud.stateMachineArn(machine.logicalId), input);
-      executionArn = started_.executionArn;
-      const result = started_.result;
+      const execution = this.cloud.stepFunctions.startExecution(this.cloud.stateMachineArn(machine.logicalId), input);
+      executionArn = execution.executionArn;
+      const result = execution.result;
       executions.add(executionArn);
       this.unanswered.set(executionArn, []);
       if (taskMocks) this.activeMocks.set(executionArn, taskMocks);

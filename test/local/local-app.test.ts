@@ -73,6 +73,12 @@ test('the user\'s Node.js function runs for real; a Python one fails naming the 
   });
 });
 
+test('an execution past its timeout is stopped (ABORTED, Local.Timeout)', async () => {
+  const result = await local.run('SlowMachine', {}, { timeoutMs: 300 });
+  expect(result).toMatchObject({ status: 'ABORTED', error: 'Local.Timeout', cause: 'The execution did not end within 300 ms; it was stopped' });
+  expect(result.durationMs).toBeLessThan(5000);
+});
+
 test('Redshift-only SQL fails with an error that names it', async () => {
   const result = await local.run('ExportMachine', {});
   expect(result.status).toBe('FAILED');

@@ -55,6 +55,10 @@ export function userApp(outdir: string, version: 1 | 2 = 1): UserStack {
   });
   new sfn.StateMachine(stack, 'ExportMachine', { definitionBody: sfn.DefinitionBody.fromChainable(unload) });
 
+  new sfn.StateMachine(stack, 'SlowMachine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Wait(stack, 'Sleep', { time: sfn.WaitTime.duration(Duration.minutes(5)) })),
+  });
+
   // The user's own functions: one in Node.js from an asset directory (runs for real), one in Python (needs a mock).
   const double = new lambda.Function(stack, 'DoubleFunction', {
     runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromAsset(join(__dirname, 'user-function')),
