@@ -31,6 +31,9 @@ import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
 export type { ExecutionDescription } from './describe';
 export type { TraceEvent } from './trace';
 
+/** Definitions the interpreter has validated once. */
+const VALIDATED = new WeakSet<object>();
+
 /** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
 export class TaskError extends Error {
   constructor(error: string, cause: string) {
@@ -143,7 +146,10 @@ export class LocalStepFunctions {
     forEachTask(machine.definition, (stateName, state) => {
       handlers[stateName] = (taskInput) => this.runTask(scope, machine, stateName, state, taskInput);
     });
-    const stateMachine = new asl.StateMachine(machine.definition, { validationOptions: { checkArn: false } });
+    // The definition is validated on its first execution only (a few hundred milliseconds each time otherwise).
+    const noValidate = VALIDATED.has(machine.definition);
+    const stateMachine = new asl.StateMachine(machine.definition, { validationOptions: { checkArn: false, noValidate } });
+    VALIDATED.add(machine.definition);
     const execution = stateMachine.run(input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
       context: {
