@@ -107,7 +107,7 @@ async function confirmStartedStatement(
   }
   const found = await findStatementByName(deps, received.detail.statementName);
   if (found?.id !== received.detail.statementId) return { kind: 'mismatch', recordedId: found?.id ?? '' };
-  await deps.table.recordStatementId(name, found.id);
+  await deps.table.recordStatementId(name, found.id, found.sessionId);
   return completeStatement(deps, name, received, options);
 }
 
@@ -124,6 +124,8 @@ export interface CompletionOptions {
   readonly errorName?: string;
   /** When the statement ended (ms), if known more precisely than the event's whole-second `time`. */
   readonly endedAt?: number;
+  /** The Data API session the statement ran in, when the source knows it (a description); else the recorded one. */
+  readonly sessionId?: string;
 }
 
 /** What became of a completion: called back (or nobody waited), or why this attempt did not call back. */
@@ -179,7 +181,7 @@ export async function completeStatement(
   let delivered = true;
   try {
     callback = decodeCallbackDetails(claimed.callbackDetails);
-    delivered = await callBack(deps, callback, event, failed, options.errorName);
+    delivered = await callBack(deps, callback, event, failed, options.errorName, options.sessionId ?? claimed.sessionId);
   } catch (error) {
     deps.metrics.count(Metric.CALLBACK_FAILURES, tasker);
     try {
@@ -243,10 +245,12 @@ async function takeOverIfUnanswered(
 }
 
 /** Sends the callback; `false` when Step Functions says the task is closed (nothing to retry). */
-async function callBack(deps: Deps, callback: Callback, event: StatusChangeEvent, failed: boolean, errorName?: string): Promise<boolean> {
+async function callBack(
+  deps: Deps, callback: Callback, event: StatusChangeEvent, failed: boolean, errorName: string | undefined, sessionId: string | undefined,
+): Promise<boolean> {
   switch (callback.kind) {
     case 'stepFunctions': {
-      const result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName);
+      const result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName, sessionId);
       if (result === 'taskClosed') {
         deps.log.warn('The task can no longer be called back (timed out, closed or unknown); nothing to retry', {
           statementName: event.detail.statementName, state: event.detail.state,

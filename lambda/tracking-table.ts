@@ -135,13 +135,13 @@ export class TrackingTable extends ClaimTable {
    * Records the Data API id of the statement started under a registered name (right after the start, or when a sweep
    * or the starter found it by name). `false` when another id is recorded already (the name was not ours to reuse).
    */
-  async recordStatementId(name: StatementName, statementId: string): Promise<boolean> {
+  async recordStatementId(name: StatementName, statementId: string, sessionId?: string): Promise<boolean> {
     return applied(() => this.ddb.send(new UpdateCommand({
       TableName: this.tableName,
       Key: this.key(name),
-      UpdateExpression: 'SET statementId = :sid',
+      UpdateExpression: sessionId !== undefined ? 'SET statementId = :sid, sessionId = :session' : 'SET statementId = :sid',
       ConditionExpression: 'attribute_exists(callback_details) AND (attribute_not_exists(statementId) OR statementId = :sid)',
-      ExpressionAttributeValues: { ':sid': statementId },
+      ExpressionAttributeValues: { ':sid': statementId, ...sessionId !== undefined ? { ':session': sessionId } : {} },
     })));
   }
 
