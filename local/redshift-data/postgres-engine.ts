@@ -104,7 +104,11 @@ export class PostgresEngine implements SqlEngine {
   }
 
   private client(database: string): Client {
-    const client = new Client({ host: '127.0.0.1', port: this.server.port, user: 'postgres', database, types: TEXT });
+    // Redshift runs every transaction SERIALIZABLE: concurrent writers conflict (Redshift's error 1023, PostgreSQL's 40001).
+    const client = new Client({
+      host: '127.0.0.1', port: this.server.port, user: 'postgres', database, types: TEXT,
+      options: '-c default_transaction_isolation=serializable',
+    });
     client.on('error', () => undefined);
     return client;
   }
@@ -215,7 +219,17 @@ export class PostgresEngine implements SqlEngine {
       }
     }
     const aborted = cancelled() && !failed && (job.batch || ran < job.sqls.length);
-    if (job.batch) await client.query(failed || aborted ? 'ROLLBACK' : 'COMMIT').catch(() => undefined);
+    if (job.batch && (failed || aborted)) await client.query('ROLLBACK').catch(() => undefined);
+    if (job.batch && !failed && !aborted) {
+      try {
+        await client.query('COMMIT');
+      } catch (error) {
+        // A serializable transaction can fail at its commit (a read/write dependency with a concurrent one): the batch
+        // failed, with the commit's error (40001 is Redshift's error 1023).
+        job.listener.onAborted('engineFailed', describe(error));
+        return;
+      }
+    }
     if (aborted) job.listener.onAborted('cancelled');
     else job.listener.onDone(Date.now());
   }
