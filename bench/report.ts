@@ -2,6 +2,7 @@
 import { COLD_PATHS, FLOOR_BUILDS, FLOOR_PATHS, type ColdPath, type ColdStartResult, type FloorBuild, type FloorPath, type FloorPathResult } from './cold-start';
 import { renderFastPath } from './fast-path';
 import type { BenchResults } from './results';
+import { renderSessions } from './sessions-report';
 import { round } from './stats';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -288,6 +289,8 @@ export function renderMarkdown(results: BenchResults): string {
     out.push(`against ${demo.before.wallSeconds} s before (${demo.before.scenarios} scenarios) when the Data API stand-in ran the statements of a database`);
     out.push('one at a time, the phases ran one after another and the example machines used their deployed durations.', '');
   }
+
+  if (results.sessions) out.push(...renderSessions(results.sessions, '## 5d. Sessions and serialization conflicts'));
 
   const cost = results.cost;
   if (cost) {

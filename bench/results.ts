@@ -6,6 +6,7 @@ import type { DemoResult } from './demo';
 import type { FastPathResult } from './fast-path';
 import type { EndToEndLatencyResult, LatencyResult } from './latency';
 import type { Machine } from './machine';
+import type { SessionsResult } from './sessions';
 import type { SynthRun } from './synth';
 import type { ThroughputResult } from './throughput';
 
@@ -20,5 +21,6 @@ export interface BenchResults {
   readonly endToEndLatency?: EndToEndLatencyResult;
   readonly fastPath?: FastPathResult;
   readonly demo?: DemoResult;
+  readonly sessions?: SessionsResult;
   readonly cost?: CostResult;
 }

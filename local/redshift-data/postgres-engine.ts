@@ -106,7 +106,11 @@ export class PostgresEngine implements SqlEngine {
   private client(database: string): Client {
     // Redshift runs every transaction SERIALIZABLE: concurrent writers conflict (Redshift's error 1023, PostgreSQL's 40001).
     const client = new Client({
-      host: '127.0.0.1', port: this.server.port, user: 'postgres', database, types: TEXT,
+      host: '127.0.0.1',
+      port: this.server.port,
+      user: 'postgres',
+      database,
+      types: TEXT,
       options: '-c default_transaction_isolation=serializable',
     });
     client.on('error', () => undefined);

@@ -167,7 +167,11 @@ export class StatementStore {
     // A batch runs in one transaction unless its ExecutionMode is AUTO_COMMIT (each statement commits on its own).
     const transaction = record.isBatch && record.executionMode !== 'AUTO_COMMIT';
     return {
-      id: record.id, sqls: bound.sqls, params: bound.params, batch: transaction, listener: this.listener(record),
+      id: record.id,
+      sqls: bound.sqls,
+      params: bound.params,
+      batch: transaction,
+      listener: this.listener(record),
       ...record.sessionId !== undefined ? { session: record.sessionId } : {},
     };
   }

@@ -185,7 +185,7 @@ export function checkSession(keepAlive: Duration | undefined, sessionId: string 
   if (keepAlive !== undefined && !Token.isUnresolved(keepAlive.toMilliseconds({ integral: false }))) {
     const ms = keepAlive.toMilliseconds({ integral: false });
     if (ms % 1000 !== 0 || ms < 1000 || ms > Limits.MAX_SESSION_KEEP_ALIVE_SECONDS * 1000) {
-      errors.push(`sessionKeepAlive must be a whole number of seconds from 1 second to 24 hours (the Data API's `
+      errors.push('sessionKeepAlive must be a whole number of seconds from 1 second to 24 hours (the Data API\'s '
         + `SessionKeepAliveSeconds); got ${keepAlive.toHumanString()}. Use Duration.minutes(10), say.`);
     }
   }

@@ -507,7 +507,7 @@ describe(`${ConcurrentWritersMachine.ID} (serialization conflicts retried)`, () 
     expect(asl.States.Writers.MaxConcurrency ?? 0).toBe(0);
     const write = asl.States.Writers.ItemProcessor.States.AppendWhatIsSeen;
     expect(write.Retry).toEqual([LAMBDA_SERVICE_RETRY, DATA_API_RETRY, { ...CONFLICT_RETRY, MaxAttempts: 10 }]);
-    expect(write.Parameters.Payload).toMatchObject({ [Field.PARAMETERS]: [{ name: 'writer', 'value.$': '$.writer' }] });
+    expect(write.Parameters.Payload).toMatchObject({ [Field.PARAMETERS]: [{ 'name': 'writer', 'value.$': '$.writer' }] });
   });
 
   test('runs: every writer succeeds after its conflicts; by default 4 writers', async () => {

@@ -9,8 +9,8 @@ import {
   DescribeStatementCommand, ExecuteStatementCommand, GetStatementResultCommand, ListSessionsCommand, ListStatementsCommand,
   RedshiftDataClient, ValidationException,
 } from '@aws-sdk/client-redshift-data';
-import { RedshiftDataServer, startRedshiftDataServer } from '../../local/servers/redshift-data';
 import { sleep } from '../../local/servers/http-util';
+import { RedshiftDataServer, startRedshiftDataServer } from '../../local/servers/redshift-data';
 import { until } from '../../local/servers/sqs-queue';
 
 let server: RedshiftDataServer;

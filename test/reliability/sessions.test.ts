@@ -25,7 +25,7 @@ beforeAll(async () => {
   aws = await startLocalAws({ dataApi: { engine: 'postgres' } });
   handler = loadBundledHandler(aws.env({ ...EVENT_PATH, AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME }));
   await aws.dataApi.query(DB, 'create table session_results (answer int)');
-  await aws.dataApi.query(DB, `create or replace procedure hold(ms int) language plpgsql as $$ begin perform pg_sleep(ms / 1000.0); end $$`);
+  await aws.dataApi.query(DB, 'create or replace procedure hold(ms int) language plpgsql as $$ begin perform pg_sleep(ms / 1000.0); end $$');
 });
 afterAll(async () => {
   await aws?.close();
