@@ -160,7 +160,12 @@ async function measureConflicts(writerCounts: readonly number[]): Promise<Confli
       if (outcome.status !== 'SUCCEEDED') throw new Error(`${writers} writers: ${outcome.status} ${outcome.error} ${outcome.cause}`);
       const histogram = Array.from({ length: Math.max(0, ...retries) + 1 }, (_, k) => retries.filter((r) => r === k).length);
       runs.push({
-        writers, succeeded: new Set(finished).size, conflicts, retryHistogram: histogram, maxRetries: Math.max(0, ...retries), wallMs: round(wallMs, 0),
+        writers,
+        succeeded: new Set(finished).size,
+        conflicts,
+        retryHistogram: histogram,
+        maxRetries: Math.max(0, ...retries),
+        wallMs: round(wallMs, 0),
       });
     }
     return runs;

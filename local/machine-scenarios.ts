@@ -7,7 +7,8 @@ import { Json } from './cloudformation/template';
 import type { ScenarioContext, ScenarioResult } from './scenarios';
 import { ExecutionOutcome } from './stepfunctions/runner';
 import {
-  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS, ParallelNoConcurrencyMachine, PollingMachine, SessionStagingMachine,
+  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS, ParallelNoConcurrencyMachine, PollingMachine,
+  SessionStagingMachine,
   SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
 } from '../example/machines';
 

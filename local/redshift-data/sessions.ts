@@ -35,10 +35,6 @@ export interface SessionRecord {
 export const MAX_KEEP_ALIVE_SECONDS = 86_400;
 
 export class SessionRegistry {
-  private readonly sessions = new Map<string, SessionRecord>();
-
-  constructor(private readonly engine: SqlEngine, private readonly clock: () => number = Date.now) {}
-
   /** `SessionKeepAliveSeconds`: absent, or a whole number from 0 to 86,400 (0: no session). */
   static keepAlive(value: unknown): number | undefined {
     if (value === undefined || value === null) return undefined;
@@ -48,6 +44,10 @@ export class SessionRegistry {
     }
     return value;
   }
+
+  private readonly sessions = new Map<string, SessionRecord>();
+
+  constructor(private readonly engine: SqlEngine, private readonly clock: () => number = Date.now) {}
 
   /** Opens a session for a statement that asked for one. */
   open(target: Target, caller: Caller, keepAliveSeconds: number): SessionRecord {

@@ -20,11 +20,15 @@ const target = { ClusterIdentifier: 'examplecluster', Database: 'dev', DbUser: '
 
 function clientFor(accessKeyId: string): RedshiftDataClient {
   return new RedshiftDataClient({
-    endpoint: server.endpoint, region: 'eu-west-1', credentials: { accessKeyId, secretAccessKey: 'x', sessionToken: `local-session-${accessKeyId}` },
+    endpoint: server.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId, secretAccessKey: 'x', sessionToken: `local-session-${accessKeyId}` },
   });
 }
 
-async function run(client: RedshiftDataClient, input: Record<string, unknown>): Promise<{ id: string; sessionId?: string; status?: string; error?: string }> {
+interface Ran { id: string; sessionId?: string; status?: string; error?: string }
+
+async function run(client: RedshiftDataClient, input: Record<string, unknown>): Promise<Ran> {
   const started = await client.send(new ExecuteStatementCommand({ WaitTimeSeconds: 10, ...input } as never));
   const described = await client.send(new DescribeStatementCommand({ Id: started.Id, WaitTimeSeconds: 10 }));
   return { id: started.Id!, sessionId: started.SessionId, status: described.Status, error: described.Error };
