@@ -68,6 +68,8 @@ async function register(
     // Nobody waits for a statement without a callback (and no event comes for it): nothing to reconcile.
     reconciled: request.callback.kind !== 'none',
     ...key !== undefined ? { idempotencyKey: key, requestHash: requestHash(request) } : {},
+    // How a list ran: a CloudFormation request's SQL is run again after a conflict only when it rolled back whole.
+    ...request.executionMode !== undefined ? { executionMode: request.executionMode } : {},
     // The session it is sent to (one it opens is recorded with its statement id).
     ...request.session?.id !== undefined ? { sessionId: request.session.id } : {},
   };

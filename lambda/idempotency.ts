@@ -28,6 +28,8 @@ export function idempotencyKey(callback: Callback): string | undefined {
       break;
     case 'cloudFormation':
       identity = `cloudformation:${callback.request.StackId}:${callback.request.RequestId}:${callback.request.LogicalResourceId}`;
+      // A run after a serialization conflict is a statement of its own (`conflict-rerun.ts`).
+      if (callback.request.ConflictAttempt !== undefined) identity += `:conflict-rerun-${callback.request.ConflictAttempt}`;
       break;
     default:
       return undefined;

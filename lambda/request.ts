@@ -128,6 +128,7 @@ export function cloudFormationRequest(event: unknown): CloudFormationRequest | u
   const physical = event.PhysicalResourceId;
   const properties = isObject(event.ResourceProperties) ? event.ResourceProperties : {};
   const serviceTimeout = Number(properties.ServiceTimeout);
+  const attempt = event[Field.CONFLICT_ATTEMPT];
   return {
     RequestType: event.RequestType as string,
     ResponseURL: event.ResponseURL as string,
@@ -137,6 +138,8 @@ export function cloudFormationRequest(event: unknown): CloudFormationRequest | u
     LogicalResourceId: event.LogicalResourceId as string,
     ...typeof physical === 'string' && physical !== '' ? { PhysicalResourceId: physical } : {},
     ...Number.isInteger(serviceTimeout) && serviceTimeout >= 1 && serviceTimeout <= 3600 ? { ServiceTimeout: serviceTimeout } : {},
+    ...typeof attempt === 'number' && Number.isInteger(attempt) && attempt >= 1 && attempt <= Defaults.CONFLICT_RERUNS
+      ? { ConflictAttempt: attempt } : {},
   };
 }
 

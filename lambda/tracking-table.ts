@@ -34,6 +34,10 @@ export interface StatementItem {
   readonly idempotencyKey?: string;
   /** SHA-256 of the whole request (SQL, parameters, singleton): a retried start must send the same one. */
   readonly requestHash?: string;
+  /** How a list runs (`TRANSACTION`, `AUTO_COMMIT`), when the request says. */
+  readonly executionMode?: string;
+  /** The Data API session it is sent to (`sessionId` of the request). */
+  readonly sessionId?: string;
 }
 
 /** A registration as read back (a retried start, the reconciler). */
@@ -76,6 +80,8 @@ export class TrackingTable extends ClaimTable {
         ...item.startedBy !== undefined && item.reconciled ? { [IN_FLIGHT]: item.startedBy } : {},
         ...item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {},
         ...item.requestHash !== undefined ? { requestHash: item.requestHash } : {},
+        ...item.executionMode !== undefined ? { executionMode: item.executionMode } : {},
+        ...item.sessionId !== undefined ? { sessionId: item.sessionId } : {},
       },
       ConditionExpression: 'attribute_not_exists(#id)',
       ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },

@@ -124,6 +124,13 @@ export const Defaults = {
   SWEEP_RESERVE_SECONDS: 10,
   /** The shortest starter timeout the construct accepts with the reconciler on: the reserve and 20 s of sweeping. */
   MIN_SWEEP_TIMEOUT_SECONDS: 30,
+  /**
+   * How many times a CloudFormation request's SQL runs again after a serialization conflict before the resource is
+   * answered FAILED (`RedshiftSql`).
+   */
+  CONFLICT_RERUNS: 3,
+  /** Milliseconds of the first conflict re-run's backoff; each next one doubles it (full jitter). */
+  CONFLICT_RERUN_BASE_MS: 1000,
 } as const;
 
 /** Values `LOG_LEVEL` accepts (case-insensitive); the construct validates `logLevel` against them at synth. */
@@ -151,6 +158,11 @@ export const Field = {
   SESSION_KEEP_ALIVE_SECONDS: 'sessionKeepAliveSeconds',
   /** A session opened by an earlier statement of the same tasker: the statement runs in it (`SessionId`). */
   SESSION_ID: 'sessionId',
+  /**
+   * With CloudFormation request fields: the run of the request's SQL after its serialization conflicts (1 to
+   * `Defaults.CONFLICT_RERUNS`), a statement of its own. Sent by the tasker's completion, not by callers.
+   */
+  CONFLICT_ATTEMPT: 'ConflictAttempt',
 } as const;
 
 /** Fields the tasker adds to a waiting task's output besides the status-change event. */

@@ -60,6 +60,14 @@ describe('starting in a session', () => {
     for (const field of ['ClusterIdentifier', 'WorkgroupName', 'Database', 'DbUser', 'SecretArn']) expect(start).not.toHaveProperty(field);
     const [item] = await tableItems(dynamo, deps);
     expect(item.sessionId).toBe(SESSION);
+
+    // Recorded before the start: a start whose answer was lost still knows its session.
+    redshiftData.on(ExecuteStatementCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    await expect(route(deps, { sqlStatement: 'select 2', sessionId: SESSION, taskToken: 'other-token', executionArn: EXECUTION_ARN }))
+      .rejects.toThrow();
+    const kept = (await tableItems(dynamo, deps)).find((candidate) => candidate.sqlStatement === 'select 2');
+    expect(kept).toMatchObject({ sessionId: SESSION });
+    expect(kept?.statementId).toBeUndefined();
   });
 
   test('the fast path calls back with the session the description names', async () => {
@@ -102,7 +110,7 @@ describe('a session that refuses the statement', () => {
 
   test.each([
     ['CLOSED', () => redshiftData.on(ListSessionsCommand).resolves({ Sessions: [{ SessionId: SESSION, Status: 'CLOSED', CreatedAt: new Date() }] }), /is closed/],
-    ['unknown', () => redshiftData.on(ListSessionsCommand).rejects(new ResourceNotFoundException({ message: 'Session does not exist.', $metadata: {}, ResourceId: SESSION })), /not known/],
+    ['unknown', () => redshiftData.on(ListSessionsCommand).rejects(new ResourceNotFoundException({ message: 'Session does not exist.', Message: 'Session does not exist.', $metadata: {}, ResourceId: SESSION })), /not known/],
   ])('%s (ListSessions): SessionNotAvailable, nothing left in the table', async (_status, listSessions, text) => {
     redshiftData.on(ExecuteStatementCommand).rejects(refusal('Session is not available'));
     listSessions();

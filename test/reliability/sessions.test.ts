@@ -96,7 +96,7 @@ test('a retried start while its statement keeps the session busy is the same sta
   const taskToken = aws.sfn.issueToken();
   const request = { sqlStatement: 'call hold(1500)', sessionId, taskToken, executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:S:busy' };
   const first = await invoke(handler, request);
-  expect(first.ok).toBe(true);
+  if (!first.ok) throw new Error(`start failed: ${first.errorType}: ${first.errorMessage}`);
   const retried = await invoke(handler, request);
   expect(retried).toMatchObject({ ok: true, result: { Id: first.result.Id } });
 
