@@ -2,6 +2,7 @@
 import { COLD_PATHS, FLOOR_BUILDS, FLOOR_PATHS, type ColdPath, type ColdStartResult, type FloorBuild, type FloorPath, type FloorPathResult } from './cold-start';
 import { renderFastPath } from './fast-path';
 import type { BenchResults } from './results';
+import { renderSessions } from './sessions-report';
 import { round } from './stats';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -288,9 +289,10 @@ export function renderMarkdown(results: BenchResults): string {
     out.push(`against ${demo.before.wallSeconds} s before (${demo.before.scenarios} scenarios) when the Data API stand-in ran the statements of a database`);
     out.push('one at a time, the phases ran one after another and the example machines used their deployed durations.', '');
   }
+  if (results.sessions) out.push(...renderSessions(results.sessions, '## 5d. Sessions and serialization conflicts'));
   const lp = results.localPackage;
   if (lp) {
-    out.push('## 5d. The local runner for your app (`cdk-stepfunctions-redshift-local`)', '');
+    out.push('## 5e. The local runner for your app (`cdk-stepfunctions-redshift-local`)', '');
     out.push('See [docs/local-testing.md](local-testing.md). A one-state machine (a `RedshiftSqlTask` inserting a row, its table created by');
     out.push('`RedshiftSql`) and the example app\'s longest machine (the chained machine: the six example machines one after the other).', '');
     out.push('| Measure | Figure |', '| --- | --- |');

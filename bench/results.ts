@@ -7,6 +7,7 @@ import type { FastPathResult } from './fast-path';
 import type { EndToEndLatencyResult, LatencyResult } from './latency';
 import type { LocalPackageResult } from './local-package';
 import type { Machine } from './machine';
+import type { SessionsResult } from './sessions';
 import type { SynthRun } from './synth';
 import type { ThroughputResult } from './throughput';
 
@@ -22,5 +23,6 @@ export interface BenchResults {
   readonly fastPath?: FastPathResult;
   readonly demo?: DemoResult;
   readonly localPackage?: LocalPackageResult;
+  readonly sessions?: SessionsResult;
   readonly cost?: CostResult;
 }

@@ -3,7 +3,7 @@
  * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
  *
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
- * throughput,synth,latency,fastpath,demo,localpackage` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
+ * throughput,synth,latency,fastpath,sessions,demo,localpackage` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
  * those sections in docs/), `--render` (rewrites docs/benchmarks.md
  * from docs/benchmarks.json).
  */
@@ -20,6 +20,7 @@ import { measureLocalPackage } from './local-package';
 import { describeMachine } from './machine';
 import { renderMarkdown } from './report';
 import { BenchResults } from './results';
+import { measureSessions } from './sessions';
 import { measureSynth } from './synth';
 import { measureThroughput } from './throughput';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
@@ -77,6 +78,10 @@ async function main(): Promise<void> {
   if (wanted('fastpath')) {
     step('fast path vs event path');
     results = { ...results, fastPath: await measureFastPath(settings.fastPathSamples) };
+  }
+  if (wanted('sessions')) {
+    step('sessions and serialization conflicts');
+    results = { ...results, sessions: await measureSessions(quick ? 5 : 20, quick ? [4] : [4, 8, 16]) };
   }
   if (wanted('demo')) {
     step('npm run demo');
@@ -138,6 +143,12 @@ function printSummary(results: BenchResults): void {
       rows.push([`fast path, ${row.statementMs} ms statement, event after ${run.eventDelayMs} ms`,
         `callback p50 ${row.fastPath.callbackLatencyMs.p50} ms vs ${row.eventPath.callbackLatencyMs.p50} ms by event; +${row.addedBilledMs} ms billed`]);
     }
+  }
+  for (const v of results.sessions?.workflow.variants ?? []) {
+    rows.push([`3-step workflow, ${v.variant}`, `${v.callsTotal} calls, p50 ${v.wallMs.p50} ms`]);
+  }
+  for (const run of results.sessions?.conflicts ?? []) {
+    rows.push([`${run.writers} concurrent writers`, `${run.succeeded} SUCCEEDED, ${run.conflicts} conflicts retried, at most ${run.maxRetries} retries per writer`]);
   }
   if (results.demo) {
     rows.push(['npm run demo', `${results.demo.wallSeconds} s, ${results.demo.scenarios} scenarios${results.demo.allAsExpected ? ' as expected' : ', NOT all as expected'} (before: ${results.demo.before.wallSeconds} s)`]);

@@ -15,8 +15,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { TASKER_FUNCTION_ENV } from './custom-resources/environment';
 import {
-  CancellingStatementMachine, ChainedMachine, DEFAULT_TIMING, ExampleTiming, ParallelNoConcurrencyMachine, PollingMachine,
-  SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
+  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DAILY_SALES_CREATE_SQL, DAILY_SALES_DROP_SQL, DEFAULT_TIMING, ExampleTiming,
+  ParallelNoConcurrencyMachine, PollingMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SessionStagingMachine,
+  SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, WRITES_CREATE_SQL, WRITES_DROP_SQL,
 } from './machines';
 import { LogLevel, RedshiftSql, RedshiftSqlProps, SfnRedshiftTasker } from '../src';
 
@@ -179,6 +180,10 @@ export class IntegTesting {
     };
     // The slow statement of the polling, cancelling and parallel machines.
     sql('rs_slow_procedure', { onCreate: [SLOW_PROCEDURE_CREATE_SQL], onDelete: [SLOW_PROCEDURE_DROP_SQL] });
+    // The table the session machine merges its staged rows into.
+    sql('rs_daily_sales', { onCreate: [DAILY_SALES_CREATE_SQL], onDelete: [DAILY_SALES_DROP_SQL] });
+    // The table the concurrent writers append to.
+    sql('rs_writes', { onCreate: [WRITES_CREATE_SQL], onDelete: [WRITES_DROP_SQL] });
     const table = sql('rs_table', {
       onCreate: ['create table public.my_table(id int, value varchar(50))'],
       onDelete: ['drop table if exists public.my_table'],
@@ -227,6 +232,8 @@ export class IntegTesting {
     const parallel = new ParallelNoConcurrencyMachine(stack, common);
     const singleSuccess = new SingleSuccessMachine(stack, common);
     const singleFailure = new SingleFailureMachine(stack, { ...common, tasker: this.rsTaskUser2 });
+    const sessionStaging = new SessionStagingMachine(stack, common);
+    const writers = new ConcurrentWritersMachine(stack, common);
     const machines = [
       { id: CancellingStatementMachine.ID, stateMachine: cancelling.stateMachine },
       { id: PollingMachine.ID, stateMachine: polling.stateMachine },
@@ -234,6 +241,8 @@ export class IntegTesting {
       { id: ParallelNoConcurrencyMachine.ID, stateMachine: parallel.stateMachine },
       { id: SingleSuccessMachine.ID, stateMachine: singleSuccess.stateMachine },
       { id: SingleFailureMachine.ID, stateMachine: singleFailure.stateMachine },
+      { id: SessionStagingMachine.ID, stateMachine: sessionStaging.stateMachine },
+      { id: ConcurrentWritersMachine.ID, stateMachine: writers.stateMachine },
     ];
     const chained = new ChainedMachine(stack, { machines, logGroup });
     for (const { id, stateMachine } of [...machines, { id: ChainedMachine.ID, stateMachine: chained.stateMachine }]) {

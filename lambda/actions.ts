@@ -67,14 +67,20 @@ export async function resolveStatementId(deps: Deps, request: StatementRequest):
  * A statement of this role by its exact name (`ListStatements` matches names by prefix, so the whole name is
  * compared); `undefined` when the Data API does not know it.
  */
-export async function findStatementByName(deps: Deps, statementName: string): Promise<{ id: string; status?: string } | undefined> {
+export async function findStatementByName(
+  deps: Deps, statementName: string,
+): Promise<{ id: string; status?: string; sessionId?: string } | undefined> {
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
     const listed = await deps.redshiftData.send(new ListStatementsCommand({
       StatementName: statementName, Status: 'ALL', MaxResults: 100, NextToken: nextToken,
     }));
     const match = listed.Statements?.find((statement) => statement.StatementName === statementName);
-    if (match?.Id) return { id: match.Id, ...match.Status !== undefined ? { status: match.Status } : {} };
+    if (match?.Id) {
+      return {
+        id: match.Id, ...match.Status !== undefined ? { status: match.Status } : {}, ...match.SessionId ? { sessionId: match.SessionId } : {},
+      };
+    }
     nextToken = listed.NextToken;
     if (!nextToken) break;
   }

@@ -5,7 +5,8 @@
  * - Step Functions: `{"taskToken": …, "executionArn": …}`;
  * - CloudFormation: the request's response fields (`RequestType`, `ResponseURL`, `StackId`, `RequestId`,
  *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete), and the resource's
- *   `ServiceTimeout` when it has one (no other resource properties);
+ *   `ServiceTimeout` when it has one (no other resource properties), and `ConflictAttempt` on a run after a serialization
+ *   conflict;
  * - nobody: `{}`.
  */
 
@@ -20,6 +21,11 @@ export interface CloudFormationRequest {
   readonly PhysicalResourceId?: string;
   /** Seconds CloudFormation waits for the response (the custom resource's `ServiceTimeout`, 1-3600). */
   readonly ServiceTimeout?: number;
+  /**
+   * How many times the request's SQL was run again after a serialization conflict (1 to `CONFLICT_RERUNS`): each run is
+   * a statement of its own (`conflict-rerun.ts`). Absent on the first run.
+   */
+  readonly ConflictAttempt?: number;
 }
 
 export type Callback =

@@ -56,6 +56,10 @@ export interface ClaimedStatement {
   readonly callbackDetails?: string;
   readonly singletonLock?: string;
   readonly startedBy?: string;
+  /** The Data API session the statement runs in, when its start recorded one. */
+  readonly sessionId?: string;
+  /** How a list of statements ran (`AUTO_COMMIT`: each committed on its own), when the request said. */
+  readonly executionMode?: string;
   /** When the statement was registered (epoch ms). */
   readonly registeredAt: number;
   /** The `inFlight` index entry a final claim took the item out of (given back with the claim). */
@@ -138,6 +142,8 @@ export class ClaimTable extends TableBase {
         callbackDetails: text(old.callback_details),
         singletonLock: text(old.singletonLock),
         startedBy: text(old.startedBy),
+        sessionId: text(old.sessionId),
+        executionMode: text(old.executionMode),
         registeredAt: registeredAtOf(old),
         inFlightOf: text(old[IN_FLIGHT]),
         takenOver: old.claimedBy !== undefined && old.claimedBy !== claim.attempt,

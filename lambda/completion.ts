@@ -14,17 +14,18 @@ import { SQSBatchResponse } from 'aws-lambda';
 import { findStatementByName } from './actions';
 import { Callback, decodeCallbackDetails } from './callback-details';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
-import { Claim, ClaimResult } from './claim';
+import { Claim, ClaimResult, ClaimedStatement } from './claim';
+import { rerunAfterConflict } from './conflict-rerun';
 import { Deps } from './deps';
 import { withErrorText } from './describe-via';
 import { describeError } from './errors';
 import { CompletionPath, ownTasker } from './metrics';
 import { callerState, cloudFormationGaveUp } from './orphans';
-import { sendStepFunctionsCallback } from './sfn-callback';
+import { failureName, sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, formatStatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
 import { completedTtl, inFlightTtl } from './table-base';
-import { Metric } from '../src/contract';
+import { ErrorName, Metric } from '../src/contract';
 
 /** The longest Lambda invocation: the lease of an attempt whose remaining time is unknown. */
 const MAX_INVOCATION_MS = 15 * 60_000;
@@ -35,13 +36,14 @@ const SETTLE_RETRY_DELAYS_MS: readonly number[] = [200, 1000, 3000];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function cloudFormationReason(event: StatusChangeEvent): string {
+function cloudFormationReason(event: StatusChangeEvent, reruns = 0): string {
   const { detail } = event;
+  const after = reruns > 0 ? ` It ran ${reruns + 1} times: each earlier run failed with a serialization conflict.` : '';
   if (detail.state === 'FINISHED') {
     const rows = typeof detail.rows === 'number' && detail.rows >= 0 ? `, ${detail.rows} rows` : '';
-    return `Statement ${detail.statementName} FINISHED${rows} (statement id ${detail.statementId}).`;
+    return `Statement ${detail.statementName} FINISHED${rows} (statement id ${detail.statementId}).${after}`;
   }
-  return `${detail.state}: ${detail.error ?? 'Redshift gave no error text'} (statement ${detail.statementName}, id ${detail.statementId}).`;
+  return `${detail.state}: ${detail.error ?? 'Redshift gave no error text'} (statement ${detail.statementName}, id ${detail.statementId}).${after}`;
 }
 
 /** How long an event waits in-process for another attempt's live claim before leaving it to the SQS redelivery. */
@@ -107,7 +109,7 @@ async function confirmStartedStatement(
   }
   const found = await findStatementByName(deps, received.detail.statementName);
   if (found?.id !== received.detail.statementId) return { kind: 'mismatch', recordedId: found?.id ?? '' };
-  await deps.table.recordStatementId(name, found.id);
+  await deps.table.recordStatementId(name, found.id, found.sessionId);
   return completeStatement(deps, name, received, options);
 }
 
@@ -124,6 +126,8 @@ export interface CompletionOptions {
   readonly errorName?: string;
   /** When the statement ended (ms), if known more precisely than the event's whole-second `time`. */
   readonly endedAt?: number;
+  /** The Data API session the statement ran in, when the source knows it (a description); else the recorded one. */
+  readonly sessionId?: string;
 }
 
 /** What became of a completion: called back (or nobody waited), or why this attempt did not call back. */
@@ -179,7 +183,7 @@ export async function completeStatement(
   let delivered = true;
   try {
     callback = decodeCallbackDetails(claimed.callbackDetails);
-    delivered = await callBack(deps, callback, event, failed, options.errorName);
+    delivered = await callBack(deps, callback, event, failed, options.errorName, options.sessionId ?? claimed.sessionId, claimed);
   } catch (error) {
     deps.metrics.count(Metric.CALLBACK_FAILURES, tasker);
     try {
@@ -243,10 +247,13 @@ async function takeOverIfUnanswered(
 }
 
 /** Sends the callback; `false` when Step Functions says the task is closed (nothing to retry). */
-async function callBack(deps: Deps, callback: Callback, event: StatusChangeEvent, failed: boolean, errorName?: string): Promise<boolean> {
+async function callBack(
+  deps: Deps, callback: Callback, event: StatusChangeEvent, failed: boolean, errorName: string | undefined, sessionId: string | undefined,
+  claimed: ClaimedStatement,
+): Promise<boolean> {
   switch (callback.kind) {
     case 'stepFunctions': {
-      const result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName);
+      const result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName, sessionId);
       if (result === 'taskClosed') {
         deps.log.warn('The task can no longer be called back (timed out, closed or unknown); nothing to retry', {
           statementName: event.detail.statementName, state: event.detail.state,
@@ -255,7 +262,10 @@ async function callBack(deps: Deps, callback: Callback, event: StatusChangeEvent
       return result === 'delivered';
     }
     case 'cloudFormation': {
-      const response = cloudFormationResponse(callback.request, failed ? 'FAILED' : 'SUCCESS', cloudFormationReason(event),
+      // A serialization conflict: the SQL runs again (its own completion answers), a bounded number of times.
+      if (failed && failureName(event, errorName) === ErrorName.SERIALIZATION_CONFLICT
+        && await rerunAfterConflict(deps, callback.request, event, claimed) !== undefined) return true;
+      const response = cloudFormationResponse(callback.request, failed ? 'FAILED' : 'SUCCESS', cloudFormationReason(event, callback.request.ConflictAttempt),
         event.detail.statementName, {
           statementId: event.detail.statementId,
           state: event.detail.state,

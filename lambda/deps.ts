@@ -36,6 +36,13 @@ export interface Deps {
   readonly now: () => number;
   /** Milliseconds this invocation has left (Lambda's context); unbounded when unknown. */
   readonly remainingTimeMs?: () => number;
+  /**
+   * Handles an invocation event in this function, as if it had been invoked with it (the router): a completion runs a
+   * CloudFormation request's SQL again after a serialization conflict through it.
+   */
+  readonly restart?: (event: Record<string, unknown>) => Promise<unknown>;
+  /** A random number in [0, 1) (backoff jitter). @default Math.random */
+  readonly random?: () => number;
 }
 
 export interface Clients {

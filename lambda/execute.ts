@@ -16,6 +16,7 @@ import { completeFromStart, endedWithin, fastPathWait } from './fast-path';
 import { clientToken, idempotencyKey, keyedInvocationId, requestHash } from './idempotency';
 import { toPlain, truncateBytes } from './plain';
 import { ExecuteRequest } from './request';
+import { sessionParameters, sessionRefusal } from './session';
 import { acquireSingleton, confirmSingleton, singletonLockId } from './singleton';
 import { MAX_STATEMENT_NAME_LENGTH, StatementName, adHocId, formatStatementName, newInvocationId } from './statement-name';
 import { inFlightTtl } from './table-base';
@@ -67,6 +68,10 @@ async function register(
     // Nobody waits for a statement without a callback (and no event comes for it): nothing to reconcile.
     reconciled: request.callback.kind !== 'none',
     ...key !== undefined ? { idempotencyKey: key, requestHash: requestHash(request) } : {},
+    // How a list ran: a CloudFormation request's SQL is run again after a conflict only when it rolled back whole.
+    ...request.executionMode !== undefined ? { executionMode: request.executionMode } : {},
+    // The session it is sent to (one it opens is recorded with its statement id).
+    ...request.session?.id !== undefined ? { sessionId: request.session.id } : {},
   };
   let name = first;
   for (let attempt = 0; attempt < REGISTRATION_ATTEMPTS; attempt++) {
@@ -111,7 +116,9 @@ async function sendStart(
 ): Promise<{ output: ExecuteStatementCommandOutput | BatchExecuteStatementCommandOutput; waited: number }> {
   const send = (waitSeconds: number) => {
     const common = {
-      ...targetParameters(deps.config),
+      // A statement in a session runs where the session was opened: the Data API refuses a target with a session id.
+      ...request.session?.id === undefined ? targetParameters(deps.config) : {},
+      ...sessionParameters(request.session),
       StatementName: statementName,
       WithEvent: request.callback.kind !== 'none',
       ...waitSeconds > 0 ? { WaitTimeSeconds: waitSeconds } : {},
@@ -172,9 +179,9 @@ export function mayHaveStarted(error: unknown): boolean {
  * Records the id of the statement just started on its registration: completions are claimed only for it. A failed
  * record is logged, not thrown (the statement runs): its event then asks the Data API which statement has the name.
  */
-async function recordStarted(deps: Deps, name: StatementName, statementId: string): Promise<void> {
+async function recordStarted(deps: Deps, name: StatementName, statementId: string, sessionId: string | undefined): Promise<void> {
   try {
-    if (!await deps.table.recordStatementId(name, statementId)) {
+    if (!await deps.table.recordStatementId(name, statementId, sessionId)) {
       deps.log.error('Another statement id is recorded for this statement name; its completions are not called back', {
         statementName: formatStatementName(name), statementId,
       });
@@ -224,7 +231,7 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     for (const result of cleanup) {
       if (result.status === 'rejected') log.error('Could not clean up after a failed start', { statementName, reason: String(result.reason) });
     }
-    throw error;
+    throw await sessionRefusal(deps, request.session, error);
   }
   if (lockId !== undefined && output.Id) {
     try {
@@ -241,9 +248,10 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
     batch: typeof request.sql !== 'string',
     ...request.executionMode ? { executionMode: request.executionMode } : {},
     parameters: request.parameters?.length ?? 0,
+    ...output.SessionId !== undefined ? { sessionId: output.SessionId } : {},
     ...waited > 0 ? { waitSeconds: waited, status: output.Status } : {},
   });
   const calledBack = waited > 0 && output.Id !== undefined && endedWithin(output.Status) && await completeFromStart(deps, name, output.Id);
-  if (!calledBack && output.Id !== undefined && withEvent) await recordStarted(deps, name, output.Id);
+  if (!calledBack && output.Id !== undefined && withEvent) await recordStarted(deps, name, output.Id, output.SessionId);
   return toPlain(output);
 }

@@ -44,7 +44,9 @@ export async function completeFromStart(deps: Deps, name: StatementName, stateme
     const described = await deps.redshiftData.send(new DescribeStatementCommand({ Id: statementId }));
     if (!endedWithin(described.Status)) return false;
     const event = describedEvent(deps, statementName, described);
-    const outcome = await completeStatement(deps, name, event, { path: 'fastPath', endedAt: describedEnd(described) });
+    const outcome = await completeStatement(deps, name, event, {
+      path: 'fastPath', endedAt: describedEnd(described), ...described.SessionId ? { sessionId: described.SessionId } : {},
+    });
     return outcome.kind === 'calledBack';
   } catch (error) {
     deps.log.warn('The fast path could not call back; the status-change event will', { statementName, statementId, error: describeError(error) });

@@ -28,6 +28,8 @@ export function idempotencyKey(callback: Callback): string | undefined {
       break;
     case 'cloudFormation':
       identity = `cloudformation:${callback.request.StackId}:${callback.request.RequestId}:${callback.request.LogicalResourceId}`;
+      // A run after a serialization conflict is a statement of its own (`conflict-rerun.ts`).
+      if (callback.request.ConflictAttempt !== undefined) identity += `:conflict-rerun-${callback.request.ConflictAttempt}`;
       break;
     default:
       return undefined;
@@ -48,15 +50,16 @@ export function clientToken(key: string): string {
 }
 
 /**
- * SHA-256 of what a start runs (the SQL, its parameters, singleton or not, the execution mode of a list): a retried start of the same caller must
- * send the same request, whatever its size.
+ * SHA-256 of what a start runs (the SQL, its parameters, singleton or not, the execution mode of a list, the
+ * session): a retried start of the same caller must send the same request, whatever its size.
  */
-export function requestHash(request: Pick<ExecuteRequest, 'sql' | 'parameters' | 'singleton' | 'executionMode'>): string {
+export function requestHash(request: Pick<ExecuteRequest, 'sql' | 'parameters' | 'singleton' | 'executionMode' | 'session'>): string {
   const canonical = JSON.stringify({
     sql: request.sql,
     parameters: (request.parameters ?? []).map((p) => [p.name, p.value]),
     singleton: request.singleton,
     ...request.executionMode !== undefined ? { executionMode: request.executionMode } : {},
+    ...request.session !== undefined ? { session: [request.session.id ?? null, request.session.keepAliveSeconds ?? null] } : {},
   });
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -34,7 +34,7 @@ function environmentDeps(config: Config) {
   let metrics: EmfMetrics | undefined;
   const invoke = lambdaInvoker(lazyLambdaClient);
   /** One invocation's deps: plain properties and getters over the shared, lazily created ones. */
-  return (remainingTimeMs?: () => number): Deps => ({
+  const depsOf = (remainingTimeMs?: () => number): Deps => ({
     config,
     log: logger,
     get table() {
@@ -55,7 +55,9 @@ function environmentDeps(config: Config) {
     },
     now: () => Date.now(),
     ...remainingTimeMs ? { remainingTimeMs } : {},
+    restart: (event) => route(depsOf(remainingTimeMs), event),
   });
+  return depsOf;
 }
 
 function initialise(): { deps: ReturnType<typeof environmentDeps> } | { error: Error } {

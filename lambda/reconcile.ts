@@ -106,7 +106,9 @@ async function reconcileOne(
     // CloudFormation no longer reads answers after its service timeout (and its response URL may have expired).
     if (gaveUp !== undefined) return await markHandled(deps, name, status.Id!, gaveUp) !== undefined ? 'completed' : 'alreadyHandled';
     const event = describedEvent(deps, statementName, status);
-    const outcome = await completeStatement(deps, name, event, { path: 'reconciler', endedAt: describedEnd(status) });
+    const outcome = await completeStatement(deps, name, event, {
+      path: 'reconciler', endedAt: describedEnd(status), ...status.SessionId ? { sessionId: status.SessionId } : {},
+    });
     return outcomeOf(outcome, 'completed');
   }
   if (!deps.config.cancelOrphans) return 'running';

@@ -5,9 +5,11 @@
 import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
-import { Action, Defaults, EXECUTION_MODES, ExecutionModeName, Field, LATEST, Limits, PARAMETER_NAME, show } from '../src/contract';
+import {
+  Action, Defaults, EXECUTION_MODES, ExecutionModeName, Field, LATEST, Limits, PARAMETER_NAME, SESSION_ID, show,
+} from '../src/contract';
 
-const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
+const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS, MAX_SESSION_KEEP_ALIVE_SECONDS } = Limits;
 
 /** Step Functions' limit for a task token. */
 export const MAX_TASK_TOKEN_LENGTH = 2048;
@@ -31,10 +33,18 @@ export interface ExecuteRequest {
   readonly parameters?: readonly SqlParameter[];
   /** How several statements run: one transaction (the Data API's default) or each committing on its own. */
   readonly executionMode?: ExecutionModeName;
+  /** The Data API session: one to open (`keepAliveSeconds` alone), or one to run in (`id`). */
+  readonly session?: SessionRequest;
   readonly singleton: boolean;
   readonly callback: Callback;
   /** Recorded as the caller id so `LATEST` finds the statement, with or without a task token. */
   readonly executionArn?: string;
+}
+
+/** A statement's Data API session: `id` runs it in an open session; `keepAliveSeconds` keeps the session open after it. */
+export interface SessionRequest {
+  readonly id?: string;
+  readonly keepAliveSeconds?: number;
 }
 
 export interface StatementRequest {
@@ -118,6 +128,7 @@ export function cloudFormationRequest(event: unknown): CloudFormationRequest | u
   const physical = event.PhysicalResourceId;
   const properties = isObject(event.ResourceProperties) ? event.ResourceProperties : {};
   const serviceTimeout = Number(properties.ServiceTimeout);
+  const attempt = event[Field.CONFLICT_ATTEMPT];
   return {
     RequestType: event.RequestType as string,
     ResponseURL: event.ResponseURL as string,
@@ -127,6 +138,8 @@ export function cloudFormationRequest(event: unknown): CloudFormationRequest | u
     LogicalResourceId: event.LogicalResourceId as string,
     ...typeof physical === 'string' && physical !== '' ? { PhysicalResourceId: physical } : {},
     ...Number.isInteger(serviceTimeout) && serviceTimeout >= 1 && serviceTimeout <= 3600 ? { ServiceTimeout: serviceTimeout } : {},
+    ...typeof attempt === 'number' && Number.isInteger(attempt) && attempt >= 1 && attempt <= Defaults.CONFLICT_RERUNS
+      ? { ConflictAttempt: attempt } : {},
   };
 }
 
@@ -207,6 +220,26 @@ export function executionModeOf(
   return value as ExecutionModeName;
 }
 
+/**
+ * `sessionId` (a session an earlier statement opened) and `sessionKeepAliveSeconds` (1 to 86,400: open a session, or
+ * keep the given one open that long after this statement).
+ */
+export function sessionOf(event: Record<string, unknown>): SessionRequest | undefined {
+  const id = event[Field.SESSION_ID];
+  const keepAlive = event[Field.SESSION_KEEP_ALIVE_SECONDS];
+  if (id === undefined && keepAlive === undefined) return undefined;
+  if (id !== undefined && (typeof id !== 'string' || !SESSION_ID.test(id))) {
+    throw new InvalidRequest(`${Field.SESSION_ID} must be a Data API session id (a UUID such as `
+      + `"0f8e3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b", from the sessionId of the task that opened the session); got ${show(id)}.`);
+  }
+  if (keepAlive !== undefined
+    && (typeof keepAlive !== 'number' || !Number.isInteger(keepAlive) || keepAlive < 1 || keepAlive > MAX_SESSION_KEEP_ALIVE_SECONDS)) {
+    throw new InvalidRequest(`${Field.SESSION_KEEP_ALIVE_SECONDS} must be a whole number of seconds from 1 to `
+      + `${MAX_SESSION_KEEP_ALIVE_SECONDS} (24 hours); got ${show(keepAlive)}.`);
+  }
+  return { ...id !== undefined ? { id } : {}, ...keepAlive !== undefined ? { keepAliveSeconds: keepAlive } : {} };
+}
+
 function executeRequest(event: Record<string, unknown>): ExecuteRequest {
   const action = event[Field.ACTION];
   if (action !== undefined && action !== Action.EXECUTE_STATEMENT && action !== Action.EXECUTE_SINGLETON_STATEMENT) {
@@ -231,6 +264,7 @@ function executeRequest(event: Record<string, unknown>): ExecuteRequest {
     sql = sqlText(event[Field.SQL_STATEMENT], Field.SQL_STATEMENT);
   }
   const executionMode = executionModeOf(event, typeof sql !== 'string');
+  const session = sessionOf(event);
   const callback = callbackOf(event);
   const executionArn = callback.kind === 'stepFunctions'
     ? callback.executionArn
@@ -240,6 +274,7 @@ function executeRequest(event: Record<string, unknown>): ExecuteRequest {
     sql,
     ...has(event, Field.PARAMETERS) ? { parameters: parameters(event[Field.PARAMETERS]) } : {},
     ...executionMode !== undefined ? { executionMode } : {},
+    ...session !== undefined ? { session } : {},
     singleton: action === Action.EXECUTE_SINGLETON_STATEMENT,
     callback,
     ...executionArn !== undefined ? { executionArn } : {},

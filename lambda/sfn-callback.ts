@@ -5,21 +5,26 @@
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { MAX_TASK_CAUSE_CHARS, MAX_TASK_OUTPUT_BYTES, byteLength, fitText } from './plain';
 import { StatusChangeEvent } from './status-event';
-import { ErrorName, SERIALIZATION_CONFLICT_TEXT } from '../src/contract';
+import { ErrorName, SERIALIZATION_CONFLICT_TEXT, TaskOutput } from '../src/contract';
 
 /** Errors after which the task can never be called back: it timed out, was closed, or the token is not valid. */
 export const FINAL_TASK_ERRORS: readonly string[] = ['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken'];
 
 export type CallbackResult = 'delivered' | 'taskClosed';
 
-/** The event as task output, summarised if it would exceed 256 KiB (it normally is far below). */
-export function taskOutput(event: StatusChangeEvent): string {
-  const output = JSON.stringify(event);
+/**
+ * The event as task output, with the session the statement ran in (`sessionId`, for the next statements of the
+ * session), summarised if it would exceed 256 KiB (it normally is far below).
+ */
+export function taskOutput(event: StatusChangeEvent, sessionId?: string): string {
+  const session = sessionId !== undefined ? { [TaskOutput.SESSION_ID]: sessionId } : {};
+  const output = JSON.stringify({ ...event, ...session });
   if (byteLength(output) <= MAX_TASK_OUTPUT_BYTES) return output;
   const { detail } = event;
   return JSON.stringify({
     ...event,
     detail: { statementId: detail.statementId, statementName: detail.statementName, state: detail.state, rows: detail.rows },
+    ...session,
     truncated: true,
   });
 }
@@ -47,12 +52,13 @@ export function failureName(event: StatusChangeEvent, errorName: string = ErrorN
  */
 export async function sendStepFunctionsCallback(
   sfn: SFNClient, taskToken: string, event: StatusChangeEvent, failed: boolean, errorName: string = ErrorName.STATEMENT_FAILED,
+  sessionId?: string,
 ): Promise<CallbackResult> {
   try {
     if (failed) {
       await sfn.send(new SendTaskFailureCommand({ taskToken, error: failureName(event, errorName), cause: taskFailureCause(event) }));
     } else {
-      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event) }));
+      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event, sessionId) }));
     }
     return 'delivered';
   } catch (error) {

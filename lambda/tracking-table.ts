@@ -34,6 +34,10 @@ export interface StatementItem {
   readonly idempotencyKey?: string;
   /** SHA-256 of the whole request (SQL, parameters, singleton): a retried start must send the same one. */
   readonly requestHash?: string;
+  /** How a list runs (`TRANSACTION`, `AUTO_COMMIT`), when the request says. */
+  readonly executionMode?: string;
+  /** The Data API session it is sent to (`sessionId` of the request). */
+  readonly sessionId?: string;
 }
 
 /** A registration as read back (a retried start, the reconciler). */
@@ -76,6 +80,8 @@ export class TrackingTable extends ClaimTable {
         ...item.startedBy !== undefined && item.reconciled ? { [IN_FLIGHT]: item.startedBy } : {},
         ...item.idempotencyKey !== undefined ? { idempotencyKey: item.idempotencyKey } : {},
         ...item.requestHash !== undefined ? { requestHash: item.requestHash } : {},
+        ...item.executionMode !== undefined ? { executionMode: item.executionMode } : {},
+        ...item.sessionId !== undefined ? { sessionId: item.sessionId } : {},
       },
       ConditionExpression: 'attribute_not_exists(#id)',
       ExpressionAttributeNames: { '#id': Table.PARTITION_KEY },
@@ -135,13 +141,13 @@ export class TrackingTable extends ClaimTable {
    * Records the Data API id of the statement started under a registered name (right after the start, or when a sweep
    * or the starter found it by name). `false` when another id is recorded already (the name was not ours to reuse).
    */
-  async recordStatementId(name: StatementName, statementId: string): Promise<boolean> {
+  async recordStatementId(name: StatementName, statementId: string, sessionId?: string): Promise<boolean> {
     return applied(() => this.ddb.send(new UpdateCommand({
       TableName: this.tableName,
       Key: this.key(name),
-      UpdateExpression: 'SET statementId = :sid',
+      UpdateExpression: sessionId !== undefined ? 'SET statementId = :sid, sessionId = :session' : 'SET statementId = :sid',
       ConditionExpression: 'attribute_exists(callback_details) AND (attribute_not_exists(statementId) OR statementId = :sid)',
-      ExpressionAttributeValues: { ':sid': statementId },
+      ExpressionAttributeValues: { ':sid': statementId, ...sessionId !== undefined ? { ':session': sessionId } : {} },
     })));
   }
 

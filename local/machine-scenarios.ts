@@ -7,11 +7,12 @@ import { Json } from './cloudformation/template';
 import type { ScenarioContext, ScenarioResult } from './scenarios';
 import { ExecutionOutcome } from './stepfunctions/runner';
 import {
-  CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SingleFailureMachine,
-  SingleSuccessMachine, SuccessAndFailMachine,
+  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS, ParallelNoConcurrencyMachine, PollingMachine,
+  SessionStagingMachine,
+  SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
 } from '../example/machines';
 
-/** The six example machines, run on their own, with what each must show. */
+/** The example machines, run on their own, with what each must show. */
 export const MACHINES: Array<{ id: string; expected: string }> = [
   { id: SingleSuccessMachine.ID, expected: 'SUCCEEDED: statement FINISHED, result read with LATEST' },
   { id: SingleFailureMachine.ID, expected: 'SUCCEEDED: FAILED caught, statement described as FAILED with Redshift\'s error' },
@@ -19,6 +20,14 @@ export const MACHINES: Array<{ id: string; expected: string }> = [
   { id: PollingMachine.ID, expected: 'SUCCEEDED: statement polled (DescribeStatement) until FINISHED' },
   { id: CancellingStatementMachine.ID, expected: 'SUCCEEDED: States.Timeout, statement cancelled, verified ABORTED' },
   { id: ParallelNoConcurrencyMachine.ID, expected: 'SUCCEEDED: exactly 1 of 10 branches ran the statement, 9 got ConcurrentExecution' },
+  {
+    id: SessionStagingMachine.ID,
+    expected: 'SUCCEEDED: 3 statements in one session (temp table created, filled, merged), VACUUM and ANALYZE in an AUTO_COMMIT batch',
+  },
+  {
+    id: ConcurrentWritersMachine.ID,
+    expected: `SUCCEEDED: ${DEFAULT_WRITERS} concurrent writers on one table, each FINISHED once; serialization conflicts FAILED with 1023 and retried`,
+  },
 ];
 
 type Output = Record<string, Json> | undefined;
@@ -75,9 +84,45 @@ function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOu
       const ok = ran === 1 && refused === 9 && statements.length === 1 && states === 'FINISHED';
       return { actual: `SUCCEEDED: ${ran} branch ran (${statements.length} statement ${states}), ${refused} got ConcurrentExecution`, ok };
     }
+    case SessionStagingMachine.ID: {
+      const sessionId = (output?.session as { sessionId?: string } | undefined)?.sessionId;
+      // Rows the merge changed: the day's total inserted (1), and deleted first when an earlier run had written it.
+      const merged = (output?.merged as { rows?: number } | undefined)?.rows;
+      const inSession = statements.filter((s) => s.sessionId !== undefined && s.sessionId === sessionId).length;
+      const vacuum = statements.find((s) => s.executionMode === 'AUTO_COMMIT');
+      const ok = states === 'FINISHED, FINISHED, FINISHED, FINISHED' && inSession === 3 && (merged === 1 || merged === 2)
+        && vacuum !== undefined && vacuum.sessionId === undefined;
+      return {
+        actual: `SUCCEEDED: ${inSession} statements in session ${sessionId?.slice(0, 8) ?? 'none'}…, merge changed ${merged} row(s), `
+          + `maintenance ${vacuum ? `${vacuum.executionMode} ${vacuum.status}` : 'not run'} (statements ${states})`,
+        ok,
+      };
+    }
+    case ConcurrentWritersMachine.ID: {
+      const { finished, conflicts, retries } = writerAttempts(statements);
+      const others = statements.length - finished.length - conflicts;
+      const ok = finished.length === DEFAULT_WRITERS && new Set(finished).size === DEFAULT_WRITERS && others === 0;
+      return {
+        actual: `SUCCEEDED: ${new Set(finished).size} writers FINISHED, ${conflicts} serialization conflicts retried `
+          + `(retries per writer: ${retries.join(', ')})${others > 0 ? `; ${others} other statements` : ''}`,
+        ok,
+      };
+    }
     default:
       return { actual: outcome.status, ok: true };
   }
+}
+
+/**
+ * The attempts of the concurrent writers: the writer of each FINISHED statement (its `writer` parameter), the number
+ * of statements that failed with a serialization conflict (error 1023), and the retries of each writer.
+ */
+export function writerAttempts(statements: ReturnType<typeof statementsOf>): { finished: string[]; conflicts: number; retries: number[] } {
+  const writerOf = (s: (typeof statements)[number]) => s.parameters?.find((p) => p.name === 'writer')?.value ?? '?';
+  const finished = statements.filter((s) => s.status === 'FINISHED').map(writerOf);
+  const conflicted = statements.filter((s) => s.status === 'FAILED' && /\b1023\b/.test(s.error ?? ''));
+  const retries = [...new Set(finished)].sort().map((writer) => conflicted.filter((s) => writerOf(s) === writer).length);
+  return { finished, conflicts: conflicted.length, retries };
 }
 
 export async function runMachine(context: ScenarioContext, id: string, expected: string): Promise<ScenarioResult> {

@@ -124,6 +124,13 @@ export const Defaults = {
   SWEEP_RESERVE_SECONDS: 10,
   /** The shortest starter timeout the construct accepts with the reconciler on: the reserve and 20 s of sweeping. */
   MIN_SWEEP_TIMEOUT_SECONDS: 30,
+  /**
+   * How many times a CloudFormation request's SQL runs again after a serialization conflict before the resource is
+   * answered FAILED (`RedshiftSql`).
+   */
+  CONFLICT_RERUNS: 3,
+  /** Milliseconds of the first conflict re-run's backoff; each next one doubles it (full jitter). */
+  CONFLICT_RERUN_BASE_MS: 1000,
 } as const;
 
 /** Values `LOG_LEVEL` accepts (case-insensitive); the construct validates `logLevel` against them at synth. */
@@ -143,6 +150,25 @@ export const Field = {
   OLDER_THAN_SECONDS: 'olderThanSeconds',
   /** With `sqlStatements`: `TRANSACTION` (the default: all or nothing) or `AUTO_COMMIT` (each statement commits). */
   EXECUTION_MODE: 'executionMode',
+  /**
+   * Seconds (1 to 86,400) the Data API keeps the statement's session open after it ends (`SessionKeepAliveSeconds`):
+   * without `sessionId` the statement opens a session, whose id is in the task's output (`sessionId`); with it, the
+   * session's keep-alive is set again.
+   */
+  SESSION_KEEP_ALIVE_SECONDS: 'sessionKeepAliveSeconds',
+  /** A session opened by an earlier statement of the same tasker: the statement runs in it (`SessionId`). */
+  SESSION_ID: 'sessionId',
+  /**
+   * With CloudFormation request fields: the run of the request's SQL after its serialization conflicts (1 to
+   * `Defaults.CONFLICT_RERUNS`), a statement of its own. Sent by the tasker's completion, not by callers.
+   */
+  CONFLICT_ATTEMPT: 'ConflictAttempt',
+} as const;
+
+/** Fields the tasker adds to a waiting task's output besides the status-change event. */
+export const TaskOutput = {
+  /** The Data API session the statement ran in (it opened it, or was sent to it): later statements pass it as `sessionId`. */
+  SESSION_ID: 'sessionId',
 } as const;
 
 /** How `BatchExecuteStatement` runs a list of statements (the Data API's `ExecutionMode`). */
@@ -169,7 +195,12 @@ export const Limits = {
   MAX_SQL_BYTES: 100_000,
   /** Most statements in one `BatchExecuteStatement` (one transaction). */
   MAX_BATCH_STATEMENTS: 40,
+  /** Longest time the Data API keeps a session open after a statement (`SessionKeepAliveSeconds`): 24 hours. */
+  MAX_SESSION_KEEP_ALIVE_SECONDS: 86_400,
 } as const;
+
+/** A Data API session id (a UUID, lower case, as the Data API gives it). */
+export const SESSION_ID = /^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}$/;
 
 /** A named parameter (`:name` in the SQL): a letter or underscore, then letters, digits or underscores. */
 export const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -224,6 +255,16 @@ export const ErrorName = {
    * "conflict with concurrent transaction"): running it again can succeed. The cause keeps Redshift's error text.
    */
   SERIALIZATION_CONFLICT: 'SerializationConflict',
+  /**
+   * The statement was sent to a session that runs another statement (a session runs one at a time): nothing started.
+   * Retrying after the other statement ends succeeds (`RedshiftSqlTask` retries it when it runs in a session).
+   */
+  SESSION_BUSY: 'SessionBusy',
+  /**
+   * The statement was sent to a session that is closed (its keep-alive passed, or 24 hours), that never existed, or
+   * that another identity opened: nothing started. Open a new session (the temporary tables of the old one are gone).
+   */
+  SESSION_NOT_AVAILABLE: 'SessionNotAvailable',
 } as const;
 
 /** Redshift's error text of a serializable isolation violation (error 1023). */
@@ -231,10 +272,10 @@ export const SERIALIZATION_CONFLICT_TEXT = /\b1023\b|serializable isolation viol
 
 /**
  * Data API errors the handler passes on with their SDK names after which the statement did not start and a later
- * attempt can succeed: too many statements running on the target, a service error, no connection to the database.
+ * attempt can succeed: too many statements running (or sessions open) on the target, a service error, no connection to the database.
  */
 export const RETRYABLE_DATA_API_ERRORS = [
-  'ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException',
+  'ActiveStatementsExceededException', 'ActiveSessionsExceededException', 'InternalServerException', 'DatabaseConnectionException',
 ] as const;
 
 /** CloudFormation custom resources answered by the tasker. */

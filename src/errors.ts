@@ -28,8 +28,19 @@ export class SfnRedshiftTaskerErrors {
    */
   public static readonly SERIALIZATION_CONFLICT = ErrorName.SERIALIZATION_CONFLICT;
   /**
+   * A statement sent to a session (`sessionId`) that runs another statement (a session runs one at a time): nothing
+   * started; a later attempt can succeed. `RedshiftSqlTask` retries it by default when it has a `sessionId`.
+   */
+  public static readonly SESSION_BUSY = ErrorName.SESSION_BUSY;
+  /**
+   * A statement sent to a session that is closed (its keep-alive or 24 hours passed), never existed or was opened by
+   * another identity: nothing started. Open a new session; the temporary tables of the old one are gone.
+   */
+  public static readonly SESSION_NOT_AVAILABLE = ErrorName.SESSION_NOT_AVAILABLE;
+  /**
    * The Data API's errors after which the statement did not start and a later attempt can succeed
-   * (`ActiveStatementsExceededException`, `InternalServerException`, `DatabaseConnectionException`): retry them with
+   * (`ActiveStatementsExceededException`, `ActiveSessionsExceededException`, `InternalServerException`,
+   * `DatabaseConnectionException`): retry them with
    * backoff (`RedshiftSqlTask` does by default).
    */
   public static readonly RETRYABLE_DATA_API_ERRORS: string[] = [...RETRYABLE_DATA_API_ERRORS];

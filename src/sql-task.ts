@@ -6,7 +6,7 @@ import { Action, ErrorName, Field } from './contract';
 import { BatchExecutionMode } from './options';
 import { WARNING_PREFIX } from './private/defaults';
 import {
-  checkExecutionMode, checkParameters, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid,
+  checkExecutionMode, checkParameters, checkSession, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid,
 } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
@@ -64,6 +64,28 @@ export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
   readonly conflictRetries?: number;
 
   /**
+   * Keeps the statement's Data API session open this long after it ends (`SessionKeepAliveSeconds`, whole seconds up
+   * to 24 hours), so that later tasks run in it and see its temporary tables. Without `sessionId`, the statement opens
+   * a session: the task's output carries its id (`sessionId`) for the next tasks. With `sessionId`, the session's
+   * keep-alive starts again from this statement's end. A session runs one statement at a time, is closed by the Data
+   * API once its keep-alive passes (whatever happened to the workflow), and only the tasker that opened it can use it.
+   *
+   * @default - no session is opened: the statement runs on a connection of its own
+   */
+  readonly sessionKeepAlive?: Duration;
+
+  /**
+   * The Data API session to run in, opened by an earlier task of the same tasker with `sessionKeepAlive`: usually a
+   * value of the state, `sfn.JsonPath.stringAt('$.open.sessionId')` in JSONPath or `'{% $states.input.open.sessionId %}'`
+   * in JSONata. The statement runs where the session was opened (the tasker's target, database and user); the task
+   * fails with `SessionBusy` while another statement runs in the session (retried by default: 5 seconds, backoff 2,
+   * 5 attempts, full jitter) and with `SessionNotAvailable` when the session is closed (open a new one).
+   *
+   * @default - the statement does not run in a session (unless `sessionKeepAlive` opens one)
+   */
+  readonly sessionId?: string;
+
+  /**
    * Whether to refuse starting while the same SQL text already runs on the same target and database
    * (`executeSingletonStatement`): the state then fails with `ConcurrentExecution` and starts nothing.
    *
@@ -93,7 +115,7 @@ export interface RedshiftSqlTaskProps extends RedshiftSqlTaskOptions, sfn.TaskSt
  * added to the tasker's payload).
  *
  * The task succeeds with the statement's completion event (`detail.statementId`, `detail.state` = `FINISHED`,
- * `detail.rows`, ...) and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
+ * `detail.rows`, ...; `sessionId` when it ran in a session) and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
  * Redshift's error text in `detail.error`), `ConcurrentExecution` for a singleton already running, or
  * `States.Timeout` when `taskTimeout` passes (the statement keeps running: cancel it with `RedshiftStatementTask`).
  *
@@ -135,7 +157,15 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
 
     this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
     this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
-    if (props.retryOnServiceExceptions ?? true) addServiceRetries(this);
+    if (props.retryOnServiceExceptions ?? true) {
+      addServiceRetries(this);
+      // A busy session started nothing: the statement before this one still runs in it.
+      if (props.sessionId !== undefined) {
+        this.addRetry({
+          errors: [ErrorName.SESSION_BUSY], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL,
+        });
+      }
+    }
     const conflictRetries = props.conflictRetries ?? DEFAULT_CONFLICT_RETRIES;
     if (this.callback && conflictRetries > 0) {
       this.addRetry({
@@ -153,17 +183,19 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
    */
   protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
-    const { sql, sqlStatements, parameters, singleton, executionMode } = this.props;
+    const { sql, sqlStatements, parameters, singleton, executionMode, sessionId, sessionKeepAlive } = this.props;
     const payload = {
       ...sql !== undefined ? { [Field.SQL_STATEMENT]: sql } : { [Field.SQL_STATEMENTS]: sqlStatements },
       ...parameters !== undefined
         ? { [Field.PARAMETERS]: Object.entries(parameters).map(([name, value]) => ({ name, value })) } : {},
       ...executionMode !== undefined ? { [Field.EXECUTION_MODE]: executionMode.value } : {},
+      ...sessionId !== undefined ? { [Field.SESSION_ID]: sessionId } : {},
+      ...sessionKeepAlive !== undefined ? { [Field.SESSION_KEEP_ALIVE_SECONDS]: sessionKeepAlive.toSeconds() } : {},
       ...singleton ? { [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT } : {},
       ...this.callback ? { [Field.TASK_TOKEN]: taskTokenValue(queryLanguage) } : {},
       [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),
     };
-    rejectJsonPathInJsonata(queryLanguage, { sql, sqlStatements, parameters, executionMode: executionMode?.value }, this.node.path);
+    rejectJsonPathInJsonata(queryLanguage, { sql, sqlStatements, parameters, executionMode: executionMode?.value, sessionId }, this.node.path);
     const functionArn = this.props.tasker.lambdaFunction.functionArn;
     if (!this.callback) return { Resource: functionArn, ...this._renderParametersOrArguments(payload, queryLanguage) };
     return {
@@ -213,5 +245,6 @@ function checkRunProps(props: RedshiftSqlTaskOptions, errors: string[]): void {
       + 'the retry off, or a small number such as 3.');
   }
   checkParameters('parameters', props.parameters, errors);
+  checkSession(props.sessionKeepAlive, props.sessionId, errors);
   checkTaskParameters(props.sql, props.sqlStatements, props.parameters, errors);
 }

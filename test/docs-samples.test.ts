@@ -28,7 +28,7 @@ function inFixture(sample: string): string {
   const hoisted = (sample.match(HOISTED) ?? []).join('')
     .replace(/from 'cdk-stepfunctions-redshift'/g, `from '${join(ROOT, 'src').replace(/\\/g, '/')}'`);
   const body = sample.replace(HOISTED, '');
-  return `${hoisted}\n${FIXTURE.replace('/// here', body)}`;
+  return `${hoisted}\n${FIXTURE.replace('/// here', () => body)}`;
 }
 
 test.each(GUIDES)('the TypeScript samples of %s compile', (guide) => {

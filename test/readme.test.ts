@@ -110,7 +110,7 @@ test.each(SAMPLES_TS.map((sample, index) => [index + 1, sample] as const))('Type
   const body = (declaresTasker
     ? 'const tasker = new SfnRedshiftTasker(this, \'DeclaredTasker\', { redshiftTargetProps: { clusterIdentifier: \'my-cluster\', dbName: \'dev\' } });\n'
     : '') + sample.replace(HOISTED, '');
-  const { Fixture } = run(`${hoisted}\n${FIXTURE.replace('/// here', body)}\nexport { Fixture };\n`);
+  const { Fixture } = run(`${hoisted}\n${FIXTURE.replace('/// here', () => body)}\nexport { Fixture };\n`);
   const { warnings, printed } = synthesize((app) => new Fixture(app, 'Sample'));
   expect(warnings).toEqual([]);
   expect(printed).toEqual([]);

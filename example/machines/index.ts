@@ -6,3 +6,5 @@ export * from './polling';
 export * from './cancelling-statement';
 export * from './parallel-no-concurrency';
 export * from './chained';
+export * from './session-staging';
+export * from './concurrent-writers';

@@ -51,6 +51,8 @@ export interface Job {
   readonly params?: ReadonlyArray<readonly string[]>;
   /** Run all statements in one transaction. */
   readonly batch: boolean;
+  /** The Data API session it runs in: its statements run on that session's connection, which outlives the job. */
+  readonly session?: string;
   readonly listener: JobListener;
 }
 
@@ -73,6 +75,8 @@ export interface SqlEngine {
   submit(database: string, job: Job): void;
   /** Stops a job: `dequeued` if it had not started, `cancelled` if it was running, `notFound` otherwise. */
   cancel(database: string, jobId: string): Promise<'dequeued' | 'cancelled' | 'notFound'>;
+  /** Ends a session's connection (its temporary tables go with it). */
+  closeSession(database: string, session: string): Promise<void>;
   /** Runs one statement outside the Data API (test setup and checks); rejects with PostgreSQL's error text. */
   query(database: string, sql: string): Promise<PgResult>;
   close(): Promise<void>;

@@ -1,18 +1,19 @@
 /**
  * The Data API operations of the stand-in: each takes the request's JSON input and the caller, and returns the
  * response's JSON output (or throws an `ApiError`). ExecuteStatement and BatchExecuteStatement (with `ClientToken`
- * and `WaitTimeSeconds`), DescribeStatement (with `WaitTimeSeconds`), GetStatementResult (paginated), CancelStatement
- * and ListStatements.
+ * and `WaitTimeSeconds`), DescribeStatement (with `WaitTimeSeconds`), GetStatementResult (paginated), CancelStatement,
+ * ListStatements and ListSessions; sessions (`SessionKeepAliveSeconds`, `SessionId`) in `sessions.ts`.
  *
  * Statement owner: DescribeStatement, GetStatementResult and CancelStatement act only on statements the caller's own
  * identity (role and session: access key id and session token) started, as the tasker's policy grants them (the
  * condition `redshift-data:statement-owner-iam-userid` = `${aws:userid}`, which includes the role session name — a
  * function's name); another identity gets `AccessDeniedException`.
  */
+import { SessionRecord, SessionRegistry } from './sessions';
 import { StatementStore } from './statements';
 import { ApiError, Caller, DataApiLimits, FINAL, StatementRecord, STATUSES, validation } from './types';
 import {
-  bindParameters, optionalString, requiredString, validateExecutionMode, validateParameters, validateSql, validateSqls, validateTarget,
+  Target, bindParameters, optionalString, requiredString, validateExecutionMode, validateParameters, validateSql, validateSqls, validateTarget,
   validateWaitTime,
 } from './validation';
 
@@ -26,11 +27,20 @@ export interface OperationsOptions {
 const ID_PATTERN = /^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\d+)?$/;
 
 export class DataApiOperations {
-  constructor(private readonly store: StatementStore, private readonly options: OperationsOptions) {}
+  constructor(private readonly store: StatementStore, private readonly options: OperationsOptions, private readonly sessions: SessionRegistry) {
+    store.onStatusChange((record, status) => {
+      if (record.sessionId !== undefined && FINAL.includes(status)) sessions.end(record.sessionId);
+    });
+  }
 
   /** ExecuteStatement (`batch` false) and BatchExecuteStatement. */
   async execute(input: Record<string, unknown>, caller: Caller, batch: boolean): Promise<Record<string, unknown>> {
-    const target = validateTarget(input, this.options);
+    const sessionId = input.SessionId === undefined ? undefined : requiredString(input.SessionId, 'sessionId');
+    const keepAlive = SessionRegistry.keepAlive(input.SessionKeepAliveSeconds);
+    if (sessionId !== undefined && (input.ClusterIdentifier !== undefined || input.WorkgroupName !== undefined)) {
+      throw validation('SessionId cannot be specified with ClusterIdentifier or WorkgroupName: a statement in a session runs on the session\'s target.');
+    }
+    const target: Target = sessionId !== undefined ? this.sessions.targetOf(sessionId, caller) : validateTarget(input, this.options);
     const sqls = batch ? validateSqls(input.Sqls) : [validateSql(input.Sql)];
     const statementName = optionalString(input.StatementName, 'statementName', DataApiLimits.STATEMENT_NAME_CHARS);
     const parameters = validateParameters(input.Parameters);
@@ -39,9 +49,12 @@ export class DataApiOperations {
     const waitSeconds = validateWaitTime(input.WaitTimeSeconds);
     const withEvent = input.WithEvent === true;
     const executionMode = batch ? validateExecutionMode(input.ExecutionMode) : undefined;
-    const request = JSON.stringify([batch, target, sqls, statementName, parameters, withEvent, executionMode]);
+    const request = JSON.stringify([batch, target, sqls, statementName, parameters, withEvent, executionMode, sessionId, keepAlive]);
     let record = this.store.idempotent(caller, clientToken, request);
     if (!record) {
+      let session: SessionRecord | undefined;
+      if (sessionId !== undefined) session = this.sessions.use(sessionId, caller, keepAlive);
+      else if (keepAlive !== undefined && keepAlive > 0) session = this.sessions.open(target, caller, keepAlive);
       if (this.store.activeCount() >= this.options.maxActive) {
         throw new ApiError('ActiveStatementsExceededException', `Active statements exceeded the allowed quota (${this.options.maxActive}).`);
       }
@@ -55,7 +68,9 @@ export class DataApiOperations {
         parameters,
         bound,
         ...executionMode !== undefined ? { executionMode } : {},
+        ...session !== undefined ? { sessionId: session.id } : {},
       }, clientToken ? { token: clientToken, request } : undefined);
+      if (session !== undefined) this.sessions.begin(session, record.id);
     }
     if (waitSeconds !== undefined) await this.store.waitForEnd(record, waitSeconds);
     return executeOutput(record, caller, waitSeconds !== undefined);
@@ -120,6 +135,11 @@ export class DataApiOperations {
     });
   }
 
+  /** ListSessions: the caller's own sessions (see `sessions.ts`). */
+  listSessions(input: Record<string, unknown>, caller: Caller): Record<string, unknown> {
+    return this.sessions.list(input, caller);
+  }
+
   /** A statement the caller's identity started (see "Statement owner" above). */
   private owned(idInput: unknown, caller: Caller, operation: string): StatementRecord {
     const record = this.find(idInput);
@@ -148,6 +168,7 @@ function executeOutput(record: StatementRecord, caller: Caller, withStatus: bool
     Database: record.database,
     DbUser: record.dbUser ?? (record.secretArn ? undefined : `IAMR:${caller.accessKeyId}`),
     SecretArn: record.secretArn,
+    SessionId: record.sessionId,
     ...withStatus ? {
       Status: record.status,
       RedshiftPid: FINAL.includes(record.status) || record.status === 'STARTED' ? record.redshiftPid : undefined,
@@ -190,6 +211,7 @@ function describe(record: StatementRecord): Record<string, unknown> {
       HasResultSet: sub.hasResultSet,
     })) : undefined,
     ResultFormat: 'JSON',
+    SessionId: record.sessionId,
   });
 }
 
@@ -206,6 +228,7 @@ function listEntry(r: StatementRecord): Record<string, unknown> {
     QueryParameters: r.parameters?.length ? r.parameters : undefined,
     IsBatchStatement: r.isBatch,
     ResultFormat: 'JSON',
+    SessionId: r.sessionId,
   });
 }
 

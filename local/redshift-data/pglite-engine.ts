@@ -254,6 +254,13 @@ export class PgliteEngines implements SqlEngine {
     return engine ? engine.cancel(jobId) : 'notFound';
   }
 
+  /**
+   * PGlite has one connection per database: every statement of the database, in a session or not, runs on it, so
+   * temporary tables are shared and outlive the session. Closing a session leaves them (the `postgres` engine gives
+   * each session its own connection).
+   */
+  async closeSession(_database: string, _session: string): Promise<void> {}
+
   query(database: string, sql: string): Promise<PgResult> {
     return queryAsJob((job) => this.submit(database, job), `direct-${randomBytes(8).toString('hex')}`, sql);
   }

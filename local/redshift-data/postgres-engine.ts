@@ -1,6 +1,7 @@
 /**
  * The `postgres` engine: a real PostgreSQL server (`postgres-server.ts`), one session (connection) per Data API
- * statement, like the Data API's sessions on Redshift. Independent statements run at the same time, up to
+ * statement, like the Data API's sessions on Redshift, or the connection of the Data API session the statement runs
+ * in (kept between its statements, ended when the session closes). Independent statements run at the same time, up to
  * `maxSessions`; later ones wait as SUBMITTED. A batch runs in one transaction. `cancel` stops a waiting job at
  * once, and a running one with `pg_cancel_backend` (its transaction rolls back; the database stays usable). Each
  * database is created on first use from `template1`, which holds the Redshift shims.
@@ -45,6 +46,8 @@ export class PostgresEngine implements SqlEngine {
   private readonly databases = new Map<string, Promise<void>>();
   private readonly queue: Array<{ database: string; job: Job }> = [];
   private readonly running = new Map<string, Running>();
+  /** Connections of Data API sessions, kept between their statements. */
+  private readonly sessions = new Map<string, Promise<Client>>();
   private closed = false;
 
   private constructor(private readonly server: PostgresServer, public readonly note: string, private readonly maxSessions: number) {
@@ -74,6 +77,12 @@ export class PostgresEngine implements SqlEngine {
     return 'cancelled';
   }
 
+  async closeSession(_database: string, session: string): Promise<void> {
+    const client = this.sessions.get(session);
+    this.sessions.delete(session);
+    if (client) await client.then((c) => c.end(), () => undefined).catch(() => undefined);
+  }
+
   query(database: string, sql: string): Promise<PgResult> {
     return queryAsJob((job) => this.submit(database, job), `direct-${Math.random().toString(36).slice(2)}`, sql);
   }
@@ -82,6 +91,7 @@ export class PostgresEngine implements SqlEngine {
     this.closed = true;
     for (const { job } of this.queue.splice(0)) job.listener.onAborted('engineFailed', { message: 'the local database was shut down' });
     await Promise.all([...this.running.keys()].map((id) => this.cancel('', id)));
+    await Promise.all([...this.sessions.keys()].map((session) => this.closeSession('', session)));
     await this.admin.end().catch(() => undefined);
     await this.server.stop();
   }
@@ -94,7 +104,15 @@ export class PostgresEngine implements SqlEngine {
   }
 
   private client(database: string): Client {
-    const client = new Client({ host: '127.0.0.1', port: this.server.port, user: 'postgres', database, types: TEXT });
+    // Redshift runs every transaction SERIALIZABLE: concurrent writers conflict (Redshift's error 1023, PostgreSQL's 40001).
+    const client = new Client({
+      host: '127.0.0.1',
+      port: this.server.port,
+      user: 'postgres',
+      database,
+      types: TEXT,
+      options: '-c default_transaction_isolation=serializable',
+    });
     client.on('error', () => undefined);
     return client;
   }
@@ -126,16 +144,42 @@ export class PostgresEngine implements SqlEngine {
     return created;
   }
 
+  /** A session's connection, opened by its first statement. */
+  private sessionClient(database: string, session: string): Promise<Client> {
+    let client = this.sessions.get(session);
+    if (!client) {
+      const opening = this.ensureDatabase(database).then(async () => {
+        const c = this.client(database);
+        await c.connect();
+        return c;
+      });
+      client = opening;
+      this.sessions.set(session, opening);
+      opening.catch(() => this.sessions.delete(session));
+    }
+    return client;
+  }
+
   private async run(running: Running): Promise<void> {
     const { job, database } = running;
-    const client = this.client(database);
-    try {
-      await this.ensureDatabase(database);
-      await client.connect();
-    } catch (error) {
-      job.listener.onAborted('engineFailed', describe(error));
-      await client.end().catch(() => undefined);
-      return;
+    let client: Client;
+    if (job.session !== undefined) {
+      try {
+        client = await this.sessionClient(database, job.session);
+      } catch (error) {
+        job.listener.onAborted('engineFailed', describe(error));
+        return;
+      }
+    } else {
+      client = this.client(database);
+      try {
+        await this.ensureDatabase(database);
+        await client.connect();
+      } catch (error) {
+        job.listener.onAborted('engineFailed', describe(error));
+        await client.end().catch(() => undefined);
+        return;
+      }
     }
     running.pid = (client as unknown as { processID: number }).processID;
     try {
@@ -146,7 +190,8 @@ export class PostgresEngine implements SqlEngine {
       job.listener.onPicked();
       await this.statements(client, running);
     } finally {
-      await client.end().catch(() => undefined);
+      // A session's connection outlives its statements (closed with the session).
+      if (job.session === undefined) await client.end().catch(() => undefined);
     }
   }
 
@@ -178,7 +223,17 @@ export class PostgresEngine implements SqlEngine {
       }
     }
     const aborted = cancelled() && !failed && (job.batch || ran < job.sqls.length);
-    if (job.batch) await client.query(failed || aborted ? 'ROLLBACK' : 'COMMIT').catch(() => undefined);
+    if (job.batch && (failed || aborted)) await client.query('ROLLBACK').catch(() => undefined);
+    if (job.batch && !failed && !aborted) {
+      try {
+        await client.query('COMMIT');
+      } catch (error) {
+        // A serializable transaction can fail at its commit (a read/write dependency with a concurrent one): the batch
+        // failed, with the commit's error (40001 is Redshift's error 1023).
+        job.listener.onAborted('engineFailed', describe(error));
+        return;
+      }
+    }
     if (aborted) job.listener.onAborted('cancelled');
     else job.listener.onDone(Date.now());
   }

@@ -14,7 +14,7 @@ import { ApiError, Caller, DataApiLimits, FINAL, notFound, StatementRecord, Stat
 /** What a new statement is made of: the target and caller fields of a record, its SQL texts and the bound SQL. */
 export interface NewStatement extends Pick<StatementRecord,
   'statementName' | 'clusterIdentifier' | 'workgroupName' | 'database' | 'dbUser' | 'secretArn' | 'withEvent' | 'caller' | 'isBatch'
-  | 'executionMode'> {
+  | 'executionMode' | 'sessionId'> {
   readonly queryStrings: string[];
   readonly parameters?: Array<{ name: string; value: string }>;
   /** SQL ready for the engine (parameters bound, rewrites applied) and positional values. */
@@ -166,7 +166,14 @@ export class StatementStore {
   private job(record: StatementRecord, bound: { sqls: string[]; params?: string[][] }): Job {
     // A batch runs in one transaction unless its ExecutionMode is AUTO_COMMIT (each statement commits on its own).
     const transaction = record.isBatch && record.executionMode !== 'AUTO_COMMIT';
-    return { id: record.id, sqls: bound.sqls, params: bound.params, batch: transaction, listener: this.listener(record) };
+    return {
+      id: record.id,
+      sqls: bound.sqls,
+      params: bound.params,
+      batch: transaction,
+      listener: this.listener(record),
+      ...record.sessionId !== undefined ? { session: record.sessionId } : {},
+    };
   }
 
   /** Turns the engine's reports into status transitions of the statement and its sub-statements. */
@@ -260,6 +267,7 @@ function newRecord(fields: Omit<NewStatement, 'queryStrings' | 'bound'> & {
     createdAt: fields.createdAt,
     isBatch: fields.isBatch,
     executionMode: fields.parent ? undefined : fields.executionMode,
+    sessionId: fields.sessionId,
     parameters: fields.parent ? undefined : fields.parameters,
     withEvent: fields.parent ? false : fields.withEvent,
     subStatements: [],

@@ -85,6 +85,8 @@ export interface StatementRecord {
   readonly isBatch: boolean;
   /** A batch's `ExecutionMode`: one transaction (the default), or each statement committing on its own. */
   readonly executionMode?: 'TRANSACTION' | 'AUTO_COMMIT';
+  /** The session it runs in (it opened it, or named it). */
+  readonly sessionId?: string;
   status: StatementStatus;
   updatedAt: Date;
   error?: string;

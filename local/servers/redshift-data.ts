@@ -17,6 +17,7 @@ import { CancelTiming, EngineKind, PgResult } from '../redshift-data/engine';
 import { EngineChoice, startSqlEngine } from '../redshift-data/engines';
 import { EventDropFilter, StatusEvents } from '../redshift-data/events';
 import { DataApiOperations } from '../redshift-data/operations';
+import { SessionRegistry } from '../redshift-data/sessions';
 import { applyRedshiftRewrites } from '../redshift-data/sql-text';
 import { StatementStore } from '../redshift-data/statements';
 import { ApiError, Caller, DataApiCall, StatementRecord, StatementStatus, StatusChangeEvent } from '../redshift-data/types';
@@ -91,12 +92,13 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
   const engine = await startSqlEngine(options.engine, options.dataDir);
   const events = new StatusEvents(accountId, options.eventDelayMs ?? 20, options.dropEvents);
   const store = new StatementStore(engine, events, options.clock);
+  const sessions = new SessionRegistry(engine, options.clock);
   const operations = new DataApiOperations(store, {
     clusters: options.clusters,
     workgroups: options.workgroups,
     pageRows: options.resultPageRows ?? 1000,
     maxActive: options.maxActiveStatements ?? 500,
-  });
+  }, sessions);
   let faults = options.faults;
   let server: LoopbackServer;
   try {
@@ -128,6 +130,7 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
     async close() {
       events.close();
       store.releaseWaiters();
+      sessions.closeAll();
       await server.close();
       await engine.close();
     },
@@ -159,6 +162,7 @@ async function handle(
       case 'GetStatementResult': output = operations.getResult(input, caller); break;
       case 'CancelStatement': output = await operations.cancel(input, caller); break;
       case 'ListStatements': output = operations.list(input, caller); break;
+      case 'ListSessions': output = operations.listSessions(input, caller); break;
       default:
         throw new ApiError('UnknownOperationException', `Operation ${operation || '(none)'} is not supported by this local endpoint`);
     }

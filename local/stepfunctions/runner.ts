@@ -33,6 +33,10 @@ export type { TraceEvent } from './trace';
 
 /** Definitions the interpreter has validated once. */
 const VALIDATED = new WeakSet<object>();
+/** The errors of the interpreter's own timeouts of a task. */
+const TIMEOUTS = ['States.Timeout', 'States.HeartbeatTimeout'];
+/** How early the interpreter may report a timeout before its due time (timers are not exact). */
+const TIMEOUT_SLACK_MS = 250;
 
 /** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
 export class TaskError extends Error {
@@ -95,7 +99,8 @@ interface ExecutionScope {
   readonly arn: string;
   readonly depth: number;
   /** Tokens of tasks still waiting: the state that waits and when the token was handed out. */
-  readonly openTokens: Map<string, { state: string; since: number }>;
+  /** Task tokens handed out and not answered yet: their state, since when, and when the state's timeout falls due. */
+  readonly openTokens: Map<string, { state: string; since: number; dueAt: number }>;
   readonly timers: Set<NodeJS.Timeout>;
 }
 
@@ -213,11 +218,12 @@ export class LocalStepFunctions {
           break;
         case 'StateFailed':
           this.trace(scope, event.type, state, `${event.Error}`, undefined, at, true);
-          if (state) this.closeTokensOf(scope, state, at, `the task failed (${event.Error})`);
+          // The interpreter's own timeout: the task's token is no longer valid (a retry hands out a new one). Any other
+          // failure came from the task's answer, which consumed its token.
+          if (state && TIMEOUTS.includes(String(event.Error))) this.closeTokensOf(scope, state, at, `the task failed (${event.Error})`);
           break;
         case 'StateRetried':
           this.trace(scope, event.type, state, `attempt ${event.retry?.attempt}`, undefined, at, true);
-          if (state) this.closeTokensOf(scope, state, at, 'the task is retried with a new token');
           break;
         case 'StateCaught':
           this.trace(scope, event.type, state, `→ ${event.catch?.catcher.Next}`, undefined, at, true);
@@ -318,12 +324,12 @@ export class LocalStepFunctions {
     if (!token) throw new TaskError('States.Runtime', `State ${stateName} waits for a task token but passes none ($$.Task.Token) to the function.`);
     const { callbacks } = this.props;
     callbacks.registerToken(token);
-    scope.openTokens.set(token, { state: stateName, since: Date.now() });
+    const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;
+    scope.openTokens.set(token, { state: stateName, since: Date.now(), dueAt: Date.now() + timeoutMs });
     const waitStarted = performance.now();
     const callback = callbacks.waitForCallback(token);
     // The interpreter fails the task with States.Timeout at TimeoutSeconds (the token is closed when it reports
     // that, see forwardEvents); this timer is the backstop.
-    const timeoutMs = (state.TimeoutSeconds ?? 60) * 1000;
     const timer = setTimeout(() => {
       scope.timers.delete(timer);
       this.closeTaskToken(scope, token, `no callback within ${timeoutMs / 1000} s`);
@@ -369,12 +375,12 @@ export class LocalStepFunctions {
   }
 
   /**
-   * The interpreter failed (or is retrying) a state: its waiting tokens handed out before then are no longer valid.
-   * Strictly before: a retry's new token can be handed out in the same millisecond the retry is reported.
+   * The interpreter timed a state out: its waiting tokens whose timeout fell due by then are no longer valid. Only
+   * those: the iterations of a `Map` (or branches of a `Parallel`) share the state's name, and the others still wait.
    */
   private closeTokensOf(scope: ExecutionScope, state: string, at: number, reason: string): void {
     for (const [token, open] of scope.openTokens) {
-      if (open.state === state && open.since < at) this.closeTaskToken(scope, token, reason);
+      if (open.state === state && open.since < at && open.dueAt <= at + TIMEOUT_SLACK_MS) this.closeTaskToken(scope, token, reason);
     }
   }
 

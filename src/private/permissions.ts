@@ -28,6 +28,11 @@ export const STATEMENT_ACTIONS = [
   'redshift-data:DescribeStatement', 'redshift-data:CancelStatement', 'redshift-data:GetStatementResult',
   'redshift-data:ListStatements',
 ];
+/**
+ * Asking the Data API what became of a session that refused a statement (busy or closed). Session ids are not IAM
+ * resources, and the statement-owner condition is not documented for this action: `*`. It reads metadata only.
+ */
+export const SESSION_ACTIONS = ['redshift-data:ListSessions'];
 export const STATEMENT_OWNER_CONDITION = { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } };
 /**
  * Calling a waiting task back, and asking whether it still waits (a heartbeat: before taking over a completion whose
@@ -73,6 +78,7 @@ export function starterStatements(stack: Stack, target: RedshiftTargetProps, tab
     // Statement ids are not IAM resources: the resource is `*`, narrowed to the statements this function started.
     // All four actions support the statement-owner condition key (Service Authorization Reference, redshift-data).
     new iam.PolicyStatement({ actions: STATEMENT_ACTIONS, resources: ['*'], conditions: STATEMENT_OWNER_CONDITION }),
+    new iam.PolicyStatement({ actions: SESSION_ACTIONS, resources: ['*'] }),
     // Task tokens are not IAM resources: SendTaskSuccess/SendTaskFailure accept no narrower resource than `*`.
     ...callsBack ? [new iam.PolicyStatement({ actions: CALLBACK_ACTIONS, resources: ['*'] })] : [],
   ];
@@ -134,6 +140,7 @@ export function starterSuppressions(
   const reasons = [
     `${STATEMENT_ACTIONS.join(', ')} act on statement ids, which are not IAM resources; the statement is limited to `
     + 'statements this function started by the condition redshift-data:statement-owner-iam-userid = ${aws:userid}.',
+    `${SESSION_ACTIONS.join(', ')} reads the metadata of Data API sessions, which are not IAM resources.`,
   ];
   if (callsBack) reasons.push(`${CALLBACK_ACTIONS.join(' and ')} act on task tokens, which are not IAM resources.`);
   if (tracing) reasons.push(`${XRAY_ACTIONS.join(', ')} (X-Ray tracing) support no resource-level permissions.`);

@@ -4,9 +4,9 @@
  * so they are skipped; every other problem says what is wrong, the value received and the fix, and all problems of
  * one construct are reported together.
  */
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import { namedParameters } from './sql-parameters';
-import { EXECUTION_MODES, Limits, PARAMETER_NAME, show } from '../contract';
+import { EXECUTION_MODES, Limits, PARAMETER_NAME, SESSION_ID, show } from '../contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -177,5 +177,25 @@ export function checkExecutionMode(name: string, mode: string | undefined, isLis
   if (isLiteral(mode) && !(EXECUTION_MODES as readonly string[]).includes(mode)) {
     errors.push(`${name} must be ${EXECUTION_MODES.join(' or ')}; got ${show(mode)}. Use BatchExecutionMode.TRANSACTION or `
       + 'BatchExecutionMode.AUTO_COMMIT.');
+  }
+}
+
+/** A session: a keep-alive of whole seconds up to 24 hours, a session id that is a Data API UUID (or a value of the state). */
+export function checkSession(keepAlive: Duration | undefined, sessionId: string | undefined, errors: string[]): void {
+  if (keepAlive !== undefined && !Token.isUnresolved(keepAlive.toMilliseconds({ integral: false }))) {
+    const ms = keepAlive.toMilliseconds({ integral: false });
+    if (ms % 1000 !== 0 || ms < 1000 || ms > Limits.MAX_SESSION_KEEP_ALIVE_SECONDS * 1000) {
+      errors.push('sessionKeepAlive must be a whole number of seconds from 1 second to 24 hours (the Data API\'s '
+        + `SessionKeepAliveSeconds); got ${keepAlive.toHumanString()}. Use Duration.minutes(10), say.`);
+    }
+  }
+  if (sessionId === undefined) return;
+  if (typeof sessionId !== 'string') {
+    errors.push(`sessionId must be a string; got ${show(sessionId)}. Pass the session id from the state, for example `
+      + 'sfn.JsonPath.stringAt(\'$.open.sessionId\').');
+  } else if (isLiteral(sessionId) && !SESSION_ID.test(sessionId)) {
+    errors.push(`sessionId must be a Data API session id (a UUID) or a value of the state; got ${show(sessionId)}. Pass `
+      + 'the sessionId of the task that opened the session, for example sfn.JsonPath.stringAt(\'$.open.sessionId\') or '
+      + '\'{% $states.input.open.sessionId %}\'.');
   }
 }

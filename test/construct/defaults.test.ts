@@ -131,6 +131,8 @@ describe('a tasker with default props', () => {
         Resource: '*',
         Condition: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
       },
+      // What became of a session that refused a statement (busy or closed).
+      { Effect: 'Allow', Action: 'redshift-data:ListSessions', Resource: '*' },
       // The starter calls back itself (the fast path, sweeps), whatever function consumes the queue.
       { Effect: 'Allow', Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], Resource: '*' },
       {

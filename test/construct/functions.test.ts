@@ -64,7 +64,7 @@ describe('an existing starter function', () => {
       const actions = policyStatements(template, prefix).flatMap((s) => [s.Action].flat());
       expect(actions.filter((a: string) => /^(logs|xray):/.test(a))).toEqual([]);
     }
-    expect(policyStatements(template, 'RSTaskStarterPolicy')).toHaveLength(5);
+    expect(policyStatements(template, 'RSTaskStarterPolicy')).toHaveLength(6);
   });
 
   test('sets the queue\'s visibility timeout to six times its timeout', () => {

@@ -207,6 +207,32 @@ describe('task options', () => {
     expect(SfnRedshiftTaskerErrors.SERIALIZATION_CONFLICT).toBe('SerializationConflict');
   });
 
+  test('a session: sessionKeepAlive opens one (no SessionBusy retry); sessionId runs in one and retries SessionBusy', () => {
+    const { stack, tasker } = setup();
+    const open = RedshiftSqlTask.jsonPath(stack, 'Open', {
+      tasker, sql: 'create temp table staged as select 1', taskTimeout: HOUR, sessionKeepAlive: Duration.minutes(10),
+    });
+    const merge = RedshiftSqlTask.jsonPath(stack, 'Merge', {
+      tasker, sql: 'insert into t select * from staged', taskTimeout: HOUR, sessionId: sfn.JsonPath.stringAt('$.open.sessionId'),
+    });
+    const inJsonata = RedshiftSqlTask.jsonata(stack, 'Later', {
+      tasker, sql: 'select 1', taskTimeout: HOUR, sessionId: '{% $states.input.open.sessionId %}', sessionKeepAlive: Duration.hours(24),
+    });
+    const openState = stack.resolve(open.toStateJson());
+    expect(openState.Parameters.Payload).toMatchObject({ sessionKeepAliveSeconds: 600 });
+    expect(openState.Parameters.Payload).not.toHaveProperty('sessionId');
+    expect(openState.Retry).toEqual([LAMBDA_SERVICE_RETRY, DATA_API_RETRY, CONFLICT_RETRY]);
+    const mergeState = stack.resolve(merge.toStateJson());
+    expect(mergeState.Parameters.Payload).toMatchObject({ 'sessionId.$': '$.open.sessionId' });
+    expect(mergeState.Retry).toEqual([LAMBDA_SERVICE_RETRY, DATA_API_RETRY,
+      { ErrorEquals: ['SessionBusy'], IntervalSeconds: 5, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' }, CONFLICT_RETRY]);
+    expect(stack.resolve(inJsonata.toStateJson()).Arguments.Payload).toMatchObject({
+      sessionId: '{% $states.input.open.sessionId %}', sessionKeepAliveSeconds: 86_400,
+    });
+    expect(SfnRedshiftTaskerErrors.SESSION_BUSY).toBe('SessionBusy');
+    expect(SfnRedshiftTaskerErrors.SESSION_NOT_AVAILABLE).toBe('SessionNotAvailable');
+  });
+
   test('sqlStatements with parameters and AUTO_COMMIT', () => {
     const { stack, tasker } = setup();
     const task = RedshiftSqlTask.jsonPath(stack, 'Maintain', {
@@ -254,6 +280,9 @@ describe('synth-time checks', () => {
     ['an execution mode for one statement', { sql: 'select 1', executionMode: BatchExecutionMode.AUTO_COMMIT }, /executionMode is only for a list of statements \(sqlStatements\); got "AUTO_COMMIT"/],
     ['an unknown execution mode', { sqlStatements: ['select 1'], executionMode: BatchExecutionMode.of('auto') }, /executionMode must be TRANSACTION or AUTO_COMMIT; got "auto"/],
     ['conflictRetries over 10', { sql: 'select 1', conflictRetries: 11 }, /conflictRetries must be a whole number from 0 to 10; got 11/],
+    ['a keep-alive over 24 hours', { sql: 'select 1', sessionKeepAlive: Duration.hours(25) }, /sessionKeepAlive must be a whole number of seconds from 1 second to 24 hours .*; got 1 day 1 hour/],
+    ['a keep-alive in part of a second', { sql: 'select 1', sessionKeepAlive: Duration.millis(1500) }, /sessionKeepAlive must be a whole number of seconds/],
+    ['a session id that is not one', { sql: 'select 1', sessionId: 'my-session' }, /sessionId must be a Data API session id \(a UUID\) or a value of the state; got "my-session"/],
     ['a bad parameter name', { sql: 'select :a', parameters: { 'my-param': '1' } }, /invalid parameter name; got "my-param"\. A name is a letter or underscore/],
     ['an empty parameter value', { sql: 'select :a', parameters: { a: '' } }, /parameters\.a must not be empty: the Data API has no empty or NULL parameter values; got ''/],
     ['RUN_JOB', { sql: 'select 1', integrationPattern: sfn.IntegrationPattern.RUN_JOB }, /integrationPattern must be WAIT_FOR_TASK_TOKEN or REQUEST_RESPONSE; got RUN_JOB/],

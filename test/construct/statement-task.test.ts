@@ -10,7 +10,7 @@ import { aslErrors, definitionOf } from '../support/asl';
 
 const RETRIES = [
   expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.ServiceException']), IntervalSeconds: 2 }),
-  expect.objectContaining({ ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'] }),
+  expect.objectContaining({ ErrorEquals: ['ActiveStatementsExceededException', 'ActiveSessionsExceededException', 'InternalServerException', 'DatabaseConnectionException'] }),
 ];
 
 function setup(): { stack: Stack; tasker: SfnRedshiftTasker; fnArn: unknown } {

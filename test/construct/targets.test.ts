@@ -13,6 +13,7 @@ const OWNER_STATEMENT = {
   Resource: '*',
   Condition: { StringEquals: { 'redshift-data:statement-owner-iam-userid': '${aws:userid}' } },
 };
+const SESSION_STATEMENT = { Effect: 'Allow', Action: 'redshift-data:ListSessions', Resource: '*' };
 
 function synth(target: (stack: ReturnType<typeof newStack>) => RedshiftTargetProps) {
   const stack = newStack();
@@ -43,6 +44,7 @@ describe('Redshift Serverless with IAM identity', () => {
     expect(redshiftStatements(statements)).toEqual([
       { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'], Resource: WORKGROUPS },
       OWNER_STATEMENT,
+      SESSION_STATEMENT,
       { Effect: 'Allow', Action: 'redshift-serverless:GetCredentials', Resource: WORKGROUPS },
     ]);
   });
@@ -75,6 +77,7 @@ describe('Redshift Serverless with a secret', () => {
     expect(redshiftStatements(statements)).toEqual([
       { Effect: 'Allow', Action: ['redshift-data:ExecuteStatement', 'redshift-data:BatchExecuteStatement'], Resource: WORKGROUPS },
       OWNER_STATEMENT,
+      SESSION_STATEMENT,
     ]);
   });
 
@@ -112,6 +115,7 @@ describe('a provisioned cluster with a secret', () => {
         Resource: stackArn('redshift', 'cluster:my-cluster'),
       },
       OWNER_STATEMENT,
+      SESSION_STATEMENT,
     ]);
   });
 });
@@ -131,6 +135,7 @@ describe('a provisioned cluster with IAM identity', () => {
         Resource: stackArn('redshift', 'cluster:my-cluster'),
       },
       OWNER_STATEMENT,
+      SESSION_STATEMENT,
       { Effect: 'Allow', Action: 'redshift:GetClusterCredentialsWithIAM', Resource: stackArn('redshift', 'dbname:my-cluster/dev') },
     ]);
   });

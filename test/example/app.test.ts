@@ -54,11 +54,11 @@ describe('the example app', () => {
       'AWS::KMS::Key': 1,
       // the first tasker's dead-letter queue and failed callbacks alarms, the second one's failed callbacks alarm
       'AWS::CloudWatch::Alarm': 3,
-      'AWS::StepFunctions::StateMachine': 7,
-      'AWS::IAM::Role': 11,
-      'AWS::IAM::Policy': 14,
+      'AWS::StepFunctions::StateMachine': 9,
+      'AWS::IAM::Role': 13,
+      'AWS::IAM::Policy': 16,
       'AWS::Logs::LogGroup': 5,
-      [ExampleResourceType.SQL]: 5,
+      [ExampleResourceType.SQL]: 7,
       [ExampleResourceType.MANAGE_USER]: 1,
     });
   });
@@ -148,9 +148,9 @@ describe('the example app', () => {
     const manageUserToken = { 'Fn::GetAtt': [idOf(integ.manageUserFunction), 'Arn'] };
     const props = (id: string) => resources[idOf(integ.customResources[id])].Properties;
     expect(Object.keys(integ.customResources).sort()).toEqual(
-      ['rs_cfncreated_user', 'rs_groups', 'rs_slow_procedure', 'rs_table', 'rs_user2', 'rs_view']);
+      ['rs_cfncreated_user', 'rs_daily_sales', 'rs_groups', 'rs_slow_procedure', 'rs_table', 'rs_user2', 'rs_view', 'rs_writes']);
     expect(Object.values(integ.customResources).map(idOf).sort())
-      .toEqual(['rscfncreateduser', 'rsgroups', 'rsslowprocedure', 'rstable', 'rsuser2', 'rsview']);
+      .toEqual(['rscfncreateduser', 'rsdailysales', 'rsgroups', 'rsslowprocedure', 'rstable', 'rsuser2', 'rsview', 'rswrites']);
     expect(props('rs_slow_procedure')).toEqual({
       ServiceToken: taskerToken, ServiceTimeout: '600', OnCreate: SLOW_PROCEDURE_CREATE_SQL, OnDelete: SLOW_PROCEDURE_DROP_SQL,
     });
@@ -244,13 +244,13 @@ describe('the example app', () => {
     }
   });
 
-  test('the chained machine may start, describe and stop the six example machines only', () => {
+  test('the chained machine may start, describe and stop the eight example machines only', () => {
     const machine = resources[idOf(integ.stateMachines[ChainedMachine.ID])];
     const statements = roleStatements(machine.Properties.RoleArn['Fn::GetAtt'][0]);
     const started = statements.filter((s) => s.Action === 'states:StartExecution').map((s) => s.Resource);
     const children = Object.keys(integ.stateMachines).filter((id) => id !== ChainedMachine.ID);
     expect(started).toEqual(expect.arrayContaining(children.map((id) => ({ Ref: idOf(integ.stateMachines[id]) }))));
-    expect(started).toHaveLength(6);
+    expect(started).toHaveLength(8);
     const allowed = new Set(statements.flatMap(actionsOf));
     expect([...allowed].sort()).toEqual([
       'events:DescribeRule', 'events:PutRule', 'events:PutTargets', 'logs:CreateLogDelivery', 'logs:DeleteLogDelivery',

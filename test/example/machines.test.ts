@@ -5,8 +5,8 @@
  */
 import { definitionOf, logicalId, synthesizeExample } from './support';
 import {
-  BranchOutcome, CANCELLED_STATEMENT_SECONDS, CancellingStatementMachine, ChainedMachine, FAILING_STATEMENT,
-  PARALLEL_BRANCHES, DEFAULT_TIMING, ParallelNoConcurrencyMachine, PollingMachine,
+  BranchOutcome, CANCELLED_STATEMENT_SECONDS, CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS,
+  FAILING_STATEMENT, PARALLEL_BRANCHES, DEFAULT_TIMING, ParallelNoConcurrencyMachine, PollingMachine, SessionStagingMachine,
   SUCCEEDING_STATEMENT, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, slowStatement,
 } from '../../example/machines';
 import { asl as interpreter } from '../../local/stepfunctions/asl';
@@ -461,11 +461,76 @@ describe(`${ParallelNoConcurrencyMachine.ID} (executeSingletonStatement under co
   });
 });
 
+describe(`${SessionStagingMachine.ID} (a session across steps, then AUTO_COMMIT maintenance)`, () => {
+  const asl = definition(SessionStagingMachine.ID);
+  const SESSION_BUSY_RETRY = { ErrorEquals: [ErrorName.SESSION_BUSY], IntervalSeconds: 5, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' };
+
+  test('states: the first task opens the session, the next two run in it (and retry a busy session), the last runs on its own', () => {
+    expect(asl.States.OpenSessionAndStage.Parameters.Payload).toMatchObject({ [Field.SESSION_KEEP_ALIVE_SECONDS]: 600 });
+    expect(asl.States.OpenSessionAndStage.Parameters.Payload).not.toHaveProperty(Field.SESSION_ID);
+    expect(asl.States.OpenSessionAndStage.ResultSelector).toEqual({ 'sessionId.$': '$.sessionId' });
+    for (const name of ['StageRows', 'MergeStaged']) {
+      expect(asl.States[name].Parameters.Payload).toMatchObject({ [`${Field.SESSION_ID}.$`]: '$.session.sessionId' });
+      expect(asl.States[name].Retry).toEqual([LAMBDA_SERVICE_RETRY, DATA_API_RETRY, SESSION_BUSY_RETRY, CONFLICT_RETRY]);
+    }
+    expect(asl.States.VacuumAndAnalyze.Parameters.Payload).toMatchObject({
+      [Field.SQL_STATEMENTS]: ['VACUUM public.daily_sales', 'ANALYZE public.daily_sales'], [Field.EXECUTION_MODE]: 'AUTO_COMMIT',
+    });
+    expect(asl.States.VacuumAndAnalyze.Parameters.Payload).not.toHaveProperty(`${Field.SESSION_ID}.$`);
+  });
+
+  test('runs: the session id of the first task reaches the next ones; a closed session is caught', async () => {
+    const seen: unknown[] = [];
+    const done = { detail: { statementId: 's', state: 'FINISHED', rows: 1 } };
+    const handlers: Record<string, Handler> = {
+      OpenSessionAndStage: async () => ({ ...done, sessionId: 'session-1' }),
+      StageRows: async (input) => { seen.push(input.Payload[Field.SESSION_ID]); return done; },
+      MergeStaged: async (input) => { seen.push(input.Payload[Field.SESSION_ID]); return done; },
+      VacuumAndAnalyze: async () => done,
+    };
+    const result = await run(asl, handlers);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(seen).toEqual(['session-1', 'session-1']);
+    expect(result.output).toMatchObject({ session: { sessionId: 'session-1' }, merged: { rows: 1 } });
+
+    const closed = await run(asl, { ...handlers, MergeStaged: throws(ErrorName.SESSION_NOT_AVAILABLE) });
+    expect(closed).toEqual(expect.objectContaining({ status: 'FAILED', error: ErrorName.SESSION_NOT_AVAILABLE }));
+  });
+});
+
+describe(`${ConcurrentWritersMachine.ID} (serialization conflicts retried)`, () => {
+  const asl = definition(ConcurrentWritersMachine.ID);
+
+  test('states: a Map without a concurrency limit; each writer retries SerializationConflict up to 10 times', () => {
+    expect(asl.States.Writers).toMatchObject({ Type: 'Map', ItemsPath: '$.writers' });
+    // No limit: MaxConcurrency 0, Step Functions' default, is left out.
+    expect(asl.States.Writers.MaxConcurrency ?? 0).toBe(0);
+    const write = asl.States.Writers.ItemProcessor.States.AppendWhatIsSeen;
+    expect(write.Retry).toEqual([LAMBDA_SERVICE_RETRY, DATA_API_RETRY, { ...CONFLICT_RETRY, MaxAttempts: 10 }]);
+    expect(write.Parameters.Payload).toMatchObject({ [Field.PARAMETERS]: [{ 'name': 'writer', 'value.$': '$.writer' }] });
+  });
+
+  test('runs: every writer succeeds after its conflicts; by default 4 writers', async () => {
+    const conflicts = new Map<number, number>();
+    const result = await run(asl, {
+      AppendWhatIsSeen: async (input) => {
+        const writer = Number(input.Payload[Field.PARAMETERS][0].value);
+        const seen = conflicts.get(writer) ?? 0;
+        conflicts.set(writer, seen + 1);
+        if (seen < writer - 1) throw error(ErrorName.SERIALIZATION_CONFLICT);
+        return { detail: { statementId: `w-${writer}` } };
+      },
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect([...conflicts.entries()].sort()).toEqual(Array.from({ length: DEFAULT_WRITERS }, (_, i) => [i + 1, i + 1]));
+  });
+});
+
 describe(`${ChainedMachine.ID} (all machines in sequence)`, () => {
   const asl = definition(ChainedMachine.ID);
   const order = [
     CancellingStatementMachine.ID, PollingMachine.ID, SuccessAndFailMachine.ID, ParallelNoConcurrencyMachine.ID,
-    SingleSuccessMachine.ID, SingleFailureMachine.ID,
+    SingleSuccessMachine.ID, SingleFailureMachine.ID, SessionStagingMachine.ID, ConcurrentWritersMachine.ID,
   ];
 
   test('states: each machine runs to completion (startExecution.sync:2), linked to the chain\'s execution', () => {

@@ -11,6 +11,7 @@ import { Config, readConfig } from '../../lambda/config';
 import { Deps, Log } from '../../lambda/deps';
 import { lambdaInvoker } from '../../lambda/describe-via';
 import { CountName, MetricsSink, StatementCompletion } from '../../lambda/metrics';
+import { route } from '../../lambda/router';
 import { TrackingTable } from '../../lambda/tracking-table';
 import { LocalDynamoDb } from '../../local/servers/dynamodb';
 import { SqsRecord, sqsRecord as localSqsRecord } from '../../local/servers/sqs-queue';
@@ -70,7 +71,7 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
   };
   const ddb = DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } });
   const lambda = new LambdaClient({ region: 'eu-west-1' });
-  return {
+  const deps: TestDeps = {
     config,
     log: new RecordingLog(),
     table: new TrackingTable(ddb, tableName),
@@ -81,7 +82,11 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
     metrics: new RecordingMetrics(),
     now: options.now ?? Date.now,
     puts,
+    // A completion's re-run of a CloudFormation request (`conflict-rerun.ts`) goes through the router, without backoff.
+    restart: (event) => route(deps, event),
+    random: () => 0,
   };
+  return deps;
 }
 
 /** Records the name of every command `client` sends (`PutItem`, `UpdateItem`, ...) in the returned array. */

@@ -40,13 +40,14 @@ test('every function of the template runs locally', () => {
 test('custom resources are created (each object verified in the database)', async () => {
   const results = await run('createStack');
   expect(results.map((r) => r.name).sort()).toEqual([
-    'rscfncreateduser (Create)', 'rsgroups (Create)', 'rsslowprocedure (Create)', 'rstable (Create)', 'rsuser2 (Create)', 'rsview (Create)',
+    'rscfncreateduser (Create)', 'rsdailysales (Create)', 'rsgroups (Create)', 'rsslowprocedure (Create)', 'rstable (Create)',
+    'rsuser2 (Create)', 'rsview (Create)', 'rswrites (Create)',
   ]);
 });
 
 test('every example machine reaches its expected outcome, run concurrently', async () => {
   const results = await run('machines');
-  expect(results).toHaveLength(6);
+  expect(results).toHaveLength(8);
   // Exactly one callback per statement that was started with a task token.
   const accepted = cloud.callbacks.calls.filter((c) => c.answer === 'accepted' && c.operation !== 'SendTaskHeartbeat');
   expect(new Set(accepted.map((c) => c.taskToken)).size).toBe(accepted.length);

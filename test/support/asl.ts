@@ -47,7 +47,7 @@ export const CONFLICT_RETRY = {
 
 /** The retry of the Data API's errors after which the statement did not start (the second of the tasker's tasks). */
 export const DATA_API_RETRY = {
-  ErrorEquals: ['ActiveStatementsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
+  ErrorEquals: ['ActiveStatementsExceededException', 'ActiveSessionsExceededException', 'InternalServerException', 'DatabaseConnectionException'],
   IntervalSeconds: 10,
   MaxAttempts: 5,
   BackoffRate: 2,
