@@ -2,12 +2,13 @@
  * Who waits for a statement and how to call it back: the tracking table's `callback_details` attribute (the
  * original's name), a JSON string written when the statement is registered and read when it completes.
  *
- * - Step Functions: `{"taskToken": …, "executionArn": …}`;
+ * - Step Functions: `{"taskToken": …, "executionArn": …}`, and `rowFormat` when the task asked for the rows;
  * - CloudFormation: the request's response fields (`RequestType`, `ResponseURL`, `StackId`, `RequestId`,
  *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete), and the resource's
  *   `ServiceTimeout` when it has one (no other resource properties);
  * - nobody: `{}`.
  */
+import { ROW_FORMATS, RowFormatName } from '../src/contract';
 
 /** What the tasker keeps of a CloudFormation request to answer it later (no resource properties). */
 export interface CloudFormationRequest {
@@ -24,14 +25,21 @@ export interface CloudFormationRequest {
 
 export type Callback =
   | { readonly kind: 'none' }
-  | { readonly kind: 'stepFunctions'; readonly taskToken: string; readonly executionArn: string }
+  | {
+    readonly kind: 'stepFunctions'; readonly taskToken: string; readonly executionArn: string;
+    /** The statement's rows come with the callback, in this format. */
+    readonly rowFormat?: RowFormatName;
+  }
   | { readonly kind: 'cloudFormation'; readonly request: CloudFormationRequest };
 
 /** The `callback_details` string for a callback. */
 export function encodeCallbackDetails(callback: Callback): string {
   switch (callback.kind) {
     case 'stepFunctions':
-      return JSON.stringify({ taskToken: callback.taskToken, executionArn: callback.executionArn });
+      return JSON.stringify({
+        taskToken: callback.taskToken, executionArn: callback.executionArn,
+        ...callback.rowFormat !== undefined ? { rowFormat: callback.rowFormat } : {},
+      });
     case 'cloudFormation':
       return JSON.stringify(callback.request);
     default:
@@ -44,7 +52,13 @@ export function decodeCallbackDetails(details: string | undefined): Callback {
   if (details === undefined) return { kind: 'none' };
   const parsed = JSON.parse(details) as Record<string, unknown>;
   if (typeof parsed.taskToken === 'string') {
-    return { kind: 'stepFunctions', taskToken: parsed.taskToken, executionArn: typeof parsed.executionArn === 'string' ? parsed.executionArn : '' };
+    const rowFormat = (ROW_FORMATS as readonly unknown[]).includes(parsed.rowFormat) ? parsed.rowFormat as RowFormatName : undefined;
+    return {
+      kind: 'stepFunctions',
+      taskToken: parsed.taskToken,
+      executionArn: typeof parsed.executionArn === 'string' ? parsed.executionArn : '',
+      ...rowFormat !== undefined ? { rowFormat } : {},
+    };
   }
   if (typeof parsed.ResponseURL === 'string') return { kind: 'cloudFormation', request: parsed as unknown as CloudFormationRequest };
   return { kind: 'none' };

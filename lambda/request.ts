@@ -5,7 +5,9 @@
 import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
-import { Action, Defaults, EXECUTION_MODES, ExecutionModeName, Field, LATEST, Limits, PARAMETER_NAME, show } from '../src/contract';
+import {
+  Action, Defaults, EXECUTION_MODES, ExecutionModeName, Field, LATEST, Limits, PARAMETER_NAME, ROW_FORMATS, RowFormatName, show,
+} from '../src/contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -43,6 +45,8 @@ export interface StatementRequest {
   readonly statementId: string;
   readonly executionArn?: string;
   readonly nextToken?: string;
+  /** `getStatementResult`: the page's rows as plain objects or as the Data API's typed fields (the default). */
+  readonly rowFormat?: RowFormatName;
 }
 
 export interface CompletionRequest {
@@ -191,6 +195,16 @@ function parameters(value: unknown): SqlParameter[] {
   });
 }
 
+/** `rowFormat`: `OBJECTS` or `TYPED_CELLS`; `undefined` when absent. */
+export function rowFormatOf(event: Record<string, unknown>): RowFormatName | undefined {
+  if (!has(event, Field.ROW_FORMAT)) return undefined;
+  const value = event[Field.ROW_FORMAT];
+  if (typeof value !== 'string' || !(ROW_FORMATS as readonly string[]).includes(value)) {
+    throw new InvalidRequest(`${Field.ROW_FORMAT} must be ${ROW_FORMATS.map((format) => `"${format}"`).join(' or ')}; got ${show(value)}.`);
+  }
+  return value as RowFormatName;
+}
+
 /** `executionMode`: `TRANSACTION` or `AUTO_COMMIT`, only with a list of statements. */
 export function executionModeOf(
   event: Record<string, unknown>, isList: boolean, field: string = Field.EXECUTION_MODE,
@@ -231,7 +245,16 @@ function executeRequest(event: Record<string, unknown>): ExecuteRequest {
     sql = sqlText(event[Field.SQL_STATEMENT], Field.SQL_STATEMENT);
   }
   const executionMode = executionModeOf(event, typeof sql !== 'string');
-  const callback = callbackOf(event);
+  const rowFormat = rowFormatOf(event);
+  let callback = callbackOf(event);
+  if (rowFormat !== undefined) {
+    if (callback.kind !== 'stepFunctions') {
+      throw new InvalidRequest(`${Field.ROW_FORMAT} with SQL returns the rows with the Step Functions callback; got it `
+        + `without a ${Field.TASK_TOKEN}${callback.kind === 'cloudFormation' ? ' (a CloudFormation request)' : ''}. Add the task `
+        + `token ("${Field.TASK_TOKEN}.$": "$$.Task.Token"), or read the rows with "${Action.GET_STATEMENT_RESULT}".`);
+    }
+    callback = { ...callback, rowFormat };
+  }
   const executionArn = callback.kind === 'stepFunctions'
     ? callback.executionArn
     : optionalString(event, Field.EXECUTION_ARN, MAX_EXECUTION_ARN_LENGTH, 'the execution ARN, $$.Execution.Id');
@@ -265,11 +288,16 @@ function statementRequest(event: Record<string, unknown>, type: StatementRequest
     }
     nextToken = optionalString(event, Field.NEXT_TOKEN, 100_000, 'the NextToken of the previous page');
   }
+  const rowFormat = rowFormatOf(event);
+  if (rowFormat !== undefined && type !== 'getStatementResult') {
+    throw new InvalidRequest(`${Field.ROW_FORMAT} is only used with "${Action.GET_STATEMENT_RESULT}"; got it with ${show(type)}.`);
+  }
   return {
     type,
     statementId,
     ...executionArn !== undefined ? { executionArn } : {},
     ...nextToken !== undefined ? { nextToken } : {},
+    ...rowFormat !== undefined ? { rowFormat } : {},
   };
 }
 

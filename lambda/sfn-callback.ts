@@ -12,8 +12,12 @@ export const FINAL_TASK_ERRORS: readonly string[] = ['TaskTimedOut', 'TaskDoesNo
 
 export type CallbackResult = 'delivered' | 'taskClosed';
 
-/** The event as task output, summarised if it would exceed 256 KiB (it normally is far below). */
-export function taskOutput(event: StatusChangeEvent): string {
+/**
+ * The event as task output, summarised if it would exceed 256 KiB (it normally is far below); with the statement's
+ * rows as `result` when the task asked for them (their size is checked before: `result-rows.ts`).
+ */
+export function taskOutput(event: StatusChangeEvent, result?: unknown): string {
+  if (result !== undefined) return JSON.stringify({ ...event, result });
   const output = JSON.stringify(event);
   if (byteLength(output) <= MAX_TASK_OUTPUT_BYTES) return output;
   const { detail } = event;
@@ -47,12 +51,13 @@ export function failureName(event: StatusChangeEvent, errorName: string = ErrorN
  */
 export async function sendStepFunctionsCallback(
   sfn: SFNClient, taskToken: string, event: StatusChangeEvent, failed: boolean, errorName: string = ErrorName.STATEMENT_FAILED,
+  result?: unknown,
 ): Promise<CallbackResult> {
   try {
     if (failed) {
       await sfn.send(new SendTaskFailureCommand({ taskToken, error: failureName(event, errorName), cause: taskFailureCause(event) }));
     } else {
-      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event) }));
+      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event, result) }));
     }
     return 'delivered';
   } catch (error) {

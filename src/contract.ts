@@ -143,7 +143,17 @@ export const Field = {
   OLDER_THAN_SECONDS: 'olderThanSeconds',
   /** With `sqlStatements`: `TRANSACTION` (the default: all or nothing) or `AUTO_COMMIT` (each statement commits). */
   EXECUTION_MODE: 'executionMode',
+  /**
+   * How rows are returned: with a start (`sqlStatement`/`sqlStatements` and a task token), the statement's rows come
+   * with its callback in this format; with `getStatementResult`, the page's rows. `OBJECTS` (plain objects keyed by
+   * column name) or `TYPED_CELLS` (the Data API's typed fields).
+   */
+  ROW_FORMAT: 'rowFormat',
 } as const;
+
+/** Values of `rowFormat`: plain objects keyed by column name, or the Data API's typed fields (`{"longValue": 1}`). */
+export const ROW_FORMATS = ['OBJECTS', 'TYPED_CELLS'] as const;
+export type RowFormatName = typeof ROW_FORMATS[number];
 
 /** How `BatchExecuteStatement` runs a list of statements (the Data API's `ExecutionMode`). */
 export const EXECUTION_MODES = ['TRANSACTION', 'AUTO_COMMIT'] as const;
@@ -169,6 +179,12 @@ export const Limits = {
   MAX_SQL_BYTES: 100_000,
   /** Most statements in one `BatchExecuteStatement` (one transaction). */
   MAX_BATCH_STATEMENTS: 40,
+  /**
+   * Most bytes (UTF-8 JSON) of rows a task's callback carries (`rowFormat` with a start), all statements of a list
+   * together: Step Functions limits a state's data to 256 KiB, and this leaves 56 KiB for the completion event and the
+   * state's other data. A larger result fails the task with `ResultTooLarge`.
+   */
+  MAX_RESULT_ROWS_BYTES: 200 * 1024,
 } as const;
 
 /** A named parameter (`:name` in the SQL): a letter or underscore, then letters, digits or underscores. */
@@ -224,6 +240,12 @@ export const ErrorName = {
    * "conflict with concurrent transaction"): running it again can succeed. The cause keeps Redshift's error text.
    */
   SERIALIZATION_CONFLICT: 'SerializationConflict',
+  /**
+   * Error of `SendTaskFailure` when the statement FINISHED but its rows, asked for with the callback (`rowFormat`), do
+   * not fit the task's output (`Limits.MAX_RESULT_ROWS_BYTES`). The statement ran (and committed); the cause says how
+   * many rows and bytes there were and what to use instead. Nothing is cut.
+   */
+  RESULT_TOO_LARGE: 'ResultTooLarge',
 } as const;
 
 /** Redshift's error text of a serializable isolation violation (error 1023). */

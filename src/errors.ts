@@ -28,6 +28,14 @@ export class SfnRedshiftTaskerErrors {
    */
   public static readonly SERIALIZATION_CONFLICT = ErrorName.SERIALIZATION_CONFLICT;
   /**
+   * The waiting task's error when its statement FINISHED but the rows it asked for (`resultRows`) do not fit the
+   * task's output (at most 200 KiB of rows, so that the state's data stays within Step Functions' 256 KiB). The
+   * statement ran and committed; the cause gives its row count and size and the alternatives: read it page by page
+   * (`RedshiftStatementTask` with `StatementAction.FETCH_RESULT`), or write it to S3 with `UNLOAD` and process the
+   * files with a Distributed Map. Never retried: the result stays the same.
+   */
+  public static readonly RESULT_TOO_LARGE = ErrorName.RESULT_TOO_LARGE;
+  /**
    * The Data API's errors after which the statement did not start and a later attempt can succeed
    * (`ActiveStatementsExceededException`, `InternalServerException`, `DatabaseConnectionException`): retry them with
    * backoff (`RedshiftSqlTask` does by default).

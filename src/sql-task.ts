@@ -3,10 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Action, ErrorName, Field } from './contract';
-import { BatchExecutionMode } from './options';
+import { BatchExecutionMode, RowFormat } from './options';
 import { WARNING_PREFIX } from './private/defaults';
 import {
-  checkExecutionMode, checkParameters, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid,
+  checkExecutionMode, checkParameters, checkRowFormat, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid,
 } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
@@ -64,6 +64,24 @@ export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
   readonly conflictRetries?: number;
 
   /**
+   * Returns the statement's rows with its callback, in one state: the task's output is the completion event plus
+   * `result` — `{statementId, hasResultSet, rowCount, columns: [{name, type}], rows: [...]}` for `sql`, and
+   * `{statements: [...]}` with one such entry per statement (ids `<id>:1`, `<id>:2`, ...) for `sqlStatements`. A
+   * statement without rows (`INSERT`, DDL) has `hasResultSet: false` and the rows it changed as `rowCount`. Every
+   * page of the result is read. `RowFormat.OBJECTS` gives plain objects keyed by column name (`[{"id": 1}]`; see
+   * `RowFormat` for each Redshift type), `RowFormat.TYPED_CELLS` the Data API's typed fields.
+   *
+   * The rows of all statements together may take at most 200 KiB as JSON (Step Functions limits a state's data to
+   * 256 KiB): a larger result fails the task with `ResultTooLarge` (`SfnRedshiftTaskerErrors.RESULT_TOO_LARGE`;
+   * the statement ran, nothing is cut), whose cause gives the row count and size. Read a larger result page by page
+   * with `RedshiftStatementTask` (`StatementAction.FETCH_RESULT`), or write it to S3 with `UNLOAD`. Only with
+   * `IntegrationPattern.WAIT_FOR_TASK_TOKEN`.
+   *
+   * @default - no rows: the output is the completion event (with the row count in `detail.rows`)
+   */
+  readonly resultRows?: RowFormat;
+
+  /**
    * Whether to refuse starting while the same SQL text already runs on the same target and database
    * (`executeSingletonStatement`): the state then fails with `ConcurrentExecution` and starts nothing.
    *
@@ -93,7 +111,7 @@ export interface RedshiftSqlTaskProps extends RedshiftSqlTaskOptions, sfn.TaskSt
  * added to the tasker's payload).
  *
  * The task succeeds with the statement's completion event (`detail.statementId`, `detail.state` = `FINISHED`,
- * `detail.rows`, ...) and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
+ * `detail.rows`, ...), and its rows in `result` with `resultRows`, and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
  * Redshift's error text in `detail.error`), `ConcurrentExecution` for a singleton already running, or
  * `States.Timeout` when `taskTimeout` passes (the statement keeps running: cancel it with `RedshiftStatementTask`).
  *
@@ -129,6 +147,11 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
         + 'its id).');
     }
     checkRunProps(props, errors);
+    if (props.resultRows !== undefined && pattern !== sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN) {
+      errors.push(`resultRows returns the rows with the statement's callback; got integrationPattern ${pattern}. Use `
+        + 'WAIT_FOR_TASK_TOKEN (the default), or read the rows with RedshiftStatementTask (StatementAction.FETCH_RESULT).');
+    }
+    checkRowFormat('resultRows', props.resultRows, errors);
     throwIfInvalid('RedshiftSqlTask', this.node.path, errors);
     this.callback = pattern === sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN;
     this.warn();
@@ -153,12 +176,13 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
    */
   protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
-    const { sql, sqlStatements, parameters, singleton, executionMode } = this.props;
+    const { sql, sqlStatements, parameters, singleton, executionMode, resultRows } = this.props;
     const payload = {
       ...sql !== undefined ? { [Field.SQL_STATEMENT]: sql } : { [Field.SQL_STATEMENTS]: sqlStatements },
       ...parameters !== undefined
         ? { [Field.PARAMETERS]: Object.entries(parameters).map(([name, value]) => ({ name, value })) } : {},
       ...executionMode !== undefined ? { [Field.EXECUTION_MODE]: executionMode.value } : {},
+      ...resultRows !== undefined ? { [Field.ROW_FORMAT]: resultRows.value } : {},
       ...singleton ? { [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT } : {},
       ...this.callback ? { [Field.TASK_TOKEN]: taskTokenValue(queryLanguage) } : {},
       [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),

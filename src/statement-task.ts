@@ -2,7 +2,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Action, Field, LATEST, show } from './contract';
-import { isLiteral, throwIfInvalid } from './private/sql-validation';
+import { RowFormat } from './options';
+import { checkRowFormat, isLiteral, throwIfInvalid } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata,
 } from './private/task-support';
@@ -62,6 +63,15 @@ export interface RedshiftStatementTaskOptions extends RedshiftTaskOptions {
    * @default - the first page
    */
   readonly nextToken?: string;
+
+  /**
+   * With `StatementAction.FETCH_RESULT`: the page's rows as the Data API's typed fields (`Records`, `ColumnMetadata`,
+   * `TotalNumRows`, `NextToken`) or, with `RowFormat.OBJECTS`, as plain objects keyed by column name:
+   * `{columns: [{name, type}], rows: [...], rowCount, NextToken}` (`rowCount`: the statement's rows in all pages).
+   *
+   * @default RowFormat.TYPED_CELLS
+   */
+  readonly rowFormat?: RowFormat;
 }
 
 /**
@@ -120,6 +130,11 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
       errors.push(`nextToken pages a result; it only works with StatementAction.FETCH_RESULT, got ${show(props.action?.value)}. `
         + 'Remove nextToken.');
     }
+    if (props.rowFormat !== undefined && props.action !== StatementAction.FETCH_RESULT) {
+      errors.push(`rowFormat shapes the rows of a result; it only works with StatementAction.FETCH_RESULT, got ${show(props.action?.value)}. `
+        + 'Remove rowFormat.');
+    }
+    checkRowFormat('rowFormat', props.rowFormat, errors);
     if (props.statementId !== undefined && isLiteral(props.statementId)
       && (props.statementId.trim() === '' || props.statementId.length > 128)) {
       errors.push(`statementId must be a Data API statement id (or omitted for ${LATEST}); got ${show(props.statementId)}. `
@@ -137,13 +152,14 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
    */
   protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
-    const { action, statementId, nextToken } = this.props;
+    const { action, statementId, nextToken, rowFormat } = this.props;
     rejectJsonPathInJsonata(queryLanguage, { statementId, nextToken }, this.node.path);
     const payload = {
       [Field.ACTION]: action.value,
       [Field.STATEMENT_ID]: statementId ?? LATEST,
       [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),
       ...nextToken !== undefined ? { [Field.NEXT_TOKEN]: nextToken } : {},
+      ...rowFormat !== undefined ? { [Field.ROW_FORMAT]: rowFormat.value } : {},
     };
     return { Resource: this.props.tasker.lambdaFunction.functionArn, ...this._renderParametersOrArguments(payload, queryLanguage) };
   }

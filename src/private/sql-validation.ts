@@ -6,7 +6,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { namedParameters } from './sql-parameters';
-import { EXECUTION_MODES, Limits, PARAMETER_NAME, show } from '../contract';
+import { EXECUTION_MODES, Limits, PARAMETER_NAME, ROW_FORMATS, show } from '../contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -177,5 +177,13 @@ export function checkExecutionMode(name: string, mode: string | undefined, isLis
   if (isLiteral(mode) && !(EXECUTION_MODES as readonly string[]).includes(mode)) {
     errors.push(`${name} must be ${EXECUTION_MODES.join(' or ')}; got ${show(mode)}. Use BatchExecutionMode.TRANSACTION or `
       + 'BatchExecutionMode.AUTO_COMMIT.');
+  }
+}
+
+/** A row format: `RowFormat.OBJECTS` or `RowFormat.TYPED_CELLS`. */
+export function checkRowFormat(name: string, format: { readonly value?: unknown } | undefined, errors: string[]): void {
+  if (format === undefined) return;
+  if (!(ROW_FORMATS as readonly unknown[]).includes(format?.value)) {
+    errors.push(`${name} must be RowFormat.OBJECTS or RowFormat.TYPED_CELLS; got ${show(format?.value ?? format)}. Pass one of them.`);
   }
 }
