@@ -15,7 +15,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { newStack } from './helpers';
 import {
   BatchExecutionMode, LogLevel, RedshiftSql, RedshiftSqlProps, RedshiftSqlTask, RedshiftSqlTaskProps, RedshiftStatementTask,
-  RedshiftStatementTaskProps,
+  RedshiftStatementTaskProps, RowFormat,
   SfnRedshiftTasker, SfnRedshiftTaskerProps, StatementAction, TablePermission,
 } from '../../src';
 import { errorSites } from '../support/error-sites';
@@ -130,6 +130,8 @@ const CASES: [string, Attempt][] = [
   ['an empty parameter value', sqlTask({ sql: 'select :a', parameters: { a: '' } })],
   ['a name used but not given, a name given but not used', sqlTask({ sql: 'select :a', parameters: { b: '1' } })],
   ['a name a list uses but not given', sqlTask({ sqlStatements: ['delete from t', 'insert into t values (:a)'] })],
+  ['rows with REQUEST_RESPONSE', sqlTask({ sql: 'select 1', resultRows: RowFormat.OBJECTS, integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE })],
+  ['an unknown row format', sqlTask({ sql: 'select 1', resultRows: { value: 'CSV' } as unknown as RowFormat })],
   ['JSONPath in a JSONata state', (s) => sqlTask({ sql: sfn.JsonPath.stringAt('$.sql'), queryLanguage: sfn.QueryLanguage.JSONATA })(s) as RedshiftSqlTask],
   // ---- RedshiftStatementTask ----
   ['no tasker for a statement task', (s) => new RedshiftStatementTask(s, 'Ask', { action: StatementAction.DESCRIBE } as RedshiftStatementTaskProps)],
@@ -137,6 +139,7 @@ const CASES: [string, Attempt][] = [
   ['a callback pattern', statementTask({ integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN })],
   ['nextToken without FETCH_RESULT', statementTask({ nextToken: 'abc' })],
   ['an empty statement id', statementTask({ statementId: ' ' })],
+  ['rowFormat without FETCH_RESULT', statementTask({ rowFormat: RowFormat.OBJECTS })],
   // ---- RedshiftSql ----
   ['no onCreate', sql({ onCreate: undefined })],
   ['onCreate as a string', sql({ onCreate: 'create table t (id int)' as unknown as string[] })],

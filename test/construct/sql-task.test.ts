@@ -7,7 +7,9 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { getAttArn, newStack } from './helpers';
-import { BatchExecutionMode, RedshiftSqlTask, RedshiftSqlTaskProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors } from '../../src';
+import {
+  BatchExecutionMode, RedshiftSqlTask, RedshiftSqlTaskProps, RowFormat, SfnRedshiftTasker, SfnRedshiftTaskerErrors,
+} from '../../src';
 import { CONFLICT_RETRY, DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
 
 const CALLBACK = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke.waitForTaskToken']] };
@@ -219,6 +221,36 @@ describe('task options', () => {
     expect(stack.resolve(task.toStateJson()).Parameters.Payload).toMatchObject({
       sqlStatements: ['delete from t where day < :day', 'vacuum t'], parameters: [{ name: 'day', value: '2026-01-01' }], executionMode: 'AUTO_COMMIT',
     });
+  });
+});
+
+describe('rows with the callback', () => {
+  test('resultRows asks the tasker for the rows in that format (rowFormat); ResultTooLarge is not retried', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'Read', { tasker, sql: 'select 1', taskTimeout: HOUR, resultRows: RowFormat.OBJECTS });
+    const json = stack.resolve(task.toStateJson());
+    expect(json.Parameters.Payload).toMatchObject({ sqlStatement: 'select 1', rowFormat: 'OBJECTS', 'taskToken.$': '$$.Task.Token' });
+    expect(JSON.stringify(json.Retry)).not.toContain('ResultTooLarge');
+    expect(SfnRedshiftTaskerErrors.RESULT_TOO_LARGE).toBe('ResultTooLarge');
+  });
+
+  test('in JSONata with a list: TYPED_CELLS', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonata(stack, 'Read', { tasker, sqlStatements: ['select 1', 'select 2'], taskTimeout: HOUR, resultRows: RowFormat.TYPED_CELLS });
+    expect(stack.resolve(task.toStateJson()).Arguments.Payload).toMatchObject({ sqlStatements: ['select 1', 'select 2'], rowFormat: 'TYPED_CELLS' });
+  });
+
+  test('without resultRows no rowFormat is sent (the output stays the completion event)', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'Run', { tasker, sql: 'select 1', taskTimeout: HOUR });
+    expect(stack.resolve(task.toStateJson()).Parameters.Payload.rowFormat).toBeUndefined();
+  });
+
+  test('REQUEST_RESPONSE cannot return rows', () => {
+    const { stack, tasker } = setup();
+    expect(() => RedshiftSqlTask.jsonPath(stack, 'Read', {
+      tasker, sql: 'select 1', resultRows: RowFormat.OBJECTS, integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+    })).toThrow(/resultRows returns the rows with the statement's callback; got integrationPattern REQUEST_RESPONSE/);
   });
 });
 
