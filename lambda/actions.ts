@@ -8,8 +8,8 @@ import {
 import { Deps } from './deps';
 import { InvalidRequest, PreviousExecutionNotFound } from './errors';
 import { byteLength, toPlain } from './plain';
-import { ColumnMetadata, TypedField, columnsOf, plainRow } from './rows';
 import { StatementRequest } from './request';
+import { ColumnMetadata, TypedField, columnsOf, plainRow } from './rows';
 import { formatStatementName } from './statement-name';
 import { Field, LATEST } from '../src/contract';
 

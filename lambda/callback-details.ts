@@ -26,7 +26,9 @@ export interface CloudFormationRequest {
 export type Callback =
   | { readonly kind: 'none' }
   | {
-    readonly kind: 'stepFunctions'; readonly taskToken: string; readonly executionArn: string;
+    readonly kind: 'stepFunctions';
+    readonly taskToken: string;
+    readonly executionArn: string;
     /** The statement's rows come with the callback, in this format. */
     readonly rowFormat?: RowFormatName;
   }
@@ -37,7 +39,8 @@ export function encodeCallbackDetails(callback: Callback): string {
   switch (callback.kind) {
     case 'stepFunctions':
       return JSON.stringify({
-        taskToken: callback.taskToken, executionArn: callback.executionArn,
+        taskToken: callback.taskToken,
+        executionArn: callback.executionArn,
         ...callback.rowFormat !== undefined ? { rowFormat: callback.rowFormat } : {},
       });
     case 'cloudFormation':

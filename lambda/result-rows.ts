@@ -47,7 +47,9 @@ export type TaskResult = StatementResult | { readonly statements: StatementResul
 const MAX_PAGES = 10_000;
 
 /** Reads a page of a statement's result: with this function's identity when it started it, else through its starter. */
-export async function readResultPage(deps: Deps, statementId: string, nextToken: string | undefined, startedBy: string | undefined): Promise<ResultPage> {
+export async function readResultPage(
+  deps: Deps, statementId: string, nextToken: string | undefined, startedBy: string | undefined,
+): Promise<ResultPage> {
   if (startedBy === undefined || startedBy === deps.config.functionName) {
     return toPlain(await deps.redshiftData.send(new GetStatementResultCommand({ Id: statementId, NextToken: nextToken }))) as ResultPage;
   }
@@ -65,14 +67,16 @@ interface Budget {
 
 type Described = Pick<DescribeStatementResponse, 'Id' | 'HasResultSet' | 'ResultRows' | 'ResultSize'>;
 
-function tooLarge(statement: Described, total: number | undefined, kept: number, budget: Budget, format: RowFormatName, batch: boolean): ResultTooLarge {
+function tooLarge(
+  statement: Described, total: number | undefined, kept: number, budget: Budget, format: RowFormatName, batch: boolean,
+): ResultTooLarge {
   const rows = total ?? statement.ResultRows;
   const size = typeof statement.ResultSize === 'number' && statement.ResultSize >= 0 ? `, ${statement.ResultSize} bytes in Redshift` : '';
   return new ResultTooLarge(
     `Statement ${statement.Id} FINISHED with ${rows ?? 'an unknown number of'} rows${size}; as ${format} they pass the `
     + `${budget.max} bytes of rows a task's output carries (Step Functions keeps a state's data within 256 KiB) after `
     + `${kept} rows${batch ? ' (all statements of the list together)' : ''}. The statement ran; nothing was cut or `
-    + `returned. Read the result page by page with RedshiftStatementTask (StatementAction.FETCH_RESULT, statementId `
+    + 'returned. Read the result page by page with RedshiftStatementTask (StatementAction.FETCH_RESULT, statementId '
     + `${statement.Id}), or write it to S3 with UNLOAD and process the files with a Distributed Map.`);
 }
 

@@ -229,7 +229,7 @@ describe('rows with the callback', () => {
     const { stack, tasker } = setup();
     const task = RedshiftSqlTask.jsonPath(stack, 'Read', { tasker, sql: 'select 1', taskTimeout: HOUR, resultRows: RowFormat.OBJECTS });
     const json = stack.resolve(task.toStateJson());
-    expect(json.Parameters.Payload).toMatchObject({ sqlStatement: 'select 1', rowFormat: 'OBJECTS', 'taskToken.$': '$$.Task.Token' });
+    expect(json.Parameters.Payload).toMatchObject({ 'sqlStatement': 'select 1', 'rowFormat': 'OBJECTS', 'taskToken.$': '$$.Task.Token' });
     expect(JSON.stringify(json.Retry)).not.toContain('ResultTooLarge');
     expect(SfnRedshiftTaskerErrors.RESULT_TOO_LARGE).toBe('ResultTooLarge');
   });

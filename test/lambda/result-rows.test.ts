@@ -91,7 +91,9 @@ describe('rows with the callback', () => {
 
   test('a list of statements: each sub-statement\'s rows or row count, by its id <id>:<n>', async () => {
     redshiftData.on(DescribeStatementCommand, { Id: 'batch-1' }).resolves({
-      Id: 'batch-1', Status: 'FINISHED', HasResultSet: true,
+      Id: 'batch-1',
+      Status: 'FINISHED',
+      HasResultSet: true,
       SubStatements: [
         { Id: 'batch-1:1', Status: 'FINISHED', HasResultSet: false, ResultRows: 3 },
         { Id: 'batch-1:2', Status: 'FINISHED', HasResultSet: true, ResultRows: 2 },
@@ -142,7 +144,7 @@ describe('rows with the callback', () => {
 
   test('a Data API error while reading is retried (the message comes back), then called back exactly once', async () => {
     redshiftData.on(DescribeStatementCommand, { Id: 'stmt-1' }).resolves({ Id: 'stmt-1', Status: 'FINISHED', HasResultSet: true });
-    redshiftData.on(GetStatementResultCommand).rejectsOnce(new InternalServerException({ message: 'boom', $metadata: {} }));
+    redshiftData.on(GetStatementResultCommand).rejectsOnce(new InternalServerException({ message: 'boom', Message: 'boom', $metadata: {} }));
     const name = await start();
     const record = sqsRecord(statusEvent(name, 'stmt-1', 'FINISHED', 1), 'm-1');
     await expect(route(deps, { Records: [record] })).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
