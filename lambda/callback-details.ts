@@ -2,13 +2,15 @@
  * Who waits for a statement and how to call it back: the tracking table's `callback_details` attribute (the
  * original's name), a JSON string written when the statement is registered and read when it completes.
  *
- * - Step Functions: `{"taskToken": …, "executionArn": …}`, and `rowFormat` when the task asked for the rows;
+ * - Step Functions: `{"taskToken": …, "executionArn": …}`, and `rowFormat` when the task asked for the rows, `export`
+ *   (`{bucket, keyPrefix, format}`) when it asked for the result in S3;
  * - CloudFormation: the request's response fields (`RequestType`, `ResponseURL`, `StackId`, `RequestId`,
  *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete), and the resource's
  *   `ServiceTimeout` when it has one (no other resource properties);
  * - nobody: `{}`.
  */
-import { ROW_FORMATS, RowFormatName } from '../src/contract';
+import type { ExportTarget } from './result-export';
+import { EXPORT_FORMATS, ROW_FORMATS, RowFormatName } from '../src/contract';
 
 /** What the tasker keeps of a CloudFormation request to answer it later (no resource properties). */
 export interface CloudFormationRequest {
@@ -31,6 +33,8 @@ export type Callback =
     readonly executionArn: string;
     /** The statement's rows come with the callback, in this format. */
     readonly rowFormat?: RowFormatName;
+    /** The statement's whole result is written to S3 before the callback, which carries where. */
+    readonly export?: ExportTarget;
   }
   | { readonly kind: 'cloudFormation'; readonly request: CloudFormationRequest };
 
@@ -42,6 +46,7 @@ export function encodeCallbackDetails(callback: Callback): string {
         taskToken: callback.taskToken,
         executionArn: callback.executionArn,
         ...callback.rowFormat !== undefined ? { rowFormat: callback.rowFormat } : {},
+        ...callback.export !== undefined ? { export: callback.export } : {},
       });
     case 'cloudFormation':
       return JSON.stringify(callback.request);
@@ -56,11 +61,15 @@ export function decodeCallbackDetails(details: string | undefined): Callback {
   const parsed = JSON.parse(details) as Record<string, unknown>;
   if (typeof parsed.taskToken === 'string') {
     const rowFormat = (ROW_FORMATS as readonly unknown[]).includes(parsed.rowFormat) ? parsed.rowFormat as RowFormatName : undefined;
+    const target = parsed.export as Partial<ExportTarget> | undefined;
+    const exportTarget = typeof target?.bucket === 'string' && typeof target.keyPrefix === 'string'
+      && (EXPORT_FORMATS as readonly unknown[]).includes(target.format) ? target as ExportTarget : undefined;
     return {
       kind: 'stepFunctions',
       taskToken: parsed.taskToken,
       executionArn: typeof parsed.executionArn === 'string' ? parsed.executionArn : '',
       ...rowFormat !== undefined ? { rowFormat } : {},
+      ...exportTarget !== undefined ? { export: exportTarget } : {},
     };
   }
   if (typeof parsed.ResponseURL === 'string') return { kind: 'cloudFormation', request: parsed as unknown as CloudFormationRequest };

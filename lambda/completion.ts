@@ -20,13 +20,12 @@ import { withErrorText } from './describe-via';
 import { describeError } from './errors';
 import { CompletionPath, ownTasker } from './metrics';
 import { callerState, cloudFormationGaveUp } from './orphans';
-import { MAX_TASK_OUTPUT_BYTES, byteLength } from './plain';
-import { ResultTooLarge, TaskResult, collectResult } from './result-rows';
-import { CallbackResult, sendStepFunctionsCallback, taskOutput } from './sfn-callback';
+import { resultOfCallback } from './callback-results';
+import { CallbackResult, sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, formatStatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
 import { completedTtl, inFlightTtl } from './table-base';
-import { ErrorName, Metric, RowFormatName } from '../src/contract';
+import { Metric } from '../src/contract';
 
 /** The longest Lambda invocation: the lease of an attempt whose remaining time is unknown. */
 const MAX_INVOCATION_MS = 15 * 60_000;
@@ -244,32 +243,6 @@ async function takeOverIfUnanswered(
   return deps.table.takeOver(name, expired.attempt, claim);
 }
 
-/**
- * The rows a task asked for (`rowFormat`), or the failure it gets instead: a `ResultTooLarge` when they do not fit its
- * output. Other errors (the Data API's) are thrown: the completion is retried.
- */
-async function withRows(
-  deps: Deps, event: StatusChangeEvent, format: RowFormatName, startedBy: string | undefined,
-): Promise<{ result: TaskResult } | { tooLarge: StatusChangeEvent }> {
-  const failWith = (error: ResultTooLarge) => {
-    deps.log.warn('The statement\'s rows do not fit the task\'s output; failing it with ResultTooLarge', {
-      statementName: event.detail.statementName, statementId: event.detail.statementId, reason: error.message,
-    });
-    return { tooLarge: { ...event, detail: { ...event.detail, error: error.message } } };
-  };
-  try {
-    const result = await collectResult(deps, event.detail.statementId, startedBy, format);
-    const bytes = byteLength(taskOutput(event, result));
-    if (bytes <= MAX_TASK_OUTPUT_BYTES) return { result };
-    return failWith(new ResultTooLarge(`The output of statement ${event.detail.statementId} with its rows is ${bytes} bytes; `
-      + `Step Functions accepts at most ${MAX_TASK_OUTPUT_BYTES}. The statement ran; nothing was cut or returned. Read `
-      + 'the result page by page with RedshiftStatementTask (StatementAction.FETCH_RESULT), or write it to S3 with UNLOAD.'));
-  } catch (error) {
-    if (error instanceof ResultTooLarge) return failWith(error);
-    throw error;
-  }
-}
-
 /** Sends the callback; `false` when Step Functions says the task is closed (nothing to retry). */
 async function callBack(
   deps: Deps, callback: Callback, event: StatusChangeEvent, failed: boolean, errorName?: string, startedBy?: string,
@@ -277,11 +250,11 @@ async function callBack(
   switch (callback.kind) {
     case 'stepFunctions': {
       let result: CallbackResult;
-      const rows = !failed && callback.rowFormat !== undefined ? await withRows(deps, event, callback.rowFormat, startedBy) : undefined;
-      if (rows !== undefined && 'tooLarge' in rows) {
-        result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, rows.tooLarge, true, ErrorName.RESULT_TOO_LARGE);
+      const outcome = failed ? undefined : await resultOfCallback(deps, callback, event, startedBy);
+      if (outcome !== undefined && 'failure' in outcome) {
+        result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, outcome.failure, true, outcome.errorName);
       } else {
-        result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName, rows?.result);
+        result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName, outcome?.output);
       }
       if (result === 'taskClosed') {
         deps.log.warn('The task can no longer be called back (timed out, closed or unknown); nothing to retry', {

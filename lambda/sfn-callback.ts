@@ -14,10 +14,11 @@ export type CallbackResult = 'delivered' | 'taskClosed';
 
 /**
  * The event as task output, summarised if it would exceed 256 KiB (it normally is far below); with the statement's
- * rows as `result` when the task asked for them (their size is checked before: `result-rows.ts`).
+ * rows (`result`) or the place of its export (`export`) when the task asked for them (their size is checked before:
+ * `callback-results.ts`).
  */
-export function taskOutput(event: StatusChangeEvent, result?: unknown): string {
-  if (result !== undefined) return JSON.stringify({ ...event, result });
+export function taskOutput(event: StatusChangeEvent, extra?: Record<string, unknown>): string {
+  if (extra !== undefined) return JSON.stringify({ ...event, ...extra });
   const output = JSON.stringify(event);
   if (byteLength(output) <= MAX_TASK_OUTPUT_BYTES) return output;
   const { detail } = event;
@@ -51,13 +52,13 @@ export function failureName(event: StatusChangeEvent, errorName: string = ErrorN
  */
 export async function sendStepFunctionsCallback(
   sfn: SFNClient, taskToken: string, event: StatusChangeEvent, failed: boolean, errorName: string = ErrorName.STATEMENT_FAILED,
-  result?: unknown,
+  extra?: Record<string, unknown>,
 ): Promise<CallbackResult> {
   try {
     if (failed) {
       await sfn.send(new SendTaskFailureCommand({ taskToken, error: failureName(event, errorName), cause: taskFailureCause(event) }));
     } else {
-      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event, result) }));
+      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event, extra) }));
     }
     return 'delivered';
   } catch (error) {

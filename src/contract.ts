@@ -149,7 +149,20 @@ export const Field = {
    * column name) or `TYPED_CELLS` (the Data API's typed fields).
    */
   ROW_FORMAT: 'rowFormat',
+  /**
+   * The bucket a statement's whole result is written to: with a start (and a task token), when it finishes, before
+   * the callback; with `exportResult`, for a statement already run.
+   */
+  EXPORT_BUCKET: 'exportBucket',
+  /** With `exportBucket`: the key prefix of the written objects (`<prefix><statement id>.<jsonl|csv>`). */
+  EXPORT_KEY_PREFIX: 'exportKeyPrefix',
+  /** With `exportBucket`: `JSON_LINES` (the default) or `CSV` (with a header line). */
+  EXPORT_FORMAT: 'exportFormat',
 } as const;
+
+/** Formats of a result written to S3: one JSON object per line, or CSV with a header line. */
+export const EXPORT_FORMATS = ['JSON_LINES', 'CSV'] as const;
+export type ExportFormatName = typeof EXPORT_FORMATS[number];
 
 /** Values of `rowFormat`: plain objects keyed by column name, or the Data API's typed fields (`{"longValue": 1}`). */
 export const ROW_FORMATS = ['OBJECTS', 'TYPED_CELLS'] as const;
@@ -166,6 +179,8 @@ export const Action = {
   DESCRIBE_STATEMENT: 'describeStatement',
   GET_STATEMENT_RESULT: 'getStatementResult',
   CANCEL_STATEMENT: 'cancelStatement',
+  /** Writes the whole result of a finished statement to S3 (`exportBucket`, `exportKeyPrefix`, `exportFormat`). */
+  EXPORT_RESULT: 'exportResult',
   /** A reconciler sweep (sent by the construct's schedule): lost events, orphans, expired statements. */
   RECONCILE: 'reconcile',
 } as const;
@@ -185,6 +200,8 @@ export const Limits = {
    * state's other data. A larger result fails the task with `ResultTooLarge`.
    */
   MAX_RESULT_ROWS_BYTES: 200 * 1024,
+  /** Longest key prefix of an export (S3 keys are at most 1,024 bytes; the statement id and extension follow). */
+  MAX_EXPORT_KEY_PREFIX_LENGTH: 900,
 } as const;
 
 /** A named parameter (`:name` in the SQL): a letter or underscore, then letters, digits or underscores. */
@@ -246,6 +263,12 @@ export const ErrorName = {
    * many rows and bytes there were and what to use instead. Nothing is cut.
    */
   RESULT_TOO_LARGE: 'ResultTooLarge',
+  /**
+   * Error of `SendTaskFailure` (and of `exportResult`) when a result could not be written to S3 within the function's
+   * time budget (Lambda's 15 minutes at most). The multipart upload was aborted: nothing was written. The cause names
+   * the rows and bytes written before the limit and the alternative (`UNLOAD`).
+   */
+  RESULT_EXPORT_TOO_LARGE: 'ResultExportTooLarge',
 } as const;
 
 /** Redshift's error text of a serializable isolation violation (error 1023). */

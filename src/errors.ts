@@ -36,6 +36,12 @@ export class SfnRedshiftTaskerErrors {
    */
   public static readonly RESULT_TOO_LARGE = ErrorName.RESULT_TOO_LARGE;
   /**
+   * The error of a result export (`resultExport`, `StatementAction.EXPORT_RESULT`) that could not be written to S3
+   * within the function's time budget: the upload was aborted and nothing was written. The statement ran; write its
+   * result with `UNLOAD` instead (the cause says how far the export got).
+   */
+  public static readonly RESULT_EXPORT_TOO_LARGE = ErrorName.RESULT_EXPORT_TOO_LARGE;
+  /**
    * The Data API's errors after which the statement did not start and a later attempt can succeed
    * (`ActiveStatementsExceededException`, `InternalServerException`, `DatabaseConnectionException`): retry them with
    * backoff (`RedshiftSqlTask` does by default).
