@@ -5,11 +5,11 @@
 import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
+import type { ExportTarget } from './result-export';
 import {
   Action, Defaults, EXECUTION_MODES, EXPORT_FORMATS, ExecutionModeName, ExportFormatName, Field, LATEST, Limits, PARAMETER_NAME,
   ROW_FORMATS, RowFormatName, show,
 } from '../src/contract';
-import type { ExportTarget } from './result-export';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 

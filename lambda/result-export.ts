@@ -13,10 +13,10 @@
  * The Data API shows a result only to the IAM role that started the statement: a completer that did not start it asks
  * its starter (`exportResult`), which writes it (the starter's role has the bucket's grant).
  */
+import { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { DescribeStatementResponse } from '@aws-sdk/client-redshift-data';
 import { Deps } from './deps';
 import { describeAsStarter } from './describe-via';
 import { TaskerError, describeError } from './errors';

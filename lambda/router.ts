@@ -12,9 +12,9 @@ import { InvalidRequest, describeError } from './errors';
 import { startOutcomeUnknown, startStatement } from './execute';
 import { markHandled } from './orphans';
 import { reconcile } from './reconcile';
-import { exportResult } from './result-export';
 import { Request, cloudFormationRequest, parseRequest } from './request';
 import { NoSqlRequest, isResourcePropertiesRequest, resourceRequest } from './resource-properties';
+import { exportResult } from './result-export';
 import { formatStatementName } from './statement-name';
 import { inFlightTtl } from './table-base';
 

@@ -120,3 +120,28 @@ export class RowFormat {
     return this.value;
   }
 }
+
+/**
+ * The format of a result written to S3.
+ */
+export class ExportFormat {
+  /**
+   * JSON Lines (`.jsonl`): one plain object per row and line, the conversions of `RowFormat.OBJECTS`. A Distributed
+   * Map reads it with `ItemReader` `InputType: JSONL`.
+   */
+  public static readonly JSON_LINES = new ExportFormat('JSON_LINES');
+  /**
+   * CSV (`.csv`): a header line of column names, then one line per row (RFC 4180 quoting, CRLF line ends, NULL as an
+   * empty field, the values of `RowFormat.OBJECTS`). A Distributed Map reads it with `InputType: CSV` and
+   * `CSVHeaderLocation: FIRST_ROW`.
+   */
+  public static readonly CSV = new ExportFormat('CSV');
+
+  /** @param value the format's name */
+  private constructor(public readonly value: string) {}
+
+  /** The format's name. */
+  public toString(): string {
+    return this.value;
+  }
+}

@@ -5,13 +5,14 @@ import { Construct } from 'constructs';
 import { Action, ErrorName, Field } from './contract';
 import { BatchExecutionMode, RowFormat } from './options';
 import { WARNING_PREFIX } from './private/defaults';
+import { checkResultExport, exportFields, grantResultExport } from './private/result-export';
 import {
   checkExecutionMode, checkParameters, checkRowFormat, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid,
 } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
 } from './private/task-support';
-import { RedshiftTaskOptions } from './task-options';
+import { RedshiftTaskOptions, ResultExport } from './task-options';
 
 /**
  * What `RedshiftSqlTask` runs.
@@ -82,6 +83,20 @@ export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
   readonly resultRows?: RowFormat;
 
   /**
+   * Writes the statement's whole result to S3 when it finishes, before the callback (any size the function can write
+   * within its timeout: page by page, multipart uploads, flat memory): one object per statement,
+   * `<keyPrefix><statement id>.jsonl` or `.csv` (each statement of `sqlStatements` under its own id `<id>:<n>`). The
+   * task's output is the completion event plus `export`: `{statementId, hasResultSet, bucket, key, rows, bytes,
+   * format, columns}` (for `sqlStatements`, `{statements: [...]}`), ready for a `DistributedMap`'s `ItemReader`. The
+   * tasker's function may write only under the prefix. An export that does not fit the function's time budget fails
+   * the task with `ResultExportTooLarge` (`SfnRedshiftTaskerErrors.RESULT_EXPORT_TOO_LARGE`): use `UNLOAD` then. Not
+   * with `resultRows`; only with `IntegrationPattern.WAIT_FOR_TASK_TOKEN`.
+   *
+   * @default - no export
+   */
+  readonly resultExport?: ResultExport;
+
+  /**
    * Whether to refuse starting while the same SQL text already runs on the same target and database
    * (`executeSingletonStatement`): the state then fails with `ConcurrentExecution` and starts nothing.
    *
@@ -111,7 +126,7 @@ export interface RedshiftSqlTaskProps extends RedshiftSqlTaskOptions, sfn.TaskSt
  * added to the tasker's payload).
  *
  * The task succeeds with the statement's completion event (`detail.statementId`, `detail.state` = `FINISHED`,
- * `detail.rows`, ...), and its rows in `result` with `resultRows`, and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
+ * `detail.rows`, ...), and its rows in `result` with `resultRows` (where it wrote them in `export` with `resultExport`), and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
  * Redshift's error text in `detail.error`), `ConcurrentExecution` for a singleton already running, or
  * `States.Timeout` when `taskTimeout` passes (the statement keeps running: cancel it with `RedshiftStatementTask`).
  *
@@ -152,12 +167,21 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
         + 'WAIT_FOR_TASK_TOKEN (the default), or read the rows with RedshiftStatementTask (StatementAction.FETCH_RESULT).');
     }
     checkRowFormat('resultRows', props.resultRows, errors);
+    checkResultExport('resultExport', props.resultExport, errors);
+    if (props.resultExport !== undefined && pattern !== sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN) {
+      errors.push(`resultExport writes the result before the statement's callback; got integrationPattern ${pattern}. Use `
+        + 'WAIT_FOR_TASK_TOKEN (the default), or export a finished statement with RedshiftStatementTask (StatementAction.EXPORT_RESULT).');
+    }
+    if (props.resultExport !== undefined && props.resultRows !== undefined) {
+      errors.push('Give either resultRows (the rows in the output) or resultExport (the result in S3); got both. Remove one of them.');
+    }
     throwIfInvalid('RedshiftSqlTask', this.node.path, errors);
     this.callback = pattern === sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN;
     this.warn();
 
     this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
     this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
+    if (props.resultExport !== undefined) grantResultExport(props.tasker, props.resultExport);
     if (props.retryOnServiceExceptions ?? true) addServiceRetries(this);
     const conflictRetries = props.conflictRetries ?? DEFAULT_CONFLICT_RETRIES;
     if (this.callback && conflictRetries > 0) {
@@ -176,18 +200,21 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
    */
   protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
-    const { sql, sqlStatements, parameters, singleton, executionMode, resultRows } = this.props;
+    const { sql, sqlStatements, parameters, singleton, executionMode, resultRows, resultExport } = this.props;
     const payload = {
       ...sql !== undefined ? { [Field.SQL_STATEMENT]: sql } : { [Field.SQL_STATEMENTS]: sqlStatements },
       ...parameters !== undefined
         ? { [Field.PARAMETERS]: Object.entries(parameters).map(([name, value]) => ({ name, value })) } : {},
       ...executionMode !== undefined ? { [Field.EXECUTION_MODE]: executionMode.value } : {},
       ...resultRows !== undefined ? { [Field.ROW_FORMAT]: resultRows.value } : {},
+      ...resultExport !== undefined ? exportFields(resultExport) : {},
       ...singleton ? { [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT } : {},
       ...this.callback ? { [Field.TASK_TOKEN]: taskTokenValue(queryLanguage) } : {},
       [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),
     };
-    rejectJsonPathInJsonata(queryLanguage, { sql, sqlStatements, parameters, executionMode: executionMode?.value }, this.node.path);
+    rejectJsonPathInJsonata(queryLanguage, {
+      sql, sqlStatements, parameters, executionMode: executionMode?.value, exportKeyPrefix: resultExport?.keyPrefix,
+    }, this.node.path);
     const functionArn = this.props.tasker.lambdaFunction.functionArn;
     if (!this.callback) return { Resource: functionArn, ...this._renderParametersOrArguments(payload, queryLanguage) };
     return {

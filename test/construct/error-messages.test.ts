@@ -9,13 +9,14 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { newStack } from './helpers';
 import {
   BatchExecutionMode, LogLevel, RedshiftSql, RedshiftSqlProps, RedshiftSqlTask, RedshiftSqlTaskProps, RedshiftStatementTask,
-  RedshiftStatementTaskProps, RowFormat,
+  RedshiftStatementTaskProps, ExportFormat, ResultExport, RowFormat,
   SfnRedshiftTasker, SfnRedshiftTaskerProps, StatementAction, TablePermission,
 } from '../../src';
 import { errorSites } from '../support/error-sites';
@@ -131,6 +132,15 @@ const CASES: [string, Attempt][] = [
   ['a name used but not given, a name given but not used', sqlTask({ sql: 'select :a', parameters: { b: '1' } })],
   ['a name a list uses but not given', sqlTask({ sqlStatements: ['delete from t', 'insert into t values (:a)'] })],
   ['rows with REQUEST_RESPONSE', sqlTask({ sql: 'select 1', resultRows: RowFormat.OBJECTS, integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE })],
+  ['an export with REQUEST_RESPONSE, and rows too', (s) => sqlTask({
+    sql: 'select 1',
+    resultRows: RowFormat.OBJECTS,
+    resultExport: { bucket: new s3.Bucket(s, 'B') },
+    integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+  })(s)],
+  ['an export without a bucket, an absolute prefix, an unknown format', sqlTask({
+    sql: 'select 1', resultExport: { keyPrefix: '/abs/', format: { value: 'PARQUET' } as unknown as ExportFormat } as ResultExport,
+  })],
   ['an unknown row format', sqlTask({ sql: 'select 1', resultRows: { value: 'CSV' } as unknown as RowFormat })],
   ['JSONPath in a JSONata state', (s) => sqlTask({ sql: sfn.JsonPath.stringAt('$.sql'), queryLanguage: sfn.QueryLanguage.JSONATA })(s) as RedshiftSqlTask],
   // ---- RedshiftStatementTask ----
@@ -140,6 +150,8 @@ const CASES: [string, Attempt][] = [
   ['nextToken without FETCH_RESULT', statementTask({ nextToken: 'abc' })],
   ['an empty statement id', statementTask({ statementId: ' ' })],
   ['rowFormat without FETCH_RESULT', statementTask({ rowFormat: RowFormat.OBJECTS })],
+  ['EXPORT_RESULT without resultExport', statementTask({ action: StatementAction.EXPORT_RESULT })],
+  ['resultExport without EXPORT_RESULT', (s) => statementTask({ resultExport: { bucket: new s3.Bucket(s, 'B') } })(s)],
   // ---- RedshiftSql ----
   ['no onCreate', sql({ onCreate: undefined })],
   ['onCreate as a string', sql({ onCreate: 'create table t (id int)' as unknown as string[] })],

@@ -5,10 +5,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { getAttArn, newStack } from './helpers';
 import {
-  BatchExecutionMode, RedshiftSqlTask, RedshiftSqlTaskProps, RowFormat, SfnRedshiftTasker, SfnRedshiftTaskerErrors,
+  BatchExecutionMode, ExportFormat, RedshiftSqlTask, RedshiftSqlTaskProps, RowFormat, SfnRedshiftTasker, SfnRedshiftTaskerErrors,
 } from '../../src';
 import { CONFLICT_RETRY, DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
 
@@ -251,6 +253,39 @@ describe('rows with the callback', () => {
     expect(() => RedshiftSqlTask.jsonPath(stack, 'Read', {
       tasker, sql: 'select 1', resultRows: RowFormat.OBJECTS, integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
     })).toThrow(/resultRows returns the rows with the statement's callback; got integrationPattern REQUEST_RESPONSE/);
+  });
+});
+
+describe('the result in S3', () => {
+  test('resultExport sends the bucket, prefix and format; the function may write only under the prefix, with the bucket\'s key', () => {
+    const { stack, tasker } = setup();
+    const key = new kms.Key(stack, 'Key');
+    const bucket = new s3.Bucket(stack, 'Results', { encryptionKey: key });
+    const task = RedshiftSqlTask.jsonPath(stack, 'Export', {
+      tasker, sql: 'select 1', taskTimeout: HOUR, resultExport: { bucket, keyPrefix: 'daily/', format: ExportFormat.CSV },
+    });
+    expect(stack.resolve(task.toStateJson()).Parameters.Payload).toMatchObject({
+      exportBucket: { Ref: stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket) }, exportKeyPrefix: 'daily/', exportFormat: 'CSV',
+    });
+    const template = Template.fromStack(stack);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const writes = statements.filter((st: any) => [st.Action].flat().includes('s3:PutObject'));
+    expect(writes).toEqual([{
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket), 'Arn'] }, '/daily/*']] },
+    }]);
+    expect(statements.some((st: any) => [st.Action].flat().includes('kms:GenerateDataKey')
+      && JSON.stringify(st.Resource).includes(stack.getLogicalId(key.node.defaultChild as kms.CfnKey)))).toBe(true);
+    expect(statements.some((st: any) => [st.Action].flat().some((a: string) => a === 's3:*' || a === 's3:GetObject'))).toBe(false);
+  });
+
+  test('the defaults: JSON Lines under redshift-results/', () => {
+    const { stack, tasker } = setup();
+    const bucket = new s3.Bucket(stack, 'Results');
+    const task = RedshiftSqlTask.jsonata(stack, 'Export', { tasker, sql: 'select 1', taskTimeout: HOUR, resultExport: { bucket } });
+    expect(stack.resolve(task.toStateJson()).Arguments.Payload).toMatchObject({ exportKeyPrefix: 'redshift-results/', exportFormat: 'JSON_LINES' });
+    expect(SfnRedshiftTaskerErrors.RESULT_EXPORT_TOO_LARGE).toBe('ResultExportTooLarge');
   });
 });
 

@@ -78,8 +78,13 @@ describe('the result in S3', () => {
       '{"id":3,"note":"n3","at":"2024-05-01T12:30:00"}', '',
     ]);
     expect(exportOutput()).toEqual({
-      statementId: 'stmt-1', hasResultSet: true, rows: 3, bucket: 'results-bucket', key: 'runs/stmt-1.jsonl',
-      bytes: Buffer.byteLength(bodyOf(put.Body)), format: 'JSON_LINES',
+      statementId: 'stmt-1',
+      hasResultSet: true,
+      rows: 3,
+      bucket: 'results-bucket',
+      key: 'runs/stmt-1.jsonl',
+      bytes: Buffer.byteLength(bodyOf(put.Body)),
+      format: 'JSON_LINES',
       columns: [{ name: 'id', type: 'int4' }, { name: 'note', type: 'varchar' }, { name: 'at', type: 'timestamp' }],
     });
     expect(redshiftData).toHaveReceivedCommandWith(ExecuteStatementCommand, { WithEvent: true });
@@ -110,7 +115,8 @@ describe('the result in S3', () => {
     parts.slice(0, -1).forEach((part) => expect((part.Body as Buffer).length).toBeGreaterThanOrEqual(5 * 1024 * 1024));
     expect(parts.map((p) => p.PartNumber)).toEqual([1, 2, 3]);
     expect(s3).toHaveReceivedCommandWith(CompleteMultipartUploadCommand, {
-      Key: 'runs/stmt-1.jsonl', UploadId: 'upload-1',
+      Key: 'runs/stmt-1.jsonl',
+      UploadId: 'upload-1',
       MultipartUpload: { Parts: [{ ETag: 'etag-1', PartNumber: 1 }, { ETag: 'etag-2', PartNumber: 2 }, { ETag: 'etag-3', PartNumber: 3 }] },
     });
     const total = parts.reduce((sum, p) => sum + (p.Body as Buffer).length, 0);
@@ -164,7 +170,9 @@ describe('the result in S3', () => {
 
   test('a list: each statement with rows in its own object (<id>:<n>), the others by their changed rows', async () => {
     redshiftData.on(DescribeStatementCommand).resolves({
-      Id: 'stmt-1', Status: 'FINISHED', SubStatements: [
+      Id: 'stmt-1',
+      Status: 'FINISHED',
+      SubStatements: [
         { Id: 'stmt-1:1', HasResultSet: false, ResultRows: 4 }, { Id: 'stmt-1:2', HasResultSet: true, ResultRows: 1 },
       ],
     });
