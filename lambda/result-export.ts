@@ -76,7 +76,9 @@ class ObjectWriter {
   private readonly parts: { ETag?: string; PartNumber: number }[] = [];
   public bytes = 0;
 
-  constructor(private readonly deps: Deps, private readonly bucket: string, private readonly key: string, private readonly contentType: string) {}
+  constructor(
+    private readonly deps: Deps, private readonly bucket: string, private readonly key: string, private readonly contentType: string,
+  ) {}
 
   async write(text: string): Promise<void> {
     const chunk = Buffer.from(text, 'utf8');
@@ -91,7 +93,9 @@ class ObjectWriter {
     this.chunks = [];
     this.buffered = 0;
     if (this.uploadId === undefined) {
-      const created = await this.deps.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType }));
+      const created = await this.deps.s3.send(new CreateMultipartUploadCommand({
+        Bucket: this.bucket, Key: this.key, ContentType: this.contentType,
+      }));
       this.uploadId = created.UploadId;
     }
     const PartNumber = this.parts.length + 1;
@@ -103,7 +107,9 @@ class ObjectWriter {
 
   async close(): Promise<void> {
     if (this.uploadId === undefined) {
-      await this.deps.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: Buffer.concat(this.chunks), ContentType: this.contentType }));
+      await this.deps.s3.send(new PutObjectCommand({
+        Bucket: this.bucket, Key: this.key, Body: Buffer.concat(this.chunks), ContentType: this.contentType,
+      }));
       return;
     }
     if (this.buffered > 0) await this.flushPart();
