@@ -176,8 +176,11 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       const object = bucket.get(key);
       if (object === undefined) return sendError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
       res.writeHead(200, {
-        'etag': object.etag, 'content-length': object.body.length, 'last-modified': object.lastModified.toUTCString(),
-        'content-type': object.contentType ?? 'binary/octet-stream', 'x-amz-request-id': randomUUID(),
+        'etag': object.etag,
+        'content-length': object.body.length,
+        'last-modified': object.lastModified.toUTCString(),
+        'content-type': object.contentType ?? 'binary/octet-stream',
+        'x-amz-request-id': randomUUID(),
       });
       return res.end(method === 'GET' ? object.body : undefined);
     }

@@ -1,16 +1,18 @@
 /**
- * Rows with the callback, end to end on the local stand-ins through the bundled handler: a machine that branches on
- * the rows a `RedshiftSqlTask` returned (`Choice`), each statement's rows of a list by sub-statement id, a result
- * read over several Data API pages, a result over the budget caught as `ResultTooLarge`, and a page of a result as
- * plain objects (`RedshiftStatementTask` FETCH_RESULT).
+ * Rows with the callback and results in S3, end to end on the local stand-ins through the bundled handler: a machine
+ * that branches on the rows a `RedshiftSqlTask` returned (`Choice`), each statement's rows of a list by sub-statement
+ * id, a result read over several Data API pages, a result over the budget caught as `ResultTooLarge`, a page of a
+ * result as plain objects (`RedshiftStatementTask` FETCH_RESULT), and a result written to the S3 stand-in when the
+ * statement finishes (JSON Lines, multipart) and on demand (`EXPORT_RESULT`, CSV).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { ensureBundles } from '../../local/bundles';
 import { LocalCloud } from '../../local/cloud';
 import { assetDirectories, CfnTemplate, LocalTemplate } from '../../local/cloudformation/template';
 import {
-  RedshiftSqlTask, RedshiftStatementTask, RowFormat, SfnRedshiftTasker, SfnRedshiftTaskerErrors, StatementAction,
+  ExportFormat, RedshiftSqlTask, RedshiftStatementTask, RowFormat, SfnRedshiftTasker, SfnRedshiftTaskerErrors, StatementAction,
 } from '../../src';
 import { aslErrors, definitionOf } from '../support/asl';
 import { serverlessTarget } from '../support/serverless-target';
@@ -23,6 +25,7 @@ const MINUTE = sfn.Timeout.duration(Duration.minutes(1));
 let stack: Stack;
 const machines: Record<string, sfn.StateMachine> = {};
 let cloud: LocalCloud;
+let bucketName: string;
 
 /** Every Redshift type the conversion documents, in one row. */
 const TYPED_SQL = `select 1::int as id, 9007199254740993::bigint as big, 12345678901234567890.125::numeric(38,3) as amount,
@@ -78,9 +81,27 @@ beforeAll(async () => {
   machine('Fetch', RedshiftSqlTask.jsonPath(stack, 'RunForFetch', { tasker, sql: 'select 7 as seven', taskTimeout: MINUTE, resultPath: sfn.JsonPath.DISCARD })
     .next(RedshiftStatementTask.jsonPath(stack, 'FetchObjects', { tasker, action: StatementAction.FETCH_RESULT, rowFormat: RowFormat.OBJECTS })));
 
+  // The whole result in S3: when the statement finishes (JSON Lines, several parts), and on demand (CSV).
+  const bucket = new s3.Bucket(stack, 'Results');
+  const exportRows = RedshiftSqlTask.jsonata(stack, 'ExportRows', {
+    tasker,
+    sql: 'select n, repeat(\'r\', 100) as filler, n % 2 = 0 as even from generate_series(1, 120000) n',
+    resultExport: { bucket, keyPrefix: 'exports/' },
+    taskTimeout: MINUTE,
+    outputs: '{% $states.result.export %}',
+  });
+  const exportCsv = RedshiftStatementTask.jsonata(stack, 'ExportCsv', {
+    tasker,
+    action: StatementAction.EXPORT_RESULT,
+    resultExport: { bucket, keyPrefix: 'csv/', format: ExportFormat.CSV },
+    outputs: { jsonl: '{% $states.input %}', csv: '{% $states.result %}' },
+  });
+  machine('Export', exportRows.next(exportCsv));
+
   const artifact = app.synth().getStackArtifact(stack.artifactId);
   const manifest = artifact.dependencies.find((d) => d.id.endsWith('.assets'))!;
   const template = new LocalTemplate(artifact.template as CfnTemplate, { region: ENV.region, accountId: ENV.account, stackName: artifact.stackName });
+  bucketName = template.ref(stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket));
   cloud = await LocalCloud.start({ template, assets: assetDirectories(outdir, `${manifest.id}.json`) });
 });
 
@@ -147,4 +168,20 @@ test('a result over the budget fails the task with ResultTooLarge, caught; the c
 test('FETCH_RESULT with RowFormat.OBJECTS: the page as plain objects', async () => {
   const outcome = await run('Fetch');
   expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { columns: [{ name: 'seven', type: 'int4' }], rows: [{ seven: 7 }], rowCount: 1 } });
+});
+
+test('the whole result in S3: written when the statement finishes (multipart, JSON Lines), and on demand as CSV', async () => {
+  const outcome = await run('Export');
+  expect(outcome.status).toBe('SUCCEEDED');
+  const { jsonl, csv } = outcome.output as any;
+  expect(jsonl).toMatchObject({ hasResultSet: true, bucket: bucketName, rows: 120000, format: 'JSON_LINES', key: `exports/${jsonl.statementId}.jsonl` });
+  expect(csv).toMatchObject({ rows: 120000, format: 'CSV', key: `csv/${jsonl.statementId}.csv` });
+  expect(cloud.s3.calls.get('UploadPart')).toBeGreaterThanOrEqual(2);
+  const lines = cloud.s3.text(bucketName, jsonl.key)!.trimEnd().split('\n');
+  expect(lines).toHaveLength(120000);
+  expect(JSON.parse(lines[119999])).toEqual({ n: 120000, filler: 'r'.repeat(100), even: true });
+  expect(Buffer.byteLength(cloud.s3.text(bucketName, jsonl.key)!)).toBe(jsonl.bytes);
+  const rows = cloud.s3.text(bucketName, csv.key)!.split('\r\n');
+  expect(rows.slice(0, 2)).toEqual(['n,filler,even', `1,${'r'.repeat(100)},false`]);
+  expect(cloud.s3.uploads.size).toBe(0);
 });
