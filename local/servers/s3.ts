@@ -80,7 +80,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   const calls = new Map<string, number>();
   const count = (operation: string) => calls.set(operation, (calls.get(operation) ?? 0) + 1);
 
-  const server = await startLoopbackServer((req, res, raw) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer): unknown => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const [, bucketName = '', ...keyParts] = url.pathname.split('/');
     const key = decodeURIComponent(keyParts.join('/'));
@@ -185,6 +185,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       return res.end(method === 'GET' ? object.body : undefined);
     }
     return sendError(res, 405, 'MethodNotAllowed', `${method} is not implemented by the stand-in.`);
+  };
+  const server = await startLoopbackServer((req, res, raw) => {
+    handle(req, res, raw);
   }, options.port);
 
   return {

@@ -189,7 +189,7 @@ describe('the result in S3', () => {
     const starter = { ...deps, config: { ...deps.config, functionName: 'starter' } };
     const completer = { ...deps, config: { ...deps.config, functionName: 'completer' } };
     const answer = { statementId: 'stmt-1', hasResultSet: true, rows: 3, bucket: 'results-bucket', key: 'runs/stmt-1.jsonl', bytes: 10, format: 'JSON_LINES', columns: [] };
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(answer)) });
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(answer)) as never });
     const name = await start({}, starter);
     await route(completer, { Records: [sqsRecord(statusEvent(name, 'stmt-1', 'FINISHED', 3))] });
     const invoke = lambda.commandCalls(InvokeCommand)[0].args[0].input;
