@@ -6,6 +6,7 @@ import type { DemoResult } from './demo';
 import type { FastPathResult } from './fast-path';
 import type { EndToEndLatencyResult, LatencyResult } from './latency';
 import type { Machine } from './machine';
+import type { ResultsExportResult } from './results-export';
 import type { SynthRun } from './synth';
 import type { ThroughputResult } from './throughput';
 
@@ -21,4 +22,5 @@ export interface BenchResults {
   readonly fastPath?: FastPathResult;
   readonly demo?: DemoResult;
   readonly cost?: CostResult;
+  readonly resultsExport?: ResultsExportResult;
 }

@@ -3,7 +3,7 @@
  * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
  *
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
- * throughput,synth,latency,fastpath,demo` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
+ * throughput,synth,latency,fastpath,demo,results` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
  * those sections in docs/), `--render` (rewrites docs/benchmarks.md
  * from docs/benchmarks.json).
  */
@@ -19,6 +19,7 @@ import { measureEndToEndLatency, measureLatency } from './latency';
 import { describeMachine } from './machine';
 import { renderMarkdown } from './report';
 import { BenchResults } from './results';
+import { measureResultsExport } from './results-export';
 import { measureSynth } from './synth';
 import { measureThroughput } from './throughput';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
@@ -77,6 +78,10 @@ async function main(): Promise<void> {
     step('fast path vs event path');
     results = { ...results, fastPath: await measureFastPath(settings.fastPathSamples) };
   }
+  if (wanted('results')) {
+    step('results: exports to S3, bytes per row');
+    results = { ...results, resultsExport: await measureResultsExport(quick ? [1] : [1, 50]) };
+  }
   if (wanted('demo')) {
     step('npm run demo');
     results = { ...results, demo: await measureDemo() };
@@ -133,6 +138,13 @@ function printSummary(results: BenchResults): void {
       rows.push([`fast path, ${row.statementMs} ms statement, event after ${run.eventDelayMs} ms`,
         `callback p50 ${row.fastPath.callbackLatencyMs.p50} ms vs ${row.eventPath.callbackLatencyMs.p50} ms by event; +${row.addedBilledMs} ms billed`]);
     }
+  }
+  for (const run of results.resultsExport?.runs ?? []) {
+    rows.push([`export to S3: ${run.targetMb} MB (${run.rows} rows)`, `${run.mbPerSecond} MB/s, ${run.rowsPerSecond} rows/s, peak RSS ${run.peakRssMb} MB (floor ${results.resultsExport!.floorRssMb} MB)`]);
+  }
+  if (results.resultsExport) {
+    const b = results.resultsExport.bytesPerRow;
+    rows.push(['output bytes per row', `${b.objects} as plain objects, ${b.typedCells} as typed cells`]);
   }
   if (results.demo) {
     rows.push(['npm run demo', `${results.demo.wallSeconds} s, ${results.demo.scenarios} scenarios${results.demo.allAsExpected ? ' as expected' : ', NOT all as expected'} (before: ${results.demo.before.wallSeconds} s)`]);
