@@ -321,8 +321,9 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
     out.push('The bundled handler, in its own Node.js process, writes a finished statement\'s result to the S3 stand-in with');
     out.push('`exportResult` (what a completion does for `resultExport`): JSON Lines, page by page (1,000 rows a page), 8 MiB parts.');
-    out.push(`Rows: ${exp.bytesPerRow.columns}. Peak memory is the process's \`maxRSS\`; a handler process that only answered an`);
-    out.push(`invalid request peaks at ${exp.floorRssMb} MB. The Data API stand-in and the S3 stand-in run on the same machine.`);
+    out.push(`Rows: ${exp.bytesPerRow.columns}. Peak RSS is the process's \`maxRSS\`; a handler`);
+    out.push(`process that only answered an invalid request peaks at ${exp.floorRssMb} MB. The Data API stand-in and the S3 stand-in run`);
+    out.push('on the same machine.');
     out.push('');
     out.push(table(['Result', 'Rows', 'Bytes', 'Seconds', 'MB/s', 'Rows/s', 'Peak live memory', 'Peak RSS', 'S3 calls'], exp.runs.map((run) => [
       `${run.targetMb} MB`, fmt(run.rows), fmt(run.bytes), run.seconds, run.mbPerSecond, fmt(run.rowsPerSecond), `${run.peakLiveMb} MB`, `${run.peakRssMb} MB`,
