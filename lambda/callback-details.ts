@@ -6,7 +6,8 @@
  *   (`{bucket, keyPrefix, format}`) when it asked for the result in S3;
  * - CloudFormation: the request's response fields (`RequestType`, `ResponseURL`, `StackId`, `RequestId`,
  *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete), and the resource's
- *   `ServiceTimeout` when it has one (no other resource properties);
+ *   `ServiceTimeout` when it has one (no other resource properties), and `resultAttributes: true` when the resource
+ *   answers with its SQL's row;
  * - nobody: `{}`.
  */
 import type { ExportTarget } from './result-export';
@@ -36,7 +37,12 @@ export type Callback =
     /** The statement's whole result is written to S3 before the callback, which carries where. */
     readonly export?: ExportTarget;
   }
-  | { readonly kind: 'cloudFormation'; readonly request: CloudFormationRequest };
+  | {
+    readonly kind: 'cloudFormation';
+    readonly request: CloudFormationRequest;
+    /** The SQL's one row becomes the resource's attributes (`ResultAttributes`). */
+    readonly resultAttributes?: boolean;
+  };
 
 /** The `callback_details` string for a callback. */
 export function encodeCallbackDetails(callback: Callback): string {
@@ -49,7 +55,7 @@ export function encodeCallbackDetails(callback: Callback): string {
         ...callback.export !== undefined ? { export: callback.export } : {},
       });
     case 'cloudFormation':
-      return JSON.stringify(callback.request);
+      return JSON.stringify({ ...callback.request, ...callback.resultAttributes ? { resultAttributes: true } : {} });
     default:
       return '{}';
   }
@@ -72,6 +78,9 @@ export function decodeCallbackDetails(details: string | undefined): Callback {
       ...exportTarget !== undefined ? { export: exportTarget } : {},
     };
   }
-  if (typeof parsed.ResponseURL === 'string') return { kind: 'cloudFormation', request: parsed as unknown as CloudFormationRequest };
+  if (typeof parsed.ResponseURL === 'string') {
+    const { resultAttributes, ...request } = parsed;
+    return { kind: 'cloudFormation', request: request as unknown as CloudFormationRequest, ...resultAttributes === true ? { resultAttributes: true } : {} };
+  }
   return { kind: 'none' };
 }

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { SQSBatchResponse } from 'aws-lambda';
 import { findStatementByName } from './actions';
 import { Callback, decodeCallbackDetails } from './callback-details';
-import { resultOfCallback } from './callback-results';
+import { resourceAttributes, resultOfCallback } from './callback-results';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
 import { Claim, ClaimResult } from './claim';
 import { Deps } from './deps';
@@ -21,6 +21,7 @@ import { withErrorText } from './describe-via';
 import { describeError } from './errors';
 import { CompletionPath, ownTasker } from './metrics';
 import { callerState, cloudFormationGaveUp } from './orphans';
+import { byteLength } from './plain';
 import { CallbackResult, sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, formatStatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
@@ -264,12 +265,20 @@ async function callBack(
       return result === 'delivered';
     }
     case 'cloudFormation': {
-      const response = cloudFormationResponse(callback.request, failed ? 'FAILED' : 'SUCCESS', cloudFormationReason(event),
-        event.detail.statementName, {
-          statementId: event.detail.statementId,
-          state: event.detail.state,
-          rows: typeof event.detail.rows === 'number' ? event.detail.rows : -1,
-        });
+      const builtIn = {
+        statementId: event.detail.statementId,
+        state: event.detail.state,
+        rows: typeof event.detail.rows === 'number' ? event.detail.rows : -1,
+      };
+      const respond = (data: Record<string, string | number>) => cloudFormationResponse(callback.request, failed ? 'FAILED' : 'SUCCESS',
+        cloudFormationReason(event), event.detail.statementName, data);
+      let response = respond(builtIn);
+      if (!failed && callback.resultAttributes) {
+        const attributes = await resourceAttributes(deps, event, startedBy, builtIn, (data) => byteLength(JSON.stringify(respond(data))));
+        // The SQL ran: a failed Create keeps its physical id, so the rollback's Delete runs the resource's Delete SQL.
+        response = 'data' in attributes ? respond(attributes.data)
+          : cloudFormationResponse(callback.request, 'FAILED', attributes.failure, event.detail.statementName, builtIn, true);
+      }
       await sendCloudFormationResponse(deps.httpPut, callback.request.ResponseURL, response);
       return true;
     }

@@ -305,7 +305,15 @@ export const ResourceProperty = {
   PARAMETERS: 'Parameters',
   /** How a list runs: `TRANSACTION` (the default) or `AUTO_COMMIT`. */
   EXECUTION_MODE: 'ExecutionMode',
+  /**
+   * `true`: the one row the SQL returns (the last statement of a list that returns rows) becomes the resource's
+   * attributes, one per column (`Fn::GetAtt`), within CloudFormation's 4,096-byte response.
+   */
+  RESULT_ATTRIBUTES: 'ResultAttributes',
 } as const;
+
+/** Attributes every `RedshiftSql` resource answers with; a result column may not take their names. */
+export const BUILT_IN_ATTRIBUTES = ['statementId', 'state', 'rows'] as const;
 
 /** Properties CloudFormation adds to every custom resource; they are not the resource's own. */
 export const CLOUDFORMATION_PROPERTIES: readonly string[] = ['ServiceToken', 'ServiceTimeout'];

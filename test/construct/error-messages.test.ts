@@ -170,6 +170,8 @@ const CASES: [string, Attempt][] = [
   }))],
   ['a reserved concurrency of 0', tasker(() => ({ starterLambdaFunctionProps: { reservedConcurrentExecutions: 0 } }))],
   ['a parameter no statement uses', sql({ parameters: { region: 'EMEA' } })],
+  ['a result attribute without resultAttributes', (s) => (sql({})(s) as RedshiftSql).getResultAttribute('total')],
+  ['a built-in name as a result attribute', (s) => (sql({ resultAttributes: true })(s) as RedshiftSql).getResultAttribute('rows')],
 ];
 
 /** The problems an attempt reports: the items of the error it throws (or of the state it renders). */
