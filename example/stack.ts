@@ -16,7 +16,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { TASKER_FUNCTION_ENV } from './custom-resources/environment';
 import {
   CancellingStatementMachine, ChainedMachine, DEFAULT_TIMING, ExampleTiming, ParallelNoConcurrencyMachine, PollingMachine,
-  SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
+  RowsChoiceMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
 } from './machines';
 import { LogLevel, RedshiftSql, RedshiftSqlProps, SfnRedshiftTasker } from '../src';
 
@@ -227,6 +227,7 @@ export class IntegTesting {
     const parallel = new ParallelNoConcurrencyMachine(stack, common);
     const singleSuccess = new SingleSuccessMachine(stack, common);
     const singleFailure = new SingleFailureMachine(stack, { ...common, tasker: this.rsTaskUser2 });
+    const rowsChoice = new RowsChoiceMachine(stack, common);
     const machines = [
       { id: CancellingStatementMachine.ID, stateMachine: cancelling.stateMachine },
       { id: PollingMachine.ID, stateMachine: polling.stateMachine },
@@ -234,6 +235,7 @@ export class IntegTesting {
       { id: ParallelNoConcurrencyMachine.ID, stateMachine: parallel.stateMachine },
       { id: SingleSuccessMachine.ID, stateMachine: singleSuccess.stateMachine },
       { id: SingleFailureMachine.ID, stateMachine: singleFailure.stateMachine },
+      { id: RowsChoiceMachine.ID, stateMachine: rowsChoice.stateMachine },
     ];
     const chained = new ChainedMachine(stack, { machines, logGroup });
     for (const { id, stateMachine } of [...machines, { id: ChainedMachine.ID, stateMachine: chained.stateMachine }]) {

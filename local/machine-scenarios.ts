@@ -7,11 +7,11 @@ import { Json } from './cloudformation/template';
 import type { ScenarioContext, ScenarioResult } from './scenarios';
 import { ExecutionOutcome } from './stepfunctions/runner';
 import {
-  CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, SingleFailureMachine,
+  CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, RowsChoiceMachine, SingleFailureMachine,
   SingleSuccessMachine, SuccessAndFailMachine,
 } from '../example/machines';
 
-/** The six example machines, run on their own, with what each must show. */
+/** The seven example machines, run on their own, with what each must show. */
 export const MACHINES: Array<{ id: string; expected: string }> = [
   { id: SingleSuccessMachine.ID, expected: 'SUCCEEDED: statement FINISHED, result read with LATEST' },
   { id: SingleFailureMachine.ID, expected: 'SUCCEEDED: FAILED caught, statement described as FAILED with Redshift\'s error' },
@@ -19,6 +19,7 @@ export const MACHINES: Array<{ id: string; expected: string }> = [
   { id: PollingMachine.ID, expected: 'SUCCEEDED: statement polled (DescribeStatement) until FINISHED' },
   { id: CancellingStatementMachine.ID, expected: 'SUCCEEDED: States.Timeout, statement cancelled, verified ABORTED' },
   { id: ParallelNoConcurrencyMachine.ID, expected: 'SUCCEEDED: exactly 1 of 10 branches ran the statement, 9 got ConcurrentExecution' },
+  { id: RowsChoiceMachine.ID, expected: 'SUCCEEDED: the rows came with the callback as plain objects, the Choice took answer = 3' },
 ];
 
 type Output = Record<string, Json> | undefined;
@@ -74,6 +75,14 @@ function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOu
       const refused = entered(context, outcome.executionArn, /^successAlreadyRunning\d+$/);
       const ok = ran === 1 && refused === 9 && statements.length === 1 && states === 'FINISHED';
       return { actual: `SUCCEEDED: ${ran} branch ran (${statements.length} statement ${states}), ${refused} got ConcurrentExecution`, ok };
+    }
+    case RowsChoiceMachine.ID: {
+      const read = output?.read as { rows?: Array<Record<string, Json>>; columns?: Array<{ name: string; type: string }> } | undefined;
+      const row = read?.rows?.[0];
+      const took = entered(context, outcome.executionArn, /^RowsSaidThree$/);
+      const ok = states === 'FINISHED' && took === 1 && row?.answer === 3 && row?.region === 'EMEA'
+        && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(String(row?.checked_at)) && read?.rows?.length === 1;
+      return { actual: `SUCCEEDED: statement ${states}, rows ${truncate(JSON.stringify(read?.rows ?? null), 120)}, Choice ${took ? 'took answer = 3' : 'did not'}`, ok };
     }
     default:
       return { actual: outcome.status, ok: true };

@@ -5,4 +5,5 @@ export * from './success-and-fail';
 export * from './polling';
 export * from './cancelling-statement';
 export * from './parallel-no-concurrency';
+export * from './rows-choice';
 export * from './chained';

@@ -54,9 +54,9 @@ describe('the example app', () => {
       'AWS::KMS::Key': 1,
       // the first tasker's dead-letter queue and failed callbacks alarms, the second one's failed callbacks alarm
       'AWS::CloudWatch::Alarm': 3,
-      'AWS::StepFunctions::StateMachine': 7,
-      'AWS::IAM::Role': 11,
-      'AWS::IAM::Policy': 14,
+      'AWS::StepFunctions::StateMachine': 8,
+      'AWS::IAM::Role': 12,
+      'AWS::IAM::Policy': 15,
       'AWS::Logs::LogGroup': 5,
       [ExampleResourceType.SQL]: 5,
       [ExampleResourceType.MANAGE_USER]: 1,
@@ -244,13 +244,13 @@ describe('the example app', () => {
     }
   });
 
-  test('the chained machine may start, describe and stop the six example machines only', () => {
+  test('the chained machine may start, describe and stop the seven example machines only', () => {
     const machine = resources[idOf(integ.stateMachines[ChainedMachine.ID])];
     const statements = roleStatements(machine.Properties.RoleArn['Fn::GetAtt'][0]);
     const started = statements.filter((s) => s.Action === 'states:StartExecution').map((s) => s.Resource);
     const children = Object.keys(integ.stateMachines).filter((id) => id !== ChainedMachine.ID);
     expect(started).toEqual(expect.arrayContaining(children.map((id) => ({ Ref: idOf(integ.stateMachines[id]) }))));
-    expect(started).toHaveLength(6);
+    expect(started).toHaveLength(7);
     const allowed = new Set(statements.flatMap(actionsOf));
     expect([...allowed].sort()).toEqual([
       'events:DescribeRule', 'events:PutRule', 'events:PutTargets', 'logs:CreateLogDelivery', 'logs:DeleteLogDelivery',
