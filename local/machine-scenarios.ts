@@ -7,11 +7,11 @@ import { Json } from './cloudformation/template';
 import type { ScenarioContext, ScenarioResult } from './scenarios';
 import { ExecutionOutcome } from './stepfunctions/runner';
 import {
-  CancellingStatementMachine, ChainedMachine, ParallelNoConcurrencyMachine, PollingMachine, RowsChoiceMachine, SingleFailureMachine,
-  SingleSuccessMachine, SuccessAndFailMachine,
+  CancellingStatementMachine, ChainedMachine, EXPORTED_ROWS, ExportResultMachine, ParallelNoConcurrencyMachine, PollingMachine,
+  RowsChoiceMachine, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
 } from '../example/machines';
 
-/** The seven example machines, run on their own, with what each must show. */
+/** The eight example machines, run on their own, with what each must show. */
 export const MACHINES: Array<{ id: string; expected: string }> = [
   { id: SingleSuccessMachine.ID, expected: 'SUCCEEDED: statement FINISHED, result read with LATEST' },
   { id: SingleFailureMachine.ID, expected: 'SUCCEEDED: FAILED caught, statement described as FAILED with Redshift\'s error' },
@@ -20,6 +20,10 @@ export const MACHINES: Array<{ id: string; expected: string }> = [
   { id: CancellingStatementMachine.ID, expected: 'SUCCEEDED: States.Timeout, statement cancelled, verified ABORTED' },
   { id: ParallelNoConcurrencyMachine.ID, expected: 'SUCCEEDED: exactly 1 of 10 branches ran the statement, 9 got ConcurrentExecution' },
   { id: RowsChoiceMachine.ID, expected: 'SUCCEEDED: the rows came with the callback as plain objects, the Choice took answer = 3' },
+  {
+    id: ExportResultMachine.ID,
+    expected: `SUCCEEDED: ${EXPORTED_ROWS} rows written to S3 as JSON Lines (read back from the S3 stand-in here: the local runner has no Distributed Map ItemReader)`,
+  },
 ];
 
 type Output = Record<string, Json> | undefined;
@@ -83,6 +87,16 @@ function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOu
       const ok = states === 'FINISHED' && took === 1 && row?.answer === 3 && row?.region === 'EMEA'
         && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(String(row?.checked_at)) && read?.rows?.length === 1;
       return { actual: `SUCCEEDED: statement ${states}, rows ${truncate(JSON.stringify(read?.rows ?? null), 120)}, Choice ${took ? 'took answer = 3' : 'did not'}`, ok };
+    }
+    case ExportResultMachine.ID: {
+      const exported = (output?.exported as { export?: { bucket?: string; key?: string; rows?: number } } | undefined)?.export;
+      // The local Step Functions runner cannot read S3 (no ItemReader): the scenario reads the object itself.
+      const text = exported?.bucket && exported.key ? context.cloud.s3.text(exported.bucket, exported.key) : undefined;
+      const lines = text?.trimEnd().split('\n') ?? [];
+      const last = lines.length > 0 ? JSON.parse(lines[lines.length - 1]) as Record<string, Json> : undefined;
+      const ok = states === 'FINISHED' && exported?.rows === EXPORTED_ROWS && lines.length === EXPORTED_ROWS
+        && last?.id === EXPORTED_ROWS && exported.key?.startsWith(ExportResultMachine.KEY_PREFIX) === true;
+      return { actual: `SUCCEEDED: ${exported?.rows} rows in s3://${exported?.bucket}/${exported?.key}, ${lines.length} lines read back`, ok };
     }
     default:
       return { actual: outcome.status, ok: true };

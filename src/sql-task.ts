@@ -181,7 +181,7 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
 
     this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
     this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
-    if (props.resultExport !== undefined) grantResultExport(props.tasker, props.resultExport);
+    if (props.resultExport !== undefined) grantResultExport(this, props.tasker, props.resultExport);
     if (props.retryOnServiceExceptions ?? true) addServiceRetries(this);
     const conflictRetries = props.conflictRetries ?? DEFAULT_CONFLICT_RETRIES;
     if (this.callback && conflictRetries > 0) {

@@ -167,7 +167,7 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
 
     this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
     this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
-    if (props.resultExport !== undefined) grantResultExport(props.tasker, props.resultExport);
+    if (props.resultExport !== undefined) grantResultExport(this, props.tasker, props.resultExport);
     if (props.retryOnServiceExceptions ?? true) addServiceRetries(this);
   }
 

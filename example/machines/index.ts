@@ -6,4 +6,5 @@ export * from './polling';
 export * from './cancelling-statement';
 export * from './parallel-no-concurrency';
 export * from './rows-choice';
+export * from './export-result';
 export * from './chained';

@@ -2,8 +2,10 @@
  * Result exports of the task states: their checks, the grant that lets the tasker's function write them, their
  * invocation fields.
  */
-import { Token } from 'aws-cdk-lib';
+import { CfnResource, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { addNagSuppressions } from './nag';
 import { EXPORT_FORMATS, Field, Limits, show } from '../contract';
 import { ExportFormat } from '../options';
 import type { ResultExport } from '../task-options';
@@ -38,15 +40,28 @@ function grantedPrefix(prefix: string): string {
 
 /**
  * Lets the tasker's starter function (the identity that reads the result from the Data API) write the export: objects
- * under the prefix only, and the bucket's KMS key when it has one.
+ * under the prefix only, and the bucket's KMS key when it has one. The write is a policy of its own (in `scope`, the
+ * task), so its one wildcard — the objects under the prefix — carries a cdk-nag suppression that names it; a function
+ * without a role of the app (an imported one) gets the statement through `addToRolePolicy`.
  */
-export function grantResultExport(tasker: SfnRedshiftTasker, value: ResultExport): void {
+export function grantResultExport(scope: Construct, tasker: SfnRedshiftTasker, value: ResultExport): void {
   const fn = tasker.lambdaFunction;
   const prefix = grantedPrefix(value.keyPrefix ?? DEFAULT_EXPORT_PREFIX);
-  fn.addToRolePolicy(new iam.PolicyStatement({
+  const statement = new iam.PolicyStatement({
     actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
     resources: [value.bucket.arnForObjects(`${prefix}*`)],
-  }));
+  });
+  if (fn.role !== undefined) {
+    const policy = new iam.Policy(scope, 'ResultExportPolicy', { statements: [statement] });
+    policy.attachToRole(fn.role);
+    addNagSuppressions(policy.node.defaultChild as CfnResource, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Result exports write one object per statement, named by its statement id, under the export\'s key prefix: the '
+        + 'objects under the prefix (no read, no other key).',
+    }]);
+  } else {
+    fn.addToRolePolicy(statement);
+  }
   value.bucket.encryptionKey?.grant(fn, 'kms:GenerateDataKey', 'kms:Decrypt');
 }
 

@@ -13,6 +13,7 @@ import {
   BatchExecutionMode, ExportFormat, RedshiftSqlTask, RedshiftSqlTaskProps, RowFormat, SfnRedshiftTasker, SfnRedshiftTaskerErrors,
 } from '../../src';
 import { CONFLICT_RETRY, DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
+import { nag } from '../support/nag';
 
 const CALLBACK = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke.waitForTaskToken']] };
 const HOUR = sfn.Timeout.duration(Duration.hours(1));
@@ -278,6 +279,17 @@ describe('the result in S3', () => {
     expect(statements.some((st: any) => [st.Action].flat().includes('kms:GenerateDataKey')
       && JSON.stringify(st.Resource).includes(stack.getLogicalId(key.node.defaultChild as kms.CfnKey)))).toBe(true);
     expect(statements.some((st: any) => [st.Action].flat().some((a: string) => a === 's3:*' || a === 's3:GetObject'))).toBe(false);
+  });
+
+  test('the grant is a policy of its own whose one wildcard (the objects under the prefix) cdk-nag accepts with a reason', () => {
+    const { stack, tasker } = setup();
+    const bucket = new s3.Bucket(stack, 'Results', { enforceSSL: true, serverAccessLogsPrefix: 'logs/' });
+    const task = RedshiftSqlTask.jsonPath(stack, 'Export', { tasker, sql: 'select 1', taskTimeout: HOUR, resultExport: { bucket } });
+    new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(task) });
+    const findings = nag(stack);
+    expect([...findings.errors, ...findings.warnings].filter((f) => /ResultExportPolicy|results-bucket|redshift-results/.test(f))).toEqual([]);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('ResultExportPolicy') } });
+    expect(Object.values(policies).map((p: any) => p.Metadata.cdk_nag.rules_to_suppress.map((r: any) => r.id))).toEqual([['AwsSolutions-IAM5']]);
   });
 
   test('the defaults: JSON Lines under redshift-results/', () => {
