@@ -80,6 +80,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/lib-dynamodb@${AWS_SDK_VERSION}`,
     '@aws-sdk/client-sfn@3.1164.0',
     '@aws-sdk/client-lambda@3.1164.0',
+    // Result exports to S3 (multipart uploads written by the handler itself: no lib-storage).
+    `@aws-sdk/client-s3@${AWS_SDK_VERSION}`,
     '@aws-lambda-powertools/logger@2.36.0',
     // CloudWatch metrics in Embedded Metric Format (log lines; no API call).
     '@aws-lambda-powertools/metrics@2.36.0',

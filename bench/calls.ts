@@ -7,7 +7,7 @@
  * the handler again, which calls the local Step Functions endpoint back.
  */
 import { randomBytes } from 'node:crypto';
-import { LocalAws, startLocalAws } from '../local/aws';
+import { LOCAL_BUCKET, LocalAws, startLocalAws } from '../local/aws';
 import { customResourceRequest } from '../local/cloudformation/driver';
 import { startHandlerFunction } from '../local/lambda/handler';
 import { LocalFunction, outcomeOf } from '../local/lambda/runtime';
@@ -41,6 +41,16 @@ const ORIGINAL = {
   cloudFormation: {
     start: ['dynamodb:PutItem', 'redshiftData:ExecuteStatement'],
     completion: ['dynamodb:GetItem', 'cloudFormation:PUT ResponseURL', 'dynamodb:UpdateItem'],
+  },
+  // The original returns no rows: a second state invokes the function for one page of typed cells.
+  rows: {
+    start: ['dynamodb:PutItem', 'redshiftData:ExecuteStatement'],
+    completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess', 'dynamodb:UpdateItem', 'lambda:Invoke (a second state)', 'redshiftData:GetStatementResult'],
+  },
+  // The original cannot export: UNLOAD as the SQL, then a state that lists the files.
+  exported: {
+    start: ['dynamodb:PutItem', 'redshiftData:ExecuteStatement (UNLOAD)'],
+    completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess', 'dynamodb:UpdateItem'],
   },
   duplicate: { start: [], completion: ['dynamodb:GetItem', 'sfn:SendTaskSuccess (TaskTimedOut)', 'dynamodb:UpdateItem'] },
   // The original matches on the name alone: it calls the waiting task back with the forged event.
@@ -144,6 +154,11 @@ export async function measureCalls(): Promise<LifecycleCalls[]> {
       fast.start, fast.completion, fast.itemBytes));
     const singleton = await lifecycle({ sqlStatement: 'select 2', action: 'executeSingletonStatement' });
     results.push(describe('singleton statement (FINISHED)', ORIGINAL.singleton, singleton.start, singleton.completion, singleton.itemBytes));
+    const rows = await lifecycle({ sqlStatement: 'select 5 as five, \'x\' as name', rowFormat: 'OBJECTS' });
+    results.push(describe('rows with the callback (resultRows: OBJECTS, one page)', ORIGINAL.rows, rows.start, rows.completion, rows.itemBytes));
+    const exported = await lifecycle({ sqlStatement: 'select n from generate_series(1, 1000) n', exportBucket: LOCAL_BUCKET, exportKeyPrefix: 'calls/' });
+    results.push(describe('result exported to S3 (resultExport, one part: PutObject)', ORIGINAL.exported, exported.start, exported.completion,
+      exported.itemBytes));
     const failed = await lifecycle({ sqlStatement: 'select * from no_such_table' });
     results.push(describe('failed statement (FAILED, error text added)', ORIGINAL.failed, failed.start, failed.completion, failed.itemBytes));
 

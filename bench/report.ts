@@ -330,6 +330,34 @@ export function renderMarkdown(results: BenchResults): string {
     out.push('');
   }
 
+  const exp = results.resultsExport;
+  if (exp) {
+    out.push('## Results: exports to S3 and rows in the output');
+    out.push('');
+    out.push('The bundled handler, in its own Node.js process, writes a finished statement\'s result to the S3 stand-in with');
+    out.push('`exportResult` (what a completion does for `resultExport`): JSON Lines, page by page (1,000 rows a page), 8 MiB parts.');
+    out.push(`Rows: ${exp.bytesPerRow.columns}. Peak RSS is the process's \`maxRSS\`; a handler`);
+    out.push(`process that only answered an invalid request peaks at ${exp.floorRssMb} MB. The Data API stand-in and the S3 stand-in run`);
+    out.push('on the same machine.');
+    out.push('');
+    out.push(table(['Result', 'Rows', 'Bytes', 'Seconds', 'MB/s', 'Rows/s', 'Peak live memory', 'Peak RSS', 'S3 calls'], exp.runs.map((run) => [
+      `${run.targetMb} MB`, fmt(run.rows), fmt(run.bytes), run.seconds, run.mbPerSecond, fmt(run.rowsPerSecond), `${run.peakLiveMb} MB`, `${run.peakRssMb} MB`,
+      Object.entries(run.s3Calls).map(([name, count]) => `${name} ${count}`).join(', '),
+    ])));
+    out.push('');
+    out.push('Peak live memory (V8 heap in use plus Buffers, sampled after a full garbage collection every 50 ms, in a second');
+    out.push('run of the same export: the collections slow it down) is what the export keeps alive: one page and one 8 MiB');
+    out.push('part with its copy being sent, whatever the result\'s size. Peak RSS (the first run) also counts garbage not yet');
+    out.push('collected and memory the allocator keeps after it is freed, so it grows with the result while the live memory');
+    out.push('does not. 500 MB was not measured: the Data API stand-in holds a result in memory as typed fields, several times');
+    out.push('its size.');
+    out.push('');
+    out.push(`A task's output per row (\`rowFormat\`): ${exp.bytesPerRow.objects} bytes as plain objects, ${exp.bytesPerRow.typedCells} bytes as the Data`);
+    out.push('API\'s typed cells — the 200 KiB budget of `resultRows` holds about');
+    out.push(`${fmt(Math.floor(204800 / exp.bytesPerRow.objects))} such rows as objects (${fmt(Math.floor(204800 / exp.bytesPerRow.typedCells))} as typed cells).`);
+    out.push('');
+  }
+
   out.push('## Reproduce');
   out.push('');
   out.push('```sh');

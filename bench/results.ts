@@ -8,6 +8,7 @@ import type { EndToEndLatencyResult, LatencyResult } from './latency';
 import type { LocalPackageResult } from './local-package';
 import type { Machine } from './machine';
 import type { SessionsResult } from './sessions';
+import type { ResultsExportResult } from './results-export';
 import type { SynthRun } from './synth';
 import type { ThroughputResult } from './throughput';
 
@@ -25,4 +26,5 @@ export interface BenchResults {
   readonly localPackage?: LocalPackageResult;
   readonly sessions?: SessionsResult;
   readonly cost?: CostResult;
+  readonly resultsExport?: ResultsExportResult;
 }

@@ -3,7 +3,7 @@
  * writes `docs/benchmarks.json` (all figures) and `docs/benchmarks.md` (method and figures).
  *
  * Options: `--quick` (fewer samples, for a smoke run; writes to .bench/ instead of docs/), `--only=calls,cold,
- * throughput,synth,latency,fastpath,sessions,demo,localpackage` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
+ * throughput,synth,latency,fastpath,sessions,results,demo,localpackage` (the cost model needs `calls`; writes to .bench/, or, with `--update-docs`, replaces
  * those sections in docs/), `--render` (rewrites docs/benchmarks.md
  * from docs/benchmarks.json).
  */
@@ -21,6 +21,7 @@ import { describeMachine } from './machine';
 import { renderMarkdown } from './report';
 import { BenchResults } from './results';
 import { measureSessions } from './sessions';
+import { measureResultsExport } from './results-export';
 import { measureSynth } from './synth';
 import { measureThroughput } from './throughput';
 import { PROJECT_ROOT as ROOT } from '../local/bundles';
@@ -82,6 +83,10 @@ async function main(): Promise<void> {
   if (wanted('sessions')) {
     step('sessions and serialization conflicts');
     results = { ...results, sessions: await measureSessions(quick ? 5 : 20, quick ? [4] : [4, 8, 16]) };
+  }
+  if (wanted('results')) {
+    step('results: exports to S3, bytes per row');
+    results = { ...results, resultsExport: await measureResultsExport(quick ? [1] : [1, 50]) };
   }
   if (wanted('demo')) {
     step('npm run demo');
@@ -149,6 +154,13 @@ function printSummary(results: BenchResults): void {
   }
   for (const run of results.sessions?.conflicts ?? []) {
     rows.push([`${run.writers} concurrent writers`, `${run.succeeded} SUCCEEDED, ${run.conflicts} conflicts retried, at most ${run.maxRetries} retries per writer`]);
+  }
+  for (const run of results.resultsExport?.runs ?? []) {
+    rows.push([`export to S3: ${run.targetMb} MB (${run.rows} rows)`, `${run.mbPerSecond} MB/s, ${run.rowsPerSecond} rows/s, peak RSS ${run.peakRssMb} MB (floor ${results.resultsExport!.floorRssMb} MB)`]);
+  }
+  if (results.resultsExport) {
+    const b = results.resultsExport.bytesPerRow;
+    rows.push(['output bytes per row', `${b.objects} as plain objects, ${b.typedCells} as typed cells`]);
   }
   if (results.demo) {
     rows.push(['npm run demo', `${results.demo.wallSeconds} s, ${results.demo.scenarios} scenarios${results.demo.allAsExpected ? ' as expected' : ', NOT all as expected'} (before: ${results.demo.before.wallSeconds} s)`]);

@@ -10,14 +10,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as redshift from 'aws-cdk-lib/aws-redshift';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagSuppressions } from 'cdk-nag';
 import { TASKER_FUNCTION_ENV } from './custom-resources/environment';
 import {
-  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DAILY_SALES_CREATE_SQL, DAILY_SALES_DROP_SQL, DEFAULT_TIMING, ExampleTiming,
-  ParallelNoConcurrencyMachine, PollingMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SessionStagingMachine,
-  SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, WRITES_CREATE_SQL, WRITES_DROP_SQL,
+  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DAILY_SALES_CREATE_SQL, DAILY_SALES_DROP_SQL, DEFAULT_TIMING,
+  ExampleTiming, ExportResultMachine, ParallelNoConcurrencyMachine, PollingMachine, RowsChoiceMachine, SLOW_PROCEDURE_CREATE_SQL,
+  SLOW_PROCEDURE_DROP_SQL, SessionStagingMachine, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, WRITES_CREATE_SQL,
+  WRITES_DROP_SQL,
 } from './machines';
 import { LogLevel, RedshiftSql, RedshiftSqlProps, SfnRedshiftTasker } from '../src';
 
@@ -64,6 +66,8 @@ export class IntegTesting {
   public readonly stack: Stack;
   public readonly cluster: redshift.CfnCluster;
   public readonly adminSecret: secretsmanager.Secret;
+  /** Where `ExportResultRsTask` writes its results. */
+  public readonly resultsBucket: s3.Bucket;
   /** Runs SQL as the admin user; owns the tracking table and the callback infrastructure. */
   public readonly rsTask: SfnRedshiftTasker;
   /** Runs SQL as `user2`; shares the first tasker's table and callback infrastructure. */
@@ -234,6 +238,19 @@ export class IntegTesting {
     const singleFailure = new SingleFailureMachine(stack, { ...common, tasker: this.rsTaskUser2 });
     const sessionStaging = new SessionStagingMachine(stack, common);
     const writers = new ConcurrentWritersMachine(stack, common);
+    const rowsChoice = new RowsChoiceMachine(stack, common);
+    // Results written by the tasker (ExportResultRsTask): private, encrypted, TLS only, kept a week.
+    this.resultsBucket = new s3.Bucket(stack, 'resultsBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(7), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    NagSuppressions.addResourceSuppressions(this.resultsBucket, [{
+      id: 'AwsSolutions-S1', reason: 'Example results bucket: its objects expire after a week; access logs would need a bucket of their own.',
+    }]);
+    const exportResult = new ExportResultMachine(stack, { ...common, bucket: this.resultsBucket });
     const machines = [
       { id: CancellingStatementMachine.ID, stateMachine: cancelling.stateMachine },
       { id: PollingMachine.ID, stateMachine: polling.stateMachine },
@@ -243,6 +260,8 @@ export class IntegTesting {
       { id: SingleFailureMachine.ID, stateMachine: singleFailure.stateMachine },
       { id: SessionStagingMachine.ID, stateMachine: sessionStaging.stateMachine },
       { id: ConcurrentWritersMachine.ID, stateMachine: writers.stateMachine },
+      { id: RowsChoiceMachine.ID, stateMachine: rowsChoice.stateMachine },
+      { id: ExportResultMachine.ID, stateMachine: exportResult.stateMachine },
     ];
     const chained = new ChainedMachine(stack, { machines, logGroup });
     for (const { id, stateMachine } of [...machines, { id: ChainedMachine.ID, stateMachine: chained.stateMachine }]) {

@@ -9,6 +9,7 @@ import { Deps } from './deps';
 import { InvalidRequest, PreviousExecutionNotFound } from './errors';
 import { byteLength, toPlain } from './plain';
 import { StatementRequest } from './request';
+import { ColumnMetadata, TypedField, columnsOf, plainRow } from './rows';
 import { formatStatementName } from './statement-name';
 import { Field, LATEST } from '../src/contract';
 
@@ -101,14 +102,19 @@ export async function cancelStatement(deps: Deps, request: StatementRequest): Pr
 
 /**
  * One page of results. Data API pages larger than `MAX_RESULT_PAGE_BYTES` are split; `NextToken` (ours or the Data
- * API's) continues where this page ended, and is absent on the last page.
+ * API's) continues where this page ended, and is absent on the last page. With `rowFormat: "OBJECTS"` the page is
+ * `{columns, rows, rowCount, NextToken}`: the rows as plain objects (`rows.ts`), the column names and types once,
+ * `rowCount` the statement's total (the Data API's `TotalNumRows`); else the Data API's page as it is.
  */
 export async function getStatementResult(deps: Deps, request: StatementRequest, maxPageBytes = MAX_RESULT_PAGE_BYTES): Promise<unknown> {
   const id = await resolveStatementId(deps, request);
   const token = decodePageToken(request.nextToken);
   const output = await deps.redshiftData.send(new GetStatementResultCommand({ Id: id, NextToken: token.dataApiToken }));
-  const plain = toPlain(output) as { Records?: unknown[]; NextToken?: string } & Record<string, unknown>;
-  const rows = (plain.Records ?? []).slice(token.offset);
+  const plain = toPlain(output) as { Records?: unknown[]; NextToken?: string; ColumnMetadata?: ColumnMetadata[] } & Record<string, unknown>;
+  const objects = request.rowFormat === 'OBJECTS';
+  const columns = columnsOf(plain.ColumnMetadata);
+  const rows = (plain.Records ?? []).slice(token.offset)
+    .map((record) => objects ? plainRow(record as TypedField[], columns) : record);
   const kept: unknown[] = [];
   let size = 0;
   for (const row of rows) {
@@ -121,5 +127,7 @@ export async function getStatementResult(deps: Deps, request: StatementRequest, 
   const nextToken = kept.length < rows.length
     ? encodePageToken({ dataApiToken: token.dataApiToken, offset: token.offset + kept.length })
     : dataApiNext;
-  return { ...rest, Records: kept, ...nextToken ? { NextToken: nextToken } : {} };
+  const next = nextToken ? { NextToken: nextToken } : {};
+  if (objects) return { columns, rows: kept, rowCount: plain.TotalNumRows ?? kept.length, ...next };
+  return { ...rest, Records: kept, ...next };
 }

@@ -2,13 +2,16 @@
  * Who waits for a statement and how to call it back: the tracking table's `callback_details` attribute (the
  * original's name), a JSON string written when the statement is registered and read when it completes.
  *
- * - Step Functions: `{"taskToken": …, "executionArn": …}`;
+ * - Step Functions: `{"taskToken": …, "executionArn": …}`, and `rowFormat` when the task asked for the rows, `export`
+ *   (`{bucket, keyPrefix, format}`) when it asked for the result in S3;
  * - CloudFormation: the request's response fields (`RequestType`, `ResponseURL`, `StackId`, `RequestId`,
  *   `ResourceType`, `LogicalResourceId`, `PhysicalResourceId` on Update and Delete), and the resource's
- *   `ServiceTimeout` when it has one (no other resource properties), and `ConflictAttempt` on a run after a serialization
- *   conflict;
+ *   `ServiceTimeout` when it has one (no other resource properties), `resultAttributes: true` when the resource
+ *   answers with its SQL's row, and `ConflictAttempt` on a run after a serialization conflict;
  * - nobody: `{}`.
  */
+import type { ExportTarget } from './result-export';
+import { EXPORT_FORMATS, ROW_FORMATS, RowFormatName } from '../src/contract';
 
 /** What the tasker keeps of a CloudFormation request to answer it later (no resource properties). */
 export interface CloudFormationRequest {
@@ -30,16 +33,34 @@ export interface CloudFormationRequest {
 
 export type Callback =
   | { readonly kind: 'none' }
-  | { readonly kind: 'stepFunctions'; readonly taskToken: string; readonly executionArn: string }
-  | { readonly kind: 'cloudFormation'; readonly request: CloudFormationRequest };
+  | {
+    readonly kind: 'stepFunctions';
+    readonly taskToken: string;
+    readonly executionArn: string;
+    /** The statement's rows come with the callback, in this format. */
+    readonly rowFormat?: RowFormatName;
+    /** The statement's whole result is written to S3 before the callback, which carries where. */
+    readonly export?: ExportTarget;
+  }
+  | {
+    readonly kind: 'cloudFormation';
+    readonly request: CloudFormationRequest;
+    /** The SQL's one row becomes the resource's attributes (`ResultAttributes`). */
+    readonly resultAttributes?: boolean;
+  };
 
 /** The `callback_details` string for a callback. */
 export function encodeCallbackDetails(callback: Callback): string {
   switch (callback.kind) {
     case 'stepFunctions':
-      return JSON.stringify({ taskToken: callback.taskToken, executionArn: callback.executionArn });
+      return JSON.stringify({
+        taskToken: callback.taskToken,
+        executionArn: callback.executionArn,
+        ...callback.rowFormat !== undefined ? { rowFormat: callback.rowFormat } : {},
+        ...callback.export !== undefined ? { export: callback.export } : {},
+      });
     case 'cloudFormation':
-      return JSON.stringify(callback.request);
+      return JSON.stringify({ ...callback.request, ...callback.resultAttributes ? { resultAttributes: true } : {} });
     default:
       return '{}';
   }
@@ -50,8 +71,21 @@ export function decodeCallbackDetails(details: string | undefined): Callback {
   if (details === undefined) return { kind: 'none' };
   const parsed = JSON.parse(details) as Record<string, unknown>;
   if (typeof parsed.taskToken === 'string') {
-    return { kind: 'stepFunctions', taskToken: parsed.taskToken, executionArn: typeof parsed.executionArn === 'string' ? parsed.executionArn : '' };
+    const rowFormat = (ROW_FORMATS as readonly unknown[]).includes(parsed.rowFormat) ? parsed.rowFormat as RowFormatName : undefined;
+    const target = parsed.export as Partial<ExportTarget> | undefined;
+    const exportTarget = typeof target?.bucket === 'string' && typeof target.keyPrefix === 'string'
+      && (EXPORT_FORMATS as readonly unknown[]).includes(target.format) ? target as ExportTarget : undefined;
+    return {
+      kind: 'stepFunctions',
+      taskToken: parsed.taskToken,
+      executionArn: typeof parsed.executionArn === 'string' ? parsed.executionArn : '',
+      ...rowFormat !== undefined ? { rowFormat } : {},
+      ...exportTarget !== undefined ? { export: exportTarget } : {},
+    };
   }
-  if (typeof parsed.ResponseURL === 'string') return { kind: 'cloudFormation', request: parsed as unknown as CloudFormationRequest };
+  if (typeof parsed.ResponseURL === 'string') {
+    const { resultAttributes, ...request } = parsed;
+    return { kind: 'cloudFormation', request: request as unknown as CloudFormationRequest, ...resultAttributes === true ? { resultAttributes: true } : {} };
+  }
   return { kind: 'none' };
 }

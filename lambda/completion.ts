@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { SQSBatchResponse } from 'aws-lambda';
 import { findStatementByName } from './actions';
 import { Callback, decodeCallbackDetails } from './callback-details';
+import { resourceAttributes, resultOfCallback } from './callback-results';
 import { cloudFormationResponse, sendCloudFormationResponse } from './cfn-callback';
 import { Claim, ClaimResult, ClaimedStatement } from './claim';
 import { rerunAfterConflict } from './conflict-rerun';
@@ -21,11 +22,12 @@ import { withErrorText } from './describe-via';
 import { describeError } from './errors';
 import { CompletionPath, ownTasker } from './metrics';
 import { callerState, cloudFormationGaveUp } from './orphans';
-import { failureName, sendStepFunctionsCallback } from './sfn-callback';
+import { byteLength } from './plain';
+import { CallbackResult, failureName, sendStepFunctionsCallback } from './sfn-callback';
 import { StatementName, formatStatementName, parseStatementName } from './statement-name';
 import { StatusChangeEvent, parseStatusChangeEvent } from './status-event';
 import { completedTtl, inFlightTtl } from './table-base';
-import { ErrorName, Metric } from '../src/contract';
+import { ErrorName, Metric, TaskOutput } from '../src/contract';
 
 /** The longest Lambda invocation: the lease of an attempt whose remaining time is unknown. */
 const MAX_INVOCATION_MS = 15 * 60_000;
@@ -251,9 +253,18 @@ async function callBack(
   deps: Deps, callback: Callback, event: StatusChangeEvent, failed: boolean, errorName: string | undefined, sessionId: string | undefined,
   claimed: ClaimedStatement,
 ): Promise<boolean> {
+  const { startedBy } = claimed;
   switch (callback.kind) {
     case 'stepFunctions': {
-      const result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName, sessionId);
+      let result: CallbackResult;
+      const outcome = failed ? undefined : await resultOfCallback(deps, callback, event, startedBy);
+      const session = sessionId !== undefined ? { [TaskOutput.SESSION_ID]: sessionId } : undefined;
+      if (outcome !== undefined && 'failure' in outcome) {
+        result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, outcome.failure, true, outcome.errorName);
+      } else {
+        const extra = outcome?.output !== undefined || session !== undefined ? { ...outcome?.output, ...session } : undefined;
+        result = await sendStepFunctionsCallback(deps.sfn, callback.taskToken, event, failed, errorName, extra);
+      }
       if (result === 'taskClosed') {
         deps.log.warn('The task can no longer be called back (timed out, closed or unknown); nothing to retry', {
           statementName: event.detail.statementName, state: event.detail.state,
@@ -265,12 +276,20 @@ async function callBack(
       // A serialization conflict: the SQL runs again (its own completion answers), a bounded number of times.
       if (failed && failureName(event, errorName) === ErrorName.SERIALIZATION_CONFLICT
         && await rerunAfterConflict(deps, callback.request, event, claimed) !== undefined) return true;
-      const response = cloudFormationResponse(callback.request, failed ? 'FAILED' : 'SUCCESS', cloudFormationReason(event, callback.request.ConflictAttempt),
-        event.detail.statementName, {
-          statementId: event.detail.statementId,
-          state: event.detail.state,
-          rows: typeof event.detail.rows === 'number' ? event.detail.rows : -1,
-        });
+      const builtIn = {
+        statementId: event.detail.statementId,
+        state: event.detail.state,
+        rows: typeof event.detail.rows === 'number' ? event.detail.rows : -1,
+      };
+      const respond = (data: Record<string, string | number>) => cloudFormationResponse(callback.request, failed ? 'FAILED' : 'SUCCESS',
+        cloudFormationReason(event, callback.request.ConflictAttempt), event.detail.statementName, data);
+      let response = respond(builtIn);
+      if (!failed && callback.resultAttributes) {
+        const attributes = await resourceAttributes(deps, event, startedBy, builtIn, (data) => byteLength(JSON.stringify(respond(data))));
+        // The SQL ran: a failed Create keeps its physical id, so the rollback's Delete runs the resource's Delete SQL.
+        response = 'data' in attributes ? respond(attributes.data)
+          : cloudFormationResponse(callback.request, 'FAILED', attributes.failure, event.detail.statementName, builtIn, true);
+      }
       await sendCloudFormationResponse(deps.httpPut, callback.request.ResponseURL, response);
       return true;
     }

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from './cfn-callback';
@@ -26,6 +27,8 @@ export interface Deps {
   readonly table: TrackingTable;
   readonly redshiftData: RedshiftDataClient;
   readonly sfn: SFNClient;
+  /** Writes result exports (created on first use: only exports load it). */
+  readonly s3: S3Client;
   /** PUTs a CloudFormation response to a pre-signed URL. */
   readonly httpPut: HttpPut;
   /** Invokes another function of the tasker (a completer asks a statement's starter to describe it). */
@@ -49,6 +52,7 @@ export interface Clients {
   readonly ddb: DynamoDBDocumentClient;
   readonly redshiftData: RedshiftDataClient;
   readonly sfn: SFNClient;
+  readonly s3: S3Client;
 }
 
 /**
@@ -61,6 +65,7 @@ export function createClients(): Clients {
   let ddb: DynamoDBDocumentClient | undefined;
   let redshiftData: RedshiftDataClient | undefined;
   let sfn: SFNClient | undefined;
+  let s3: S3Client | undefined;
   return {
     get ddb() {
       ddb ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
@@ -73,6 +78,10 @@ export function createClients(): Clients {
     get sfn() {
       sfn ??= new SFNClient({});
       return sfn;
+    },
+    get s3() {
+      s3 ??= new S3Client({});
+      return s3;
     },
   };
 }

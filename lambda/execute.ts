@@ -212,8 +212,10 @@ export async function startStatement(deps: Deps, request: ExecuteRequest): Promi
 
   const statementName = formatStatementName(name);
   const withEvent = request.callback.kind !== 'none';
-  // Nobody waits for a statement without a callback: it never waits.
-  const wait = withEvent ? fastPathWait(deps) : 0;
+  // Nobody waits for a statement without a callback: it never waits. An export is written by the completer, with its
+  // whole timeout, not by the start.
+  const exports = request.callback.kind === 'stepFunctions' && request.callback.export !== undefined;
+  const wait = withEvent && !exports ? fastPathWait(deps) : 0;
   let output;
   let waited: number;
   try {

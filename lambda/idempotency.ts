@@ -51,15 +51,22 @@ export function clientToken(key: string): string {
 
 /**
  * SHA-256 of what a start runs (the SQL, its parameters, singleton or not, the execution mode of a list, the
- * session): a retried start of the same caller must send the same request, whatever its size.
+ * session, the rows' format it returns, where it exports the result): a retried start of the same caller must send the
+ * same request, whatever its size.
  */
-export function requestHash(request: Pick<ExecuteRequest, 'sql' | 'parameters' | 'singleton' | 'executionMode' | 'session'>): string {
+export function requestHash(
+  request: Pick<ExecuteRequest, 'sql' | 'parameters' | 'singleton' | 'executionMode' | 'session' | 'callback'>,
+): string {
+  const rowFormat = request.callback?.kind === 'stepFunctions' ? request.callback.rowFormat : undefined;
+  const exportTarget = request.callback?.kind === 'stepFunctions' ? request.callback.export : undefined;
   const canonical = JSON.stringify({
     sql: request.sql,
     parameters: (request.parameters ?? []).map((p) => [p.name, p.value]),
     singleton: request.singleton,
     ...request.executionMode !== undefined ? { executionMode: request.executionMode } : {},
     ...request.session !== undefined ? { session: [request.session.id ?? null, request.session.keepAliveSeconds ?? null] } : {},
+    ...rowFormat !== undefined ? { rowFormat } : {},
+    ...exportTarget !== undefined ? { export: exportTarget } : {},
   });
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -47,6 +47,9 @@ function environmentDeps(config: Config) {
     get sfn() {
       return clients.sfn;
     },
+    get s3() {
+      return clients.s3;
+    },
     httpPut: nodeHttpPut,
     invoke,
     get metrics() {

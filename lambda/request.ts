@@ -5,8 +5,10 @@
 import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
+import type { ExportTarget } from './result-export';
 import {
-  Action, Defaults, EXECUTION_MODES, ExecutionModeName, Field, LATEST, Limits, PARAMETER_NAME, SESSION_ID, show,
+  Action, Defaults, EXECUTION_MODES, EXPORT_FORMATS, ExecutionModeName, ExportFormatName, Field, LATEST, Limits, PARAMETER_NAME,
+  ROW_FORMATS, RowFormatName, SESSION_ID, show,
 } from '../src/contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS, MAX_SESSION_KEEP_ALIVE_SECONDS } = Limits;
@@ -48,11 +50,15 @@ export interface SessionRequest {
 }
 
 export interface StatementRequest {
-  readonly type: 'describeStatement' | 'getStatementResult' | 'cancelStatement';
+  readonly type: 'describeStatement' | 'getStatementResult' | 'cancelStatement' | 'exportResult';
   /** A Data API statement id or `LATEST`. */
   readonly statementId: string;
   readonly executionArn?: string;
   readonly nextToken?: string;
+  /** `getStatementResult`: the page's rows as plain objects or as the Data API's typed fields (the default). */
+  readonly rowFormat?: RowFormatName;
+  /** `exportResult`: where to write the result. */
+  readonly export?: ExportTarget;
 }
 
 export interface CompletionRequest {
@@ -204,6 +210,43 @@ function parameters(value: unknown): SqlParameter[] {
   });
 }
 
+/** `rowFormat`: `OBJECTS` or `TYPED_CELLS`; `undefined` when absent. */
+export function rowFormatOf(event: Record<string, unknown>): RowFormatName | undefined {
+  if (!has(event, Field.ROW_FORMAT)) return undefined;
+  const value = event[Field.ROW_FORMAT];
+  if (typeof value !== 'string' || !(ROW_FORMATS as readonly string[]).includes(value)) {
+    throw new InvalidRequest(`${Field.ROW_FORMAT} must be ${ROW_FORMATS.map((format) => `"${format}"`).join(' or ')}; got ${show(value)}.`);
+  }
+  return value as RowFormatName;
+}
+
+/** S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** `exportBucket`, `exportKeyPrefix`, `exportFormat`: where a result is written; `undefined` without `exportBucket`. */
+export function exportTargetOf(event: Record<string, unknown>): ExportTarget | undefined {
+  if (!has(event, Field.EXPORT_BUCKET)) {
+    for (const field of [Field.EXPORT_KEY_PREFIX, Field.EXPORT_FORMAT]) {
+      if (has(event, field)) throw new InvalidRequest(`${field} needs ${Field.EXPORT_BUCKET}; got ${field} without it.`);
+    }
+    return undefined;
+  }
+  const bucket = event[Field.EXPORT_BUCKET];
+  if (typeof bucket !== 'string' || !BUCKET_NAME.test(bucket)) {
+    throw new InvalidRequest(`${Field.EXPORT_BUCKET} must be an S3 bucket name; got ${show(bucket)}.`);
+  }
+  const keyPrefix = has(event, Field.EXPORT_KEY_PREFIX) ? event[Field.EXPORT_KEY_PREFIX] : '';
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > Limits.MAX_EXPORT_KEY_PREFIX_LENGTH || keyPrefix.startsWith('/')) {
+    throw new InvalidRequest(`${Field.EXPORT_KEY_PREFIX} must be a string of at most ${Limits.MAX_EXPORT_KEY_PREFIX_LENGTH} `
+      + `characters that does not start with "/"; got ${show(keyPrefix)}.`);
+  }
+  const format = has(event, Field.EXPORT_FORMAT) ? event[Field.EXPORT_FORMAT] : 'JSON_LINES';
+  if (typeof format !== 'string' || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new InvalidRequest(`${Field.EXPORT_FORMAT} must be ${EXPORT_FORMATS.map((f) => `"${f}"`).join(' or ')}; got ${show(format)}.`);
+  }
+  return { bucket, keyPrefix, format: format as ExportFormatName };
+}
+
 /** `executionMode`: `TRANSACTION` or `AUTO_COMMIT`, only with a list of statements. */
 export function executionModeOf(
   event: Record<string, unknown>, isList: boolean, field: string = Field.EXECUTION_MODE,
@@ -265,7 +308,28 @@ function executeRequest(event: Record<string, unknown>): ExecuteRequest {
   }
   const executionMode = executionModeOf(event, typeof sql !== 'string');
   const session = sessionOf(event);
-  const callback = callbackOf(event);
+  const rowFormat = rowFormatOf(event);
+  let callback = callbackOf(event);
+  if (rowFormat !== undefined) {
+    if (callback.kind !== 'stepFunctions') {
+      throw new InvalidRequest(`${Field.ROW_FORMAT} with SQL returns the rows with the Step Functions callback; got it `
+        + `without a ${Field.TASK_TOKEN}${callback.kind === 'cloudFormation' ? ' (a CloudFormation request)' : ''}. Add the task `
+        + `token ("${Field.TASK_TOKEN}.$": "$$.Task.Token"), or read the rows with "${Action.GET_STATEMENT_RESULT}".`);
+    }
+    callback = { ...callback, rowFormat };
+  }
+  const exportTarget = exportTargetOf(event);
+  if (exportTarget !== undefined) {
+    if (callback.kind !== 'stepFunctions') {
+      throw new InvalidRequest(`${Field.EXPORT_BUCKET} with SQL writes the result before the Step Functions callback; got it `
+        + `without a ${Field.TASK_TOKEN}. Add the task token, or export a finished statement with "${Action.EXPORT_RESULT}".`);
+    }
+    if (rowFormat !== undefined) {
+      throw new InvalidRequest(`Give either ${Field.ROW_FORMAT} (the rows in the output) or ${Field.EXPORT_BUCKET} (the result in `
+        + 'S3); got both.');
+    }
+    callback = { ...callback, export: exportTarget };
+  }
   const executionArn = callback.kind === 'stepFunctions'
     ? callback.executionArn
     : optionalString(event, Field.EXECUTION_ARN, MAX_EXECUTION_ARN_LENGTH, 'the execution ARN, $$.Execution.Id');
@@ -300,11 +364,23 @@ function statementRequest(event: Record<string, unknown>, type: StatementRequest
     }
     nextToken = optionalString(event, Field.NEXT_TOKEN, 100_000, 'the NextToken of the previous page');
   }
+  const rowFormat = rowFormatOf(event);
+  if (rowFormat !== undefined && type !== 'getStatementResult') {
+    throw new InvalidRequest(`${Field.ROW_FORMAT} is only used with "${Action.GET_STATEMENT_RESULT}"; got it with ${show(type)}.`);
+  }
+  const exportTarget = exportTargetOf(event);
+  if ((exportTarget !== undefined) !== (type === 'exportResult')) {
+    throw new InvalidRequest(type === 'exportResult'
+      ? `"${Action.EXPORT_RESULT}" needs ${Field.EXPORT_BUCKET}; got none.`
+      : `${Field.EXPORT_BUCKET} is only used with "${Action.EXPORT_RESULT}" or a start; got it with ${show(type)}.`);
+  }
   return {
     type,
     statementId,
     ...executionArn !== undefined ? { executionArn } : {},
     ...nextToken !== undefined ? { nextToken } : {},
+    ...rowFormat !== undefined ? { rowFormat } : {},
+    ...exportTarget !== undefined ? { export: exportTarget } : {},
   };
 }
 
@@ -312,6 +388,7 @@ const STATEMENT_ACTIONS: Record<string, StatementRequest['type']> = {
   [Action.DESCRIBE_STATEMENT]: 'describeStatement',
   [Action.GET_STATEMENT_RESULT]: 'getStatementResult',
   [Action.CANCEL_STATEMENT]: 'cancelStatement',
+  [Action.EXPORT_RESULT]: 'exportResult',
 };
 
 function reconcileRequest(event: Record<string, unknown>): ReconcileRequest {

@@ -109,7 +109,18 @@ export function resourceRequest(event: Record<string, unknown>): ExecuteRequest 
   }
   const bound = parametersFor(own, parameters);
   const executionMode = typeof own === 'string' ? undefined : executionModeOf(properties, true, ResourceProperty.EXECUTION_MODE);
+  const attributes = properties[ResourceProperty.RESULT_ATTRIBUTES];
+  if (attributes !== undefined && attributes !== 'true' && attributes !== 'false' && typeof attributes !== 'boolean') {
+    throw new InvalidRequest(`${ResourceProperty.RESULT_ATTRIBUTES} must be "true" or "false"; got ${show(attributes)}.`);
+  }
+  // Only Create and Update answer with attributes (a Delete's answer has none that anything reads).
+  const resultAttributes = requestType !== 'Delete' && String(attributes) === 'true';
   return {
-    type: 'execute', sql: own, ...bound !== undefined ? { parameters: bound } : {}, ...executionMode ? { executionMode } : {}, singleton: false, callback,
+    type: 'execute',
+    sql: own,
+    ...bound !== undefined ? { parameters: bound } : {},
+    ...executionMode ? { executionMode } : {},
+    singleton: false,
+    callback: resultAttributes ? { ...callback, resultAttributes } : callback,
   };
 }

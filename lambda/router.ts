@@ -3,7 +3,7 @@
  * `FAILED` at once, so CloudFormation is never left waiting; the rollback Delete of a failed Create, and a request
  * whose resource has no SQL for it, are answered `SUCCESS` at once, without SQL.
  */
-import { cancelStatement, describeStatement, getStatementResult } from './actions';
+import { cancelStatement, describeStatement, getStatementResult, resolveStatementId } from './actions';
 import { CloudFormationRequest } from './callback-details';
 import { cloudFormationResponse, failedCreatePhysicalId, isAllowedResponseUrl, sendCloudFormationResponse } from './cfn-callback';
 import { completeBatch } from './completion';
@@ -14,6 +14,7 @@ import { markHandled } from './orphans';
 import { reconcile } from './reconcile';
 import { Request, cloudFormationRequest, parseRequest } from './request';
 import { NoSqlRequest, isResourcePropertiesRequest, resourceRequest } from './resource-properties';
+import { exportResult } from './result-export';
 import { formatStatementName } from './statement-name';
 import { inFlightTtl } from './table-base';
 
@@ -102,6 +103,8 @@ export async function route(deps: Deps, event: unknown): Promise<unknown> {
       return getStatementResult(deps, request);
     case 'cancelStatement':
       return cancelStatement(deps, request);
+    case 'exportResult':
+      return exportResult(deps, await resolveStatementId(deps, request), request.export!);
     case 'reconcile':
       return reconcile(deps, request);
   }

@@ -13,12 +13,14 @@ export const FINAL_TASK_ERRORS: readonly string[] = ['TaskTimedOut', 'TaskDoesNo
 export type CallbackResult = 'delivered' | 'taskClosed';
 
 /**
- * The event as task output, with the session the statement ran in (`sessionId`, for the next statements of the
- * session), summarised if it would exceed 256 KiB (it normally is far below).
+ * The event as task output, with what the tasker adds for the task: the session the statement ran in (`sessionId`),
+ * its rows (`result`) or the place of its export (`export`) when the task asked for them (their size is checked
+ * before: `callback-results.ts`); summarised if it would exceed 256 KiB (it normally is far below).
  */
-export function taskOutput(event: StatusChangeEvent, sessionId?: string): string {
-  const session = sessionId !== undefined ? { [TaskOutput.SESSION_ID]: sessionId } : {};
-  const output = JSON.stringify({ ...event, ...session });
+export function taskOutput(event: StatusChangeEvent, extra?: Record<string, unknown>): string {
+  const output = JSON.stringify({ ...event, ...extra });
+  if (extra?.result !== undefined || extra?.export !== undefined) return output;
+  const session = extra?.[TaskOutput.SESSION_ID] !== undefined ? { [TaskOutput.SESSION_ID]: extra[TaskOutput.SESSION_ID] } : {};
   if (byteLength(output) <= MAX_TASK_OUTPUT_BYTES) return output;
   const { detail } = event;
   return JSON.stringify({
@@ -52,13 +54,13 @@ export function failureName(event: StatusChangeEvent, errorName: string = ErrorN
  */
 export async function sendStepFunctionsCallback(
   sfn: SFNClient, taskToken: string, event: StatusChangeEvent, failed: boolean, errorName: string = ErrorName.STATEMENT_FAILED,
-  sessionId?: string,
+  extra?: Record<string, unknown>,
 ): Promise<CallbackResult> {
   try {
     if (failed) {
       await sfn.send(new SendTaskFailureCommand({ taskToken, error: failureName(event, errorName), cause: taskFailureCause(event) }));
     } else {
-      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event, sessionId) }));
+      await sfn.send(new SendTaskSuccessCommand({ taskToken, output: taskOutput(event, extra) }));
     }
     return 'delivered';
   } catch (error) {

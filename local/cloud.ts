@@ -2,7 +2,7 @@
  * Everything a synthesized stack needs to run on this machine, on 127.0.0.1 only, built from its template:
  *
  * - DynamoDB tables (dynalite), the Redshift Data API (PGlite), the Step Functions callback endpoint, a
- *   CloudFormation ResponseURL server;
+ *   CloudFormation ResponseURL server, the template's S3 buckets (`servers/s3.ts`);
  * - every Node.js Lambda function of the template, from its asset directory (the bundled file Lambda would load),
  *   with its resolved environment plus `AWS_ENDPOINT_URL_*` pointing at the local servers and the local Lambda
  *   Invoke endpoint;
@@ -19,6 +19,7 @@ import { LocalLambdaRuntime } from './lambda/runtime';
 import { CfnResponseServer, startCfnResponseServer } from './servers/cfn-response';
 import { LocalDynamoDb, startLocalDynamoDb } from './servers/dynamodb';
 import { RedshiftDataServer, StatementRecord, StatementStatus, startRedshiftDataServer, StatusChangeEvent } from './servers/redshift-data';
+import { S3Server, startS3Server } from './servers/s3';
 import { SfnCallbackServer, startSfnCallbackServer } from './servers/sfn-callbacks';
 import { LocalQueue } from './servers/sqs-queue';
 import { startUnsupportedServices, UnsupportedServicesServer } from './servers/unsupported';
@@ -68,6 +69,8 @@ export class LocalCloud {
   public responses!: CfnResponseServer;
   /** Where the functions' calls to services without a stand-in go: answered with an error naming them. */
   public unsupported!: UnsupportedServicesServer;
+  /** The template's buckets (result exports). */
+  public s3!: S3Server;
   public readonly lambda = new LocalLambdaRuntime();
   public stepFunctions!: LocalStepFunctions;
   public cloudFormation!: CloudFormationDriver;
@@ -104,6 +107,7 @@ export class LocalCloud {
       this.callbacks?.close(),
       this.responses?.close(),
       this.unsupported?.close(),
+      this.s3?.close(),
       this.dynamo?.close(),
     ]);
   }
@@ -111,7 +115,10 @@ export class LocalCloud {
   private async init(): Promise<void> {
     const { template } = this;
     const { accountId } = template.context;
-    [this.dynamo, this.callbacks, this.responses] = await Promise.all([startLocalDynamoDb(), startSfnCallbackServer(), startCfnResponseServer()]);
+    [this.dynamo, this.callbacks, this.responses, this.s3] = await Promise.all([
+      startLocalDynamoDb(), startSfnCallbackServer(), startCfnResponseServer(),
+      startS3Server({ buckets: template.ofType('AWS::S3::Bucket').map((id) => template.ref(id)) }),
+    ]);
     this.redshift = await startRedshiftDataServer({
       accountId,
       ...this.options.dataDir ? { dataDir: this.options.dataDir } : {},
@@ -168,6 +175,7 @@ export class LocalCloud {
       AWS_ENDPOINT_URL_REDSHIFT_DATA: this.redshift.endpoint,
       AWS_ENDPOINT_URL_SFN: this.callbacks.endpoint,
       AWS_ENDPOINT_URL_LAMBDA: invokeEndpoint,
+      AWS_ENDPOINT_URL_S3: this.s3.endpoint,
       // The CloudFormation stand-in's response URLs are on 127.0.0.1: an explicit opt-in the construct never sets.
       [Env.LOOPBACK_RESPONSE_URLS]: 'true',
     };

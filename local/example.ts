@@ -14,7 +14,7 @@ import { IntegTesting } from '../example/stack';
 
 /**
  * The local run's durations: the machines behave the same with shorter slow statements, budgets and waits, and the
- * chain of six machines, which runs them one after the other, takes seconds instead of a minute. The singleton and
+ * chain of eight machines, which runs them one after the other, takes seconds instead of a minute. The singleton and
  * the polled statement keep different SQL texts.
  */
 export const LOCAL_TIMING: ExampleTiming = {

@@ -7,9 +7,9 @@ import { Json } from './cloudformation/template';
 import type { ScenarioContext, ScenarioResult } from './scenarios';
 import { ExecutionOutcome } from './stepfunctions/runner';
 import {
-  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS, ParallelNoConcurrencyMachine, PollingMachine,
-  SessionStagingMachine,
-  SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine,
+  CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS, EXPORTED_ROWS, ExportResultMachine,
+  ParallelNoConcurrencyMachine, PollingMachine, RowsChoiceMachine, SessionStagingMachine, SingleFailureMachine, SingleSuccessMachine,
+  SuccessAndFailMachine,
 } from '../example/machines';
 
 /** The example machines, run on their own, with what each must show. */
@@ -27,6 +27,11 @@ export const MACHINES: Array<{ id: string; expected: string }> = [
   {
     id: ConcurrentWritersMachine.ID,
     expected: `SUCCEEDED: ${DEFAULT_WRITERS} concurrent writers on one table, each FINISHED once; serialization conflicts FAILED with 1023 and retried`,
+  },
+  { id: RowsChoiceMachine.ID, expected: 'SUCCEEDED: the rows came with the callback as plain objects, the Choice took answer = 3' },
+  {
+    id: ExportResultMachine.ID,
+    expected: `SUCCEEDED: ${EXPORTED_ROWS} rows written to S3 as JSON Lines (read back from the S3 stand-in here: the local runner has no Distributed Map ItemReader)`,
   },
 ];
 
@@ -107,6 +112,24 @@ function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOu
           + `(retries per writer: ${retries.join(', ')})${others > 0 ? `; ${others} other statements` : ''}`,
         ok,
       };
+    }
+    case RowsChoiceMachine.ID: {
+      const read = output?.read as { rows?: Array<Record<string, Json>>; columns?: Array<{ name: string; type: string }> } | undefined;
+      const row = read?.rows?.[0];
+      const took = entered(context, outcome.executionArn, /^RowsSaidThree$/);
+      const ok = states === 'FINISHED' && took === 1 && row?.answer === 3 && row?.region === 'EMEA'
+        && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(String(row?.checked_at)) && read?.rows?.length === 1;
+      return { actual: `SUCCEEDED: statement ${states}, rows ${truncate(JSON.stringify(read?.rows ?? null), 120)}, Choice ${took ? 'took answer = 3' : 'did not'}`, ok };
+    }
+    case ExportResultMachine.ID: {
+      const exported = (output?.exported as { export?: { bucket?: string; key?: string; rows?: number } } | undefined)?.export;
+      // The local Step Functions runner cannot read S3 (no ItemReader): the scenario reads the object itself.
+      const text = exported?.bucket && exported.key ? context.cloud.s3.text(exported.bucket, exported.key) : undefined;
+      const lines = text?.trimEnd().split('\n') ?? [];
+      const last = lines.length > 0 ? JSON.parse(lines[lines.length - 1]) as Record<string, Json> : undefined;
+      const ok = states === 'FINISHED' && exported?.rows === EXPORTED_ROWS && lines.length === EXPORTED_ROWS
+        && last?.id === EXPORTED_ROWS && exported.key?.startsWith(ExportResultMachine.KEY_PREFIX) === true;
+      return { actual: `SUCCEEDED: ${exported?.rows} rows in s3://${exported?.bucket}/${exported?.key}, ${lines.length} lines read back`, ok };
     }
     default:
       return { actual: outcome.status, ok: true };

@@ -28,6 +28,7 @@ export const LAZY_SDK_PACKAGES = [
   '@aws-sdk/client-dynamodb',
   '@aws-sdk/client-lambda',
   '@aws-sdk/client-redshift-data',
+  '@aws-sdk/client-s3',
   '@aws-sdk/client-sfn',
   '@aws-sdk/lib-dynamodb',
 ] as const;

@@ -163,6 +163,21 @@ export const Field = {
    * `Defaults.CONFLICT_RERUNS`), a statement of its own. Sent by the tasker's completion, not by callers.
    */
   CONFLICT_ATTEMPT: 'ConflictAttempt',
+  /**
+   * How rows are returned: with a start (`sqlStatement`/`sqlStatements` and a task token), the statement's rows come
+   * with its callback in this format; with `getStatementResult`, the page's rows. `OBJECTS` (plain objects keyed by
+   * column name) or `TYPED_CELLS` (the Data API's typed fields).
+   */
+  ROW_FORMAT: 'rowFormat',
+  /**
+   * The bucket a statement's whole result is written to: with a start (and a task token), when it finishes, before
+   * the callback; with `exportResult`, for a statement already run.
+   */
+  EXPORT_BUCKET: 'exportBucket',
+  /** With `exportBucket`: the key prefix of the written objects (`<prefix><statement id>.<jsonl|csv>`). */
+  EXPORT_KEY_PREFIX: 'exportKeyPrefix',
+  /** With `exportBucket`: `JSON_LINES` (the default) or `CSV` (with a header line). */
+  EXPORT_FORMAT: 'exportFormat',
 } as const;
 
 /** Fields the tasker adds to a waiting task's output besides the status-change event. */
@@ -170,6 +185,14 @@ export const TaskOutput = {
   /** The Data API session the statement ran in (it opened it, or was sent to it): later statements pass it as `sessionId`. */
   SESSION_ID: 'sessionId',
 } as const;
+
+/** Formats of a result written to S3: one JSON object per line, or CSV with a header line. */
+export const EXPORT_FORMATS = ['JSON_LINES', 'CSV'] as const;
+export type ExportFormatName = typeof EXPORT_FORMATS[number];
+
+/** Values of `rowFormat`: plain objects keyed by column name, or the Data API's typed fields (`{"longValue": 1}`). */
+export const ROW_FORMATS = ['OBJECTS', 'TYPED_CELLS'] as const;
+export type RowFormatName = typeof ROW_FORMATS[number];
 
 /** How `BatchExecuteStatement` runs a list of statements (the Data API's `ExecutionMode`). */
 export const EXECUTION_MODES = ['TRANSACTION', 'AUTO_COMMIT'] as const;
@@ -182,6 +205,8 @@ export const Action = {
   DESCRIBE_STATEMENT: 'describeStatement',
   GET_STATEMENT_RESULT: 'getStatementResult',
   CANCEL_STATEMENT: 'cancelStatement',
+  /** Writes the whole result of a finished statement to S3 (`exportBucket`, `exportKeyPrefix`, `exportFormat`). */
+  EXPORT_RESULT: 'exportResult',
   /** A reconciler sweep (sent by the construct's schedule): lost events, orphans, expired statements. */
   RECONCILE: 'reconcile',
 } as const;
@@ -197,6 +222,14 @@ export const Limits = {
   MAX_BATCH_STATEMENTS: 40,
   /** Longest time the Data API keeps a session open after a statement (`SessionKeepAliveSeconds`): 24 hours. */
   MAX_SESSION_KEEP_ALIVE_SECONDS: 86_400,
+  /**
+   * Most bytes (UTF-8 JSON) of rows a task's callback carries (`rowFormat` with a start), all statements of a list
+   * together: Step Functions limits a state's data to 256 KiB, and this leaves 56 KiB for the completion event and the
+   * state's other data. A larger result fails the task with `ResultTooLarge`.
+   */
+  MAX_RESULT_ROWS_BYTES: 200 * 1024,
+  /** Longest key prefix of an export (S3 keys are at most 1,024 bytes; the statement id and extension follow). */
+  MAX_EXPORT_KEY_PREFIX_LENGTH: 900,
 } as const;
 
 /** A Data API session id (a UUID, lower case, as the Data API gives it). */
@@ -265,6 +298,18 @@ export const ErrorName = {
    * that another identity opened: nothing started. Open a new session (the temporary tables of the old one are gone).
    */
   SESSION_NOT_AVAILABLE: 'SessionNotAvailable',
+  /**
+   * Error of `SendTaskFailure` when the statement FINISHED but its rows, asked for with the callback (`rowFormat`), do
+   * not fit the task's output (`Limits.MAX_RESULT_ROWS_BYTES`). The statement ran (and committed); the cause says how
+   * many rows and bytes there were and what to use instead. Nothing is cut.
+   */
+  RESULT_TOO_LARGE: 'ResultTooLarge',
+  /**
+   * Error of `SendTaskFailure` (and of `exportResult`) when a result could not be written to S3 within the function's
+   * time budget (Lambda's 15 minutes at most). The multipart upload was aborted: nothing was written. The cause names
+   * the rows and bytes written before the limit and the alternative (`UNLOAD`).
+   */
+  RESULT_EXPORT_TOO_LARGE: 'ResultExportTooLarge',
 } as const;
 
 /** Redshift's error text of a serializable isolation violation (error 1023). */
@@ -301,7 +346,15 @@ export const ResourceProperty = {
   PARAMETERS: 'Parameters',
   /** How a list runs: `TRANSACTION` (the default) or `AUTO_COMMIT`. */
   EXECUTION_MODE: 'ExecutionMode',
+  /**
+   * `true`: the one row the SQL returns (the last statement of a list that returns rows) becomes the resource's
+   * attributes, one per column (`Fn::GetAtt`), within CloudFormation's 4,096-byte response.
+   */
+  RESULT_ATTRIBUTES: 'ResultAttributes',
 } as const;
+
+/** Attributes every `RedshiftSql` resource answers with; a result column may not take their names. */
+export const BUILT_IN_ATTRIBUTES = ['statementId', 'state', 'rows'] as const;
 
 /** Properties CloudFormation adds to every custom resource; they are not the resource's own. */
 export const CLOUDFORMATION_PROPERTIES: readonly string[] = ['ServiceToken', 'ServiceTimeout'];

@@ -38,6 +38,20 @@ export class SfnRedshiftTaskerErrors {
    */
   public static readonly SESSION_NOT_AVAILABLE = ErrorName.SESSION_NOT_AVAILABLE;
   /**
+   * The waiting task's error when its statement FINISHED but the rows it asked for (`resultRows`) do not fit the
+   * task's output (at most 200 KiB of rows, so that the state's data stays within Step Functions' 256 KiB). The
+   * statement ran and committed; the cause gives its row count and size and the alternatives: read it page by page
+   * (`RedshiftStatementTask` with `StatementAction.FETCH_RESULT`), or write it to S3 with `UNLOAD` and process the
+   * files with a Distributed Map. Never retried: the result stays the same.
+   */
+  public static readonly RESULT_TOO_LARGE = ErrorName.RESULT_TOO_LARGE;
+  /**
+   * The error of a result export (`resultExport`, `StatementAction.EXPORT_RESULT`) that could not be written to S3
+   * within the function's time budget: the upload was aborted and nothing was written. The statement ran; write its
+   * result with `UNLOAD` instead (the cause says how far the export got).
+   */
+  public static readonly RESULT_EXPORT_TOO_LARGE = ErrorName.RESULT_EXPORT_TOO_LARGE;
+  /**
    * The Data API's errors after which the statement did not start and a later attempt can succeed
    * (`ActiveStatementsExceededException`, `ActiveSessionsExceededException`, `InternalServerException`,
    * `DatabaseConnectionException`): retry them with

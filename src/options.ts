@@ -96,3 +96,52 @@ export class BatchExecutionMode {
     return this.value;
   }
 }
+
+/**
+ * How a statement's rows are returned: as plain objects keyed by column name, or as the Data API's typed fields.
+ *
+ * `OBJECTS` converts each value by its Redshift type: integers and floating-point numbers are JSON numbers (a
+ * `BIGINT` beyond ±2^53 is a string), `DECIMAL`/`NUMERIC` are strings (exact digits), `BOOLEAN` is `true`/`false`,
+ * `NULL` is `null`, `DATE` is `YYYY-MM-DD`, `TIMESTAMP` and `TIMESTAMPTZ` are ISO-8601 strings
+ * (`2024-05-01T12:30:00`, `2024-05-01T12:30:00+00:00`), `TIME`/`TIMETZ`/`INTERVAL` are strings as Redshift writes
+ * them, `SUPER` is the JSON text as Redshift gives it, `VARBYTE` is base64, every other type a string.
+ */
+export class RowFormat {
+  /** `[{"id": 1, "name": "x"}]`, with the column names and types once (`columns: [{"name": "id", "type": "int4"}]`). */
+  public static readonly OBJECTS = new RowFormat('OBJECTS');
+  /** The Data API's records: one array of typed fields per row (`[{"longValue": 1}, {"stringValue": "x"}]`). */
+  public static readonly TYPED_CELLS = new RowFormat('TYPED_CELLS');
+
+  /** @param value the format's name */
+  private constructor(public readonly value: string) {}
+
+  /** The format's name. */
+  public toString(): string {
+    return this.value;
+  }
+}
+
+/**
+ * The format of a result written to S3.
+ */
+export class ExportFormat {
+  /**
+   * JSON Lines (`.jsonl`): one plain object per row and line, the conversions of `RowFormat.OBJECTS`. A Distributed
+   * Map reads it with `ItemReader` `InputType: JSONL`.
+   */
+  public static readonly JSON_LINES = new ExportFormat('JSON_LINES');
+  /**
+   * CSV (`.csv`): a header line of column names, then one line per row (RFC 4180 quoting, CRLF line ends, NULL as an
+   * empty field, the values of `RowFormat.OBJECTS`). A Distributed Map reads it with `InputType: CSV` and
+   * `CSVHeaderLocation: FIRST_ROW`.
+   */
+  public static readonly CSV = new ExportFormat('CSV');
+
+  /** @param value the format's name */
+  private constructor(public readonly value: string) {}
+
+  /** The format's name. */
+  public toString(): string {
+    return this.value;
+  }
+}

@@ -1,6 +1,6 @@
 import { Annotations, CustomResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CustomResource as CustomResourceNames, ResourceProperty } from './contract';
+import { BUILT_IN_ATTRIBUTES, CustomResource as CustomResourceNames, ResourceProperty, show } from './contract';
 import { BatchExecutionMode } from './options';
 import { WARNING_PREFIX } from './private/defaults';
 import { checkExecutionMode, checkParameters, checkResourceParameters, checkStatementList, throwIfInvalid } from './private/sql-validation';
@@ -69,6 +69,18 @@ export interface RedshiftSqlProps {
    * @default Duration.hours(1)
    */
   readonly serviceTimeout?: Duration;
+
+  /**
+   * Whether the one row the SQL returns (for a list, the last statement that returns rows) becomes the resource's
+   * attributes, one per column, read with `getResultAttribute('column')` (`Fn::GetAtt`): values as strings (numbers
+   * and booleans as JSON, NULL as an empty string; the conversions of `RowFormat.OBJECTS`). CloudFormation limits a
+   * response to 4,096 bytes: a row that does not fit, no row, several rows or a column named `statementId`, `state` or
+   * `rows` (the built-in attributes) fail the Create or Update with a reason that says so (the SQL ran: a failed
+   * Create's rollback runs `onDelete`). On Create and Update; a Delete answers without them.
+   *
+   * @default false
+   */
+  readonly resultAttributes?: boolean;
 }
 
 /**
@@ -86,6 +98,7 @@ export class RedshiftSql extends Construct {
    * and `rows` (not after a request that ran no SQL).
    */
   public readonly customResource: CustomResource;
+  private readonly resultAttributes: boolean;
 
   constructor(scope: Construct, id: string, props: RedshiftSqlProps) {
     super(scope, id);
@@ -121,8 +134,10 @@ export class RedshiftSql extends Construct {
         ...props.onDelete !== undefined ? { [ResourceProperty.ON_DELETE]: statementsProperty(props.onDelete) } : {},
         ...props.parameters !== undefined ? { [ResourceProperty.PARAMETERS]: props.parameters } : {},
         ...props.executionMode !== undefined ? { [ResourceProperty.EXECUTION_MODE]: props.executionMode.value } : {},
+        ...props.resultAttributes ? { [ResourceProperty.RESULT_ATTRIBUTES]: 'true' } : {},
       },
     });
+    this.resultAttributes = props.resultAttributes === true;
     this.dependOnCallbackInfrastructure(props.tasker);
     if (timeout === undefined) {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:serviceTimeout`, `${this.node.path} has no serviceTimeout: if no `
@@ -130,6 +145,24 @@ export class RedshiftSql extends Construct {
         + 'waits an hour before it fails the request. Set serviceTimeout to the time the SQL may take (Duration.minutes(10), say), or acknowledge this '
         + 'warning to keep the hour.');
     }
+  }
+
+  /**
+   * A column of the row the SQL returned (`resultAttributes: true`), as `Fn::GetAtt` of the resource: a string.
+   *
+   * @param column the column's name in the result (as `RowFormat.OBJECTS` names it)
+   */
+  public getResultAttribute(column: string): string {
+    if (!this.resultAttributes) {
+      throw new Error(`${this.node.path}: getResultAttribute reads the row of resultAttributes; got resultAttributes off. Set `
+        + 'resultAttributes: true on the resource, and make its SQL return one row.');
+    }
+    if ((BUILT_IN_ATTRIBUTES as readonly string[]).includes(column) || column.trim() === '') {
+      throw new Error(`${this.node.path}: getResultAttribute needs a column of the SQL's row; got ${show(column)}, which is `
+        + `${column.trim() === '' ? 'empty' : 'a built-in attribute'}. Use customResource.getAttString('${column}') for `
+        + 'the built-in attributes, or pass a column name.');
+    }
+    return this.customResource.getAttString(column);
   }
 
   /**

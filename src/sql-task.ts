@@ -3,15 +3,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Action, ErrorName, Field } from './contract';
-import { BatchExecutionMode } from './options';
+import { BatchExecutionMode, RowFormat } from './options';
 import { WARNING_PREFIX } from './private/defaults';
+import { checkResultExport, exportFields, grantResultExport } from './private/result-export';
 import {
-  checkExecutionMode, checkParameters, checkSession, checkSql, checkStatementList, checkTaskParameters, throwIfInvalid,
+  checkExecutionMode, checkParameters, checkRowFormat, checkSession, checkSql, checkStatementList, checkTaskParameters,
+  throwIfInvalid,
 } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata, taskTokenValue,
 } from './private/task-support';
-import { RedshiftTaskOptions } from './task-options';
+import { RedshiftTaskOptions, ResultExport } from './task-options';
 
 /**
  * What `RedshiftSqlTask` runs.
@@ -86,6 +88,38 @@ export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
   readonly sessionId?: string;
 
   /**
+   * Returns the statement's rows with its callback, in one state: the task's output is the completion event plus
+   * `result` — `{statementId, hasResultSet, rowCount, columns: [{name, type}], rows: [...]}` for `sql`, and
+   * `{statements: [...]}` with one such entry per statement (ids `<id>:1`, `<id>:2`, ...) for `sqlStatements`. A
+   * statement without rows (`INSERT`, DDL) has `hasResultSet: false` and the rows it changed as `rowCount`. Every
+   * page of the result is read. `RowFormat.OBJECTS` gives plain objects keyed by column name (`[{"id": 1}]`; see
+   * `RowFormat` for each Redshift type), `RowFormat.TYPED_CELLS` the Data API's typed fields.
+   *
+   * The rows of all statements together may take at most 200 KiB as JSON (Step Functions limits a state's data to
+   * 256 KiB): a larger result fails the task with `ResultTooLarge` (`SfnRedshiftTaskerErrors.RESULT_TOO_LARGE`;
+   * the statement ran, nothing is cut), whose cause gives the row count and size. Read a larger result page by page
+   * with `RedshiftStatementTask` (`StatementAction.FETCH_RESULT`), or write it to S3 with `UNLOAD`. Only with
+   * `IntegrationPattern.WAIT_FOR_TASK_TOKEN`.
+   *
+   * @default - no rows: the output is the completion event (with the row count in `detail.rows`)
+   */
+  readonly resultRows?: RowFormat;
+
+  /**
+   * Writes the statement's whole result to S3 when it finishes, before the callback (any size the function can write
+   * within its timeout: page by page, multipart uploads, flat memory): one object per statement,
+   * `<keyPrefix><statement id>.jsonl` or `.csv` (each statement of `sqlStatements` under its own id `<id>:<n>`). The
+   * task's output is the completion event plus `export`: `{statementId, hasResultSet, bucket, key, rows, bytes,
+   * format, columns}` (for `sqlStatements`, `{statements: [...]}`), ready for a `DistributedMap`'s `ItemReader`. The
+   * tasker's function may write only under the prefix. An export that does not fit the function's time budget fails
+   * the task with `ResultExportTooLarge` (`SfnRedshiftTaskerErrors.RESULT_EXPORT_TOO_LARGE`): use `UNLOAD` then. Not
+   * with `resultRows`; only with `IntegrationPattern.WAIT_FOR_TASK_TOKEN`.
+   *
+   * @default - no export
+   */
+  readonly resultExport?: ResultExport;
+
+  /**
    * Whether to refuse starting while the same SQL text already runs on the same target and database
    * (`executeSingletonStatement`): the state then fails with `ConcurrentExecution` and starts nothing.
    *
@@ -115,7 +149,8 @@ export interface RedshiftSqlTaskProps extends RedshiftSqlTaskOptions, sfn.TaskSt
  * added to the tasker's payload).
  *
  * The task succeeds with the statement's completion event (`detail.statementId`, `detail.state` = `FINISHED`,
- * `detail.rows`, ...; `sessionId` when it ran in a session) and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
+ * `detail.rows`, ...; `sessionId` when it ran in a session), with its rows in `result` with `resultRows` (or where it
+ * wrote them in `export` with `resultExport`), and fails with `FAILED` when the SQL fails or is aborted (the cause holds the event with
  * Redshift's error text in `detail.error`), `ConcurrentExecution` for a singleton already running, or
  * `States.Timeout` when `taskTimeout` passes (the statement keeps running: cancel it with `RedshiftStatementTask`).
  *
@@ -151,12 +186,26 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
         + 'its id).');
     }
     checkRunProps(props, errors);
+    if (props.resultRows !== undefined && pattern !== sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN) {
+      errors.push(`resultRows returns the rows with the statement's callback; got integrationPattern ${pattern}. Use `
+        + 'WAIT_FOR_TASK_TOKEN (the default), or read the rows with RedshiftStatementTask (StatementAction.FETCH_RESULT).');
+    }
+    checkRowFormat('resultRows', props.resultRows, errors);
+    checkResultExport('resultExport', props.resultExport, errors);
+    if (props.resultExport !== undefined && pattern !== sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN) {
+      errors.push(`resultExport writes the result before the statement's callback; got integrationPattern ${pattern}. Use `
+        + 'WAIT_FOR_TASK_TOKEN (the default), or export a finished statement with RedshiftStatementTask (StatementAction.EXPORT_RESULT).');
+    }
+    if (props.resultExport !== undefined && props.resultRows !== undefined) {
+      errors.push('Give either resultRows (the rows in the output) or resultExport (the result in S3); got both. Remove one of them.');
+    }
     throwIfInvalid('RedshiftSqlTask', this.node.path, errors);
     this.callback = pattern === sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN;
     this.warn();
 
     this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
     this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
+    if (props.resultExport !== undefined) grantResultExport(this, props.tasker, props.resultExport);
     if (props.retryOnServiceExceptions ?? true) {
       addServiceRetries(this);
       // A busy session started nothing: the statement before this one still runs in it.
@@ -183,7 +232,7 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
    */
   protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
-    const { sql, sqlStatements, parameters, singleton, executionMode, sessionId, sessionKeepAlive } = this.props;
+    const { sql, sqlStatements, parameters, singleton, executionMode, sessionId, sessionKeepAlive, resultRows, resultExport } = this.props;
     const payload = {
       ...sql !== undefined ? { [Field.SQL_STATEMENT]: sql } : { [Field.SQL_STATEMENTS]: sqlStatements },
       ...parameters !== undefined
@@ -191,11 +240,15 @@ export class RedshiftSqlTask extends sfn.TaskStateBase {
       ...executionMode !== undefined ? { [Field.EXECUTION_MODE]: executionMode.value } : {},
       ...sessionId !== undefined ? { [Field.SESSION_ID]: sessionId } : {},
       ...sessionKeepAlive !== undefined ? { [Field.SESSION_KEEP_ALIVE_SECONDS]: sessionKeepAlive.toSeconds() } : {},
+      ...resultRows !== undefined ? { [Field.ROW_FORMAT]: resultRows.value } : {},
+      ...resultExport !== undefined ? exportFields(resultExport) : {},
       ...singleton ? { [Field.ACTION]: Action.EXECUTE_SINGLETON_STATEMENT } : {},
       ...this.callback ? { [Field.TASK_TOKEN]: taskTokenValue(queryLanguage) } : {},
       [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),
     };
-    rejectJsonPathInJsonata(queryLanguage, { sql, sqlStatements, parameters, executionMode: executionMode?.value, sessionId }, this.node.path);
+    rejectJsonPathInJsonata(queryLanguage, {
+      sql, sqlStatements, parameters, executionMode: executionMode?.value, sessionId, exportKeyPrefix: resultExport?.keyPrefix,
+    }, this.node.path);
     const functionArn = this.props.tasker.lambdaFunction.functionArn;
     if (!this.callback) return { Resource: functionArn, ...this._renderParametersOrArguments(payload, queryLanguage) };
     return {

@@ -2,11 +2,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Action, Field, LATEST, show } from './contract';
-import { isLiteral, throwIfInvalid } from './private/sql-validation';
+import { RowFormat } from './options';
+import { checkResultExport, exportFields, grantResultExport } from './private/result-export';
+import { checkRowFormat, isLiteral, throwIfInvalid } from './private/sql-validation';
 import {
   addServiceRetries, executionArnValue, invokeStatement, lambdaTaskMetrics, queryLanguageOf, rejectJsonPathInJsonata,
 } from './private/task-support';
-import { RedshiftTaskOptions } from './task-options';
+import { RedshiftTaskOptions, ResultExport } from './task-options';
 
 /**
  * What `RedshiftStatementTask` asks the tasker about a statement.
@@ -29,6 +31,13 @@ export class StatementAction {
    * `NextToken`), at most about 200 KiB so that it fits a state; pass `NextToken` back as `nextToken`.
    */
   public static readonly FETCH_RESULT = new StatementAction(Action.GET_STATEMENT_RESULT);
+
+  /**
+   * `exportResult`: writes the whole result of a finished statement to S3 (`resultExport`): succeeds with
+   * `{statementId, hasResultSet, bucket, key, rows, bytes, format, columns}` (for a list of statements,
+   * `{statements: [...]}`), ready for a `DistributedMap`'s `ItemReader`. The Data API keeps results 24 hours.
+   */
+  public static readonly EXPORT_RESULT = new StatementAction(Action.EXPORT_RESULT);
 
   /** @param value the invocation API's action name */
   private constructor(public readonly value: string) {}
@@ -62,6 +71,23 @@ export interface RedshiftStatementTaskOptions extends RedshiftTaskOptions {
    * @default - the first page
    */
   readonly nextToken?: string;
+
+  /**
+   * With `StatementAction.FETCH_RESULT`: the page's rows as the Data API's typed fields (`Records`, `ColumnMetadata`,
+   * `TotalNumRows`, `NextToken`) or, with `RowFormat.OBJECTS`, as plain objects keyed by column name:
+   * `{columns: [{name, type}], rows: [...], rowCount, NextToken}` (`rowCount`: the statement's rows in all pages).
+   *
+   * @default RowFormat.TYPED_CELLS
+   */
+  readonly rowFormat?: RowFormat;
+
+  /**
+   * With `StatementAction.EXPORT_RESULT` (and only with it, where it is required): where and how to write the result.
+   * The tasker's function gets the grant to write under the prefix.
+   *
+   * @default - none
+   */
+  readonly resultExport?: ResultExport;
 }
 
 /**
@@ -80,7 +106,7 @@ export interface RedshiftStatementTaskJsonataProps extends RedshiftStatementTask
 export interface RedshiftStatementTaskProps extends RedshiftStatementTaskOptions, sfn.TaskStateBaseProps {}
 
 /**
- * A Step Functions task that describes, cancels or reads the result of a statement a `SfnRedshiftTasker` started,
+ * A Step Functions task that describes, cancels, reads or exports the result of a statement a `SfnRedshiftTasker` started,
  * in one call: it invokes the tasker's function and succeeds with its answer (plain JSON, no SDK metadata).
  *
  * Errors: `PreviousExecutionNotFound` (`LATEST` found no statement of this execution), `InvalidRequest`, and the
@@ -109,8 +135,8 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
     const errors: string[] = [];
     if (props.tasker === undefined) errors.push('tasker is required; got undefined. Pass the SfnRedshiftTasker that started the statement.');
     if (!(props.action instanceof StatementAction)) {
-      errors.push(`action must be StatementAction.DESCRIBE, CANCEL or FETCH_RESULT; got ${show(props.action)}. Pass one `
-        + 'of them (action: StatementAction.DESCRIBE, say).');
+      errors.push(`action must be StatementAction.DESCRIBE, CANCEL, FETCH_RESULT or EXPORT_RESULT; got ${show(props.action)}. `
+        + 'Pass one of them (action: StatementAction.DESCRIBE, say).');
     }
     if (props.integrationPattern !== undefined && props.integrationPattern !== sfn.IntegrationPattern.REQUEST_RESPONSE) {
       errors.push('integrationPattern must be REQUEST_RESPONSE: describing, cancelling and reading results answer at '
@@ -120,6 +146,18 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
       errors.push(`nextToken pages a result; it only works with StatementAction.FETCH_RESULT, got ${show(props.action?.value)}. `
         + 'Remove nextToken.');
     }
+    if (props.rowFormat !== undefined && props.action !== StatementAction.FETCH_RESULT) {
+      errors.push(`rowFormat shapes the rows of a result; it only works with StatementAction.FETCH_RESULT, got ${show(props.action?.value)}. `
+        + 'Remove rowFormat.');
+    }
+    checkRowFormat('rowFormat', props.rowFormat, errors);
+    if ((props.resultExport !== undefined) !== (props.action === StatementAction.EXPORT_RESULT)) {
+      errors.push(props.resultExport === undefined
+        ? 'StatementAction.EXPORT_RESULT needs resultExport; got none. Pass resultExport: { bucket, keyPrefix }.'
+        : `resultExport only works with StatementAction.EXPORT_RESULT; got ${show(props.action?.value)}. Remove resultExport, `
+          + 'or use resultExport of RedshiftSqlTask to export when the statement finishes.');
+    }
+    checkResultExport('resultExport', props.resultExport, errors);
     if (props.statementId !== undefined && isLiteral(props.statementId)
       && (props.statementId.trim() === '' || props.statementId.length > 128)) {
       errors.push(`statementId must be a Data API statement id (or omitted for ${LATEST}); got ${show(props.statementId)}. `
@@ -129,6 +167,7 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
 
     this.taskMetrics = lambdaTaskMetrics(props.tasker.lambdaFunction);
     this.taskPolicies = [invokeStatement(props.tasker.lambdaFunction)];
+    if (props.resultExport !== undefined) grantResultExport(this, props.tasker, props.resultExport);
     if (props.retryOnServiceExceptions ?? true) addServiceRetries(this);
   }
 
@@ -137,13 +176,15 @@ export class RedshiftStatementTask extends sfn.TaskStateBase {
    */
   protected _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const queryLanguage = queryLanguageOf(topLevelQueryLanguage, this.props.queryLanguage);
-    const { action, statementId, nextToken } = this.props;
-    rejectJsonPathInJsonata(queryLanguage, { statementId, nextToken }, this.node.path);
+    const { action, statementId, nextToken, rowFormat, resultExport } = this.props;
+    rejectJsonPathInJsonata(queryLanguage, { statementId, nextToken, exportKeyPrefix: resultExport?.keyPrefix }, this.node.path);
     const payload = {
       [Field.ACTION]: action.value,
       [Field.STATEMENT_ID]: statementId ?? LATEST,
       [Field.EXECUTION_ARN]: executionArnValue(queryLanguage),
       ...nextToken !== undefined ? { [Field.NEXT_TOKEN]: nextToken } : {},
+      ...rowFormat !== undefined ? { [Field.ROW_FORMAT]: rowFormat.value } : {},
+      ...resultExport !== undefined ? exportFields(resultExport) : {},
     };
     return { Resource: this.props.tasker.lambdaFunction.functionArn, ...this._renderParametersOrArguments(payload, queryLanguage) };
   }

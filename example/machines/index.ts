@@ -5,6 +5,8 @@ export * from './success-and-fail';
 export * from './polling';
 export * from './cancelling-statement';
 export * from './parallel-no-concurrency';
+export * from './rows-choice';
+export * from './export-result';
 export * from './chained';
 export * from './session-staging';
 export * from './concurrent-writers';

@@ -26,7 +26,8 @@ export interface TemplateContext {
 
 /** The names the local run gives resources (their logical ids, lowercased where AWS requires it). */
 export function physicalName(logicalId: string, type: string): string {
-  return type === 'AWS::Redshift::Cluster' ? logicalId.toLowerCase() : logicalId;
+  // Cluster identifiers and bucket names are lowercase.
+  return type === 'AWS::Redshift::Cluster' || type === 'AWS::S3::Bucket' ? logicalId.toLowerCase() : logicalId;
 }
 
 /** A template with its resources resolvable to local names and ARNs. */

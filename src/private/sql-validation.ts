@@ -6,7 +6,7 @@
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import { namedParameters } from './sql-parameters';
-import { EXECUTION_MODES, Limits, PARAMETER_NAME, SESSION_ID, show } from '../contract';
+import { EXECUTION_MODES, Limits, PARAMETER_NAME, ROW_FORMATS, SESSION_ID, show } from '../contract';
 
 const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
@@ -197,5 +197,13 @@ export function checkSession(keepAlive: Duration | undefined, sessionId: string 
     errors.push(`sessionId must be a Data API session id (a UUID) or a value of the state; got ${show(sessionId)}. Pass `
       + 'the sessionId of the task that opened the session, for example sfn.JsonPath.stringAt(\'$.open.sessionId\') or '
       + '\'{% $states.input.open.sessionId %}\'.');
+  }
+}
+
+/** A row format: `RowFormat.OBJECTS` or `RowFormat.TYPED_CELLS`. */
+export function checkRowFormat(name: string, format: { readonly value?: unknown } | undefined, errors: string[]): void {
+  if (format === undefined) return;
+  if (!(ROW_FORMATS as readonly unknown[]).includes(format?.value)) {
+    errors.push(`${name} must be RowFormat.OBJECTS or RowFormat.TYPED_CELLS; got ${show(format?.value ?? format)}. Pass one of them.`);
   }
 }

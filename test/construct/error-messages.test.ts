@@ -9,13 +9,14 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { newStack } from './helpers';
 import {
   BatchExecutionMode, LogLevel, RedshiftSql, RedshiftSqlProps, RedshiftSqlTask, RedshiftSqlTaskProps, RedshiftStatementTask,
-  RedshiftStatementTaskProps,
+  RedshiftStatementTaskProps, ExportFormat, ResultExport, RowFormat,
   SfnRedshiftTasker, SfnRedshiftTaskerProps, StatementAction, TablePermission,
 } from '../../src';
 import { errorSites } from '../support/error-sites';
@@ -133,6 +134,17 @@ const CASES: [string, Attempt][] = [
   ['an empty parameter value', sqlTask({ sql: 'select :a', parameters: { a: '' } })],
   ['a name used but not given, a name given but not used', sqlTask({ sql: 'select :a', parameters: { b: '1' } })],
   ['a name a list uses but not given', sqlTask({ sqlStatements: ['delete from t', 'insert into t values (:a)'] })],
+  ['rows with REQUEST_RESPONSE', sqlTask({ sql: 'select 1', resultRows: RowFormat.OBJECTS, integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE })],
+  ['an export with REQUEST_RESPONSE, and rows too', (s) => sqlTask({
+    sql: 'select 1',
+    resultRows: RowFormat.OBJECTS,
+    resultExport: { bucket: new s3.Bucket(s, 'B') },
+    integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+  })(s)],
+  ['an export without a bucket, an absolute prefix, an unknown format', sqlTask({
+    sql: 'select 1', resultExport: { keyPrefix: '/abs/', format: { value: 'PARQUET' } as unknown as ExportFormat } as ResultExport,
+  })],
+  ['an unknown row format', sqlTask({ sql: 'select 1', resultRows: { value: 'CSV' } as unknown as RowFormat })],
   ['JSONPath in a JSONata state', (s) => sqlTask({ sql: sfn.JsonPath.stringAt('$.sql'), queryLanguage: sfn.QueryLanguage.JSONATA })(s) as RedshiftSqlTask],
   // ---- RedshiftStatementTask ----
   ['no tasker for a statement task', (s) => new RedshiftStatementTask(s, 'Ask', { action: StatementAction.DESCRIBE } as RedshiftStatementTaskProps)],
@@ -140,6 +152,9 @@ const CASES: [string, Attempt][] = [
   ['a callback pattern', statementTask({ integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN })],
   ['nextToken without FETCH_RESULT', statementTask({ nextToken: 'abc' })],
   ['an empty statement id', statementTask({ statementId: ' ' })],
+  ['rowFormat without FETCH_RESULT', statementTask({ rowFormat: RowFormat.OBJECTS })],
+  ['EXPORT_RESULT without resultExport', statementTask({ action: StatementAction.EXPORT_RESULT })],
+  ['resultExport without EXPORT_RESULT', (s) => statementTask({ resultExport: { bucket: new s3.Bucket(s, 'B') } })(s)],
   // ---- RedshiftSql ----
   ['no onCreate', sql({ onCreate: undefined })],
   ['onCreate as a string', sql({ onCreate: 'create table t (id int)' as unknown as string[] })],
@@ -158,6 +173,8 @@ const CASES: [string, Attempt][] = [
   }))],
   ['a reserved concurrency of 0', tasker(() => ({ starterLambdaFunctionProps: { reservedConcurrentExecutions: 0 } }))],
   ['a parameter no statement uses', sql({ parameters: { region: 'EMEA' } })],
+  ['a result attribute without resultAttributes', (s) => (sql({})(s) as RedshiftSql).getResultAttribute('total')],
+  ['a built-in name as a result attribute', (s) => (sql({ resultAttributes: true })(s) as RedshiftSql).getResultAttribute('rows')],
 ];
 
 /** The problems an attempt reports: the items of the error it throws (or of the state it renders). */

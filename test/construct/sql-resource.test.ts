@@ -128,6 +128,19 @@ test('without serviceTimeout: a warning with the fix, which an id acknowledges',
   expect(warnings[0].entry.data).toMatch(/TestStack\/Sql has no serviceTimeout: .*CloudFormation waits an hour before it fails the request\. Set serviceTimeout to the time the SQL may take .*cdk-stepfunctions-redshift:serviceTimeout/);
 });
 
+test('resultAttributes: the property, and each column of the row as Fn::GetAtt', () => {
+  const { stack, tasker } = setup();
+  const count = new RedshiftSql(stack, 'SalesCount', {
+    tasker, onCreate: ['select count(*) as total, max(region) as top_region from sales'], resultAttributes: true, serviceTimeout: Duration.minutes(5),
+  });
+  const plain = new RedshiftSql(stack, 'Plain', { tasker, onCreate: ['select 1'], serviceTimeout: Duration.minutes(5) });
+  expect(stack.resolve(count.getResultAttribute('total'))).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack, count.customResource), 'total'] });
+  expect(resourceOf(stack, count).Properties).toMatchObject({ ResultAttributes: 'true' });
+  expect(resourceOf(stack, plain).Properties.ResultAttributes).toBeUndefined();
+  expect(() => plain.getResultAttribute('total')).toThrow(/getResultAttribute reads the row of resultAttributes; got resultAttributes off/);
+  expect(() => count.getResultAttribute('state')).toThrow(/got "state", which is a built-in attribute/);
+});
+
 describe('synth-time checks', () => {
   test.each<[string, Partial<RedshiftSqlProps>, RegExp]>([
     ['onCreate is missing', { onCreate: undefined }, /onCreate is required: the SQL run when the resource is created; got undefined/],

@@ -5,10 +5,15 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { getAttArn, newStack } from './helpers';
-import { BatchExecutionMode, RedshiftSqlTask, RedshiftSqlTaskProps, SfnRedshiftTasker, SfnRedshiftTaskerErrors } from '../../src';
+import {
+  BatchExecutionMode, ExportFormat, RedshiftSqlTask, RedshiftSqlTaskProps, RowFormat, SfnRedshiftTasker, SfnRedshiftTaskerErrors,
+} from '../../src';
 import { CONFLICT_RETRY, DATA_API_RETRY, LAMBDA_SERVICE_RETRY, aslErrors, definitionOf } from '../support/asl';
+import { nag } from '../support/nag';
 
 const CALLBACK = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:::lambda:invoke.waitForTaskToken']] };
 const HOUR = sfn.Timeout.duration(Duration.hours(1));
@@ -245,6 +250,80 @@ describe('task options', () => {
     expect(stack.resolve(task.toStateJson()).Parameters.Payload).toMatchObject({
       sqlStatements: ['delete from t where day < :day', 'vacuum t'], parameters: [{ name: 'day', value: '2026-01-01' }], executionMode: 'AUTO_COMMIT',
     });
+  });
+});
+
+describe('rows with the callback', () => {
+  test('resultRows asks the tasker for the rows in that format (rowFormat); ResultTooLarge is not retried', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'Read', { tasker, sql: 'select 1', taskTimeout: HOUR, resultRows: RowFormat.OBJECTS });
+    const json = stack.resolve(task.toStateJson());
+    expect(json.Parameters.Payload).toMatchObject({ 'sqlStatement': 'select 1', 'rowFormat': 'OBJECTS', 'taskToken.$': '$$.Task.Token' });
+    expect(JSON.stringify(json.Retry)).not.toContain('ResultTooLarge');
+    expect(SfnRedshiftTaskerErrors.RESULT_TOO_LARGE).toBe('ResultTooLarge');
+  });
+
+  test('in JSONata with a list: TYPED_CELLS', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonata(stack, 'Read', { tasker, sqlStatements: ['select 1', 'select 2'], taskTimeout: HOUR, resultRows: RowFormat.TYPED_CELLS });
+    expect(stack.resolve(task.toStateJson()).Arguments.Payload).toMatchObject({ sqlStatements: ['select 1', 'select 2'], rowFormat: 'TYPED_CELLS' });
+  });
+
+  test('without resultRows no rowFormat is sent (the output stays the completion event)', () => {
+    const { stack, tasker } = setup();
+    const task = RedshiftSqlTask.jsonPath(stack, 'Run', { tasker, sql: 'select 1', taskTimeout: HOUR });
+    expect(stack.resolve(task.toStateJson()).Parameters.Payload.rowFormat).toBeUndefined();
+  });
+
+  test('REQUEST_RESPONSE cannot return rows', () => {
+    const { stack, tasker } = setup();
+    expect(() => RedshiftSqlTask.jsonPath(stack, 'Read', {
+      tasker, sql: 'select 1', resultRows: RowFormat.OBJECTS, integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+    })).toThrow(/resultRows returns the rows with the statement's callback; got integrationPattern REQUEST_RESPONSE/);
+  });
+});
+
+describe('the result in S3', () => {
+  test('resultExport sends the bucket, prefix and format; the function may write only under the prefix, with the bucket\'s key', () => {
+    const { stack, tasker } = setup();
+    const key = new kms.Key(stack, 'Key');
+    const bucket = new s3.Bucket(stack, 'Results', { encryptionKey: key });
+    const task = RedshiftSqlTask.jsonPath(stack, 'Export', {
+      tasker, sql: 'select 1', taskTimeout: HOUR, resultExport: { bucket, keyPrefix: 'daily/', format: ExportFormat.CSV },
+    });
+    expect(stack.resolve(task.toStateJson()).Parameters.Payload).toMatchObject({
+      exportBucket: { Ref: stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket) }, exportKeyPrefix: 'daily/', exportFormat: 'CSV',
+    });
+    const template = Template.fromStack(stack);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const writes = statements.filter((st: any) => [st.Action].flat().includes('s3:PutObject'));
+    expect(writes).toEqual([{
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket), 'Arn'] }, '/daily/*']] },
+    }]);
+    expect(statements.some((st: any) => [st.Action].flat().includes('kms:GenerateDataKey')
+      && JSON.stringify(st.Resource).includes(stack.getLogicalId(key.node.defaultChild as kms.CfnKey)))).toBe(true);
+    expect(statements.some((st: any) => [st.Action].flat().some((a: string) => a === 's3:*' || a === 's3:GetObject'))).toBe(false);
+  });
+
+  test('the grant is a policy of its own whose one wildcard (the objects under the prefix) cdk-nag accepts with a reason', () => {
+    const { stack, tasker } = setup();
+    const bucket = new s3.Bucket(stack, 'Results', { enforceSSL: true, serverAccessLogsPrefix: 'logs/' });
+    const task = RedshiftSqlTask.jsonPath(stack, 'Export', { tasker, sql: 'select 1', taskTimeout: HOUR, resultExport: { bucket } });
+    new sfn.StateMachine(stack, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(task) });
+    const findings = nag(stack);
+    expect([...findings.errors, ...findings.warnings].filter((f) => /ResultExportPolicy|results-bucket|redshift-results/.test(f))).toEqual([]);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('ResultExportPolicy') } });
+    expect(Object.values(policies).map((p: any) => p.Metadata.cdk_nag.rules_to_suppress.map((r: any) => r.id))).toEqual([['AwsSolutions-IAM5']]);
+  });
+
+  test('the defaults: JSON Lines under redshift-results/', () => {
+    const { stack, tasker } = setup();
+    const bucket = new s3.Bucket(stack, 'Results');
+    const task = RedshiftSqlTask.jsonata(stack, 'Export', { tasker, sql: 'select 1', taskTimeout: HOUR, resultExport: { bucket } });
+    expect(stack.resolve(task.toStateJson()).Arguments.Payload).toMatchObject({ exportKeyPrefix: 'redshift-results/', exportFormat: 'JSON_LINES' });
+    expect(SfnRedshiftTaskerErrors.RESULT_EXPORT_TOO_LARGE).toBe('ResultExportTooLarge');
   });
 });
 

@@ -3,9 +3,11 @@
  * the synth-time checks; every rendered machine is valid ASL.
  */
 import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { getAttArn, newStack } from './helpers';
-import { RedshiftStatementTask, RedshiftStatementTaskProps, SfnRedshiftTasker, StatementAction } from '../../src';
+import { ExportFormat, RedshiftStatementTask, RedshiftStatementTaskProps, RowFormat, SfnRedshiftTasker, StatementAction } from '../../src';
 import { aslErrors, definitionOf } from '../support/asl';
 
 const RETRIES = [
@@ -59,6 +61,13 @@ const CASES: Array<{
     parameters: { 'action': 'getStatementResult', 'statementId': 'd2b3a1f0-8a55-4c9e-9b7e-2f1c0e4d5a6b:2', 'executionArn.$': '$$.Execution.Id' },
     arguments: { action: 'getStatementResult', statementId: 'd2b3a1f0-8a55-4c9e-9b7e-2f1c0e4d5a6b:2', executionArn: '{% $states.context.Execution.Id %}' },
   },
+  {
+    name: 'a page of rows as plain objects',
+    jsonPath: { action: StatementAction.FETCH_RESULT, statementId: 'abc', rowFormat: RowFormat.OBJECTS },
+    jsonata: { action: StatementAction.FETCH_RESULT, statementId: 'abc', rowFormat: RowFormat.OBJECTS },
+    parameters: { 'action': 'getStatementResult', 'statementId': 'abc', 'executionArn.$': '$$.Execution.Id', 'rowFormat': 'OBJECTS' },
+    arguments: { action: 'getStatementResult', statementId: 'abc', executionArn: '{% $states.context.Execution.Id %}', rowFormat: 'OBJECTS' },
+  },
 ];
 
 describe.each(CASES)('$name', (c) => {
@@ -79,6 +88,19 @@ describe.each(CASES)('$name', (c) => {
   });
 });
 
+test('EXPORT_RESULT: the export\'s fields, and the grant to write under the prefix', () => {
+  const { stack, tasker, fnArn } = setup();
+  const bucket = s3.Bucket.fromBucketName(stack, 'Results', 'results-bucket');
+  const task = RedshiftStatementTask.jsonPath(stack, 'Export', {
+    tasker, action: StatementAction.EXPORT_RESULT, statementId: sfn.JsonPath.stringAt('$.id'), resultExport: { bucket, keyPrefix: 'x/', format: ExportFormat.CSV },
+  });
+  expect(stack.resolve(task.toStateJson())).toMatchObject({
+    Resource: fnArn,
+    Parameters: { 'action': 'exportResult', 'statementId.$': '$.id', 'exportBucket': 'results-bucket', 'exportKeyPrefix': 'x/', 'exportFormat': 'CSV' },
+  });
+  expect(JSON.stringify(Template.fromStack(stack).toJSON())).toContain(':s3:::results-bucket/x/*');
+});
+
 test('StatementAction names the invocation API\'s actions', () => {
   expect([StatementAction.DESCRIBE, StatementAction.CANCEL, StatementAction.FETCH_RESULT].map(String))
     .toEqual(['describeStatement', 'cancelStatement', 'getStatementResult']);
@@ -95,7 +117,8 @@ describe('synth-time checks', () => {
     ['nextToken without FETCH_RESULT', { action: StatementAction.DESCRIBE, nextToken: 'abc' }, /nextToken pages a result; it only works with StatementAction.FETCH_RESULT, got "describeStatement"/],
     ['a callback pattern', { action: StatementAction.CANCEL, integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN }, /integrationPattern must be REQUEST_RESPONSE: .*; got WAIT_FOR_TASK_TOKEN/],
     ['an empty statement id', { action: StatementAction.DESCRIBE, statementId: '' }, /statementId must be a Data API statement id \(or omitted for LATEST\); got ""/],
-    ['no action', {}, /action must be StatementAction.DESCRIBE, CANCEL or FETCH_RESULT; got undefined/],
+    ['rowFormat without FETCH_RESULT', { action: StatementAction.DESCRIBE, rowFormat: RowFormat.OBJECTS }, /rowFormat shapes the rows of a result; it only works with StatementAction.FETCH_RESULT, got "describeStatement"/],
+    ['no action', {}, /action must be StatementAction.DESCRIBE, CANCEL, FETCH_RESULT or EXPORT_RESULT; got undefined/],
   ])('fails with %s', (_, props, message) => {
     const { stack, tasker } = setup();
     expect(() => new RedshiftStatementTask(stack, 'Ask', { tasker, ...props } as RedshiftStatementTaskProps)).toThrow(message);

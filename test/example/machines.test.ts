@@ -6,7 +6,8 @@
 import { definitionOf, logicalId, synthesizeExample } from './support';
 import {
   BranchOutcome, CANCELLED_STATEMENT_SECONDS, CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS,
-  FAILING_STATEMENT, PARALLEL_BRANCHES, DEFAULT_TIMING, ParallelNoConcurrencyMachine, PollingMachine, SessionStagingMachine,
+  FAILING_STATEMENT, PARALLEL_BRANCHES, DEFAULT_TIMING, ExportResultMachine, ParallelNoConcurrencyMachine, PollingMachine,
+  RowsChoiceMachine, SessionStagingMachine,
   SUCCEEDING_STATEMENT, SingleFailureMachine, SingleSuccessMachine, SuccessAndFailMachine, slowStatement,
 } from '../../example/machines';
 import { asl as interpreter } from '../../local/stepfunctions/asl';
@@ -530,7 +531,8 @@ describe(`${ChainedMachine.ID} (all machines in sequence)`, () => {
   const asl = definition(ChainedMachine.ID);
   const order = [
     CancellingStatementMachine.ID, PollingMachine.ID, SuccessAndFailMachine.ID, ParallelNoConcurrencyMachine.ID,
-    SingleSuccessMachine.ID, SingleFailureMachine.ID, SessionStagingMachine.ID, ConcurrentWritersMachine.ID,
+    SingleSuccessMachine.ID, SingleFailureMachine.ID, SessionStagingMachine.ID, ConcurrentWritersMachine.ID, RowsChoiceMachine.ID,
+    ExportResultMachine.ID,
   ];
 
   test('states: each machine runs to completion (startExecution.sync:2), linked to the chain\'s execution', () => {

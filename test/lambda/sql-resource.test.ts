@@ -4,11 +4,12 @@
  * properties), then each request type through the router with a real tracking table (dynalite) and a mocked Data API.
  */
 import {
-  BatchExecuteStatementCommand, ExecuteStatementCommand, InternalServerException, RedshiftDataClient, ValidationException,
+  BatchExecuteStatementCommand, DescribeStatementCommand, ExecuteStatementCommand, GetStatementResultCommand, InternalServerException,
+  RedshiftDataClient, ValidationException,
 } from '@aws-sdk/client-redshift-data';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { TestDeps, cloudFormationEvent, makeDeps, tableItems } from './support';
+import { TestDeps, cloudFormationEvent, makeDeps, sqsRecord, statusEvent, tableItems } from './support';
 import { InvalidRequest } from '../../lambda/errors';
 import { isResourcePropertiesRequest, resourceRequest } from '../../lambda/resource-properties';
 import { route } from '../../lambda/router';
@@ -118,7 +119,7 @@ describe('the request and its properties', () => {
   });
 
   test('the property names are the contract\'s', () => {
-    expect(Object.values(ResourceProperty)).toEqual(['OnCreate', 'OnUpdate', 'OnDelete', 'Parameters', 'ExecutionMode']);
+    expect(Object.values(ResourceProperty)).toEqual(['OnCreate', 'OnUpdate', 'OnDelete', 'Parameters', 'ExecutionMode', 'ResultAttributes']);
   });
 });
 
@@ -135,6 +136,52 @@ describe('through the handler', () => {
     redshiftData.on(ExecuteStatementCommand).resolves({ Id: 'statement-1', CreatedAt: new Date('2026-11-24T10:00:00.000Z') });
     redshiftData.on(BatchExecuteStatementCommand).resolves({ Id: 'batch-1' });
     deps = await makeDeps(dynamo);
+  });
+
+  describe('ResultAttributes: the one row as the resource\'s attributes', () => {
+    const COUNT = { OnCreate: 'select count(*) as total, max(region) as top from sales', ResultAttributes: 'true' };
+    const complete = async (records: unknown[][], columns: Array<{ name: string; typeName: string }>) => {
+      redshiftData.on(DescribeStatementCommand).resolves({ Id: 'statement-1', Status: 'FINISHED', HasResultSet: true, ResultRows: records.length });
+      redshiftData.on(GetStatementResultCommand).resolves({ Records: records as never, ColumnMetadata: columns, TotalNumRows: records.length });
+      await route(deps, request('Create', COUNT));
+      const name = redshiftData.commandCalls(ExecuteStatementCommand)[0].args[0].input.StatementName!;
+      await route(deps, { Records: [sqsRecord(statusEvent(name, 'statement-1', 'FINISHED', records.length))] });
+      return answers()[0];
+    };
+    const COLUMNS = [{ name: 'total', typeName: 'int8' }, { name: 'top', typeName: 'varchar' }];
+
+    test('one row: SUCCESS with each column as a string attribute next to the built-in ones', async () => {
+      const answer = await complete([[{ longValue: 42 }, { isNull: true }]], COLUMNS);
+      expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { statementId: 'statement-1', state: 'FINISHED', rows: 1, total: '42', top: '' } });
+      expect(JSON.parse((await tableItems(dynamo, deps))[0].callback_details).resultAttributes).toBe(true);
+    });
+
+    test('two rows: FAILED with the reason; the physical id is kept (the SQL ran: the rollback runs OnDelete)', async () => {
+      const answer = await complete([[{ longValue: 1 }, { stringValue: 'a' }], [{ longValue: 2 }, { stringValue: 'b' }]], COLUMNS);
+      expect(answer.Status).toBe('FAILED');
+      expect(answer.Reason).toMatch(/ResultAttributes takes exactly one row; the SQL returned 2 rows/);
+      expect(answer.PhysicalResourceId).toMatch(/^SalesTable:\d{12}\.\d{15}$/);
+    });
+
+    test('a row over CloudFormation\'s 4,096 bytes: FAILED with ResultTooLarge, the response still within the limit', async () => {
+      const answer = await complete([[{ longValue: 1 }, { stringValue: 'x'.repeat(5000) }]], COLUMNS);
+      expect(answer.Status).toBe('FAILED');
+      expect(answer.Reason).toMatch(/^ResultTooLarge: /);
+      expect(Buffer.byteLength(deps.puts[0].body)).toBeLessThanOrEqual(4096);
+    });
+
+    test('a column named like a built-in attribute: FAILED, saying which', async () => {
+      const answer = await complete([[{ longValue: 1 }]], [{ name: 'rows', typeName: 'int8' }]);
+      expect(answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/The column rows would hide the built-in attribute/) });
+    });
+
+    test('an invalid value is refused; a Delete never reads a result', async () => {
+      await route(deps, request('Create', { ...COUNT, ResultAttributes: 'yes' }));
+      expect(answers()[0].Reason).toMatch(/ResultAttributes must be "true" or "false"; got "yes"/);
+      expect(resourceRequest(request('Delete', { ...COUNT, OnDelete: 'select 1' }))).toMatchObject({ callback: { kind: 'cloudFormation' } });
+      expect((resourceRequest(request('Delete', { ...COUNT, OnDelete: 'select 1' })) as { callback: { resultAttributes?: boolean } }).callback.resultAttributes)
+        .toBeUndefined();
+    });
   });
 
   test('Create: starts OnCreate with an event under the logical id, keeps only the response fields; answers later', async () => {
@@ -193,7 +240,7 @@ describe('through the handler', () => {
     const result = await route(deps, request('Create', { ...TABLE, OnDeleet: 'x' }));
     expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'SalesTable:CREATE_FAILED' });
     expect(answers()[0].Reason).toBe('The SQL could not be started: InvalidRequest: Unknown resource property "OnDeleet"; '
-      + 'the properties are OnCreate, OnUpdate, OnDelete, Parameters, ExecutionMode.');
+      + 'the properties are OnCreate, OnUpdate, OnDelete, Parameters, ExecutionMode, ResultAttributes.');
     expect(redshiftData).not.toHaveReceivedCommand(ExecuteStatementCommand);
     expect(await tableItems(dynamo, deps)).toEqual([]);
   });

@@ -4,6 +4,7 @@
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpPut } from '../../lambda/cfn-callback';
@@ -77,6 +78,7 @@ export async function makeDeps(dynamo: LocalDynamoDb, options: {
     table: new TrackingTable(ddb, tableName),
     redshiftData: new RedshiftDataClient({ region: 'eu-west-1' }),
     sfn: new SFNClient({ region: 'eu-west-1' }),
+    s3: new S3Client({ region: 'eu-west-1' }),
     httpPut: recordingPut,
     invoke: lambdaInvoker(() => lambda),
     metrics: new RecordingMetrics(),
