@@ -7,8 +7,8 @@ import type { FastPathResult } from './fast-path';
 import type { EndToEndLatencyResult, LatencyResult } from './latency';
 import type { LocalPackageResult } from './local-package';
 import type { Machine } from './machine';
-import type { SessionsResult } from './sessions';
 import type { ResultsExportResult } from './results-export';
+import type { SessionsResult } from './sessions';
 import type { SynthRun } from './synth';
 import type { ThroughputResult } from './throughput';
 
