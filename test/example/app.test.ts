@@ -56,8 +56,8 @@ describe('the example app', () => {
       'AWS::KMS::Key': 1,
       // the first tasker's dead-letter queue and failed callbacks alarms, the second one's failed callbacks alarm
       'AWS::CloudWatch::Alarm': 3,
-      'AWS::StepFunctions::StateMachine': 9,
-      'AWS::IAM::Role': 13,
+      'AWS::StepFunctions::StateMachine': 11,
+      'AWS::IAM::Role': 15,
       'AWS::IAM::Policy': 19,
       'AWS::Logs::LogGroup': 5,
       [ExampleResourceType.SQL]: 7,
@@ -246,13 +246,13 @@ describe('the example app', () => {
     }
   });
 
-  test('the chained machine may start, describe and stop the eight example machines only', () => {
+  test('the chained machine may start, describe and stop the ten example machines only', () => {
     const machine = resources[idOf(integ.stateMachines[ChainedMachine.ID])];
     const statements = roleStatements(machine.Properties.RoleArn['Fn::GetAtt'][0]);
     const started = statements.filter((s) => s.Action === 'states:StartExecution').map((s) => s.Resource);
     const children = Object.keys(integ.stateMachines).filter((id) => id !== ChainedMachine.ID);
     expect(started).toEqual(expect.arrayContaining(children.map((id) => ({ Ref: idOf(integ.stateMachines[id]) }))));
-    expect(started).toHaveLength(8);
+    expect(started).toHaveLength(10);
     const allowed = new Set(statements.flatMap(actionsOf));
     expect([...allowed].sort()).toEqual([
       'events:DescribeRule', 'events:PutRule', 'events:PutTargets', 'logs:CreateLogDelivery', 'logs:DeleteLogDelivery',

@@ -42,7 +42,7 @@ test('cdk synth of the example app succeeds offline and writes the stack templat
     expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
     const template = JSON.parse(readFileSync(join(work, 'cdk.out', 'integ-test-stack.template.json'), 'utf8'));
     const types = Object.values<any>(template.Resources).map((resource) => resource.Type);
-    expect(types.filter((type) => type === 'AWS::StepFunctions::StateMachine')).toHaveLength(9);
+    expect(types.filter((type) => type === 'AWS::StepFunctions::StateMachine')).toHaveLength(11);
     expect(types).toContain('AWS::Redshift::Cluster');
     // No CLI notice in the output (cdk.json turns notices off).
     expect(`${result.stdout}${result.stderr}`).not.toMatch(/NOTICES/);

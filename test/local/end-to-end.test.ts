@@ -47,7 +47,7 @@ test('custom resources are created (each object verified in the database)', asyn
 
 test('every example machine reaches its expected outcome, run concurrently', async () => {
   const results = await run('machines');
-  expect(results).toHaveLength(8);
+  expect(results).toHaveLength(10);
   // Exactly one callback per statement that was started with a task token.
   const accepted = cloud.callbacks.calls.filter((c) => c.answer === 'accepted' && c.operation !== 'SendTaskHeartbeat');
   expect(new Set(accepted.map((c) => c.taskToken)).size).toBe(accepted.length);
