@@ -6,12 +6,13 @@ import { Callback, CloudFormationRequest } from './callback-details';
 import { InvalidRequest } from './errors';
 import { byteLength } from './plain';
 import type { ExportTarget } from './result-export';
+import { SessionRequest, sessionOf } from './session-request';
 import {
   Action, Defaults, EXECUTION_MODES, EXPORT_FORMATS, ExecutionModeName, ExportFormatName, Field, LATEST, Limits, PARAMETER_NAME,
-  ROW_FORMATS, RowFormatName, SESSION_ID, show,
+  ROW_FORMATS, RowFormatName, show,
 } from '../src/contract';
 
-const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS, MAX_SESSION_KEEP_ALIVE_SECONDS } = Limits;
+const { MAX_SQL_BYTES, MAX_BATCH_STATEMENTS } = Limits;
 
 /** Step Functions' limit for a task token. */
 export const MAX_TASK_TOKEN_LENGTH = 2048;
@@ -41,12 +42,6 @@ export interface ExecuteRequest {
   readonly callback: Callback;
   /** Recorded as the caller id so `LATEST` finds the statement, with or without a task token. */
   readonly executionArn?: string;
-}
-
-/** A statement's Data API session: `id` runs it in an open session; `keepAliveSeconds` keeps the session open after it. */
-export interface SessionRequest {
-  readonly id?: string;
-  readonly keepAliveSeconds?: number;
 }
 
 export interface StatementRequest {
@@ -261,26 +256,6 @@ export function executionModeOf(
     throw new InvalidRequest(`${field} must be ${EXECUTION_MODES.map((mode) => `"${mode}"`).join(' or ')}; got ${show(value)}.`);
   }
   return value as ExecutionModeName;
-}
-
-/**
- * `sessionId` (a session an earlier statement opened) and `sessionKeepAliveSeconds` (1 to 86,400: open a session, or
- * keep the given one open that long after this statement).
- */
-export function sessionOf(event: Record<string, unknown>): SessionRequest | undefined {
-  const id = event[Field.SESSION_ID];
-  const keepAlive = event[Field.SESSION_KEEP_ALIVE_SECONDS];
-  if (id === undefined && keepAlive === undefined) return undefined;
-  if (id !== undefined && (typeof id !== 'string' || !SESSION_ID.test(id))) {
-    throw new InvalidRequest(`${Field.SESSION_ID} must be a Data API session id (a UUID such as `
-      + `"0f8e3a4b-1c2d-4e5f-8a9b-0c1d2e3f4a5b", from the sessionId of the task that opened the session); got ${show(id)}.`);
-  }
-  if (keepAlive !== undefined
-    && (typeof keepAlive !== 'number' || !Number.isInteger(keepAlive) || keepAlive < 1 || keepAlive > MAX_SESSION_KEEP_ALIVE_SECONDS)) {
-    throw new InvalidRequest(`${Field.SESSION_KEEP_ALIVE_SECONDS} must be a whole number of seconds from 1 to `
-      + `${MAX_SESSION_KEEP_ALIVE_SECONDS} (24 hours); got ${show(keepAlive)}.`);
-  }
-  return { ...id !== undefined ? { id } : {}, ...keepAlive !== undefined ? { keepAliveSeconds: keepAlive } : {} };
 }
 
 function executeRequest(event: Record<string, unknown>): ExecuteRequest {

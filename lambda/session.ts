@@ -9,7 +9,7 @@
 import { ListSessionsCommand } from '@aws-sdk/client-redshift-data';
 import { Deps } from './deps';
 import { TaskerError, describeError } from './errors';
-import { SessionRequest } from './request';
+import { SessionRequest } from './session-request';
 import { ErrorName } from '../src/contract';
 
 /** A statement sent to a session that runs another one: nothing started; a later attempt can succeed. */
