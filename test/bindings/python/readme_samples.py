@@ -16,6 +16,7 @@ from cdk_stepfunctions_redshift import (
     RedshiftSqlTask,
     RedshiftStatementTask,
     RedshiftTargetProps,
+    RowFormat,
     SfnRedshiftTasker,
     SfnRedshiftTaskerErrors,
     StatementAction,
@@ -76,13 +77,26 @@ def step_functions_options(scope, tasker):
         task_timeout=sfn.Timeout.duration(Duration.minutes(30)),
     )
 
-    # The first page of the result of the statement this execution started last.
+    # The first page of the result of the statement this execution started last, as plain objects.
     rows = RedshiftStatementTask.jsonata(scope, "ReadRows",
         tasker=tasker,
         action=StatementAction.FETCH_RESULT,
-        outputs={"rows": "{% $states.result.Records %}"},
+        row_format=RowFormat.OBJECTS,
+        outputs={"rows": "{% $states.result.rows %}"},
     )
-    return sfn.StateMachine(scope, "Report", definition_body=sfn.DefinitionBody.from_chainable(sales.next(swap).next(rows)))
+    # Run and return in one state: the rows come with the callback, a Choice branches on them.
+    top = RedshiftSqlTask.jsonata(scope, "TopRegion",
+        tasker=tasker,
+        sql="select region, sum(amount) as total from report group by region order by total desc limit 1",
+        result_rows=RowFormat.OBJECTS,
+        task_timeout=sfn.Timeout.duration(Duration.minutes(5)),
+        outputs={"top": "{% $states.result.result.rows[0] %}"},
+    )
+    branch = sfn.Choice.jsonata(scope, "Emea?").when(
+        sfn.Condition.jsonata('{% $states.input.top.region = "EMEA" %}'), sfn.Succeed(scope, "Emea")
+    ).otherwise(sfn.Succeed(scope, "Elsewhere"))
+    return sfn.StateMachine(scope, "Report",
+        definition_body=sfn.DefinitionBody.from_chainable(sales.next(swap).next(rows).next(top).next(branch)))
 
 
 def sql_in_a_stack(scope, tasker):

@@ -231,15 +231,43 @@ def test_options_machine_in_both_query_languages(app):
             "Retry": CALLBACK_RETRIES,
             "Next": "ReadRows",
         },
+        # A page of the result as plain objects.
         "ReadRows": {
             "Type": "Task",
             "QueryLanguage": "JSONata",
             "Resource": function,
-            "Arguments": {"action": "getStatementResult", "statementId": "LATEST", "executionArn": "{% $states.context.Execution.Id %}"},
-            "Output": {"rows": "{% $states.result.Records %}"},
+            "Arguments": {
+                "action": "getStatementResult", "statementId": "LATEST", "rowFormat": "OBJECTS",
+                "executionArn": "{% $states.context.Execution.Id %}",
+            },
+            "Output": {"rows": "{% $states.result.rows %}"},
             "Retry": RETRIES,
-            "End": True,
+            "Next": "TopRegion",
         },
+        # Run and return: the rows with the callback, then a Choice on them.
+        "TopRegion": {
+            "Type": "Task",
+            "QueryLanguage": "JSONata",
+            "Resource": WAIT_FOR_TASK_TOKEN,
+            "Arguments": {"FunctionName": function, "Payload": {
+                "sqlStatement": "select region, sum(amount) as total from report group by region order by total desc limit 1",
+                "rowFormat": "OBJECTS",
+                "taskToken": "{% $states.context.Task.Token %}",
+                "executionArn": "{% $states.context.Execution.Id %}",
+            }},
+            "Output": {"top": "{% $states.result.result.rows[0] %}"},
+            "TimeoutSeconds": 300,
+            "Retry": CALLBACK_RETRIES,
+            "Next": "Emea?",
+        },
+        "Emea?": {
+            "Type": "Choice",
+            "QueryLanguage": "JSONata",
+            "Choices": [{"Condition": '{% $states.input.top.region = "EMEA" %}', "Next": "Emea"}],
+            "Default": "Elsewhere",
+        },
+        "Emea": {"Type": "Succeed"},
+        "Elsewhere": {"Type": "Succeed"},
     }
     assert [s["Resource"] for s in policy_statements(template, "ReportRoleDefaultPolicy")] == [{"Fn::GetAtt": [function_id, "Arn"]}]
 
