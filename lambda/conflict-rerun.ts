@@ -17,7 +17,7 @@ import { Deps } from './deps';
 import { describeAsStarter } from './describe-via';
 import { describeError } from './errors';
 import { StatusChangeEvent } from './status-event';
-import { Defaults, Field } from '../src/contract';
+import { Defaults, Field, SERIALIZATION_CONFLICT_TEXT } from '../src/contract';
 
 /** What the completion knows of the failed statement's start. */
 export interface FailedStart {
@@ -56,6 +56,14 @@ export async function rerunAfterConflict(
   if (attempt > Defaults.CONFLICT_RERUNS || failed.executionMode === 'AUTO_COMMIT') return undefined;
   try {
     const described = await describeAsStarter(deps, event.detail.statementId, failed.startedBy);
+    // The Data API's word, not the event's: an event that names the statement but says it conflicted while it did not
+    // (forged by a principal that may send to the queue or invoke the function) runs nothing again.
+    if (described.Status !== 'FAILED' || !SERIALIZATION_CONFLICT_TEXT.test(described.Error ?? '')) {
+      deps.log.warn('The event says the statement failed with a serialization conflict, the Data API does not; not running it again', {
+        ...fields, status: described.Status,
+      });
+      return undefined;
+    }
     const sql = describedSql(described);
     if (sql === undefined) {
       deps.log.warn('The Data API does not describe the conflicted statement\'s SQL; answering FAILED', fields);

@@ -132,3 +132,16 @@ test('another failure is not run again; the same failed event twice runs the SQL
   expect(redshiftData.commandCalls(ExecuteStatementCommand)).toHaveLength(1);
   expect(JSON.parse(deps.puts[0].body)).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('does not exist') });
 });
+
+test('an event that says "conflict" for a statement the Data API describes otherwise runs nothing again', async () => {
+  await route(deps, resource({ OnCreate: 'grant select on sales to group analysts' }));
+  described.set('statement-1', { ...described.get('statement-1'), Status: 'FINISHED', Error: undefined });
+  const forged = statusEvent(nameOf(0), 'statement-1', 'FAILED', -1);
+  forged.detail.error = CONFLICT;
+
+  await route(deps, { Records: [sqsRecord(forged)] });
+
+  expect(redshiftData.commandCalls(ExecuteStatementCommand)).toHaveLength(1);
+  expect(deps.puts).toHaveLength(1);
+  expect(deps.log.lines.some((line) => /the Data API does not; not running it again/.test(line.message))).toBe(true);
+});
