@@ -21,12 +21,22 @@ export interface PgError {
   readonly position?: string;
 }
 
-/** Result of one SQL statement: PostgreSQL's text form of every value (`null` for NULL). */
-export interface PgResult {
+/** A result column: its name and PostgreSQL type OID. */
+export interface PgField {
+  readonly name: string;
+  readonly dataTypeID: number;
+}
+
+/** How one SQL statement ended: its command tag, its columns and the rows it changed. */
+export interface PgOutcome {
   readonly command: string;
-  readonly fields: ReadonlyArray<{ readonly name: string; readonly dataTypeID: number }>;
-  readonly rows: ReadonlyArray<ReadonlyArray<string | null>>;
+  readonly fields: readonly PgField[];
   readonly affectedRows: number;
+}
+
+/** Result of one SQL statement with its rows: PostgreSQL's text form of every value (`null` for NULL). */
+export interface PgResult extends PgOutcome {
+  readonly rows: ReadonlyArray<ReadonlyArray<string | null>>;
 }
 
 /** What a job reports back while it runs. */
@@ -35,8 +45,13 @@ export interface JobListener {
   onPicked(): void;
   /** Statement `index` started running in the backend `pid` (Data API `STARTED` for index 0). */
   onStarted(index: number, at: number, pid: number): void;
-  /** Statement `index` ended. */
-  onStatement(index: number, outcome: { result?: PgResult; error?: PgError; ns: number; at: number }): void;
+  /**
+   * Rows of statement `index` (text form), in order, as the engine reads them: a chunk at a time, before its
+   * `onStatement`. The engine reads on only after this returns, so a listener that stores the rows keeps memory flat.
+   */
+  onRows(index: number, fields: readonly PgField[], rows: ReadonlyArray<ReadonlyArray<string | null>>): void;
+  /** Statement `index` ended (its rows came through `onRows`). */
+  onStatement(index: number, outcome: { result?: PgOutcome; error?: PgError; ns: number; at: number }): void;
   /** The job ended (after all its statements, or after the first failure). */
   onDone(at: number): void;
   /** The job was stopped: cancelled, or the engine failed. */
@@ -98,6 +113,7 @@ const SERIALIZATION_FAILURE = '40001';
 export function queryAsJob(submit: (job: Job) => void, id: string, sql: string): Promise<PgResult> {
   return new Promise<PgResult>((resolve, reject) => {
     let result: PgResult | undefined;
+    const rows: Array<ReadonlyArray<string | null>> = [];
     let failure: PgError | undefined;
     submit({
       id,
@@ -106,8 +122,11 @@ export function queryAsJob(submit: (job: Job) => void, id: string, sql: string):
       listener: {
         onPicked: () => undefined,
         onStarted: () => undefined,
+        onRows: (_index, _fields, chunk) => {
+          for (const row of chunk) rows.push(row);
+        },
         onStatement: (_index, outcome) => {
-          result = outcome.result;
+          result = outcome.result && { ...outcome.result, rows };
           failure = outcome.error;
         },
         onDone: () => (failure ? reject(new Error(formatPgError(failure))) : resolve(result!)),

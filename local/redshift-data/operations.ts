@@ -92,10 +92,10 @@ export class DataApiOperations {
     const { pageRows } = this.options;
     const next = offset + pageRows;
     return compact({
-      Records: record.result.records.slice(offset, next),
+      Records: record.result.read(offset, pageRows),
       ColumnMetadata: record.result.columns,
-      TotalNumRows: record.result.records.length,
-      NextToken: next < record.result.records.length ? encodeToken({ id: record.id, offset: next }) : undefined,
+      TotalNumRows: record.result.rowCount,
+      NextToken: next < record.result.rowCount ? encodeToken({ id: record.id, offset: next }) : undefined,
     });
   }
 

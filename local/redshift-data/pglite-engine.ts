@@ -190,9 +190,18 @@ export class PgliteEngine {
       case 'started':
         job.listener.onStarted(message.index, message.at, this.pid);
         return;
-      case 'sub':
-        job.listener.onStatement(message.index, { result: message.result, error: message.error, ns: message.ns, at: message.at });
+      case 'sub': {
+        // PGlite hands a statement's rows over at once (the worker held them all while it ran).
+        const result = message.result;
+        if (result?.rows.length) job.listener.onRows(message.index, result.fields, result.rows);
+        job.listener.onStatement(message.index, {
+          result: result && { command: result.command, fields: result.fields, affectedRows: result.affectedRows },
+          error: message.error,
+          ns: message.ns,
+          at: message.at,
+        });
         return;
+      }
       case 'done':
         this.current = undefined;
         job.listener.onDone(message.at);

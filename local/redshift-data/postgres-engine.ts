@@ -6,12 +6,15 @@
  * once, and a running one with `pg_cancel_backend` (its transaction rolls back; the database stays usable). Each
  * database is created on first use from `template1`, which holds the Redshift shims.
  */
-import { Client, QueryArrayConfig } from 'pg';
-import { CancelTiming, Job, PgError, PgResult, queryAsJob, SqlEngine } from './engine';
+import { Client, Query } from 'pg';
+import { CancelTiming, Job, PgError, PgField, PgOutcome, PgResult, queryAsJob, SqlEngine } from './engine';
 import { PostgresInstallation, PostgresServer, startPostgresServer } from './postgres-server';
 
 /** PostgreSQL's SQLSTATE for a statement stopped by a cancel request. */
 const QUERY_CANCELED = '57014';
+
+/** Rows handed to the job's listener at once. */
+const ROWS_PER_CHUNK = 1000;
 
 /** Every value in PostgreSQL's text form: the Data API layer maps it by type OID. */
 const TEXT = { getTypeParser: () => (value: string) => value };
@@ -209,13 +212,10 @@ export class PostgresEngine implements SqlEngine {
     for (let index = 0; index < job.sqls.length && !failed && !cancelled(); index++) {
       job.listener.onStarted(index, Date.now(), running.pid!);
       const t0 = process.hrtime.bigint();
-      const query: QueryArrayConfig & { queryMode: 'extended' } = {
-        text: job.sqls[index], values: [...job.params?.[index] ?? []], rowMode: 'array', queryMode: 'extended',
-      };
       try {
-        const result = await client.query(query);
+        const result = await streamRows(client, job.sqls[index], [...job.params?.[index] ?? []], (fields, rows) => job.listener.onRows(index, fields, rows));
         ran += 1;
-        job.listener.onStatement(index, { result: shape(result), ns: Number(process.hrtime.bigint() - t0), at: Date.now() });
+        job.listener.onStatement(index, { result, ns: Number(process.hrtime.bigint() - t0), at: Date.now() });
       } catch (error) {
         if (cancelled() && (error as PgError).code === QUERY_CANCELED) break;
         failed = true;
@@ -239,13 +239,47 @@ export class PostgresEngine implements SqlEngine {
   }
 }
 
-function shape(result: { command: string; fields: Array<{ name: string; dataTypeID: number }>; rows: unknown[]; rowCount: number | null }): PgResult {
-  return {
-    command: result.command ?? '',
-    fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-    rows: result.rows as Array<Array<string | null>>,
-    affectedRows: result.fields.length ? 0 : result.rowCount ?? 0,
-  };
+/**
+ * Runs one statement (extended protocol, values bound) and hands its rows to `onRows` a chunk at a time, as they come
+ * off the socket, instead of collecting them: nothing more is read from PostgreSQL until `onRows` returns.
+ */
+function streamRows(
+  client: Client, text: string, values: string[], onRows: (fields: readonly PgField[], rows: ReadonlyArray<ReadonlyArray<string | null>>) => void,
+): Promise<PgOutcome> {
+  return new Promise<PgOutcome>((resolve, reject) => {
+    const query = new Query({ text, values, rowMode: 'array', queryMode: 'extended' } as ConstructorParameters<typeof Query>[0]);
+    let chunk: Array<Array<string | null>> = [];
+    let fields: PgField[] | undefined;
+    // A listener that fails (the spool's disk is full, say) fails the statement once PostgreSQL is done with it.
+    let failure: unknown;
+    const hand = () => {
+      try {
+        if (failure === undefined) onRows(fields!, chunk);
+      } catch (error) {
+        failure = error;
+      }
+      chunk = [];
+    };
+    query.on('row', (row: Array<string | null>, result?: { fields: Array<{ name: string; dataTypeID: number }> }) => {
+      fields ??= (result?.fields ?? []).map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
+      chunk.push(row);
+      if (chunk.length >= ROWS_PER_CHUNK) hand();
+    });
+    query.on('end', (result: { command: string; fields: Array<{ name: string; dataTypeID: number }>; rowCount: number | null }) => {
+      if (chunk.length) hand();
+      if (failure !== undefined) {
+        reject(failure);
+        return;
+      }
+      resolve({
+        command: result.command ?? '',
+        fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+        affectedRows: result.fields.length ? 0 : result.rowCount ?? 0,
+      });
+    });
+    query.on('error', reject);
+    client.query(query);
+  });
 }
 
 function describe(error: unknown): PgError {

@@ -1,5 +1,6 @@
-/** Statement results: PostgreSQL's text values → the Data API's typed fields and column metadata. */
-import { PgResult } from './engine';
+/** Statement results: PostgreSQL's text values → the Data API's typed fields and column metadata, read from the spool a page at a time. */
+import { PgField } from './engine';
+import { ResultSpool } from './result-spool';
 import { DataApiColumn, DataApiField } from './types';
 
 // -------------------------------------------------------------------------------------------------------------------
@@ -48,16 +49,20 @@ function toField(text: string | null, kind: FieldKind): DataApiField {
   }
 }
 
-export function shapeResult(result: PgResult): {
-  hasResultSet: boolean; rows: number; size: number; columns: DataApiColumn[]; records: DataApiField[][];
-} {
-  const hasResultSet = result.fields.length > 0;
-  if (!hasResultSet) {
-    // DML reports affected rows; DDL and utility statements report 0.
-    return { hasResultSet, rows: result.affectedRows, size: 0, columns: [], records: [] };
-  }
-  const types = result.fields.map((f) => TYPES[f.dataTypeID] ?? { typeName: 'varchar', kind: 'string' as FieldKind, precision: 0, caseSensitive: true });
-  const columns: DataApiColumn[] = result.fields.map((f, i) => ({
+/** A statement's result as the Data API serves it: its columns, and its rows page by page as typed fields. */
+export interface StatementResult {
+  readonly columns: DataApiColumn[];
+  readonly rowCount: number;
+  /** `count` records from row `offset`. */
+  read(offset: number, count: number): DataApiField[][];
+  /** Frees the rows. */
+  discard(): void;
+}
+
+/** The Data API's column metadata and typed records for a statement's columns and the rows a spool holds. */
+export function statementResult(fields: readonly PgField[], spool: ResultSpool): StatementResult {
+  const types = fields.map((f) => TYPES[f.dataTypeID] ?? { typeName: 'varchar', kind: 'string' as FieldKind, precision: 0, caseSensitive: true });
+  const columns: DataApiColumn[] = fields.map((f, i) => ({
     isCaseSensitive: types[i].caseSensitive ?? false,
     isCurrency: false,
     isSigned: types[i].signed ?? false,
@@ -71,10 +76,10 @@ export function shapeResult(result: PgResult): {
     typeName: types[i].typeName,
     length: 0,
   }));
-  let size = 0;
-  const records = result.rows.map((row) => row.map((value, i) => {
-    size += value === null ? 0 : Buffer.byteLength(value);
-    return toField(value, types[i].kind);
-  }));
-  return { hasResultSet, rows: records.length, size, columns, records };
+  return {
+    columns,
+    rowCount: spool.rowCount,
+    read: (offset, count) => spool.read(offset, count).map((row) => row.map((value, i) => toField(value, types[i].kind))),
+    discard: () => spool.discard(),
+  };
 }

@@ -6,9 +6,10 @@
  * statements.
  */
 import { randomUUID } from 'node:crypto';
-import { formatPgError, Job, JobListener, PgError, PgResult, SqlEngine } from './engine';
+import { formatPgError, Job, JobListener, PgError, PgOutcome, SqlEngine } from './engine';
 import { StatusEvents } from './events';
-import { shapeResult } from './results';
+import { ResultSpool, SpoolDirectory } from './result-spool';
+import { statementResult } from './results';
 import { ApiError, Caller, DataApiLimits, FINAL, notFound, StatementRecord, StatementStatus, validation } from './types';
 
 /** What a new statement is made of: the target and caller fields of a record, its SQL texts and the bound SQL. */
@@ -30,8 +31,14 @@ export class StatementStore {
   private readonly statusListeners = new Set<StatusListener>();
   private readonly endWaiters = new Map<string, Array<() => void>>();
   private nextQueryId = 100_000 + Math.floor(Math.random() * 100_000);
+  /** Where large results are kept (see `result-spool.ts`). */
+  private readonly spools: SpoolDirectory;
 
-  constructor(private readonly engine: SqlEngine, private readonly events: StatusEvents, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly engine: SqlEngine, private readonly events: StatusEvents, private readonly clock: () => number = Date.now, spoolRoot?: string,
+  ) {
+    this.spools = new SpoolDirectory(spoolRoot);
+  }
 
   now(): Date {
     return new Date(this.clock());
@@ -140,6 +147,12 @@ export class StatementStore {
     this.endWaiters.clear();
   }
 
+  /** Frees every result (server shutdown, after the engine stopped). */
+  close(): void {
+    for (const record of this.records.values()) record.result?.discard();
+    this.spools.remove();
+  }
+
   private expired(record: StatementRecord): boolean {
     return this.clock() - record.createdAt.getTime() > DataApiLimits.RETENTION_SECONDS * 1000;
   }
@@ -179,6 +192,12 @@ export class StatementStore {
   /** Turns the engine's reports into status transitions of the statement and its sub-statements. */
   private listener(record: StatementRecord): JobListener {
     const units = record.isBatch ? record.subStatements : [record];
+    // Each statement's rows as the engine reads them, until the statement ends.
+    const spools = new Map<number, ResultSpool>();
+    const drop = () => {
+      for (const spool of spools.values()) spool.discard();
+      spools.clear();
+    };
     return {
       onPicked: () => {
         this.setStatus(record, 'PICKED');
@@ -193,21 +212,36 @@ export class StatementStore {
         if (unit !== record) this.setStatus(unit, 'STARTED', this.at(at));
         if (record.isBatch && index === 0) record.redshiftQueryId = unit.redshiftQueryId;
       },
-      onStatement: (index, outcome) => this.statementEnded(record, units, index, outcome),
+      onRows: (index, _fields, rows) => {
+        let spool = spools.get(index);
+        if (!spool) spools.set(index, spool = new ResultSpool(this.spools));
+        spool.append(rows);
+      },
+      onStatement: (index, outcome) => {
+        const spool = spools.get(index) ?? new ResultSpool(this.spools);
+        spools.delete(index);
+        this.statementEnded(record, units, index, outcome, spool);
+        if (outcome.error) drop();
+      },
       onDone: (at) => {
         if (record.isBatch && !record.error) summarizeBatch(record);
         this.setStatus(record, record.error ? 'FAILED' : 'FINISHED', this.at(at));
       },
-      onAborted: (reason, error) => this.aborted(record, units, reason, error),
+      onAborted: (reason, error) => {
+        drop();
+        this.aborted(record, units, reason, error);
+      },
     };
   }
 
   private statementEnded(
-    record: StatementRecord, units: StatementRecord[], index: number, outcome: { result?: PgResult; error?: PgError; ns: number; at: number },
+    record: StatementRecord, units: StatementRecord[], index: number, outcome: { result?: PgOutcome; error?: PgError; ns: number; at: number },
+    spool: ResultSpool,
   ): void {
     const unit = units[index];
     unit.duration = outcome.ns;
     if (outcome.error) {
+      spool.discard();
       unit.error = formatPgError(outcome.error);
       if (unit !== record) this.setStatus(unit, 'FAILED', this.at(outcome.at));
       for (const later of units.slice(index + 1)) {
@@ -219,11 +253,14 @@ export class StatementStore {
       record.error = unit.error;
       return;
     }
-    const shaped = shapeResult(outcome.result!);
-    unit.hasResultSet = shaped.hasResultSet;
-    unit.resultRows = shaped.rows;
-    unit.resultSize = shaped.size;
-    unit.result = shaped.hasResultSet ? { columns: shaped.columns, records: shaped.records } : undefined;
+    const result = outcome.result!;
+    spool.finish();
+    // DML reports affected rows; DDL and utility statements report 0.
+    unit.hasResultSet = result.fields.length > 0;
+    unit.resultRows = unit.hasResultSet ? spool.rowCount : result.affectedRows;
+    unit.resultSize = unit.hasResultSet ? spool.size : 0;
+    unit.result = unit.hasResultSet ? statementResult(result.fields, spool) : undefined;
+    if (!unit.hasResultSet) spool.discard();
     if (unit !== record) this.setStatus(unit, 'FINISHED', this.at(outcome.at));
   }
 

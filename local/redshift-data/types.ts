@@ -1,4 +1,5 @@
 /** Shapes and limits of the Data API stand-in (the service's names, as the SDK reads them). */
+import type { StatementResult } from './results';
 
 /** Limits of the Data API the stand-in enforces. */
 export const DataApiLimits = {
@@ -97,7 +98,8 @@ export interface StatementRecord {
   resultSize: number;
   redshiftQueryId: number;
   redshiftPid: number;
-  result?: { columns: DataApiColumn[]; records: DataApiField[][] };
+  /** The result of a FINISHED statement with a result set, served page by page. */
+  result?: StatementResult;
   /** Every status with the time it was entered. */
   readonly history: Array<{ status: StatementStatus; at: Date }>;
   /** For cancelled statements: when CancelStatement arrived. */

@@ -54,6 +54,12 @@ export interface RedshiftDataServerOptions {
   readonly faults?: FaultInjector<DataApiCall>;
   /** Keeps the databases in this directory between runs (PGlite only). @default - a temporary directory */
   readonly dataDir?: string;
+  /**
+   * Where results over 4 MiB are kept while the server runs (a new directory in it, removed at `close`): a result is
+   * read from PostgreSQL and served page by page from there, so memory does not grow with its size.
+   * @default - the system's temporary directory
+   */
+  readonly resultSpoolDir?: string;
 }
 
 export interface RedshiftDataServer {
@@ -91,7 +97,7 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
   const accountId = options.accountId ?? '123456789012';
   const engine = await startSqlEngine(options.engine, options.dataDir);
   const events = new StatusEvents(accountId, options.eventDelayMs ?? 20, options.dropEvents);
-  const store = new StatementStore(engine, events, options.clock);
+  const store = new StatementStore(engine, events, options.clock, options.resultSpoolDir);
   const sessions = new SessionRegistry(engine, options.clock);
   const operations = new DataApiOperations(store, {
     clusters: options.clusters,
@@ -133,6 +139,7 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
       sessions.closeAll();
       await server.close();
       await engine.close();
+      store.close();
     },
   };
 }
