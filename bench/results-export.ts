@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { HANDLER_BUNDLE, handlerEnvironment, LOCAL_TARGET } from '../local/lambda/handler';
+import { DEFAULT_MEMORY_MB } from '../src/private/defaults';
 import { startRedshiftDataServer } from '../local/servers/redshift-data';
 import { startS3Server } from '../local/servers/s3';
 
@@ -29,22 +30,45 @@ export interface ExportRun {
    */
   readonly peakLiveMb: number;
   readonly s3Calls: Record<string, number>;
+  /**
+   * Where the export's time went, seconds, as the handler's process saw it: waiting for the Data API's pages (request
+   * sent to response read: the stand-in reads the page from its spool and converts it), waiting for S3 (the parts'
+   * uploads), and the handler's own work (its process's CPU time: the SDK parsing pages, converting rows, serializing
+   * lines, loading the bundle). The export overlaps them, so they add up to more than the wall time.
+   */
+  readonly time: { readonly dataApi: number; readonly s3: number; readonly handlerCpu: number };
 }
 
 export interface ResultsExportResult {
   /** Peak resident memory of a handler process that answered an invalid request, MB. */
   readonly floorRssMb: number;
+  /** The V8 old-space limit the handler's process ran with, MB (90% of the function's default memory). */
+  readonly heapLimitMb: number;
+  /** The tasker function's default memory, MB. */
+  readonly functionMemoryMb: number;
   readonly runs: ExportRun[];
   readonly bytesPerRow: { readonly objects: number; readonly typedCells: number; readonly columns: string };
 }
 
 const BUCKET = 'bench-results';
+const HEAP_LIMIT_MB = Math.floor(DEFAULT_MEMORY_MB * 0.9);
 /** A row of about 110 bytes as JSON Lines. */
 const ROW_SQL = (rows: number) => `select n as id, 'customer-' || n as name, (n * 1.25)::numeric(12,2) as amount, n % 2 = 0 as active,
   timestamp '2024-05-01 12:00:00' + n * interval '1 second' as updated_at, repeat('x', 20) as note from generate_series(1, ${rows}) n`;
 
 const PROBE = `
 const started = process.hrtime.bigint();
+// Time spent waiting for each endpoint (by port): from a request's creation to the end of its response.
+const http = require('node:http');
+const waits = {};
+const request = http.request;
+http.request = function (...args) {
+  const req = request.apply(this, args);
+  const t0 = process.hrtime.bigint();
+  const port = String(req.getHeader('host') ?? '').split(':')[1] ?? '';
+  req.on('response', (res) => res.on('end', () => { waits[port] = (waits[port] ?? 0) + Number(process.hrtime.bigint() - t0) / 1e9; }));
+  return req;
+};
 let peakLive = 0;
 const sample = () => {
   if (!global.gc) return;
@@ -56,7 +80,8 @@ const sampler = setInterval(sample, 50);
 const done = (fields) => {
   clearInterval(sampler);
   sample();
-  process.stdout.write(JSON.stringify({ ...fields, maxRssKb: process.resourceUsage().maxRSS, peakLiveBytes: peakLive }));
+  const cpu = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ ...fields, maxRssKb: process.resourceUsage().maxRSS, peakLiveBytes: peakLive, waits, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
 };
 require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((result) => {
   done({ result, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
@@ -65,8 +90,12 @@ require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((result) => {
 /** Runs the bundled handler once in a new process (asynchronously: the stand-ins it calls run in this one). */
 async function runHandler(
   env: Record<string, string>, event: unknown, sampleLive = false,
-): Promise<{ result?: any; error?: string; seconds?: number; maxRssKb: number; peakLiveBytes: number }> {
-  const flags = sampleLive ? ['--expose-gc'] : [];
+): Promise<{
+  result?: any; error?: string; seconds?: number; maxRssKb: number; peakLiveBytes: number; waits: Record<string, number>; cpuSeconds: number;
+}> {
+  // The old space a function of the tasker's default memory can give V8 (90% of it): garbage is collected before the
+  // process outgrows the function, as it must be on Lambda.
+  const flags = [`--max-old-space-size=${HEAP_LIMIT_MB}`, ...sampleLive ? ['--expose-gc'] : []];
   const { stdout } = await promisify(execFile)(process.execPath, [...flags, '-e', PROBE, HANDLER_BUNDLE, JSON.stringify(event)], {
     encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 16 * 1024 * 1024,
   });
@@ -121,6 +150,10 @@ export async function measureResultsExport(sizesMb: readonly number[]): Promise<
       const sampled = await runHandler(env, { action: 'exportResult', statementId: id, exportBucket: BUCKET, exportKeyPrefix: 'sampled/' }, true);
       if (sampled.error !== undefined) throw new Error(`export of ${targetMb} MB (memory sampled) failed: ${sampled.error}`);
       const { bytes } = outcome.result;
+      const port = (endpoint: string) => new URL(endpoint).port;
+      const dataApiWait = outcome.waits[port(dataApi.endpoint)] ?? 0;
+      const s3Wait = outcome.waits[port(s3.endpoint)] ?? 0;
+      const round = (value: number) => Math.round(value * 100) / 100;
       runs.push({
         targetMb,
         rows: outcome.result.rows,
@@ -131,11 +164,14 @@ export async function measureResultsExport(sizesMb: readonly number[]): Promise<
         peakRssMb: Math.round(outcome.maxRssKb / 1024),
         peakLiveMb: Math.round(sampled.peakLiveBytes / 1048576),
         s3Calls,
+        time: { dataApi: round(dataApiWait), s3: round(s3Wait), handlerCpu: round(outcome.cpuSeconds) },
       });
       s3.buckets.get(BUCKET)!.clear();
     }
     return {
       floorRssMb: Math.round(floor.maxRssKb / 1024),
+      heapLimitMb: HEAP_LIMIT_MB,
+      functionMemoryMb: DEFAULT_MEMORY_MB,
       runs,
       bytesPerRow: {
         objects: Math.round(objects),

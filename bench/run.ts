@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   }
   if (wanted('results')) {
     step('results: exports to S3, bytes per row');
-    results = { ...results, resultsExport: await measureResultsExport(quick ? [1] : [1, 50]) };
+    results = { ...results, resultsExport: await measureResultsExport(quick ? [1] : [1, 50, 500]) };
   }
   if (wanted('demo')) {
     step('npm run demo');

@@ -5,8 +5,9 @@
  * key depends only on the statement, so a completion retried after a failure writes the same object again, never a
  * second one.
  *
- * Memory stays flat whatever the size: one Data API page and one part (`PART_BYTES`) at a time. A result smaller than
- * a part is one `PutObject`; a larger one a multipart upload, aborted when anything fails (nothing is left behind).
+ * Memory stays flat whatever the size: the page being written and the next one asked for, the part being filled and
+ * the one being sent (`PART_BYTES`). Reading, converting and sending overlap. A result smaller than a part is one
+ * `PutObject`; a larger one a multipart upload, aborted when anything fails (nothing is left behind).
  * Pages are read only while the invocation has time left (`RESERVE_MS` kept for the callback): past it the upload is
  * aborted and the export fails with `ResultExportTooLarge`, naming the limit and the alternative (`UNLOAD`).
  *
@@ -20,7 +21,7 @@ import {
 import { Deps } from './deps';
 import { describeAsStarter } from './describe-via';
 import { TaskerError, describeError } from './errors';
-import { readResultPage } from './result-rows';
+import { readResultPage, ResultPage } from './result-rows';
 import { Column, columnsOf, plainRow, plainValue } from './rows';
 import { Action, ErrorName, ExportFormatName, Field } from '../src/contract';
 
@@ -68,11 +69,15 @@ export function csvField(value: unknown): string {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** Collects lines into parts and writes them: one PutObject when it all fits one part, else a multipart upload. */
+/**
+ * Collects lines into parts and writes them: one PutObject when it all fits one part, else a multipart upload with
+ * one part in flight while the next is filled (at most two parts in memory).
+ */
 class ObjectWriter {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private uploadId: string | undefined;
+  private upload: Promise<string | undefined> | undefined;
+  private inFlight: Promise<void> | undefined;
   private readonly parts: { ETag?: string; PartNumber: number }[] = [];
   public bytes = 0;
 
@@ -88,41 +93,50 @@ class ObjectWriter {
     if (this.buffered >= PART_BYTES) await this.flushPart();
   }
 
+  /** Starts sending the buffered part once the part before it is sent (its failure is thrown here). */
   private async flushPart(): Promise<void> {
     const body = Buffer.concat(this.chunks);
     this.chunks = [];
     this.buffered = 0;
-    if (this.uploadId === undefined) {
-      const created = await this.deps.s3.send(new CreateMultipartUploadCommand({
-        Bucket: this.bucket, Key: this.key, ContentType: this.contentType,
-      }));
-      this.uploadId = created.UploadId;
-    }
+    await this.inFlight;
+    this.upload ??= this.deps.s3.send(new CreateMultipartUploadCommand({
+      Bucket: this.bucket, Key: this.key, ContentType: this.contentType,
+    })).then((created) => created.UploadId);
     const PartNumber = this.parts.length + 1;
-    const part = await this.deps.s3.send(new UploadPartCommand({
-      Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body,
-    }));
-    this.parts.push({ ETag: part.ETag, PartNumber });
+    const part = { PartNumber } as { ETag?: string; PartNumber: number };
+    this.parts.push(part);
+    const upload = this.upload;
+    const sending = (async () => {
+      const UploadId = await upload;
+      const sent = await this.deps.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId, PartNumber, Body: body }));
+      part.ETag = sent.ETag;
+    })();
+    // Awaited by the next part, `close` or `abort`; never left unobserved.
+    sending.catch(() => undefined);
+    this.inFlight = sending;
   }
 
   async close(): Promise<void> {
-    if (this.uploadId === undefined) {
+    if (this.upload === undefined) {
       await this.deps.s3.send(new PutObjectCommand({
         Bucket: this.bucket, Key: this.key, Body: Buffer.concat(this.chunks), ContentType: this.contentType,
       }));
       return;
     }
     if (this.buffered > 0) await this.flushPart();
+    await this.inFlight;
     await this.deps.s3.send(new CompleteMultipartUploadCommand({
-      Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts },
+      Bucket: this.bucket, Key: this.key, UploadId: await this.upload, MultipartUpload: { Parts: this.parts },
     }));
   }
 
   /** Aborts a multipart upload under way (best effort: a bucket lifecycle rule cleans up what an abort misses). */
   async abort(): Promise<void> {
-    if (this.uploadId === undefined) return;
+    const UploadId = await this.upload?.catch(() => undefined);
+    if (UploadId === undefined) return;
     try {
-      await this.deps.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
+      await this.inFlight?.catch(() => undefined);
+      await this.deps.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId }));
     } catch (error) {
       this.deps.log.warn('Could not abort the multipart upload of an export', { bucket: this.bucket, key: this.key, error: describeError(error) });
     }
@@ -143,9 +157,16 @@ async function exportStatement(deps: Deps, statement: Described, target: ExportT
   const writer = new ObjectWriter(deps, target.bucket, key, csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
   let columns: Column[] | undefined;
   let rows = 0;
-  let token: string | undefined;
+  // The next page is asked for while this one is converted and written: the Data API's answer, the conversion and the
+  // upload overlap (one page in flight, never more).
+  const read = (token: string | undefined) => {
+    const page = readResultPage(deps, statementId, token, undefined);
+    page.catch(() => undefined);
+    return page;
+  };
+  let next: Promise<ResultPage> | undefined = read(undefined);
   try {
-    for (let page = 0; page === 0 || token !== undefined; page++) {
+    while (next !== undefined) {
       if (timeLeft(deps) < RESERVE_MS) {
         throw new ResultExportTooLarge(`Exporting statement ${statementId} stopped after ${rows} of ${statement.ResultRows ?? 'its'} rows `
           + `(${writer.bytes} bytes written): the function had ${Math.round(timeLeft(deps) / 1000)} s of its timeout left, and `
@@ -153,18 +174,18 @@ async function exportStatement(deps: Deps, statement: Described, target: ExportT
           + 'nothing was written. Write the result with UNLOAD (UNLOAD (\'select ...\') TO \'s3://bucket/prefix/\' IAM_ROLE ... '
           + 'FORMAT JSON) and map over its files with a Distributed Map, or raise the tasker\'s function timeout.');
       }
-      const read = await readResultPage(deps, statementId, token, undefined);
+      const page: ResultPage = await next;
+      next = page.NextToken ? read(page.NextToken) : undefined;
       if (columns === undefined) {
-        columns = columnsOf(read.ColumnMetadata);
+        columns = columnsOf(page.ColumnMetadata);
         if (csv) await writer.write(`${columns.map((column) => csvField(column.name)).join(',')}\r\n`);
       }
       const cols = columns;
-      const lines = (read.Records ?? []).map((record) => (csv
+      const lines = (page.Records ?? []).map((record) => (csv
         ? `${cols.map((column, index) => csvField(record[index] === undefined ? null : plainValue(record[index], column.type))).join(',')}\r\n`
         : `${JSON.stringify(plainRow(record, cols))}\n`));
       rows += lines.length;
       if (lines.length > 0) await writer.write(lines.join(''));
-      token = read.NextToken || undefined;
     }
     await writer.close();
   } catch (error) {

@@ -8,11 +8,11 @@
  * The Data API shows a statement's result only to the IAM role that started it: a completer that did not start the
  * statement reads it through its starter (`getStatementResult`, the Data API's typed pages), as it describes it.
  */
-import { DescribeStatementResponse, GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
+import { DescribeStatementResponse, GetStatementResultCommand, GetStatementResultCommandOutput } from '@aws-sdk/client-redshift-data';
 import { Deps } from './deps';
 import { describeAsStarter } from './describe-via';
 import { TaskerError } from './errors';
-import { byteLength, toPlain } from './plain';
+import { byteLength } from './plain';
 import { Column, ColumnMetadata, TypedField, columnsOf, formatRow } from './rows';
 import { Action, ErrorName, Field, Limits, RowFormatName } from '../src/contract';
 
@@ -46,12 +46,27 @@ export type TaskResult = StatementResult | { readonly statements: StatementResul
 /** Most pages read for one statement (a page holds at least one row, so the budget ends reading far sooner). */
 const MAX_PAGES = 10_000;
 
+/**
+ * A `GetStatementResult` output as a plain page: the records as the SDK gives them, with only a `blobValue`'s bytes
+ * turned into base64 (in place), and no `$metadata`. Not a deep copy: a page holds thousands of fields, and copying
+ * each one cost an export more than reading it.
+ */
+export function plainPage(output: GetStatementResultCommandOutput): ResultPage {
+  const records = output.Records as Array<Array<Record<string, unknown>>> | undefined;
+  for (const record of records ?? []) {
+    for (const field of record) {
+      if (field.blobValue instanceof Uint8Array) field.blobValue = Buffer.from(field.blobValue).toString('base64');
+    }
+  }
+  return { Records: records as TypedField[][] | undefined, ColumnMetadata: output.ColumnMetadata, TotalNumRows: output.TotalNumRows, NextToken: output.NextToken };
+}
+
 /** Reads a page of a statement's result: with this function's identity when it started it, else through its starter. */
 export async function readResultPage(
   deps: Deps, statementId: string, nextToken: string | undefined, startedBy: string | undefined,
 ): Promise<ResultPage> {
   if (startedBy === undefined || startedBy === deps.config.functionName) {
-    return toPlain(await deps.redshiftData.send(new GetStatementResultCommand({ Id: statementId, NextToken: nextToken }))) as ResultPage;
+    return plainPage(await deps.redshiftData.send(new GetStatementResultCommand({ Id: statementId, NextToken: nextToken })));
   }
   return await deps.invoke(startedBy, {
     [Field.ACTION]: Action.GET_STATEMENT_RESULT,

@@ -18,7 +18,7 @@ const INDEX_EVERY = 256;
 /** Buffered bytes written at once. */
 const FLUSH_BYTES = 1 << 20;
 /** Bytes read at once when a page is read from the file. */
-const READ_BYTES = 1 << 20;
+const READ_BYTES = 256 << 10;
 
 /** The directory a Data API stand-in spools its large results to: created on first use, removed with `remove()`. */
 export class SpoolDirectory {

@@ -147,12 +147,77 @@ describe('the result in S3', () => {
     expect(new Set(s3.commandCalls(CreateMultipartUploadCommand).map((c) => c.args[0].input.Key))).toEqual(new Set(['runs/stmt-1.jsonl']));
   });
 
+  test('reading, converting and sending overlap: the next page is asked for while a part is being sent', async () => {
+    const count = Math.ceil((2.5 * PART_BYTES) / 1050);
+    servePages('stmt-1', count, 1000, () => 'o'.repeat(1000));
+    // Part 1 is answered only once a later page was asked for: a sequential export would wait here forever.
+    const pagesAsked = () => redshiftData.commandCalls(GetStatementResultCommand).length;
+    s3.on(UploadPartCommand).callsFake(async (input) => {
+      if (input.PartNumber === 1) {
+        const asked = pagesAsked();
+        while (pagesAsked() <= asked) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return { ETag: `etag-${input.PartNumber}` };
+    });
+    const name = await start();
+    await route(deps, { Records: [sqsRecord(statusEvent(name, 'stmt-1', 'FINISHED', count))] });
+
+    expect(exportOutput()).toMatchObject({ rows: count });
+    expect(s3.commandCalls(UploadPartCommand).map((c) => c.args[0].input.PartNumber)).toEqual([1, 2, 3]);
+    expect(s3).toHaveReceivedCommandTimes(CompleteMultipartUploadCommand, 1);
+  });
+
+  test.each([
+    ['a part fails while the next page is read', 'part'],
+    ['a page fails while a part is being sent', 'page'],
+  ])('%s: the upload is aborted once, nothing completed, the completion retried', async (_title, failing) => {
+    const count = Math.ceil((2.5 * PART_BYTES) / 1050);
+    servePages('stmt-1', count, 1000, () => 'f'.repeat(1000));
+    if (failing === 'part') {
+      s3.on(UploadPartCommand).callsFake(async (input) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (input.PartNumber === 1) throw Object.assign(new Error('internal error'), { name: 'InternalError' });
+        return { ETag: `etag-${input.PartNumber}` };
+      });
+    } else {
+      const pageRows = 1000;
+      redshiftData.on(GetStatementResultCommand, { Id: 'stmt-1' }).callsFake(async (input) => {
+        const offset = input.NextToken ? Number(input.NextToken) : 0;
+        // The page after the first part was filled fails.
+        if (offset >= Math.ceil(PART_BYTES / 1050) + pageRows) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        const records = Array.from({ length: pageRows }, (_, i) => [{ longValue: offset + i }, { stringValue: 'f'.repeat(1000) }, { isNull: true }]);
+        return { Records: records, ColumnMetadata: COLUMNS, TotalNumRows: count, NextToken: String(offset + pageRows) };
+      });
+      s3.on(UploadPartCommand).callsFake(async (input) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { ETag: `etag-${input.PartNumber}` };
+      });
+    }
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const name = await start();
+      const record = sqsRecord(statusEvent(name, 'stmt-1', 'FINISHED', count), 'm-1');
+      await expect(route(deps, { Records: [record] })).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(s3).toHaveReceivedCommandTimes(AbortMultipartUploadCommand, 1);
+    expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
+
   test('past the time budget: aborted, nothing written, the task fails with ResultExportTooLarge naming UNLOAD', async () => {
-    let left = 60_000;
+    // Each page asked for takes 30 s; the next page is asked for while one is written.
+    let left = 120_000;
     const timed = { ...deps, remainingTimeMs: () => left };
-    const count = Math.ceil((1.5 * PART_BYTES) / 1050);
+    const count = Math.ceil((3 * PART_BYTES) / 1050);
     redshiftData.on(GetStatementResultCommand).callsFake(async (input) => {
-      left -= 30_000; // each page takes 30 s
+      left -= 30_000;
       const offset = input.NextToken ? Number(input.NextToken) : 0;
       const records = Array.from({ length: Math.min(5000, count - offset) }, (_, i) => [{ longValue: offset + i }, { stringValue: 'z'.repeat(1000) }, { isNull: true }]);
       return { Records: records, ColumnMetadata: COLUMNS, TotalNumRows: count, ...offset + 5000 < count ? { NextToken: String(offset + 5000) } : {} };
@@ -165,7 +230,7 @@ describe('the result in S3', () => {
     expect(s3).not.toHaveReceivedCommand(CompleteMultipartUploadCommand);
     const failure = sfn.commandCalls(SendTaskFailureCommand)[0].args[0].input;
     expect(failure.error).toBe('ResultExportTooLarge');
-    expect(JSON.parse(failure.cause!).detail.error).toMatch(new RegExp(`stopped after 10000 of ${count} rows .*nothing was written.*UNLOAD`, 's'));
+    expect(JSON.parse(failure.cause!).detail.error).toMatch(new RegExp(`stopped after 15000 of ${count} rows .*nothing was written.*UNLOAD`, 's'));
   });
 
   test('a list: each statement with rows in its own object (<id>:<n>), the others by their changed rows', async () => {
