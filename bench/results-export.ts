@@ -3,7 +3,8 @@
  * finished statements' results to the S3 stand-in with `exportResult`, as a completion does: throughput (MB/s,
  * rows/s) and the process's peak memory (`maxRSS`) per result size, next to a process that only answered an invalid
  * request (the handler's floor). Also: the bytes per row of a task's output as plain objects (`rowFormat: OBJECTS`)
- * and as the Data API's typed cells, for a typical row; and the S3 calls per export.
+ * and as the Data API's typed cells, for a typical row; and the S3 calls per export. `BENCH_FUNCTION_MEMORY_MB` sets the
+ * function memory the handler's heap limit follows (default: the tasker's default memory).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -51,7 +52,7 @@ export interface ResultsExportResult {
 }
 
 const BUCKET = 'bench-results';
-const HEAP_LIMIT_MB = Math.floor(DEFAULT_MEMORY_MB * 0.9);
+const HEAP_LIMIT_MB = Math.floor(Number(process.env.BENCH_FUNCTION_MEMORY_MB ?? DEFAULT_MEMORY_MB) * 0.9);
 /** A row of about 110 bytes as JSON Lines. */
 const ROW_SQL = (rows: number) => `select n as id, 'customer-' || n as name, (n * 1.25)::numeric(12,2) as amount, n % 2 = 0 as active,
   timestamp '2024-05-01 12:00:00' + n * interval '1 second' as updated_at, repeat('x', 20) as note from generate_series(1, ${rows}) n`;

@@ -112,8 +112,10 @@ export interface RedshiftSqlTaskOptions extends RedshiftTaskOptions {
    * task's output is the completion event plus `export`: `{statementId, hasResultSet, bucket, key, rows, bytes,
    * format, columns}` (for `sqlStatements`, `{statements: [...]}`), ready for a `DistributedMap`'s `ItemReader`. The
    * tasker's function may write only under the prefix. An export that does not fit the function's time budget fails
-   * the task with `ResultExportTooLarge` (`SfnRedshiftTaskerErrors.RESULT_EXPORT_TOO_LARGE`): use `UNLOAD` then. Not
-   * with `resultRows`; only with `IntegrationPattern.WAIT_FOR_TASK_TOKEN`.
+   * the task with `ResultExportTooLarge` (`SfnRedshiftTaskerErrors.RESULT_EXPORT_TOO_LARGE`): use `UNLOAD` then. Writing
+   * is bound by the function's CPU, which Lambda gives in proportion to memory: for results beyond a few MB, give the
+   * tasker's function more memory and a longer timeout (`starterLambdaFunctionProps`). Not with `resultRows`; only
+   * with `IntegrationPattern.WAIT_FOR_TASK_TOKEN`.
    *
    * @default - no export
    */
