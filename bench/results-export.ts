@@ -9,10 +9,20 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DescribeStatementCommand, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { HANDLER_BUNDLE, handlerEnvironment, LOCAL_TARGET } from '../local/lambda/handler';
-import { DEFAULT_MEMORY_MB } from '../src/private/defaults';
 import { startRedshiftDataServer } from '../local/servers/redshift-data';
 import { startS3Server } from '../local/servers/s3';
+import { SfnRedshiftTasker } from '../src';
+
+/** The memory of the function the construct deploys by default, MB (read from a synthesized tasker). */
+function defaultFunctionMemoryMb(): number {
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Memory');
+  new SfnRedshiftTasker(stack, 'Tasker', { redshiftTargetProps: { clusterIdentifier: 'c', dbName: 'd', dbUser: 'u' } });
+  const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+  return Math.max(...functions.map((fn) => Number(fn.Properties.MemorySize)));
+}
 
 export interface ExportRun {
   /** The result's size as JSON Lines, MB (10^6 bytes). */
@@ -52,7 +62,6 @@ export interface ResultsExportResult {
 }
 
 const BUCKET = 'bench-results';
-const HEAP_LIMIT_MB = Math.floor(Number(process.env.BENCH_FUNCTION_MEMORY_MB ?? DEFAULT_MEMORY_MB) * 0.9);
 /** A row of about 110 bytes as JSON Lines. */
 const ROW_SQL = (rows: number) => `select n as id, 'customer-' || n as name, (n * 1.25)::numeric(12,2) as amount, n % 2 = 0 as active,
   timestamp '2024-05-01 12:00:00' + n * interval '1 second' as updated_at, repeat('x', 20) as note from generate_series(1, ${rows}) n`;
@@ -90,13 +99,13 @@ require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((result) => {
 
 /** Runs the bundled handler once in a new process (asynchronously: the stand-ins it calls run in this one). */
 async function runHandler(
-  env: Record<string, string>, event: unknown, sampleLive = false,
+  env: Record<string, string>, event: unknown, heapLimitMb: number, sampleLive = false,
 ): Promise<{
-  result?: any; error?: string; seconds?: number; maxRssKb: number; peakLiveBytes: number; waits: Record<string, number>; cpuSeconds: number;
-}> {
+    result?: any; error?: string; seconds?: number; maxRssKb: number; peakLiveBytes: number; waits: Record<string, number>; cpuSeconds: number;
+  }> {
   // The old space a function of the tasker's default memory can give V8 (90% of it): garbage is collected before the
   // process outgrows the function, as it must be on Lambda.
-  const flags = [`--max-old-space-size=${HEAP_LIMIT_MB}`, ...sampleLive ? ['--expose-gc'] : []];
+  const flags = [`--max-old-space-size=${heapLimitMb}`, ...sampleLive ? ['--expose-gc'] : []];
   const { stdout } = await promisify(execFile)(process.execPath, [...flags, '-e', PROBE, HANDLER_BUNDLE, JSON.stringify(event)], {
     encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 16 * 1024 * 1024,
   });
@@ -113,6 +122,8 @@ async function waitFinished(client: RedshiftDataClient, id: string): Promise<voi
 }
 
 export async function measureResultsExport(sizesMb: readonly number[]): Promise<ResultsExportResult> {
+  const functionMemoryMb = Number(process.env.BENCH_FUNCTION_MEMORY_MB ?? defaultFunctionMemoryMb());
+  const heapLimitMb = Math.floor(functionMemoryMb * 0.9);
   const [dataApi, s3] = await Promise.all([startRedshiftDataServer({ eventDelayMs: 1 }), startS3Server({ buckets: [BUCKET] })]);
   const env = handlerEnvironment({ dynamodb: 'http://127.0.0.1:9', sfn: 'http://127.0.0.1:9', redshiftData: dataApi.endpoint }, 'unused', {
     AWS_ENDPOINT_URL_S3: s3.endpoint,
@@ -122,7 +133,7 @@ export async function measureResultsExport(sizesMb: readonly number[]): Promise<
     endpoint: dataApi.endpoint, region: 'eu-west-1', credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: 'local' },
   });
   try {
-    const floor = await runHandler(env, {});
+    const floor = await runHandler(env, {}, heapLimitMb);
     const run = async (sql: string) => {
       const { Id } = await client.send(new ExecuteStatementCommand({
         Sql: sql, ClusterIdentifier: LOCAL_TARGET.clusterIdentifier, Database: LOCAL_TARGET.database, DbUser: LOCAL_TARGET.dbUser,
@@ -133,8 +144,8 @@ export async function measureResultsExport(sizesMb: readonly number[]): Promise<
 
     // Bytes per row: one page of the typical row, read by the handler in both formats.
     const sampleId = await run(ROW_SQL(1000));
-    const asObjects = (await runHandler(env, { action: 'getStatementResult', statementId: sampleId, rowFormat: 'OBJECTS' })).result;
-    const asCells = (await runHandler(env, { action: 'getStatementResult', statementId: sampleId })).result;
+    const asObjects = (await runHandler(env, { action: 'getStatementResult', statementId: sampleId, rowFormat: 'OBJECTS' }, heapLimitMb)).result;
+    const asCells = (await runHandler(env, { action: 'getStatementResult', statementId: sampleId }, heapLimitMb)).result;
     const perRow = (rows: unknown[]) => rows.reduce((sum: number, row) => sum + Buffer.byteLength(JSON.stringify(row)) + 1, 0) / rows.length;
     const objects = perRow(asObjects.rows);
     const typedCells = perRow(asCells.Records);
@@ -145,10 +156,10 @@ export async function measureResultsExport(sizesMb: readonly number[]): Promise<
       const rows = Math.round((targetMb * 1e6) / Math.round(objects));
       const id = await run(ROW_SQL(rows));
       s3.calls.clear();
-      const outcome = await runHandler(env, { action: 'exportResult', statementId: id, exportBucket: BUCKET, exportKeyPrefix: 'bench/' });
+      const outcome = await runHandler(env, { action: 'exportResult', statementId: id, exportBucket: BUCKET, exportKeyPrefix: 'bench/' }, heapLimitMb);
       if (outcome.error !== undefined) throw new Error(`export of ${targetMb} MB failed: ${outcome.error}`);
       const s3Calls = Object.fromEntries(s3.calls);
-      const sampled = await runHandler(env, { action: 'exportResult', statementId: id, exportBucket: BUCKET, exportKeyPrefix: 'sampled/' }, true);
+      const sampled = await runHandler(env, { action: 'exportResult', statementId: id, exportBucket: BUCKET, exportKeyPrefix: 'sampled/' }, heapLimitMb, true);
       if (sampled.error !== undefined) throw new Error(`export of ${targetMb} MB (memory sampled) failed: ${sampled.error}`);
       const { bytes } = outcome.result;
       const port = (endpoint: string) => new URL(endpoint).port;
@@ -171,8 +182,8 @@ export async function measureResultsExport(sizesMb: readonly number[]): Promise<
     }
     return {
       floorRssMb: Math.round(floor.maxRssKb / 1024),
-      heapLimitMb: HEAP_LIMIT_MB,
-      functionMemoryMb: DEFAULT_MEMORY_MB,
+      heapLimitMb,
+      functionMemoryMb,
       runs,
       bytesPerRow: {
         objects: Math.round(objects),

@@ -70,7 +70,9 @@ describe('a result over 4 MiB through the Data API', () => {
   test('is served page by page from the spool, every row once and in order, and the file goes with the server', async () => {
     const rows = 40_000;
     const { Id } = await client.send(new ExecuteStatementCommand({
-      ClusterIdentifier: 'c', Database: 'dev', DbUser: 'u',
+      ClusterIdentifier: 'c',
+      Database: 'dev',
+      DbUser: 'u',
       Sql: `select n, repeat('x', 100) || n as text, case when n % 3 = 0 then null else (n * 1.5)::numeric(12,1) end as half from generate_series(1, ${rows}) n order by n`,
     }));
     let described;
