@@ -213,7 +213,8 @@ export class PostgresEngine implements SqlEngine {
       job.listener.onStarted(index, Date.now(), running.pid!);
       const t0 = process.hrtime.bigint();
       try {
-        const result = await streamRows(client, job.sqls[index], [...job.params?.[index] ?? []], (fields, rows) => job.listener.onRows(index, fields, rows));
+        const values = [...job.params?.[index] ?? []];
+        const result = await streamRows(client, job.sqls[index], values, (fields, rows) => job.listener.onRows(index, fields, rows));
         ran += 1;
         job.listener.onStatement(index, { result, ns: Number(process.hrtime.bigint() - t0), at: Date.now() });
       } catch (error) {

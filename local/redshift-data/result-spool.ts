@@ -16,9 +16,9 @@ export type TextRow = ReadonlyArray<string | null>;
 /** Rows between two recorded offsets. */
 const INDEX_EVERY = 256;
 /** Buffered bytes written at once. */
-const FLUSH_BYTES = 1 << 20;
+const FLUSH_BYTES = 1024 * 1024;
 /** Bytes read at once when a page is read from the file. */
-const READ_BYTES = 256 << 10;
+const READ_BYTES = 256 * 1024;
 
 /** The directory a Data API stand-in spools its large results to: created on first use, removed with `remove()`. */
 export class SpoolDirectory {
@@ -56,7 +56,7 @@ export class ResultSpool {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly directory: SpoolDirectory, private readonly memoryBytes = 4 << 20) {}
+  constructor(private readonly directory: SpoolDirectory, private readonly memoryBytes = 4 * 1024 * 1024) {}
 
   /** Whether the rows are in a file (the result passed `memoryBytes`). */
   get onDisk(): boolean {
