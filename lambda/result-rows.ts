@@ -58,7 +58,12 @@ export function plainPage(output: GetStatementResultCommandOutput): ResultPage {
       if (field.blobValue instanceof Uint8Array) field.blobValue = Buffer.from(field.blobValue).toString('base64');
     }
   }
-  return { Records: records as TypedField[][] | undefined, ColumnMetadata: output.ColumnMetadata, TotalNumRows: output.TotalNumRows, NextToken: output.NextToken };
+  return {
+    Records: records as TypedField[][] | undefined,
+    ColumnMetadata: output.ColumnMetadata,
+    TotalNumRows: output.TotalNumRows,
+    NextToken: output.NextToken,
+  };
 }
 
 /** Reads a page of a statement's result: with this function's identity when it started it, else through its starter. */
