@@ -166,6 +166,9 @@ export class DemoOutput {
         break;
       }
       case 'TaskTimedOut': this.print(`${who}   ${yellow(`${event.state}: ${event.detail}; token closed`)}`); break;
+      case 'MapRunStarted':
+      case 'MapRunSucceeded': this.print(`${who}   ${event.state}: map run ${event.kind === 'MapRunStarted' ? 'started' : 'ended'}, ${event.detail}`); break;
+      case 'MapRunFailed': this.print(`${who}   ${red(`${event.state}: map run failed, ${event.detail}`)}`); break;
       default: break;
     }
   }
