@@ -20,7 +20,7 @@ import { asl } from './asl';
 import type { Json, JsonObject } from './definition';
 import { evaluateTemplate } from './jsonata';
 import { ChildRecord, ItemReaderDefinition, localS3Client, readItems, stateError, writeResults } from './map-s3';
-import type { ExecutionOutcome } from './runner';
+import type { ExecutionOutcome } from './types';
 
 /** The resource of the Task state a Distributed Map becomes. */
 export const DISTRIBUTED_MAP_RESOURCE = 'arn:aws:states:::local:distributedMap';
@@ -39,15 +39,23 @@ export interface DistributedMapState {
   readonly QueryLanguage?: string;
   readonly Label?: string;
   readonly ItemReader?: ItemReaderDefinition;
-  readonly ItemProcessor?: { readonly ProcessorConfig?: { readonly Mode?: string }; readonly StartAt: string; readonly States: Record<string, unknown>; readonly QueryLanguage?: string };
+  readonly ItemProcessor?: {
+    readonly ProcessorConfig?: { readonly Mode?: string };
+    readonly StartAt: string;
+    readonly States: Record<string, unknown>;
+    readonly QueryLanguage?: string;
+  };
   readonly Iterator?: { readonly StartAt: string; readonly States: Record<string, unknown> };
   readonly ItemsPath?: string;
   readonly Items?: Template;
   readonly ItemSelector?: Template;
   readonly Parameters?: Template;
   readonly ItemBatcher?: {
-    readonly MaxItemsPerBatch?: Template; readonly MaxItemsPerBatchPath?: string;
-    readonly MaxInputBytesPerBatch?: Template; readonly MaxInputBytesPerBatchPath?: string; readonly BatchInput?: Template;
+    readonly MaxItemsPerBatch?: Template;
+    readonly MaxItemsPerBatchPath?: string;
+    readonly MaxInputBytesPerBatch?: Template;
+    readonly MaxInputBytesPerBatchPath?: string;
+    readonly BatchInput?: Template;
   };
   readonly MaxConcurrency?: Template;
   readonly MaxConcurrencyPath?: string;
@@ -56,7 +64,9 @@ export interface DistributedMapState {
   readonly ToleratedFailurePercentage?: Template;
   readonly ToleratedFailurePercentagePath?: string;
   readonly ResultWriter?: {
-    readonly Resource?: string; readonly Parameters?: Template; readonly Arguments?: Template;
+    readonly Resource?: string;
+    readonly Parameters?: Template;
+    readonly Arguments?: Template;
     readonly WriterConfig?: { readonly Transformation?: string; readonly OutputType?: string };
   };
 }
@@ -94,7 +104,9 @@ export function rewriteDistributedMaps(definition: States, machineName: string, 
     const { ProcessorConfig: _config, ...steps } = processor as typeof processor & { ProcessorConfig?: unknown };
     const processorLanguage = (steps as { QueryLanguage?: string }).QueryLanguage ?? state.QueryLanguage ?? queryLanguage;
     found.push({
-      stateName, state, childName: `${machineName}/${state.Label ?? stateName}`,
+      stateName,
+      state,
+      childName: `${machineName}/${state.Label ?? stateName}`,
       processor: { ...steps, ...processorLanguage ? { QueryLanguage: processorLanguage } : {} },
     });
     const keep = (jsonata ? ['QueryLanguage', 'Output', 'Retry', 'Catch', 'Next', 'End', 'Comment']
@@ -160,7 +172,10 @@ async function selectItems(call: MapRunCall, selector: Json, items: Json[]): Pro
     StartAt: 'Select',
     States: {
       Select: {
-        Type: 'Map', ItemsPath: '$$.LocalMapItems', ItemSelector: selector, End: true,
+        Type: 'Map',
+        ItemsPath: '$$.LocalMapItems',
+        ItemSelector: selector,
+        End: true,
         ItemProcessor: { StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } },
       },
     },
@@ -186,8 +201,8 @@ async function settingsOf(call: MapRunCall): Promise<JsonObject> {
   };
   if (call.jsonata) {
     const entries = Object.entries(fields).filter(([, [value]]) => value !== undefined);
-    const values = await evaluateTemplate(Object.fromEntries(entries.map(([key, [value]]) => [key, value!])), { input: call.input, context: call.context });
-    return values as JsonObject;
+    const template = Object.fromEntries(entries.map(([key, [value]]) => [key, value!]));
+    return await evaluateTemplate(template, { input: call.input, context: call.context }) as JsonObject;
   }
   const template: JsonObject = {};
   for (const [key, [value, path]] of Object.entries(fields)) {
@@ -303,12 +318,18 @@ function recordOf(outcome: ExecutionOutcome, input: Json, mapRunArn: string): Ch
   const name = outcome.executionArn.split(':').pop()!;
   const machineArn = outcome.executionArn.replace(/:execution:([^:]+):[^:]+$/, ':stateMachine:$1');
   return {
-    ExecutionArn: outcome.executionArn, Name: name, StateMachineArn: machineArn, MapRunArn: mapRunArn, Status: outcome.status,
-    Input: JSON.stringify(input), InputDetails: { Included: true },
+    ExecutionArn: outcome.executionArn,
+    Name: name,
+    StateMachineArn: machineArn,
+    MapRunArn: mapRunArn,
+    Status: outcome.status,
+    Input: JSON.stringify(input),
+    InputDetails: { Included: true },
     ...outcome.status === 'SUCCEEDED'
       ? { Output: JSON.stringify(outcome.output ?? null), OutputDetails: { Included: true } }
       : { Error: outcome.error ?? null, Cause: outcome.cause ?? null },
-    StartDate: outcome.startDate.toISOString(), StopDate: outcome.stopDate.toISOString(),
+    StartDate: outcome.startDate.toISOString(),
+    StopDate: outcome.stopDate.toISOString(),
   };
 }
 

@@ -134,14 +134,17 @@ export function parseCsv(text: string, delimiter: string): string[][] {
       i++;
       continue;
     }
-    if (c === '"' && field === '') quoted = true;
-    else if (c === delimiter) {
+    if (c === '"' && field === '') {
+      quoted = true;
+    } else if (c === delimiter) {
       row.push(field);
       field = '';
     } else if (c === '\n' || c === '\r') {
       endRow();
       if (c === '\r' && text[i + 1] === '\n') i++;
-    } else field += c;
+    } else {
+      field += c;
+    }
     i++;
   }
   if (field !== '' || row.length > 0) endRow();
@@ -157,8 +160,11 @@ async function listObjects(client: S3Client, bucket: string, prefix: string | un
       const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
         items.push({
-          Etag: o.ETag ?? '', Key: o.Key ?? '', LastModified: Math.floor((o.LastModified?.getTime() ?? 0) / 1000),
-          Size: o.Size ?? 0, StorageClass: o.StorageClass ?? 'STANDARD',
+          Etag: o.ETag ?? '',
+          Key: o.Key ?? '',
+          LastModified: Math.floor((o.LastModified?.getTime() ?? 0) / 1000),
+          Size: o.Size ?? 0,
+          StorageClass: o.StorageClass ?? 'STANDARD',
         });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -23,16 +23,18 @@ import { asl } from './asl';
 import {
   EventLog, forEachTask, Json, JsonObject, reportedStatement, rewriteTaskTokens, TaskState, truncate, valueAt,
 } from './definition';
-import { describeExecution, ExecutionDescription } from './describe';
+import { describeExecution, describeNested, ExecutionDescription } from './describe';
 import { DISTRIBUTED_MAP_RESOURCE, rewriteDistributedMaps, RewrittenMap, runDistributedMap } from './distributed-map';
 import { evaluateTemplate, isJsonataState } from './jsonata';
 import { TraceBuffer, TraceEvent } from './trace';
-import { LocalLambdaRuntime } from '../lambda/runtime';
-import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
+import { ExecutionOutcome, LocalStepFunctionsProps, TaskError } from './types';
+import { TaskClosedError } from '../servers/sfn-callbacks';
 
 
 export type { ExecutionDescription } from './describe';
 export type { TraceEvent } from './trace';
+export { TaskError } from './types';
+export type { ExecutionOutcome, LocalStepFunctionsProps, TaskCall } from './types';
 
 /** Definitions the interpreter has validated once. */
 const VALIDATED = new WeakSet<object>();
@@ -40,55 +42,6 @@ const VALIDATED = new WeakSet<object>();
 const TIMEOUTS = ['States.Timeout', 'States.HeartbeatTimeout'];
 /** How early the interpreter may report a timeout before its due time (timers are not exact). */
 const TIMEOUT_SLACK_MS = 250;
-
-/** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
-export class TaskError extends Error {
-  constructor(error: string, cause: string) {
-    super(cause);
-    this.name = error;
-  }
-}
-
-export interface ExecutionOutcome {
-  readonly executionArn: string;
-  /** The execution that started this one (`states:startExecution` task), if any. */
-  readonly parentExecutionArn?: string;
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  readonly output?: Json;
-  readonly error?: string;
-  readonly cause?: string;
-  readonly startDate: Date;
-  readonly stopDate: Date;
-}
-
-export interface LocalStepFunctionsProps {
-  readonly lambda: LocalLambdaRuntime;
-  readonly callbacks: SfnCallbackServer;
-  /** @default 'eu-west-1' */
-  readonly region?: string;
-  /** @default '123456789012' */
-  readonly accountId?: string;
-  /** Receives every trace event. */
-  readonly onTrace?: (event: TraceEvent) => void;
-  /**
-   * Answers a Task state before the runner calls its resource (mocked responses): `undefined` to let the runner call
-   * it. A returned value is the task's result; a thrown `TaskError` fails the task.
-   */
-  readonly answerTask?: (task: TaskCall) => Promise<Json | undefined> | Json | undefined;
-  /** The S3 stand-in's endpoint, for Distributed Maps (`ItemReader`, `ResultWriter`). */
-  readonly s3Endpoint?: string;
-}
-
-/** A Task state about to call its resource. */
-export interface TaskCall {
-  /** The name of the state machine (the last part of its ARN). */
-  readonly machineName: string;
-  readonly executionArn: string;
-  readonly stateName: string;
-  readonly resource: string;
-  /** The task's parameters (after Parameters/Arguments). */
-  readonly parameters: Json;
-}
 
 interface RegisteredMachine {
   readonly name: string;
@@ -301,7 +254,8 @@ export class LocalStepFunctions {
    */
   private async runMap(scope: ExecutionScope, machine: RegisteredMachine, map: RewrittenMap, state: TaskState, raw: Json): Promise<Json> {
     const jsonata = isJsonataState(state, machine.queryLanguage);
-    const { input, context } = jsonata ? { input: raw, context: this.contextOf(scope, machine, map.stateName) } : raw as { input: Json; context: JsonObject };
+    const { input, context } = jsonata
+      ? { input: raw, context: this.contextOf(scope, machine, map.stateName) } : raw as { input: Json; context: JsonObject };
     const mocked = await this.mockedAnswer(scope, map.stateName, state.Resource, (input ?? {}) as JsonObject);
     const result = mocked !== undefined ? mocked : await runDistributedMap({ map, machineName: machine.name, input, context, jsonata }, {
       region: this.region,
@@ -454,20 +408,7 @@ export class LocalStepFunctions {
       return { ExecutionArn: nested.executionArn, StartDate: new Date().toISOString() };
     }
     const outcome = await nested.result;
-    const v2 = resource.endsWith('.sync:2');
-    const described: JsonObject = {
-      ExecutionArn: outcome.executionArn,
-      StateMachineArn: machineArn,
-      Name: outcome.executionArn.split(':').pop()!,
-      Status: outcome.status,
-      StartDate: outcome.startDate.getTime(),
-      StopDate: outcome.stopDate.getTime(),
-      Input: v2 ? input : JSON.stringify(input),
-      InputDetails: { Included: true },
-      ...outcome.status === 'SUCCEEDED'
-        ? { Output: v2 ? outcome.output ?? null : JSON.stringify(outcome.output ?? null), OutputDetails: { Included: true } }
-        : { Error: outcome.error ?? null, Cause: outcome.cause ?? null },
-    };
+    const described = describeNested(outcome, machineArn, input, resource.endsWith('.sync:2'));
     if (outcome.status !== 'SUCCEEDED') {
       throw new TaskError('States.TaskFailed', JSON.stringify(described));
     }

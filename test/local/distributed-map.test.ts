@@ -80,14 +80,15 @@ async function run(states: Record<string, unknown>, input: unknown = {}, startAt
 test('JSONL: the key from the input (Key.$), ItemSelector with $$.Map.Item.Index and .Value, outputs in item order', async () => {
   const outcome = await run({
     Map: distributedMap({
-      ItemReader: { Resource: S3_GET, ReaderConfig: { InputType: 'JSONL' }, Parameters: { Bucket: BUCKET, 'Key.$': '$.key' } },
+      ItemReader: { Resource: S3_GET, ReaderConfig: { InputType: 'JSONL' }, Parameters: { 'Bucket': BUCKET, 'Key.$': '$.key' } },
       ItemSelector: { 'index.$': '$$.Map.Item.Index', 'id.$': '$$.Map.Item.Value.id', 'batch.$': '$.batch' },
       ResultPath: '$.processed',
     }),
   }, { key: 'rows.jsonl', batch: 'b1' });
   expect(outcome.status).toBe('SUCCEEDED');
   expect(outcome.output).toEqual({
-    key: 'rows.jsonl', batch: 'b1',
+    key: 'rows.jsonl',
+    batch: 'b1',
     processed: [1, 2, 3, 4, 5].map((id, index) => ({ index, id, batch: 'b1' })),
   });
   const mapRun = trace.filter((e) => e.executionArn === outcome.executionArn && e.kind.startsWith('MapRun'));
@@ -119,7 +120,8 @@ test('CSV with given headers and another delimiter; parseCsv handles line breaks
   const outcome = await run({
     Map: distributedMap({
       ItemReader: {
-        Resource: S3_GET, ReaderConfig: { InputType: 'CSV', CSVHeaderLocation: 'GIVEN', CSVHeaders: ['n', 'letter'], CSVDelimiter: 'PIPE' },
+        Resource: S3_GET,
+        ReaderConfig: { InputType: 'CSV', CSVHeaderLocation: 'GIVEN', CSVHeaders: ['n', 'letter'], CSVDelimiter: 'PIPE' },
         Parameters: { Bucket: BUCKET, Key: 'given.csv' },
       },
     }),
@@ -160,7 +162,8 @@ test('a failing item fails the Map with States.ExceedToleratedFailureThreshold, 
     Map: distributedMap({
       ItemsPath: '$.items',
       Catch: [{ ErrorEquals: ['States.ExceedToleratedFailureThreshold'], ResultPath: '$.error', Next: 'Caught' }],
-      End: undefined, Next: 'Finished',
+      End: undefined,
+      Next: 'Finished',
     }),
     Finished: { Type: 'Succeed' },
     Caught: { Type: 'Pass', End: true },
@@ -183,7 +186,7 @@ test('within ToleratedFailureCount the Map succeeds, the failed item\'s output i
   const written = await run({
     Map: distributedMap({
       ToleratedFailurePercentage: 50,
-      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: BUCKET, 'Prefix.$': '$.prefix' } },
+      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { 'Bucket': BUCKET, 'Prefix.$': '$.prefix' } },
       ItemsPath: '$.items',
     }),
   }, { items, prefix: 'results' });
@@ -194,7 +197,8 @@ test('within ToleratedFailureCount the Map succeeds, the failed item\'s output i
   expect(ResultWriterDetails).toEqual({ Bucket: BUCKET, Key: `results/${runId}/manifest.json` });
   const manifest = JSON.parse(s3Server.text(BUCKET, ResultWriterDetails.Key)!);
   expect(manifest).toEqual({
-    DestinationBucket: BUCKET, MapRunArn,
+    DestinationBucket: BUCKET,
+    MapRunArn,
     ResultFiles: {
       FAILED: [{ Key: `results/${runId}/FAILED_0.json`, Size: expect.any(Number) }],
       PENDING: [],
@@ -211,7 +215,9 @@ test('a missing object fails the Map with States.ItemReaderFailed (Catch takes i
   const outcome = await run({
     Map: distributedMap({
       ItemReader: { Resource: S3_GET, ReaderConfig: { InputType: 'JSONL' }, Parameters: { Bucket: BUCKET, Key: 'no-such.jsonl' } },
-      Catch: [{ ErrorEquals: ['States.ItemReaderFailed'], Next: 'Caught' }], End: undefined, Next: 'Caught',
+      Catch: [{ ErrorEquals: ['States.ItemReaderFailed'], Next: 'Caught' }],
+      End: undefined,
+      Next: 'Caught',
     }),
     Caught: { Type: 'Pass', End: true },
   });
@@ -236,8 +242,11 @@ test('in a Parallel branch; a child invokes a function (lambda:invoke); MaxConcu
             StartAt: 'Double',
             States: {
               Double: {
-                Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: FN, 'Payload.$': '$' },
-                OutputPath: '$.Payload', End: true,
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke',
+                Parameters: { 'FunctionName': FN, 'Payload.$': '$' },
+                OutputPath: '$.Payload',
+                End: true,
               },
             },
           }),
