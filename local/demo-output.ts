@@ -135,8 +135,10 @@ export class DemoOutput {
   }
 
   private labelOf(executionArn: string): string {
-    const machine = executionArn.split(':')[6];
-    return this.machineByLogicalId.get(machine) ?? machine;
+    // A Distributed Map's children run as `<machine>/<state>`.
+    const [machine, ...map] = (executionArn.split(':')[6] ?? '').split('/');
+    const label = this.machineByLogicalId.get(machine) ?? machine;
+    return map.length > 0 ? `${label}/${map.join('/')}` : label;
   }
 
   private statementLabel(statement: StatementRecord): string {
