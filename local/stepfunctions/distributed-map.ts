@@ -132,6 +132,8 @@ export interface MapRunHost {
   startChild(input: Json): { executionArn: string; result: Promise<ExecutionOutcome> };
   /** Stops a running child execution (the run failed). */
   stopChild(executionArn: string): void;
+  /** Whether the execution of the Map has ended (stopped, timed out): no more children start then. */
+  ended(): boolean;
   trace(kind: 'MapRunStarted' | 'MapRunSucceeded' | 'MapRunFailed', detail: string): void;
 }
 
@@ -348,7 +350,7 @@ function runChildren(
       || (tolerance.percentage !== undefined && (failedItems * 100) / totalItems > tolerance.percentage));
   return new Promise((resolve) => {
     const launch = () => {
-      while (!exceeded && running.size < limit && next < inputs.length) {
+      while (!exceeded && !host.ended() && running.size < limit && next < inputs.length) {
         const index = next++;
         const child = host.startChild(inputs[index]);
         running.add(child.executionArn);

@@ -268,7 +268,9 @@ export class LocalStepFunctions {
         return child;
       },
       stopChild: (arn) => void this.stopExecution(arn),
-      trace: (kind, detail) => this.trace(scope, kind, map.stateName, detail),
+      ended: () => this.executions.has(scope.arn),
+      // A map run's start is ranked with the interpreter's events: it comes before its children's on ties.
+      trace: (kind, detail) => this.trace(scope, kind, map.stateName, detail, undefined, Date.now(), kind === 'MapRunStarted'),
     });
     if (!jsonata || state.Output === undefined) return result;
     return (await evaluateTemplate(state.Output, { input, context: this.contextOf(scope, machine, map.stateName), result })) ?? null;
