@@ -15,7 +15,7 @@
  *   `{ Error, Cause }`), or with a `ResultWriter` writes the manifest and result files and outputs where.
  */
 import { randomUUID } from 'node:crypto';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { asl } from './asl';
 import type { Json, JsonObject } from './definition';
 import { evaluateTemplate } from './jsonata';
