@@ -29,10 +29,20 @@ const trace: TraceEvent[] = [];
 beforeAll(async () => {
   codeDir = mkdtempSync(join(tmpdir(), 'local-dmap-test-'));
   writeFileSync(join(codeDir, 'index.js'), 'exports.handler = async (event) => ({ doubled: Number(event.n) * 2 });\n');
+  // Calls its task back (SendTaskSuccess, over the awsJson1_0 protocol) a little after it returns.
+  writeFileSync(join(codeDir, 'waiter.js'), `exports.handler = async (event) => {
+    setTimeout(() => fetch(process.env.AWS_ENDPOINT_URL_SFN, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.SendTaskSuccess' },
+      body: JSON.stringify({ taskToken: event.token, output: JSON.stringify({ called: event.id }) }),
+    }), 10);
+    return {};
+  };\n`);
   [callbacks, s3Server] = await Promise.all([startSfnCallbackServer(), startS3Server({ buckets: [BUCKET] })]);
   s3 = new S3Client({ endpoint: s3Server.endpoint, region: 'eu-west-1', forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   lambda = new LocalLambdaRuntime();
   lambda.add({ name: 'Doubler', codeDir, environment: {}, maxEnvironments: 1 });
+  lambda.add({ name: 'Waiter', codeDir, handler: 'waiter.handler', environment: { AWS_ENDPOINT_URL_SFN: callbacks.endpoint }, maxEnvironments: 1 });
   sfn = new LocalStepFunctions({ lambda, callbacks, s3Endpoint: s3Server.endpoint, onTrace: (e) => trace.push(e) });
   await put('rows.jsonl', [1, 2, 3, 4, 5].map((n) => JSON.stringify({ id: n, vip: n % 2 === 0 })).join('\n') + '\n');
   await put('rows.json', JSON.stringify([{ id: 'a' }, { id: 'b' }, { id: 'c' }]));
@@ -260,6 +270,27 @@ test('in a Parallel branch; a child invokes a function (lambda:invoke); MaxConcu
     .sort((a, b) => a.startDate.getTime() - b.startDate.getTime());
   expect(children).toHaveLength(3);
   for (let i = 1; i < children.length; i++) expect(children[i].startDate.getTime()).toBeGreaterThanOrEqual(children[i - 1].stopDate.getTime());
+});
+
+test('a child waits for its task token (lambda:invoke.waitForTaskToken) and resumes with the callback', async () => {
+  const outcome = await run({
+    Map: distributedMap({ ItemsPath: '$.ids' }, {
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      StartAt: 'Wait',
+      States: {
+        Wait: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          TimeoutSeconds: 30,
+          End: true,
+          Parameters: { FunctionName: 'Waiter', Payload: { 'token.$': '$$.Task.Token', 'id.$': '$' } },
+        },
+      },
+    }),
+  }, { ids: ['a', 'b'] });
+  expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: [{ called: 'a' }, { called: 'b' }] });
+  const children = new Set([...sfn.executions.values()].filter((e) => e.parentExecutionArn === outcome.executionArn).map((e) => e.executionArn));
+  expect(trace.filter((e) => children.has(e.executionArn) && e.kind === 'TaskCallback').map((e) => e.detail)).toEqual(['SendTaskSuccess', 'SendTaskSuccess']);
 });
 
 test('JSONata: ItemReader Arguments, ItemSelector and Output are evaluated', async () => {
