@@ -221,6 +221,24 @@ test('within ToleratedFailureCount the Map succeeds, the failed item\'s output i
   expect(failed).toEqual([expect.objectContaining({ Status: 'FAILED', Error: 'BadItem', Cause: 'the item is bad', Input: JSON.stringify(items[1]) })]);
 });
 
+test('ResultWriter with WriterConfig.Transformation FLATTEN: the result file holds the children\'s outputs, flattened', async () => {
+  const outcome = await run({
+    Map: distributedMap({
+      ResultWriter: {
+        Resource: 'arn:aws:states:::s3:putObject',
+        Parameters: { Bucket: BUCKET, Prefix: 'flat' },
+        WriterConfig: { Transformation: 'FLATTEN', OutputType: 'JSON' },
+      },
+    }, {
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+      StartAt: 'Pair',
+      States: { Pair: { Type: 'Pass', Parameters: { 'pair.$': 'States.Array($, $)' }, OutputPath: '$.pair', End: true } },
+    }),
+  }, [1, 2]);
+  const key = (outcome.output as { ResultWriterDetails: { Key: string } }).ResultWriterDetails.Key;
+  expect(JSON.parse(s3Server.text(BUCKET, key.replace(/manifest\.json$/, 'SUCCEEDED_0.json'))!)).toEqual([1, 1, 2, 2]);
+});
+
 test('a missing object fails the Map with States.ItemReaderFailed (Catch takes it); PARQUET is refused by name', async () => {
   const outcome = await run({
     Map: distributedMap({
