@@ -224,14 +224,15 @@ export function batchItems(items: Json[], maxItems: number | undefined, maxBytes
   let current: Json[] = [];
   let bytes = baseBytes;
   for (const item of items) {
-    const size = Buffer.byteLength(JSON.stringify(item)) + (current.length > 0 ? 1 : 0);
-    if (current.length > 0 && ((maxItems !== undefined && current.length >= maxItems) || bytes + size > limit)) {
+    // The item, and a comma before it unless it comes first.
+    const itemBytes = Buffer.byteLength(JSON.stringify(item));
+    if (current.length > 0 && ((maxItems !== undefined && current.length >= maxItems) || bytes + itemBytes + 1 > limit)) {
       batches.push(current);
       current = [];
       bytes = baseBytes;
     }
+    bytes += itemBytes + (current.length > 0 ? 1 : 0);
     current.push(item);
-    bytes += Buffer.byteLength(JSON.stringify(item)) + (current.length > 1 ? 1 : 0);
   }
   if (current.length > 0) batches.push(current);
   return batches;
@@ -251,6 +252,9 @@ export async function runDistributedMap(call: MapRunCall, host: MapRunHost): Pro
   try {
     if (writer?.WriterConfig?.OutputType === 'JSONL') {
       throw stateError('States.Runtime', `The local runner does not support the ResultWriter OutputType JSONL (state ${stateName}).`);
+    }
+    if (writer?.Resource !== undefined && !/^arn:aws[a-z-]*:states:::s3:putObject$/.test(writer.Resource)) {
+      throw stateError('States.Runtime', `The local runner does not support the ResultWriter resource ${writer.Resource} (state ${stateName}).`);
     }
     const settings = await settingsOf(call);
     const maxItems = numberOf(settings.maxItems) || undefined;
@@ -282,9 +286,6 @@ export async function runDistributedMap(call: MapRunCall, host: MapRunHost): Pro
     const outputs = ended.map(({ outcome: o }) => (o.status === 'SUCCEEDED' ? o.output ?? null : { Error: o.error ?? null, Cause: o.cause ?? null }));
     let result: Json = transform(outputs, records, writer?.WriterConfig?.Transformation ?? 'COMPACT');
     if (writer?.Resource !== undefined) {
-      if (!/^arn:aws[a-z-]*:states:::s3:putObject$/.test(writer.Resource)) {
-        throw stateError('States.Runtime', `The local runner does not support the ResultWriter resource ${writer.Resource}.`);
-      }
       const target = (settings.writer ?? {}) as JsonObject;
       const bucket = String(target.Bucket ?? '');
       const succeeded = ended.map(({ outcome }, i) => (outcome.status === 'SUCCEEDED' ? i : -1)).filter((i) => i >= 0);
