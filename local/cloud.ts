@@ -260,7 +260,13 @@ export class LocalCloud {
     const { region, accountId } = template.context;
     // ---- State machines and custom resources ----
     this.stepFunctions = new LocalStepFunctions({
-      lambda: this.lambda, callbacks: this.callbacks, region, accountId, onTrace: this.options.onTrace, answerTask: this.options.answerTask,
+      lambda: this.lambda,
+      callbacks: this.callbacks,
+      region,
+      accountId,
+      onTrace: this.options.onTrace,
+      answerTask: this.options.answerTask,
+      s3Endpoint: this.s3.endpoint,
     });
     for (const id of template.ofType('AWS::StepFunctions::StateMachine')) {
       const p = template.resource(id).Properties ?? {};

@@ -135,8 +135,10 @@ export class DemoOutput {
   }
 
   private labelOf(executionArn: string): string {
-    const machine = executionArn.split(':')[6];
-    return this.machineByLogicalId.get(machine) ?? machine;
+    // A Distributed Map's children run as `<machine>/<state>`.
+    const [machine, ...map] = (executionArn.split(':')[6] ?? '').split('/');
+    const label = this.machineByLogicalId.get(machine) ?? machine;
+    return map.length > 0 ? `${label}/${map.join('/')}` : label;
   }
 
   private statementLabel(statement: StatementRecord): string {
@@ -166,6 +168,9 @@ export class DemoOutput {
         break;
       }
       case 'TaskTimedOut': this.print(`${who}   ${yellow(`${event.state}: ${event.detail}; token closed`)}`); break;
+      case 'MapRunStarted':
+      case 'MapRunSucceeded': this.print(`${who}   ${event.state}: map run ${event.kind === 'MapRunStarted' ? 'started' : 'ended'}, ${event.detail}`); break;
+      case 'MapRunFailed': this.print(`${who}   ${red(`${event.state}: map run failed, ${event.detail}`)}`); break;
       default: break;
     }
   }

@@ -4,6 +4,7 @@ import type { TraceEvent } from './stepfunctions/trace';
 
 const SHOWN: ReadonlySet<TraceEvent['kind']> = new Set([
   'StateEntered', 'StateFailed', 'StateRetried', 'StateCaught', 'TaskInvoked', 'TaskCallback', 'TaskTimedOut',
+  'MapRunStarted', 'MapRunSucceeded', 'MapRunFailed',
   'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted',
 ]);
 

@@ -8,8 +8,8 @@ import type { ScenarioContext, ScenarioResult } from './scenarios';
 import { ExecutionOutcome } from './stepfunctions/runner';
 import {
   CancellingStatementMachine, ChainedMachine, ConcurrentWritersMachine, DEFAULT_WRITERS, EXPORTED_ROWS, ExportResultMachine,
-  ParallelNoConcurrencyMachine, PollingMachine, RowsChoiceMachine, SessionStagingMachine, SingleFailureMachine, SingleSuccessMachine,
-  SuccessAndFailMachine,
+  ParallelNoConcurrencyMachine, PollingMachine, ROWS_PER_BATCH, RowsChoiceMachine, SessionStagingMachine, SingleFailureMachine,
+  SingleSuccessMachine, SuccessAndFailMachine,
 } from '../example/machines';
 
 /** The example machines, run on their own, with what each must show. */
@@ -31,7 +31,8 @@ export const MACHINES: Array<{ id: string; expected: string }> = [
   { id: RowsChoiceMachine.ID, expected: 'SUCCEEDED: the rows came with the callback as plain objects, the Choice took answer = 3' },
   {
     id: ExportResultMachine.ID,
-    expected: `SUCCEEDED: ${EXPORTED_ROWS} rows written to S3 as JSON Lines (read back from the S3 stand-in here: the local runner has no Distributed Map ItemReader)`,
+    expected: `SUCCEEDED: ${EXPORTED_ROWS} rows written to S3 as JSON Lines, read from S3 by a Distributed Map in `
+      + `${EXPORTED_ROWS / ROWS_PER_BATCH} batches of ${ROWS_PER_BATCH} (child executions)`,
   },
 ];
 
@@ -123,13 +124,20 @@ function checkMachine(context: ScenarioContext, id: string, outcome: ExecutionOu
     }
     case ExportResultMachine.ID: {
       const exported = (output?.exported as { export?: { bucket?: string; key?: string; rows?: number } } | undefined)?.export;
-      // The local Step Functions runner cannot read S3 (no ItemReader): the scenario reads the object itself.
-      const text = exported?.bucket && exported.key ? context.cloud.s3.text(exported.bucket, exported.key) : undefined;
-      const lines = text?.trimEnd().split('\n') ?? [];
-      const last = lines.length > 0 ? JSON.parse(lines[lines.length - 1]) as Record<string, Json> : undefined;
-      const ok = states === 'FINISHED' && exported?.rows === EXPORTED_ROWS && lines.length === EXPORTED_ROWS
-        && last?.id === EXPORTED_ROWS && exported.key?.startsWith(ExportResultMachine.KEY_PREFIX) === true;
-      return { actual: `SUCCEEDED: ${exported?.rows} rows in s3://${exported?.bucket}/${exported?.key}, ${lines.length} lines read back`, ok };
+      const processed = output?.processed as { rows?: number; batches?: number; vipsPerBatch?: number[] } | undefined;
+      // The Distributed Map read the object from the S3 stand-in: one child execution per batch, and its map run traced.
+      const children = [...context.cloud.stepFunctions.executions.values()].filter((e) => e.parentExecutionArn === outcome.executionArn);
+      const mapRun = context.trace.find((e) => e.executionArn === outcome.executionArn && e.kind === 'MapRunSucceeded');
+      const batches = EXPORTED_ROWS / ROWS_PER_BATCH;
+      const vips = (processed?.vipsPerBatch ?? []).reduce((sum, n) => sum + n, 0);
+      const ok = states === 'FINISHED' && exported?.rows === EXPORTED_ROWS && exported.key?.startsWith(ExportResultMachine.KEY_PREFIX) === true
+        && processed?.rows === EXPORTED_ROWS && processed.batches === batches && vips === Math.floor(EXPORTED_ROWS / 3)
+        && children.length === batches && children.every((c) => c.status === 'SUCCEEDED') && mapRun !== undefined;
+      return {
+        actual: `SUCCEEDED: ${exported?.rows} rows in s3://${exported?.bucket}/${exported?.key}; the Distributed Map read `
+          + `${processed?.rows} rows from S3 in ${processed?.batches} batches (${children.length} child executions, ${vips} VIP rows)`,
+        ok,
+      };
     }
     default:
       return { actual: outcome.status, ok: true };

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Json } from './cloudformation/template';
+import { DISTRIBUTED_MAP_RESOURCE } from './stepfunctions/distributed-map';
 import { TaskCall, TaskError } from './stepfunctions/runner';
 
 /** One answer of a mocked response: a result, or an error the task fails with. */
@@ -125,9 +126,9 @@ export class TaskMocks {
   }
 }
 
-/** The service integrations the local run calls for real (Node.js Lambda functions and nested executions). */
+/** The service integrations the local run calls for real (Node.js Lambda functions, nested executions, Distributed Maps). */
 export function runsLocally(resource: string): boolean {
-  return /^arn:aws[a-z-]*:lambda:/.test(resource)
+  return /^arn:aws[a-z-]*:lambda:/.test(resource) || resource === DISTRIBUTED_MAP_RESOURCE
     || resource === 'arn:aws:states:::lambda:invoke' || resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken'
     || resource.startsWith('arn:aws:states:::states:startExecution');
 }

@@ -1,12 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ExampleMachineProps, exampleStateMachine } from './util';
 import { ExportFormat, RedshiftSqlTask, SfnRedshiftTaskerErrors } from '../../src';
 
 /** Rows the export example writes: more than one Data API page. */
 export const EXPORTED_ROWS = 2500;
+/** Rows per child execution of the Distributed Map that reads the export (`ItemBatcher`). */
+export const ROWS_PER_BATCH = 500;
 
 export interface ExportResultMachineProps extends ExampleMachineProps {
   /** The bucket the result is written to. */
@@ -14,14 +17,18 @@ export interface ExportResultMachineProps extends ExampleMachineProps {
 }
 
 /**
- * The whole result in S3: the statement's rows are written to the bucket as JSON Lines when it finishes
- * (`resultExport`), and the task's output says where (`export.bucket`, `export.key`, `export.rows`): what a Distributed
- * Map's `ItemReader` (`S3JsonLItemReader`) reads to process each row (see the README). A result too large for the
- * function's time budget fails with `ResultExportTooLarge`: `UNLOAD` it instead.
+ * The whole result in S3, then processed by a Distributed Map: the statement's rows are written to the bucket as JSON
+ * Lines when it finishes (`resultExport`), and the task's output says where (`export.bucket`, `export.key`,
+ * `export.rows`). A `DistributedMap` reads that object (`S3JsonLItemReader`, the key from the task's output) in batches
+ * of `ROWS_PER_BATCH` rows, each batch a child execution that counts its rows and its VIP rows; a `Choice` checks that
+ * every exported row was processed. A result too large for the function's time budget fails with
+ * `ResultExportTooLarge`: `UNLOAD` it instead.
  */
 export class ExportResultMachine {
   public static readonly ID = 'ExportResultRsTask';
   public static readonly KEY_PREFIX = 'example-exports/';
+  /** The Distributed Map's state name. */
+  public static readonly MAP_STATE = 'ProcessExportedRows';
   public readonly stateMachine: sfn.StateMachine;
 
   constructor(scope: Construct, props: ExportResultMachineProps) {
@@ -39,14 +46,52 @@ export class ExportResultMachine {
         errors: [SfnRedshiftTaskerErrors.RESULT_EXPORT_TOO_LARGE], resultPath: '$.error',
       })
       .addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+    // Each child execution gets { Items: [up to ROWS_PER_BATCH rows] } and returns its row ids and VIP count.
+    const process = new sfn.DistributedMap(scope, ExportResultMachine.MAP_STATE, {
+      itemReader: new sfn.S3JsonLItemReader({ bucket: props.bucket, key: sfn.JsonPath.stringAt('$.exported.export.key') }),
+      itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: ROWS_PER_BATCH }),
+      maxConcurrency: 5,
+      resultSelector: { 'batches.$': '$[*].rows', 'vipsPerBatch.$': '$[*].vips', 'ids.$': '$[*].ids[*]' },
+      resultPath: '$.processed',
+      comment: 'Reads the exported rows from S3, in batches',
+    }).itemProcessor(new sfn.Pass(scope, 'SelectBatchRows', {
+      parameters: { 'ids.$': '$.Items[*].id', 'vipIds.$': '$.Items[?(@.vip == true)].id' },
+    }).next(new sfn.Pass(scope, 'CountBatchRows', {
+      parameters: { 'ids.$': '$.ids', 'rows.$': 'States.ArrayLength($.ids)', 'vips.$': 'States.ArrayLength($.vipIds)' },
+    })));
+    const counted = new sfn.Pass(scope, 'CountProcessedRows', {
+      parameters: {
+        'rows.$': 'States.ArrayLength($.processed.ids)',
+        'batches.$': 'States.ArrayLength($.processed.batches)',
+        'vipsPerBatch.$': '$.processed.vipsPerBatch',
+      },
+      resultPath: '$.processed',
+    });
+    const allProcessed = new sfn.Choice(scope, 'AllRowsProcessed')
+      .when(sfn.Condition.numberEquals('$.processed.rows', EXPORTED_ROWS), new sfn.Succeed(scope, 'ExportReady'))
+      .otherwise(new sfn.Fail(scope, 'RowsNotProcessed', { error: 'UnexpectedRows', cause: 'The Distributed Map did not process every row.' }));
     const check = new sfn.Choice(scope, 'AllRowsExported')
-      .when(sfn.Condition.numberEquals('$.exported.export.rows', EXPORTED_ROWS), new sfn.Succeed(scope, 'ExportReady'))
+      .when(sfn.Condition.numberEquals('$.exported.export.rows', EXPORTED_ROWS), process.next(counted).next(allProcessed))
       .otherwise(new sfn.Fail(scope, 'ExportIncomplete', { error: 'UnexpectedRows', cause: 'The export does not hold every row.' }));
 
     this.stateMachine = exampleStateMachine(scope, ExportResultMachine.ID, exported.next(check), {
       logGroup: props.logGroup,
       timeout: Duration.minutes(15),
-      comment: 'Runs a statement and writes its whole result to S3 for a Distributed Map',
+      comment: 'Runs a statement, writes its whole result to S3 and processes it with a Distributed Map',
     });
+    NagSuppressions.addResourceSuppressions(this.stateMachine.role.node.findChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The Distributed Map reads the exported object: s3:GetObject on "<results bucket>/*", as its key is only '
+        + 'known at run time (under the bucket the tasker writes to).',
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:s3:::<.+>\\/\\*$/' }],
+    }]);
+    NagSuppressions.addResourceSuppressions(this.stateMachine.node.findChild('DistributedMapPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'The Distributed Map manages its own runs: states:DescribeExecution and states:StopExecution on '
+        + '"execution:<this state machine>:*" and states:RedriveExecution on "execution:<this state machine>/*:*" (its '
+        + 'child executions) cover this machine\'s executions only.',
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.+:execution:.+\\*$/' }],
+    }]);
   }
 }

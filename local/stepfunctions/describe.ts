@@ -1,6 +1,6 @@
-/** `DescribeExecution`'s answer for an execution of the local runner. */
-import type { Json } from './definition';
-import type { ExecutionOutcome } from './runner';
+/** `DescribeExecution`'s answer for an execution of the local runner, and a `.sync` task's. */
+import type { Json, JsonObject } from './definition';
+import type { ExecutionOutcome } from './types';
 
 /** An execution as `DescribeExecution` shows it (epoch seconds for dates, JSON texts for input and output). */
 export interface ExecutionDescription {
@@ -38,5 +38,22 @@ export function describeExecution(
     ...outcome.status === 'SUCCEEDED' ? { output: JSON.stringify(outcome.output ?? null), outputDetails: { included: true } } : {},
     ...outcome.error !== undefined ? { error: outcome.error } : {},
     ...outcome.cause !== undefined ? { cause: outcome.cause } : {},
+  };
+}
+
+/** What a `states:startExecution.sync` task returns for an ended execution (`.sync:2`: input and output as JSON). */
+export function describeNested(outcome: ExecutionOutcome, machineArn: string, input: Json, v2: boolean): JsonObject {
+  return {
+    ExecutionArn: outcome.executionArn,
+    StateMachineArn: machineArn,
+    Name: outcome.executionArn.split(':').pop()!,
+    Status: outcome.status,
+    StartDate: outcome.startDate.getTime(),
+    StopDate: outcome.stopDate.getTime(),
+    Input: v2 ? input : JSON.stringify(input),
+    InputDetails: { Included: true },
+    ...outcome.status === 'SUCCEEDED'
+      ? { Output: v2 ? outcome.output ?? null : JSON.stringify(outcome.output ?? null), OutputDetails: { Included: true } }
+      : { Error: outcome.error ?? null, Cause: outcome.cause ?? null },
   };
 }

@@ -9,6 +9,8 @@
  * - `arn:aws:states:::lambda:invoke` (the `{ Payload, StatusCode, ... }` result) and a function ARN as resource
  *   (the function's own result).
  * - `arn:aws:states:::states:startExecution`, `.sync` and `.sync:2`: a nested local execution.
+ * - Distributed Map states (`ItemReader` from the S3 stand-in, `ItemBatcher`, tolerated failures, `ResultWriter`): the
+ *   runner runs them, each item or batch a child execution (see `distributed-map.ts`).
  *
  * Function errors fail the task with the function's `errorType` as error and the error payload (JSON) as cause, like
  * Step Functions; `Retry`, `Catch`, `Parallel`, `Map`, `Wait`, `Choice` and `TimeoutSeconds` are the interpreter's.
@@ -21,15 +23,18 @@ import { asl } from './asl';
 import {
   EventLog, forEachTask, Json, JsonObject, reportedStatement, rewriteTaskTokens, TaskState, truncate, valueAt,
 } from './definition';
-import { describeExecution, ExecutionDescription } from './describe';
+import { describeExecution, describeNested, ExecutionDescription } from './describe';
+import { DISTRIBUTED_MAP_RESOURCE, rewriteDistributedMaps, RewrittenMap, runDistributedMap } from './distributed-map';
 import { evaluateTemplate, isJsonataState } from './jsonata';
 import { TraceBuffer, TraceEvent } from './trace';
-import { LocalLambdaRuntime } from '../lambda/runtime';
-import { SfnCallbackServer, TaskClosedError } from '../servers/sfn-callbacks';
+import { ExecutionOutcome, LocalStepFunctionsProps, TaskError } from './types';
+import { TaskClosedError } from '../servers/sfn-callbacks';
 
 
 export type { ExecutionDescription } from './describe';
 export type { TraceEvent } from './trace';
+export { TaskError } from './types';
+export type { ExecutionOutcome, LocalStepFunctionsProps, TaskCall } from './types';
 
 /** Definitions the interpreter has validated once. */
 const VALIDATED = new WeakSet<object>();
@@ -38,57 +43,14 @@ const TIMEOUTS = ['States.Timeout', 'States.HeartbeatTimeout'];
 /** How early the interpreter may report a timeout before its due time (timers are not exact). */
 const TIMEOUT_SLACK_MS = 250;
 
-/** An error a task fails with: `name` is the error Retry/Catch match, `message` the cause. */
-export class TaskError extends Error {
-  constructor(error: string, cause: string) {
-    super(cause);
-    this.name = error;
-  }
-}
-
-export interface ExecutionOutcome {
-  readonly executionArn: string;
-  /** The execution that started this one (`states:startExecution` task), if any. */
-  readonly parentExecutionArn?: string;
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-  readonly output?: Json;
-  readonly error?: string;
-  readonly cause?: string;
-  readonly startDate: Date;
-  readonly stopDate: Date;
-}
-
-export interface LocalStepFunctionsProps {
-  readonly lambda: LocalLambdaRuntime;
-  readonly callbacks: SfnCallbackServer;
-  /** @default 'eu-west-1' */
-  readonly region?: string;
-  /** @default '123456789012' */
-  readonly accountId?: string;
-  /** Receives every trace event. */
-  readonly onTrace?: (event: TraceEvent) => void;
-  /**
-   * Answers a Task state before the runner calls its resource (mocked responses): `undefined` to let the runner call
-   * it. A returned value is the task's result; a thrown `TaskError` fails the task.
-   */
-  readonly answerTask?: (task: TaskCall) => Promise<Json | undefined> | Json | undefined;
-}
-
-/** A Task state about to call its resource. */
-export interface TaskCall {
-  /** The name of the state machine (the last part of its ARN). */
-  readonly machineName: string;
-  readonly executionArn: string;
-  readonly stateName: string;
-  readonly resource: string;
-  /** The task's parameters (after Parameters/Arguments). */
-  readonly parameters: Json;
-}
-
 interface RegisteredMachine {
   readonly name: string;
   readonly arn: string;
+  /** The definition as registered: what is validated. */
+  readonly original: StateMachineDefinition;
+  /** The definition that runs: Distributed Maps are Task states the runner answers (`maps`). */
   readonly definition: StateMachineDefinition;
+  readonly maps: Map<string, RewrittenMap>;
   /** The machine's `QueryLanguage` (JSONata Task states are evaluated by the runner, see `jsonata.ts`). */
   readonly queryLanguage?: string;
   /** Paths (in Parameters) whose value was `$$.Task.Token`, per Task state name. */
@@ -102,6 +64,8 @@ interface ExecutionScope {
   /** Task tokens handed out and not answered yet: their state, since when, and when the state's timeout falls due. */
   readonly openTokens: Map<string, { state: string; since: number; dueAt: number }>;
   readonly timers: Set<NodeJS.Timeout>;
+  /** Child executions of its Distributed Maps still running. */
+  readonly children: Set<string>;
 }
 
 
@@ -120,15 +84,24 @@ export class LocalStepFunctions {
   }
 
   /** Registers a state machine; returns its ARN. */
-  register(name: string, definition: StateMachineDefinition | string): string {
+  register(name: string, definition: StateMachineDefinition | string, validated = false): string {
     // A JSON copy, not structuredClone: the interpreter only recognises plain objects of its own realm (jest runs
     // modules in a separate one).
-    const parsed = JSON.parse(typeof definition === 'string' ? definition : JSON.stringify(definition)) as StateMachineDefinition;
+    const text = typeof definition === 'string' ? definition : JSON.stringify(definition);
+    const original = JSON.parse(text) as StateMachineDefinition;
+    const parsed = JSON.parse(text) as StateMachineDefinition;
+    const queryLanguage = (parsed as { QueryLanguage?: string }).QueryLanguage;
+    const maps = new Map<string, RewrittenMap>();
+    for (const map of rewriteDistributedMaps(parsed as never, name)) {
+      maps.set(map.stateName, map);
+      // The processor runs as a machine of its own; it was validated with its parent.
+      this.register(map.childName, map.processor as never, true);
+    }
     const tokenPaths = new Map<string, string[][]>();
     rewriteTaskTokens(parsed, tokenPaths);
     const arn = `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
-    const queryLanguage = (parsed as { QueryLanguage?: string }).QueryLanguage;
-    this.machines.set(arn, { name, arn, definition: parsed, tokenPaths, queryLanguage });
+    if (validated) VALIDATED.add(original);
+    this.machines.set(arn, { name, arn, original, definition: parsed, maps, tokenPaths, queryLanguage });
     return arn;
   }
 
@@ -145,16 +118,19 @@ export class LocalStepFunctions {
     if (!machine) throw new TaskError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${machineArnOrName}'`);
     const name = options.name ?? randomUUID();
     const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
-    const scope: ExecutionScope = { arn: executionArn, depth: options.depth ?? 0, openTokens: new Map(), timers: new Set() };
+    const scope: ExecutionScope = { arn: executionArn, depth: options.depth ?? 0, openTokens: new Map(), timers: new Set(), children: new Set() };
     const startDate = new Date();
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     forEachTask(machine.definition, (stateName, state) => {
       handlers[stateName] = (taskInput) => this.runTask(scope, machine, stateName, state, taskInput);
     });
-    // The definition is validated on its first execution only (a few hundred milliseconds each time otherwise).
-    const noValidate = VALIDATED.has(machine.definition);
-    const stateMachine = new asl.StateMachine(machine.definition, { validationOptions: { checkArn: false, noValidate } });
-    VALIDATED.add(machine.definition);
+    // The definition is validated as registered, on its first execution only (a few hundred milliseconds each time
+    // otherwise); what runs is the rewritten one.
+    if (!VALIDATED.has(machine.original)) {
+      void new asl.StateMachine(machine.original, { validationOptions: { checkArn: false } });
+      VALIDATED.add(machine.original);
+    }
+    const stateMachine = new asl.StateMachine(machine.definition, { validationOptions: { noValidate: true } });
     const execution = stateMachine.run(input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
       context: {
@@ -253,39 +229,76 @@ export class LocalStepFunctions {
     scope.timers.clear();
     for (const token of scope.openTokens.keys()) this.props.callbacks.closeToken(token, 'executionEnded');
     scope.openTokens.clear();
+    for (const child of scope.children) void this.stopExecution(child);
   }
 
   private async runTask(scope: ExecutionScope, machine: RegisteredMachine, stateName: string, state: TaskState, input: Json): Promise<Json> {
+    const map = state.Resource === DISTRIBUTED_MAP_RESOURCE ? machine.maps.get(stateName) : undefined;
+    if (map) return this.runMap(scope, machine, map, state, input);
     if (!isJsonataState(state, machine.queryLanguage)) {
       const token = (machine.tokenPaths.get(stateName) ?? []).map((path) => valueAt(input, path)).find((v): v is string => typeof v === 'string');
       return this.callResource(scope, stateName, state, (input ?? {}) as JsonObject, token);
     }
     // JSONata: the interpreter passed the state input through; Arguments and Output are evaluated here.
     const token = state.Resource.endsWith('.waitForTaskToken') ? randomUUID() : undefined;
-    const context = {
-      Execution: { Id: scope.arn, Name: scope.arn.split(':').pop()! },
-      StateMachine: { Id: machine.arn, Name: machine.name },
-      State: { Name: stateName },
-      ...token !== undefined ? { Task: { Token: token } } : {},
-    };
+    const context = { ...this.contextOf(scope, machine, stateName), ...token !== undefined ? { Task: { Token: token } } : {} };
     const args = state.Arguments === undefined ? input : await evaluateTemplate(state.Arguments, { input, context });
     const result = await this.callResource(scope, stateName, state, (args ?? {}) as JsonObject, token);
     if (state.Output === undefined) return result;
     return (await evaluateTemplate(state.Output, { input, context, result })) ?? null;
   }
 
+  /**
+   * A Distributed Map: JSONPath passes `{ input, context }` (its Parameters); in JSONata the runner builds the context
+   * and evaluates `Output`. A mocked response (`answerTask`, with the effective input as parameters) answers it too.
+   */
+  private async runMap(scope: ExecutionScope, machine: RegisteredMachine, map: RewrittenMap, state: TaskState, raw: Json): Promise<Json> {
+    const jsonata = isJsonataState(state, machine.queryLanguage);
+    const { input, context } = jsonata
+      ? { input: raw, context: this.contextOf(scope, machine, map.stateName) } : raw as { input: Json; context: JsonObject };
+    const mocked = await this.mockedAnswer(scope, map.stateName, state.Resource, (input ?? {}) as JsonObject);
+    const result = mocked !== undefined ? mocked : await runDistributedMap({ map, machineName: machine.name, input, context, jsonata }, {
+      region: this.region,
+      accountId: this.accountId,
+      s3Endpoint: this.props.s3Endpoint,
+      startChild: (childInput) => {
+        const child = this.startExecution(map.childName, childInput, { depth: scope.depth + 1, parentExecutionArn: scope.arn });
+        scope.children.add(child.executionArn);
+        void child.result.then(() => scope.children.delete(child.executionArn));
+        return child;
+      },
+      stopChild: (arn) => void this.stopExecution(arn),
+      ended: () => this.executions.has(scope.arn),
+      // A map run's start is ranked with the interpreter's events: it comes before its children's on ties.
+      trace: (kind, detail) => this.trace(scope, kind, map.stateName, detail, undefined, Date.now(), kind === 'MapRunStarted'),
+    });
+    if (!jsonata || state.Output === undefined) return result;
+    return (await evaluateTemplate(state.Output, { input, context: this.contextOf(scope, machine, map.stateName), result })) ?? null;
+  }
+
+  private contextOf(scope: ExecutionScope, machine: RegisteredMachine, stateName: string): JsonObject {
+    return {
+      Execution: { Id: scope.arn, Name: scope.arn.split(':').pop()! },
+      StateMachine: { Id: machine.arn, Name: machine.name },
+      State: { Name: stateName },
+    };
+  }
+
+  /** `answerTask`'s answer for a Task state, if it gives one. */
+  private async mockedAnswer(scope: ExecutionScope, stateName: string, resource: string, params: JsonObject): Promise<Json | undefined> {
+    if (!this.props.answerTask) return undefined;
+    const machineName = scope.arn.split(':')[6];
+    const answer = await this.props.answerTask({ machineName, executionArn: scope.arn, stateName, resource, parameters: params });
+    if (answer !== undefined) this.trace(scope, 'TaskInvoked', stateName, 'mocked response');
+    return answer;
+  }
+
   private async callResource(
     scope: ExecutionScope, stateName: string, state: TaskState, params: JsonObject, token: string | undefined,
   ): Promise<Json> {
     const resource = state.Resource;
-    if (this.props.answerTask) {
-      const machineName = scope.arn.split(':')[6];
-      const answer = await this.props.answerTask({ machineName, executionArn: scope.arn, stateName, resource, parameters: params });
-      if (answer !== undefined) {
-        this.trace(scope, 'TaskInvoked', stateName, 'mocked response');
-        return answer;
-      }
-    }
+    const answer = await this.mockedAnswer(scope, stateName, resource, params);
+    if (answer !== undefined) return answer;
     if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
       return this.invokeAndWait(scope, stateName, state, params, token);
     }
@@ -397,20 +410,7 @@ export class LocalStepFunctions {
       return { ExecutionArn: nested.executionArn, StartDate: new Date().toISOString() };
     }
     const outcome = await nested.result;
-    const v2 = resource.endsWith('.sync:2');
-    const described: JsonObject = {
-      ExecutionArn: outcome.executionArn,
-      StateMachineArn: machineArn,
-      Name: outcome.executionArn.split(':').pop()!,
-      Status: outcome.status,
-      StartDate: outcome.startDate.getTime(),
-      StopDate: outcome.stopDate.getTime(),
-      Input: v2 ? input : JSON.stringify(input),
-      InputDetails: { Included: true },
-      ...outcome.status === 'SUCCEEDED'
-        ? { Output: v2 ? outcome.output ?? null : JSON.stringify(outcome.output ?? null), OutputDetails: { Included: true } }
-        : { Error: outcome.error ?? null, Cause: outcome.cause ?? null },
-    };
+    const described = describeNested(outcome, machineArn, input, resource.endsWith('.sync:2'));
     if (outcome.status !== 'SUCCEEDED') {
       throw new TaskError('States.TaskFailed', JSON.stringify(described));
     }

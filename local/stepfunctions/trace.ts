@@ -8,7 +8,9 @@ export interface TraceEvent {
   readonly at: Date;
   readonly kind: 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionTimedOut' | 'ExecutionAborted'
   | 'StateEntered' | 'StateExited' | 'StateFailed' | 'StateRetried' | 'StateCaught'
-  | 'TaskInvoked' | 'TaskWaiting' | 'TaskCallback' | 'TaskTimedOut';
+  | 'TaskInvoked' | 'TaskWaiting' | 'TaskCallback' | 'TaskTimedOut'
+  /** A Distributed Map's run: its items and child executions, then how they ended. */
+  | 'MapRunStarted' | 'MapRunSucceeded' | 'MapRunFailed';
   readonly state?: string;
   readonly detail?: string;
   /** For `TaskCallback`: time from the start of the wait to the callback. */

@@ -5,7 +5,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { logicalId, nag, synthesizeExample } from './support';
 import { TASKER_FUNCTION_ENV } from '../../example/custom-resources/environment';
-import { ChainedMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleSuccessMachine } from '../../example/machines';
+import { ChainedMachine, ExportResultMachine, SLOW_PROCEDURE_CREATE_SQL, SLOW_PROCEDURE_DROP_SQL, SingleSuccessMachine } from '../../example/machines';
 import { ExampleCluster, ExampleResourceType, IntegTesting } from '../../example/stack';
 import { testApp } from '../support/temp';
 
@@ -58,7 +58,8 @@ describe('the example app', () => {
       'AWS::CloudWatch::Alarm': 3,
       'AWS::StepFunctions::StateMachine': 11,
       'AWS::IAM::Role': 15,
-      'AWS::IAM::Policy': 19,
+      // a default policy per role, and the export machine's Distributed Map policy (its own child executions)
+      'AWS::IAM::Policy': 20,
       'AWS::Logs::LogGroup': 5,
       [ExampleResourceType.SQL]: 7,
       [ExampleResourceType.MANAGE_USER]: 1,
@@ -229,6 +230,8 @@ describe('the example app', () => {
     for (const id of Object.keys(integ.stateMachines)) expectedFunction[id] = integ.rsTask.lambdaFunction;
     expectedFunction.SimpleFailureRsTaskProcedureCallbackIntegration = integ.rsTaskUser2.lambdaFunction;
     delete expectedFunction[ChainedMachine.ID];
+    // Its Distributed Map reads the exported object too (see below).
+    delete expectedFunction[ExportResultMachine.ID];
     for (const [id, fn] of Object.entries(expectedFunction)) {
       const machine = resources[idOf(integ.stateMachines[id])];
       const statements = roleStatements(machine.Properties.RoleArn['Fn::GetAtt'][0]);
@@ -244,6 +247,25 @@ describe('the example app', () => {
         expect(actionsOf(statement).every((action) => action.startsWith('logs:') || action.startsWith('xray:'))).toBe(true);
       }
     }
+  });
+
+  test('the export machine may invoke its tasker, read the results bucket\'s objects, and run its Distributed Map\'s children only', () => {
+    const machineId = idOf(integ.stateMachines[ExportResultMachine.ID]);
+    const statements = roleStatements(resources[machineId].Properties.RoleArn['Fn::GetAtt'][0]);
+    const bucketObjects = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: idOf(integ.resultsBucket) }, '/*']] };
+    const executions = (suffix: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:execution:', {
+        'Fn::Select': [6, { 'Fn::Split': [':', { Ref: machineId }] }],
+      }, suffix]],
+    });
+    expect(statements).toEqual(expect.arrayContaining([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [idOf(integ.rsTask.lambdaFunction), 'Arn'] } },
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: bucketObjects },
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: machineId } },
+      { Action: ['states:DescribeExecution', 'states:StopExecution'], Effect: 'Allow', Resource: executions(':*') },
+      { Action: 'states:RedriveExecution', Effect: 'Allow', Resource: executions('/*:*') },
+    ]));
+    expect(statements).toHaveLength(7);
   });
 
   test('the chained machine may start, describe and stop the ten example machines only', () => {
@@ -297,6 +319,8 @@ describe('the example app', () => {
       // The construct's own suppression of an export's grant sits on the task's policy (the objects under its prefix).
       ...Object.keys(resources).filter((id) => id.startsWith('ExportTheResultResultExportPolicy')).map((id) => `AwsSolutions-IAM5 ${id}`),
       ...machinePolicies,
+      // The export machine's Distributed Map: its own executions.
+      `AwsSolutions-IAM5 ${idOf(integ.stateMachines[ExportResultMachine.ID].node.findChild('DistributedMapPolicy'))}`,
     ]));
   });
 });

@@ -29,8 +29,9 @@ exports.handler = async (event) => {
   if (event.mode === 'throw') { const e = new Error('already running'); e.name = 'ConcurrentExecution'; throw e; }
   if (event.mode === 'flaky' && first) { const e = new Error('busy'); e.name = 'ActiveStatementsExceededException'; throw e; }
   const detail = { statementId: 'statement-1', state: event.mode === 'fail' ? 'FAILED' : 'FINISHED' };
-  if (event.mode === 'succeed' || event.mode === 'flaky') {
-    setTimeout(() => callback('SendTaskSuccess', { taskToken: event.taskToken, output: JSON.stringify({ detail }) }), 20);
+  if (event.mode === 'succeed' || event.mode === 'flaky' || event.mode === 'slow') {
+    const delay = event.mode === 'slow' ? 500 : 20;
+    setTimeout(() => callback('SendTaskSuccess', { taskToken: event.taskToken, output: JSON.stringify({ detail }) }), delay);
   }
   if (event.mode === 'silent') await callback('SendTaskHeartbeat', { taskToken: event.taskToken });
   if (event.mode === 'fail') {
@@ -221,7 +222,8 @@ describe('DescribeExecution, StopExecution and heartbeats of closed tasks', () =
   }
 
   test('RUNNING while a task waits (its heartbeat is accepted), then SUCCEEDED with output and stop date', async () => {
-    sfn.register('Described', { StartAt: 'Run', States: { Run: { ...callbackTask('succeed'), TimeoutSeconds: 30, End: true } } } as never);
+    // The callback comes 500 ms after the call: the first DescribeExecution is answered while the task waits.
+    sfn.register('Described', { StartAt: 'Run', States: { Run: { ...callbackTask('slow'), TimeoutSeconds: 30, End: true } } } as never);
     const { executionArn, result } = sfn.startExecution('Described', { value: 1 });
     const running = await client.send(new DescribeExecutionCommand({ executionArn }));
     expect(running).toMatchObject({ executionArn, status: 'RUNNING', name: executionArn.split(':').pop(), input: '{"value":1}' });
