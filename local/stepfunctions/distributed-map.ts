@@ -281,7 +281,7 @@ export async function runDistributedMap(call: MapRunCall, host: MapRunHost): Pro
     // Every child has ended unless the run failed: then those it stopped are left out.
     const ended = outcomes.flatMap((outcome, index) => (outcome ? [{ outcome, index }] : []));
     const failed = ended.filter(({ outcome }) => outcome.status !== 'SUCCEEDED').length;
-    const summary = `${ended.length - failed} child executions succeeded, ${failed} failed (${failedItems} of ${selected.length} items)`;
+    const summary = `${ended.length - failed} child executions succeeded, ${failed} failed (${failedItems} of ${selected.length} items failed)`;
     const records = ended.map(({ outcome, index }) => recordOf(outcome, inputs[index], mapRunArn));
     const outputs = ended.map(({ outcome: o }) => (o.status === 'SUCCEEDED' ? o.output ?? null : { Error: o.error ?? null, Cause: o.cause ?? null }));
     let result: Json = transform(outputs, records, writer?.WriterConfig?.Transformation ?? 'COMPACT');

@@ -104,7 +104,7 @@ test('JSONL: the key from the input (Key.$), ItemSelector with $$.Map.Item.Index
   const mapRun = trace.filter((e) => e.executionArn === outcome.executionArn && e.kind.startsWith('MapRun'));
   expect(mapRun.map((e) => [e.kind, e.state, e.detail])).toEqual([
     ['MapRunStarted', 'Map', '5 items in 5 child executions, up to 40 at a time'],
-    ['MapRunSucceeded', 'Map', '5 child executions succeeded, 0 failed (0 of 5 items)'],
+    ['MapRunSucceeded', 'Map', '5 child executions succeeded, 0 failed (0 of 5 items failed)'],
   ]);
   // The children are executions of the runner, named after the machine and the state, with the Map's as parent.
   const children = [...sfn.executions.values()].filter((e) => e.parentExecutionArn === outcome.executionArn);
