@@ -125,6 +125,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFiles: ['<rootDir>/test/support/env.ts'],
       testTimeout: 60_000,
+      // One worker per core (jest's default leaves one core idle): the slow suites mostly wait on child processes and
+      // PostgreSQL, so two workers on two cores halve the test time.
+      maxWorkers: '100%',
       coveragePathIgnorePatterns: ['/node_modules/', '/test/', '/assets/', '/local/'],
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
     },
