@@ -9,7 +9,8 @@ import { Deps } from './deps';
 import { InvalidRequest, PreviousExecutionNotFound } from './errors';
 import { byteLength, toPlain } from './plain';
 import { StatementRequest } from './request';
-import { ColumnMetadata, TypedField, columnsOf, plainRow } from './rows';
+import { plainPage } from './result-rows';
+import { TypedField, columnsOf, plainRow } from './rows';
 import { formatStatementName } from './statement-name';
 import { Field, LATEST } from '../src/contract';
 
@@ -110,7 +111,7 @@ export async function getStatementResult(deps: Deps, request: StatementRequest, 
   const id = await resolveStatementId(deps, request);
   const token = decodePageToken(request.nextToken);
   const output = await deps.redshiftData.send(new GetStatementResultCommand({ Id: id, NextToken: token.dataApiToken }));
-  const plain = toPlain(output) as { Records?: unknown[]; NextToken?: string; ColumnMetadata?: ColumnMetadata[] } & Record<string, unknown>;
+  const plain = plainPage(output);
   const objects = request.rowFormat === 'OBJECTS';
   const columns = columnsOf(plain.ColumnMetadata);
   const rows = (plain.Records ?? []).slice(token.offset)
