@@ -2,9 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { exampleStateMachine } from './util';
+import { acceptWildcard, exampleStateMachine } from './util';
 
 export interface ChainedMachineProps {
   /** The machines to run, in this order, each one after the previous one succeeded. */
@@ -37,11 +36,8 @@ export class ChainedMachine {
       timeout: Duration.hours(4),
       comment: 'Runs every example machine, one after the other',
     });
-    NagSuppressions.addResourceSuppressions(this.stateMachine.role.node.findChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'states:DescribeExecution and states:StopExecution (added by StepFunctionsStartExecution .sync) act on '
-        + 'executions; "execution:<state machine name>:*" covers the executions of the chained machines only.',
-      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.+:execution:.+\\*$/' }],
-    }]);
+    acceptWildcard(this.stateMachine.role.node.findChild('DefaultPolicy'), '/^Resource::arn:<AWS::Partition>:states:.+:execution:.+\\*$/',
+      'states:DescribeExecution and states:StopExecution (added by StepFunctionsStartExecution .sync) act on '
+        + 'executions; "execution:<state machine name>:*" covers the executions of the chained machines only.');
   }
 }

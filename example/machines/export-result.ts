@@ -1,9 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { ExampleMachineProps, exampleStateMachine } from './util';
+import { acceptWildcard, ExampleMachineProps, exampleStateMachine } from './util';
 import { ExportFormat, RedshiftSqlTask, SfnRedshiftTaskerErrors } from '../../src';
 
 /** Rows the export example writes: more than one Data API page. */
@@ -80,18 +79,12 @@ export class ExportResultMachine {
       timeout: Duration.minutes(15),
       comment: 'Runs a statement, writes its whole result to S3 and processes it with a Distributed Map',
     });
-    NagSuppressions.addResourceSuppressions(this.stateMachine.role.node.findChild('DefaultPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'The Distributed Map reads the exported object: s3:GetObject on "<results bucket>/*", as its key is only '
-        + 'known at run time (under the bucket the tasker writes to).',
-      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:s3:::<.+>\\/\\*$/' }],
-    }]);
-    NagSuppressions.addResourceSuppressions(this.stateMachine.node.findChild('DistributedMapPolicy'), [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'The Distributed Map manages its own runs: states:DescribeExecution and states:StopExecution on '
+    acceptWildcard(this.stateMachine.role.node.findChild('DefaultPolicy'), '/^Resource::arn:<AWS::Partition>:s3:::<.+>\\/\\*$/',
+      'The Distributed Map reads the exported object: s3:GetObject on "<results bucket>/*", as its key is only '
+        + 'known at run time (under the bucket the tasker writes to).');
+    acceptWildcard(this.stateMachine.node.findChild('DistributedMapPolicy'), '/^Resource::arn:<AWS::Partition>:states:.+:execution:.+\\*$/',
+      'The Distributed Map manages its own runs: states:DescribeExecution and states:StopExecution on '
         + '"execution:<this state machine>:*" and states:RedriveExecution on "execution:<this state machine>/*:*" (its '
-        + 'child executions) cover this machine\'s executions only.',
-      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:states:.+:execution:.+\\*$/' }],
-    }]);
+        + 'child executions) cover this machine\'s executions only.');
   }
 }

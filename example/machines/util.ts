@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { SfnRedshiftTasker } from '../../src';
 
 /** Name of the slow procedure (created by the example app's `rs_slow_procedure` custom resource). */
@@ -116,6 +116,14 @@ export function exampleStateMachine(scope: Construct, id: string, definition: sf
     }, ...invokeSuppressions(props.lambdaInvokeFunctions ?? [])]);
   }
   return machine;
+}
+
+/**
+ * Accepts cdk-nag's `AwsSolutions-IAM5` (a wildcard in a resource) on `resource`'s policy, only for the resources that
+ * match `pattern` (a regular expression over cdk-nag's `Resource::...` text), and says why.
+ */
+export function acceptWildcard(resource: IConstruct, pattern: string, reason: string): void {
+  NagSuppressions.addResourceSuppressions(resource, [{ id: 'AwsSolutions-IAM5', reason, appliesTo: [{ regex: pattern }] }]);
 }
 
 /** `LambdaInvoke` grants `lambda:InvokeFunction` on the function and on `<function ARN>:*` (its versions and aliases). */
