@@ -19,8 +19,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { asl } from './asl';
 import type { Json, JsonObject } from './definition';
 import { evaluateTemplate } from './jsonata';
-import { ChildRecord, ItemReaderDefinition, localS3Client, readItems, stateError, writeResults } from './map-s3';
-import type { ExecutionOutcome } from './types';
+import { ChildRecord, ItemReaderDefinition, localS3Client, MOCK_IT, readItems, writeResults } from './map-s3';
+import { ExecutionOutcome, TaskError } from './types';
 
 /** The resource of the Task state a Distributed Map becomes. */
 export const DISTRIBUTED_MAP_RESOURCE = 'arn:aws:states:::local:distributedMap';
@@ -158,7 +158,7 @@ async function runQuiet(definition: object, input: Json, context: JsonObject): P
     return await machine.run(input as never, { context: context as never }).result as Json;
   } catch (error) {
     const cause = (error as { cause?: Error }).cause ?? error as Error;
-    throw stateError(cause.name, cause.message);
+    throw new TaskError(cause.name, cause.message);
   }
 }
 
@@ -245,16 +245,19 @@ export async function runDistributedMap(call: MapRunCall, host: MapRunHost): Pro
   const writer = state.ResultWriter;
   let s3: S3Client | undefined;
   const client = () => {
-    if (!host.s3Endpoint) throw stateError('States.Runtime', `The local runner has no S3 endpoint for the Distributed Map ${stateName}.`);
+    if (!host.s3Endpoint) {
+      throw new TaskError('States.Runtime', `The Distributed Map ${stateName} reads or writes S3, and this runner has no S3 endpoint: give LocalStepFunctions the `
+        + '`s3Endpoint` of an S3 stand-in (LocalCloud and LocalApp do).');
+    }
     s3 ??= localS3Client(host.s3Endpoint, host.region);
     return s3;
   };
   try {
     if (writer?.WriterConfig?.OutputType === 'JSONL') {
-      throw stateError('States.Runtime', `The local runner does not support the ResultWriter OutputType JSONL (state ${stateName}).`);
+      throw new TaskError('States.Runtime', `The local runner does not support the ResultWriter OutputType JSONL (state ${stateName}): ${MOCK_IT}.`);
     }
     if (writer?.Resource !== undefined && !/^arn:aws[a-z-]*:states:::s3:putObject$/.test(writer.Resource)) {
-      throw stateError('States.Runtime', `The local runner does not support the ResultWriter resource ${writer.Resource} (state ${stateName}).`);
+      throw new TaskError('States.Runtime', `The local runner does not support the ResultWriter resource ${writer.Resource} (state ${stateName}; it writes with s3:putObject): ${MOCK_IT}.`);
     }
     const settings = await settingsOf(call);
     const maxItems = numberOf(settings.maxItems) || undefined;
@@ -264,7 +267,10 @@ export async function runDistributedMap(call: MapRunCall, host: MapRunHost): Pro
     } else {
       items = settings.items !== undefined ? settings.items : call.input;
     }
-    if (!Array.isArray(items)) throw stateError('States.Runtime', `The items of the Map ${stateName} are not an array.`);
+    if (!Array.isArray(items)) {
+      throw new TaskError('States.Runtime', `The items of the Map ${stateName} are not an array: got ${JSON.stringify(items)?.slice(0, 100)}. `
+        + 'Point ItemsPath (or Items, or the ItemReader) at a JSON array.');
+    }
     const selector = state.ItemSelector ?? state.Parameters;
     const selected = selector !== undefined ? await selectItems(call, selector, items) : items;
     const batched = state.ItemBatcher !== undefined;
@@ -297,7 +303,7 @@ export async function runDistributedMap(call: MapRunCall, host: MapRunHost): Pro
     }
     if (exceeded) {
       const first = ended.map(({ outcome }) => outcome).find((o) => o.status !== 'SUCCEEDED' && o.status !== 'ABORTED');
-      throw stateError('States.ExceedToleratedFailureThreshold', `The specified tolerated failure threshold was exceeded: ${summary}`
+      throw new TaskError('States.ExceedToleratedFailureThreshold', `The specified tolerated failure threshold was exceeded: ${summary}`
         + (first ? `; the first failure: ${first.error}: ${first.cause ?? ''}` : ''));
     }
     host.trace('MapRunSucceeded', summary);

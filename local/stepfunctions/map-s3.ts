@@ -5,16 +5,15 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Json, JsonObject } from './definition';
+import { TaskError } from './types';
 
 /** The error a Map state fails with when it cannot read its items, as Step Functions reports it. */
 export const ITEM_READER_FAILED = 'States.ItemReaderFailed';
 /** The error a Map state fails with when it cannot write its results. */
 export const RESULT_WRITER_FAILED = 'States.ResultWriterFailed';
 
-/** An error a state fails with (`name` is the error, `message` the cause). */
-export function stateError(error: string, cause: string): Error {
-  return Object.assign(new Error(cause), { name: error });
-}
+/** What to do about a feature the local runner lacks. */
+export const MOCK_IT = 'answer the Map state with a mocked response (docs/local-testing.md, "Mocks"), or test it in AWS';
 
 /** An S3 client for the local stand-in. */
 export function localS3Client(endpoint: string, region: string): S3Client {
@@ -51,15 +50,15 @@ export async function readItems(client: S3Client, reader: ItemReaderDefinition, 
   const bucket = String(params.Bucket ?? '');
   const config = reader.ReaderConfig ?? {};
   if (config.Transformation !== undefined && config.Transformation !== 'NONE') {
-    throw stateError('States.Runtime', `The local runner does not support the ItemReader ReaderConfig.Transformation ${config.Transformation}.`);
+    throw new TaskError('States.Runtime', `The local runner does not support the ItemReader ReaderConfig.Transformation ${config.Transformation}: ${MOCK_IT}.`);
   }
   if (action === 'listObjectsV2') return listObjects(client, bucket, typeof params.Prefix === 'string' ? params.Prefix : undefined, maxItems);
   if (action !== 'getObject') {
-    throw stateError('States.Runtime', `The local runner does not support the ItemReader resource ${reader.Resource}.`);
+    throw new TaskError('States.Runtime', `The local runner does not support the ItemReader resource ${reader.Resource} (it reads s3:getObject and s3:listObjectsV2): ${MOCK_IT}.`);
   }
   const inputType = config.InputType ?? 'JSON';
   if (!['JSON', 'JSONL', 'CSV'].includes(inputType)) {
-    throw stateError('States.Runtime', `The local runner does not support the ItemReader InputType ${inputType} (JSON, JSONL and CSV are supported).`);
+    throw new TaskError('States.Runtime', `The local runner does not support the ItemReader InputType ${inputType} (it reads JSON, JSONL and CSV): ${MOCK_IT}.`);
   }
   const key = String(params.Key ?? '');
   let text: string;
@@ -75,7 +74,7 @@ export async function readItems(client: S3Client, reader: ItemReaderDefinition, 
 
 function s3Failure(error: unknown, what: string): Error {
   const name = (error as { name?: string }).name ?? 'Error';
-  return stateError(ITEM_READER_FAILED, `The ItemReader could not ${what}: ${name}: ${(error as Error).message}`);
+  return new TaskError(ITEM_READER_FAILED, `The ItemReader could not ${what}: ${name}: ${(error as Error).message}`);
 }
 
 /** Parses an object's text as Step Functions does for each `InputType`. */
@@ -95,7 +94,7 @@ export function parseItems(text: string, inputType: string, config: NonNullable<
     if (!Array.isArray(parsed)) throw new Error('the content is not a JSON array');
     return parsed;
   } catch (error) {
-    throw stateError(ITEM_READER_FAILED, `The ItemReader could not parse ${where} as ${inputType}: ${(error as Error).message}`);
+    throw new TaskError(ITEM_READER_FAILED, `The ItemReader could not parse ${where} as ${inputType}: ${(error as Error).message}`);
   }
 }
 
@@ -201,7 +200,7 @@ export async function writeResults(
       await client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, ContentType: 'application/json' }));
     } catch (error) {
       const name = (error as { name?: string }).name ?? 'Error';
-      throw stateError(RESULT_WRITER_FAILED, `The ResultWriter could not write s3://${target.bucket}/${key}: ${name}: ${(error as Error).message}`);
+      throw new TaskError(RESULT_WRITER_FAILED, `The ResultWriter could not write s3://${target.bucket}/${key}: ${name}: ${(error as Error).message}`);
     }
     return { Key: key, Size: Buffer.byteLength(body) };
   };
